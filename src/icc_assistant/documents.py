@@ -96,3 +96,37 @@ class Answer(_Frozen):
     citations: tuple[Citation, ...] = ()
     model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
     notice: str | None = Field(None, description="E.g. why the extractive fallback was used.")
+
+
+class Turn(_Frozen):
+    """One earlier message of a conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Filters(_Frozen):
+    """Explicit restrictions a caller puts on retrieval; None means "any"."""
+
+    city: str | None = None
+    country: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    doc_type: DocType | None = None
+    topic: str | None = None
+    language: str | None = None
+
+    def is_empty(self) -> bool:
+        """True when no field restricts anything."""
+        return all(value is None for value in self.model_dump().values())
+
+
+class RetrievalResult(_Frozen):
+    """What retrieval found for one question."""
+
+    query: str = Field(description="The text that was searched.")
+    language: str = Field(description="Detected language of the question.")
+    status: RetrievalStatus
+    passages: tuple[Passage, ...] = ()
+    cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
+    filters: Filters = Field(default_factory=Filters)
