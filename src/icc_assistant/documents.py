@@ -130,3 +130,6 @@ class RetrievalResult(_Frozen):
     passages: tuple[Passage, ...] = ()
     cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
     filters: Filters = Field(default_factory=Filters)
+    nearest: tuple[Passage, ...] = Field(
+        (), description="Best candidates below the evidence gate, to say what IS covered."
+    )
