@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(1, ge=0, description="Retries of a failed model call.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
 
+    # Retrieval ----------------------------------------------------------
+    answer_passages: int = Field(6, ge=1, le=20, description="Passages an answer draws on.")
+
     # Limits -------------------------------------------------------------
     max_question_chars: int = Field(2000, gt=0, description="Longest question accepted.")
     max_history_turns: int = Field(20, ge=0, description="Most history turns accepted.")

@@ -1,0 +1,65 @@
+"""Settings, keyword tokens and language detection: the pieces every stage shares."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from icc_assistant.language import detect_language
+from icc_assistant.settings import Settings
+from icc_assistant.tokens import keyword_tokens
+
+
+def test_comma_separated_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ICC_ADMIN_KEYS="a, b" becomes two keys."""
+    monkeypatch.setenv("ICC_ADMIN_KEYS", "a, b")
+    assert Settings().admin_keys == ["a", "b"]
+
+
+def test_blank_model_url_means_extractive_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty ICC_LLM_BASE_URL (as in many .env files) leaves the model unconfigured."""
+    monkeypatch.setenv("ICC_LLM_BASE_URL", "  ")
+    assert Settings().has_model is False
+
+
+def test_bad_model_url_names_the_variable() -> None:
+    """A URL without a scheme is refused with the variable's name."""
+    with pytest.raises(ValidationError, match="ICC_LLM_BASE_URL"):
+        Settings(llm_base_url="localhost:8080/v1")
+
+
+def test_numbers_match_across_group_separators() -> None:
+    """"20,000" and "20 000" give the same keyword token."""
+    assert "20000" in keyword_tokens("20,000 copies")
+    assert "20000" in keyword_tokens("20 000 exemplaires")
+
+
+def test_word_forms_share_a_prefix_token() -> None:
+    """Plural and singular meet on the same token, accents folded."""
+    assert keyword_tokens("campaigns") == keyword_tokens("campaign")
+    assert keyword_tokens("Zürich") == keyword_tokens("Zurich")
+
+
+def test_cjk_text_becomes_bigrams() -> None:
+    """Hangul runs are split into overlapping bigrams."""
+    assert keyword_tokens("안산시") == ["안산", "산시"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Comment les villes organisent-elles des campagnes anti-rumeurs ?", "fr"),
+        ("안산시는 외국인 주민을 위한 신문을 발행하나요?", "ko"),
+        ("Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;", "el"),
+        ("Скільки мов підтримує центр обслуговування іноземців в Ансані?", "uk"),
+        ("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟", "ar"),
+    ],
+)
+def test_language_of_a_question(text: str, code: str) -> None:
+    """Questions in five scripts get their ISO 639-1 code."""
+    assert detect_language(text) == code
+
+
+def test_text_without_letters_gets_the_default() -> None:
+    """Digits and punctuation alone fall back to the default language."""
+    assert detect_language("42 ?!", default="fr") == "fr"
