@@ -1,0 +1,174 @@
+"""Files -> clean, structured, described chunks. Knows nothing of the index.
+
+    from icc_assistant.ingest import collect_paths, load_document
+    files, errors = collect_paths([Path("corpus")])
+    doc = load_document(files[0][0], doc_id=files[0][1])
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from icc_assistant.documents import DocumentMeta, ParsedDocument
+from icc_assistant.errors import DocumentError, EmptyDocumentError, UnsupportedDocumentError
+from icc_assistant.ingest.chunking import make_chunks
+from icc_assistant.ingest.cleaning import CleanPage, clean_page
+from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, load_text
+from icc_assistant.ingest.metadata import (
+    infer_city,
+    infer_country,
+    infer_report_type,
+    infer_topics,
+    infer_year,
+    read_sidecar,
+    split_front_matter,
+)
+from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
+from icc_assistant.language import detect_language
+
+__all__ = ["CHUNKER_VERSION", "SUPPORTED_SUFFIXES", "collect_paths", "load_document"]
+
+# Bump whenever cleaning or chunking output changes: it is part of the index fingerprint.
+CHUNKER_VERSION = "1"
+
+_NOTE_PREFIXES = ("readme", "provenance")
+
+
+def _is_note(path: Path) -> bool:
+    name = path.name.casefold()
+    return name.startswith(".") or name.endswith(".meta.json") or name.startswith(_NOTE_PREFIXES)
+
+
+def collect_paths(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[DocumentError]]:
+    """Expand files and folders into (path, doc_id) pairs, plus an error per unusable path."""
+    files: list[tuple[Path, str]] = []
+    errors: list[DocumentError] = []
+    for given in paths:
+        if given.is_dir():
+            for path in sorted(p for p in given.rglob("*") if p.is_file()):
+                relative = path.relative_to(given)
+                if any(part.startswith(".") for part in relative.parts) or _is_note(path):
+                    continue
+                if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append((path, relative.as_posix()))
+                else:
+                    errors.append(_unsupported(path))
+        elif given.is_file():
+            if given.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append((given, given.name))
+            else:
+                errors.append(_unsupported(given))
+        else:
+            errors.append(DocumentError(f"{given} does not exist.", str(given)))
+    return files, errors
+
+
+def _unsupported(path: Path) -> UnsupportedDocumentError:
+    kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return UnsupportedDocumentError(
+        f"{path}: unsupported file type {path.suffix or '(none)'!r}; use one of {kinds}.", str(path)
+    )
+
+
+def load_document(
+    path: Path, *, doc_id: str | None = None, max_bytes: int = 20_000_000
+) -> ParsedDocument:
+    """Read, clean, describe and chunk one file; raises a DocumentError naming the file."""
+    raw_text = load_text(path, max_bytes)
+    sidecar, sidecar_bytes = read_sidecar(path)
+    front_matter, text = split_front_matter(raw_text, str(path))
+    overrides = {**front_matter, **sidecar}
+    doc_id = doc_id or path.name
+    content_hash = hashlib.sha256(
+        path.read_bytes() + b"\0" + sidecar_bytes + b"\0" + CHUNKER_VERSION.encode()
+    ).hexdigest()
+    if _is_report(path, text):
+        title, body, blocks, fields = _describe_report(path, text)
+    else:
+        title, body, blocks, fields = _describe_page(clean_page(text))
+    if not body.strip():
+        raise EmptyDocumentError(f"{path} has no readable text after cleaning.", str(path))
+    meta = _metadata(
+        {**fields, "title": title}, overrides, body=body, doc_id=doc_id, path=path,
+        content_hash=content_hash,
+    )
+    chunks = make_chunks(blocks, doc_id=doc_id, content_hash=content_hash, city=meta.city)
+    return ParsedDocument(meta=meta, text=_readable(title, blocks), chunks=chunks)
+
+
+def _is_report(path: Path, text: str) -> bool:
+    if path.suffix.lower() in PDF_SUFFIXES:
+        return True
+    headings = sum(1 for line in text.splitlines() if line.startswith("## "))
+    return path.suffix.lower() in {".md", ".markdown"} and headings >= 3
+
+
+def _describe_report(path: Path, text: str) -> tuple[str, str, list[Block], dict[str, Any]]:
+    if path.suffix.lower() in PDF_SUFFIXES:
+        text = promote_pdf_headings(text)
+    report = structure_report(text)
+    title = " ".join(report.title.split()) or path.stem
+    body = "\n\n".join(b.text for b in report.blocks)
+    fields = {
+        "doc_type": infer_report_type(title, report.front),
+        "year": infer_year([title, *report.front]),
+    }
+    return title, body, list(report.blocks), fields
+
+
+def _describe_page(page: CleanPage) -> tuple[str, str, list[Block], dict[str, Any]]:
+    body = "\n\n".join(page.paragraphs)
+    if page.dateline:
+        doc_type = "news"
+    elif page.had_back_label or page.year_line:
+        doc_type = "good_practice"
+    else:
+        doc_type = "other"
+    fields = {
+        "doc_type": doc_type,
+        "year": infer_year([page.year_line, page.dateline, page.title]),
+    }
+    return page.title, body, [Block((), p) for p in page.paragraphs], fields
+
+
+def _metadata(
+    fields: dict[str, Any],
+    overrides: dict[str, Any],
+    *,
+    body: str,
+    doc_id: str,
+    path: Path,
+    content_hash: str,
+) -> DocumentMeta:
+    title = overrides.get("title") or fields["title"]
+    city = overrides.get("city") or infer_city(title, body)
+    values = {
+        "doc_id": doc_id,
+        "title": title,
+        "city": city,
+        "country": overrides.get("country") or infer_country(city, body),
+        "year": fields["year"],
+        "doc_type": fields["doc_type"],
+        "topics": infer_topics(body),
+        "language": detect_language(body[:3000]),
+        "source": path.name,
+        "url": None,
+        "content_hash": content_hash,
+    }
+    values.update({k: v for k, v in overrides.items() if k != "title"})
+    return DocumentMeta(**values)
+
+
+def _readable(title: str, blocks: Sequence[Block]) -> str:
+    """The cleaned document as text: title, headings on their own lines, paragraphs."""
+    lines = [f"# {title}"]
+    current: tuple[str, ...] = ()
+    for block in blocks:
+        if block.path != current and block.path:
+            lines.append("#" * (len(block.path) + 1) + " " + block.path[-1])
+            current = block.path
+        lines.append(block.text)
+    return "\n\n".join(lines)

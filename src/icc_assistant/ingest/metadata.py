@@ -1,0 +1,135 @@
+"""Document metadata from the document's own text, a sidecar file or front matter."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from icc_assistant import gazetteer
+from icc_assistant.documents import DOC_TYPES
+from icc_assistant.errors import UnreadableDocumentError
+
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_INDEX_REPORT = re.compile(r"index analysis|intercultural cit(y|ies) index|icc index", re.IGNORECASE)
+FIELDS = frozenset({"title", "city", "country", "year", "doc_type", "topics", "language", "url"})
+
+
+def sidecar_path(path: Path) -> Path | None:
+    """`<name>.meta.json` or `<stem>.meta.json` beside the document, if present."""
+    for candidate in (path.with_name(path.name + ".meta.json"), path.with_suffix(".meta.json")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_sidecar(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The sidecar's fields and raw bytes (for the content hash); empty when there is none."""
+    found = sidecar_path(path)
+    if found is None:
+        return {}, b""
+    raw = found.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableDocumentError(f"{found} is not valid JSON: {exc}", str(path)) from exc
+    if not isinstance(data, dict):
+        raise UnreadableDocumentError(f"{found} must hold a JSON object.", str(path))
+    return _checked(data, str(found)), raw
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
+    """YAML-style `key: value` front matter at the top of a text file, and the rest."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, Any] = {}
+    for line in match.group(1).splitlines():
+        if ":" in line:
+            key, value = line.split(":", 1)
+            fields[key.strip()] = value.strip().strip("\"'")
+    if isinstance(fields.get("topics"), str):
+        fields["topics"] = [t.strip() for t in fields["topics"].strip("[]").split(",") if t.strip()]
+    return _checked(fields, source), text[match.end() :]
+
+
+def _checked(data: dict[str, Any], source: str) -> dict[str, Any]:
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise UnreadableDocumentError(
+            f"{source}: unknown metadata field(s) {sorted(unknown)}; allowed: {sorted(FIELDS)}.",
+            source,
+        )
+    if "year" in data:
+        try:
+            data["year"] = int(data["year"])
+        except (TypeError, ValueError) as exc:
+            raise UnreadableDocumentError(f"{source}: year must be a number.", source) from exc
+    if "doc_type" in data and data["doc_type"] not in DOC_TYPES:
+        raise UnreadableDocumentError(f"{source}: doc_type must be one of {DOC_TYPES}.", source)
+    if "topics" in data:
+        data["topics"] = tuple(str(t) for t in data["topics"])
+    return data
+
+
+def infer_city(title: str, body: str) -> str | None:
+    """The city the document is about: named in the title, else the most named in the body."""
+    in_title = gazetteer.find_cities(title)
+    if in_title:
+        return in_title[0]
+    counts = gazetteer.count_cities(body)
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def infer_country(city: str | None, text: str) -> str | None:
+    """The city's country from the gazetteer, else a country named near the top."""
+    if city and gazetteer.country_of(city):
+        return gazetteer.country_of(city)
+    for match in re.finditer(r"\(([^)]{3,40})\)", text[:3000]):
+        country = gazetteer.canonical_country(match.group(1))
+        if country:
+            return country
+    return None
+
+
+def infer_year(candidates: Sequence[str | None]) -> int | None:
+    """The first year found in the candidate strings, in order of trust."""
+    for text in candidates:
+        if text:
+            match = _YEAR.search(text)
+            if match:
+                return int(match.group(1))
+    return None
+
+
+def infer_report_type(title: str, front: Sequence[str]) -> str:
+    """`index_report` for an Intercultural City Index analysis, else `other`."""
+    head = " ".join([title, *front])
+    return "index_report" if _INDEX_REPORT.search(head) else "other"
+
+
+@lru_cache(maxsize=1)
+def _topic_cues() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    raw = json.loads(resources.files("icc_assistant").joinpath("data/topics.json").read_text("utf-8"))
+    return tuple((t["name"], tuple(t["cues"])) for t in raw["topics"])
+
+
+def infer_topics(body: str, limit: int = 6) -> tuple[str, ...]:
+    """ICC topics whose cues the document's own text uses at least twice, most used first."""
+    text = " ".join(body.casefold().split())
+    hits = {
+        name: sum(len(re.findall(rf"(?<!\w){re.escape(cue)}", text)) for cue in cues)
+        for name, cues in _topic_cues()
+    }
+    chosen = [name for name, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n >= 2]
+    return tuple(chosen[:limit])
+
+
+def topic_names() -> list[str]:
+    """The ICC topic vocabulary."""
+    return [name for name, _ in _topic_cues()]

@@ -1,0 +1,148 @@
+"""Clean text -> sections: blocks of paragraphs, each with its heading path."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from icc_assistant.ingest.cleaning import (
+    is_boilerplate,
+    is_chart_label,
+    is_chrome,
+    normalise_heading,
+    paragraphs_of,
+    parse_toc,
+    strip_emphasis,
+    strip_markup,
+)
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_RULE = re.compile(r"^\s*([-*_=]\s*){3,}$")
+_PAGE_NUMBER = re.compile(r"^\s*(page\s*)?\d{1,3}(\s*/\s*\d{1,3})?\s*$", re.IGNORECASE)
+RECOMMENDATION_HEADING = re.compile(
+    r"^(suggestions?|recommendations?)(\s+and\s+(suggestions?|recommendations?))?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph and the heading path it sits under."""
+
+    path: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Structured:
+    """A report's title, front matter paragraphs (cover) and body blocks."""
+
+    title: str
+    front: tuple[str, ...]
+    blocks: tuple[Block, ...]
+
+
+def promote_pdf_headings(text: str) -> str:
+    """Mark short upper-case lines of PDF text as headings; drop page numbers and form feeds."""
+    out = []
+    for line in text.replace("\f", "\n").split("\n"):
+        stripped = line.strip()
+        if _PAGE_NUMBER.match(stripped):
+            continue
+        letters = [c for c in stripped if c.isalpha()]
+        if 3 <= len(stripped) <= 70 and letters and stripped.isupper() and not stripped.endswith("."):
+            out.extend(["", f"## {stripped}", ""])
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _prepare(text: str) -> list[str]:
+    lines = []
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = strip_markup(raw).replace("\t", " ").replace("\u00a0", " ")
+        if _RULE.match(line) or is_chrome(line) or is_chart_label(line):
+            line = ""
+        lines.append(line.rstrip())
+    return lines
+
+
+class _Outline:
+    """Tracks the heading path while walking a report."""
+
+    def __init__(self, toc: dict[str, int]) -> None:
+        self.toc = toc
+        self.path: list[tuple[int, str]] = []
+
+    def level_of(self, heading: str, marks: int) -> int:
+        key = normalise_heading(heading)
+        toc_level = self._toc_level(key)
+        if RECOMMENDATION_HEADING.match(heading.strip()) and not (toc_level == 1 and heading.isupper()):
+            return (self.path[-1][0] + 1) if self.path else 1
+        if toc_level is not None:
+            return toc_level
+        if self.toc:
+            return 1 if heading.isupper() else 2
+        return max(1, marks - 1)
+
+    def _toc_level(self, key: str) -> int | None:
+        if key in self.toc:
+            return self.toc[key]
+        for entry, level in self.toc.items():
+            if key.startswith(entry + " ") or entry.startswith(key + " "):
+                return level
+        return None
+
+    def enter(self, heading: str, marks: int) -> None:
+        level = self.level_of(heading, marks)
+        while self.path and self.path[-1][0] >= level:
+            self.path.pop()
+        self.path.append((level, heading))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.path)
+
+
+def structure_report(text: str) -> Structured:
+    """Split a Markdown (or promoted PDF) report into titled blocks by heading."""
+    toc, lines = parse_toc(_prepare(text))
+    outline = _Outline(toc)
+    title_parts: list[str] = []
+    front: list[str] = []
+    blocks: list[Block] = []
+    pending: list[str] = []
+    seen_section = False
+
+    def flush() -> None:
+        for paragraph in paragraphs_of(pending):
+            paragraph = strip_emphasis(paragraph)
+            if not paragraph or is_boilerplate(paragraph):
+                continue
+            if seen_section:
+                blocks.append(Block(outline.names, paragraph))
+            else:
+                front.append(paragraph)
+        pending.clear()
+
+    for line in lines:
+        match = _HEADING.match(line.strip())
+        if not match:
+            pending.append(line)
+            continue
+        heading = strip_emphasis(match.group(2)).strip(" #")
+        if not heading:
+            continue
+        flush()
+        marks = len(match.group(1))
+        if marks == 1 and not seen_section:
+            title_parts.append(heading)
+            continue
+        seen_section = True
+        outline.enter(heading, marks)
+    flush()
+    title = " ".join(title_parts) or (front[0] if front else "")
+    if not blocks and front:  # no headings at all: the whole text is one section
+        blocks = [Block((), p) for p in front]
+        front = []
+    return Structured(title=title, front=tuple(front), blocks=tuple(blocks))
