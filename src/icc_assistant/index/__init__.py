@@ -1,0 +1,7 @@
+"""The index: ChromaDB vectors plus an in-memory catalog and keyword index, kept in step."""
+
+from icc_assistant.index.catalog import ChunkCatalog
+from icc_assistant.index.keyword import KeywordIndex
+from icc_assistant.index.store import FileResult, IndexStats, IndexStore, SyncReport
+
+__all__ = ["ChunkCatalog", "FileResult", "IndexStats", "IndexStore", "KeywordIndex", "SyncReport"]

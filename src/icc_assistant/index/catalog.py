@@ -1,0 +1,161 @@
+"""The catalog: an in-memory view of the ACTIVE index (documents, chunks, keyword index).
+
+It is persisted as a snapshot directory under the data directory and named by a pointer file
+replaced atomically, so a reader sees either the old snapshot or the new one, never a mix. The
+snapshot is stamped with the digest of the active (document, content hash) set: if it is missing,
+corrupt or stale it is rebuilt from Chroma's stored documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.embeddings import embedding_text
+from icc_assistant.index.keyword import KeywordIndex
+from icc_assistant.tokens import keyword_tokens
+
+log = structlog.get_logger(__name__)
+
+POINTER = "catalog.json"
+HUB_NEIGHBOURS = 10
+HUB_SAMPLE = 4000
+
+
+def digest_of(active: Mapping[str, str]) -> str:
+    """A stamp of the active (doc_id, content_hash) set."""
+    joined = "\n".join(f"{doc}\t{h}" for doc, h in sorted(active.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+@dataclass
+class ChunkCatalog:
+    """Documents and chunks of the committed index, and the keyword index over them."""
+
+    documents: dict[str, DocumentMeta]
+    chunks: dict[str, Chunk]
+    keyword: KeywordIndex
+    version: str
+    hubness: dict[str, float] = field(default_factory=dict)
+    doc_chunks: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        grouped: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in self.chunks.values():
+            grouped[chunk.doc_id].append(chunk)
+        self.doc_chunks = {
+            doc: [c.chunk_id for c in sorted(cs, key=lambda c: c.ordinal)]
+            for doc, cs in grouped.items()
+        }
+
+    @classmethod
+    def build(
+        cls,
+        documents: Iterable[DocumentMeta],
+        chunks: Iterable[Chunk],
+        vectors: Mapping[str, np.ndarray],
+    ) -> ChunkCatalog:
+        """A catalog over these documents and chunks, keyword index and hubness included."""
+        docs = {d.doc_id: d for d in documents}
+        kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
+        ids = sorted(kept)
+        tokens = [keyword_tokens(embedding_text(docs[kept[i].doc_id], kept[i])) for i in ids]
+        version = digest_of({d.doc_id: d.content_hash for d in docs.values()})
+        hubness = hubness_of(ids, vectors)
+        return cls(docs, kept, KeywordIndex.build(ids, tokens), version, hubness)
+
+
+def hubness_of(
+    ids: list[str], vectors: Mapping[str, np.ndarray], k: int = HUB_NEIGHBOURS
+) -> dict[str, float]:
+    """Mean cosine similarity of each chunk to its k nearest chunks (CSLS's r_d).
+
+    Multilingual embeddings have "hubs": generic passages close to every query, in any
+    language. Cross-domain similarity local scaling (Conneau et al., 2018) ranks by
+    cos(q, d) - r_d / 2 instead of cos(q, d). Neighbours are searched among a fixed-size sample
+    so that the cost stays linear in the number of chunks.
+    """
+    ids = [i for i in ids if i in vectors]
+    if len(ids) <= k:
+        return {i: 0.0 for i in ids}
+    matrix = np.vstack([vectors[i] for i in ids]).astype(np.float32)
+    rng = np.random.default_rng(0)
+    sample = matrix[rng.choice(len(ids), size=min(len(ids), HUB_SAMPLE), replace=False)]
+    hub: dict[str, float] = {}
+    for start in range(0, len(ids), 4096):
+        sims = matrix[start : start + 4096] @ sample.T
+        # the k+1 largest include the chunk itself when it is in the sample
+        top = np.sort(np.partition(sims, -(k + 1), axis=1)[:, -(k + 1) :], axis=1)[:, :-1]
+        for offset, value in enumerate(top.mean(axis=1)):
+            hub[ids[start + offset]] = round(float(value), 5)
+    return hub
+
+
+def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
+    """Write the catalog to a fresh directory, then switch the pointer to it atomically."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"snapshot-{catalog.version[:12]}-{uuid.uuid4().hex[:8]}"
+    target = root / name
+    target.mkdir()
+    payload = {
+        "version": catalog.version,
+        "documents": [d.model_dump(mode="json") for d in catalog.documents.values()],
+        "chunks": [c.model_dump(mode="json") for c in catalog.chunks.values()],
+        "keyword_ids": catalog.keyword.chunk_ids,
+        "hubness": catalog.hubness,
+    }
+    (target / "catalog.json").write_text(json.dumps(payload), encoding="utf-8")
+    catalog.keyword.save(target)
+    _fsync_dir(target)
+    pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
+    pointer_tmp.write_text(json.dumps({"dir": name, "version": catalog.version}))
+    os.replace(pointer_tmp, root / POINTER)
+    _remove_other_snapshots(root, keep=name)
+
+
+def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
+    """The saved catalog if it exists, is readable and matches `version`; else None."""
+    try:
+        pointer = json.loads((root / POINTER).read_text(encoding="utf-8"))
+        if pointer.get("version") != version:
+            return None
+        target = root / pointer["dir"]
+        payload = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+        documents = {
+            d["doc_id"]: DocumentMeta.model_validate(d) for d in payload["documents"]
+        }
+        chunks = {c["chunk_id"]: Chunk.model_validate(c) for c in payload["chunks"]}
+        keyword = KeywordIndex.load(target, payload["keyword_ids"])
+        if payload["version"] != version or set(keyword.chunk_ids) != set(chunks):
+            raise ValueError("snapshot content does not match its stamp")
+        hubness = {str(k): float(v) for k, v in payload["hubness"].items()}
+        return ChunkCatalog(documents, chunks, keyword, version, hubness)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("keyword snapshot unreadable; rebuilding from Chroma", error=str(exc))
+        return None
+
+
+def _fsync_dir(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _remove_other_snapshots(root: Path, keep: str) -> None:
+    for path in root.glob("snapshot-*"):
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,462 @@
+"""Chunks -> ChromaDB, crash-safe and incremental; and the read side retrieval uses.
+
+Layout in Chroma (embedded PersistentClient, or a `chroma run` server):
+- `<prefix>_chunks`: one record per chunk version, id `<doc_id>#<hash12>:<ordinal>`, with its
+  embedding, text and flat metadata (doc_id, doc_hash, section, ...).
+- `<prefix>_documents`: one record per document holding its metadata and ACTIVE content hash,
+  plus the `__index__` record with the fingerprint and a generation counter.
+
+Commit protocol for a changed document: write all chunks of the new version (new ids), then
+upsert the document record (a single-record write: the commit point), and only after the
+generation is bumped delete the old version's chunks. Readers only see chunks of committed
+hashes, so a `kill -9` at any moment leaves the previous version fully queryable; leftovers of a
+killed run are removed by the next sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import chromadb
+import numpy as np
+import structlog
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection as ChromaCollection
+from chromadb.config import Settings as ChromaSettings
+from pydantic import BaseModel
+
+from icc_assistant.documents import Chunk, DocumentMeta, ParsedDocument
+from icc_assistant.embeddings import Embedder, embedding_text
+from icc_assistant.errors import (
+    DocumentError,
+    IndexMismatchError,
+    IndexUnavailableError,
+)
+from icc_assistant.index.catalog import ChunkCatalog, digest_of, load_snapshot, save_snapshot
+from icc_assistant.ingest import CHUNKER_VERSION, load_document
+from icc_assistant.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+META_ID = "__index__"
+PAGE = 5000
+REFRESH_SECONDS = 1.0
+
+FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]
+
+
+class FileResult(BaseModel):
+    """What happened to one file during a sync."""
+
+    source: str
+    doc_id: str
+    status: FileStatus
+    chunks: int = 0
+    message: str | None = None
+
+
+class SyncReport(BaseModel):
+    """Every file's result, and how many texts had to be embedded."""
+
+    files: list[FileResult]
+    embedded: int = 0
+
+
+class IndexStats(BaseModel):
+    """What the index holds."""
+
+    documents: int
+    chunks: int
+    cities: dict[str, int]
+    countries: dict[str, int]
+    doc_types: dict[str, int]
+    languages: dict[str, int]
+    topics: dict[str, int]
+    years: dict[str, int]
+
+
+def _connect(settings: Settings) -> ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many transport errors
+            raise IndexUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                f" ({exc}); start `chroma run` or fix ICC_CHROMA_HOST/ICC_CHROMA_PORT."
+            ) from exc
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def fingerprint_of(embedder: Embedder) -> str:
+    """What makes two indexes compatible: embedder, vector size, chunker version."""
+    return f"{embedder.name}|{embedder.dimension}|chunker-{CHUNKER_VERSION}"
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _chunk_metadata(doc: DocumentMeta, chunk: Chunk, text_hash: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "doc_id": doc.doc_id,
+        "doc_hash": doc.content_hash,
+        "ordinal": chunk.ordinal,
+        "section": chunk.section,
+        "is_recommendation": chunk.is_recommendation,
+        "mentioned_cities": "|".join(chunk.mentioned_cities),
+        "text_hash": text_hash,
+    }
+    if chunk.score is not None:
+        meta["score"] = chunk.score
+    if chunk.sample_score is not None:
+        meta["sample_score"] = chunk.sample_score
+    return meta
+
+
+def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    cities = str(meta.get("mentioned_cities") or "")
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        ordinal=int(meta["ordinal"]),
+        text=text,
+        section=str(meta.get("section") or ""),
+        is_recommendation=bool(meta.get("is_recommendation")),
+        mentioned_cities=tuple(c for c in cities.split("|") if c),
+        score=meta.get("score"),
+        sample_score=meta.get("sample_score"),
+    )
+
+
+class IndexStore:
+    """The vector index (Chroma) plus its catalog; one per process."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder, client: ClientAPI, fingerprint: str
+    ) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._client = client
+        self.fingerprint = fingerprint
+        self._chunks = self._collection("chunks")
+        self._docs = self._collection("documents")
+        self._catalog: ChunkCatalog | None = None
+        self._generation: int | None = None
+        self._checked_at = 0.0
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, settings: Settings, embedder: Embedder, *, allow_rebuild: bool = False
+    ) -> IndexStore:
+        """Open (creating if needed) the index; refuse one built with another fingerprint."""
+        client = _connect(settings)
+        store = cls(settings, embedder, client, fingerprint_of(embedder))
+        stored = store._meta().get("fingerprint")
+        if stored is None:
+            store._write_meta(generation=0)
+        elif stored != store.fingerprint and not allow_rebuild:
+            raise IndexMismatchError(
+                f"The index in {store._where()} was built with {stored!r}, not "
+                f"{store.fingerprint!r}; run `icc-assistant ingest --rebuild`."
+            )
+        return store
+
+    def _where(self) -> str:
+        if self._settings.chroma_host:
+            return f"Chroma server {self._settings.chroma_host}:{self._settings.chroma_port}"
+        return str(self._settings.chroma_dir)
+
+    def _collection(self, kind: str) -> ChromaCollection:
+        return self._client.get_or_create_collection(
+            f"{self._settings.collection}_{kind}",
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    def _meta(self) -> dict[str, Any]:
+        found = self._docs.get(ids=[META_ID], include=["metadatas"])
+        metas = found.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else {}
+
+    def _write_meta(self, generation: int) -> None:
+        self._docs.upsert(
+            ids=[META_ID],
+            embeddings=[[1.0]],
+            documents=["index metadata"],
+            metadatas=[{"fingerprint": self.fingerprint, "generation": generation}],
+        )
+
+    # -- read side ---------------------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> ChunkCatalog:
+        """The committed documents and chunks, loaded or rebuilt on first use."""
+        if self._catalog is None:
+            self._load_catalog()
+        assert self._catalog is not None
+        return self._catalog
+
+    def refresh(self) -> bool:
+        """Reload the catalog if another process committed since; cheap, throttled."""
+        now = time.monotonic()
+        if self._catalog is not None and now - self._checked_at < REFRESH_SECONDS:
+            return False
+        self._checked_at = now
+        generation = int(self._meta().get("generation", 0))
+        if self._catalog is not None and generation == self._generation:
+            return False
+        self._load_catalog()
+        return True
+
+    def _active(self) -> dict[str, tuple[str, DocumentMeta]]:
+        """doc_id -> (content hash, metadata) of every committed document."""
+        found = self._docs.get(include=["documents", "metadatas"])
+        active = {}
+        for doc_id, text, meta in zip(
+            found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+        ):
+            if doc_id == META_ID or not meta:
+                continue
+            active[doc_id] = (str(meta["content_hash"]), DocumentMeta.model_validate_json(text))
+        return active
+
+    def _load_catalog(self) -> None:
+        self._generation = int(self._meta().get("generation", 0))
+        active = self._active()
+        version = digest_of({doc: h for doc, (h, _) in active.items()})
+        root = self._settings.data_dir / "keyword"
+        catalog = load_snapshot(root, version)
+        if catalog is None:
+            if (root / "catalog.json").exists():
+                log.warning("keyword snapshot out of step with Chroma; rebuilding", version=version)
+            catalog = self._build_catalog(active)
+            save_snapshot(catalog, root)
+        self._catalog = catalog
+
+    def _build_catalog(self, active: dict[str, tuple[str, DocumentMeta]]) -> ChunkCatalog:
+        chunks, vectors = [], {}
+        for chunk_id, text, meta, vector in self._iter_chunks(with_vectors=True):
+            if meta.get("doc_id") in active and meta.get("doc_hash") == active[meta["doc_id"]][0]:
+                chunks.append(_chunk_from_record(chunk_id, text, meta))
+                vectors[chunk_id] = vector
+        return ChunkCatalog.build([meta for _, meta in active.values()], chunks, vectors)
+
+    def _iter_chunks(self, *, with_vectors: bool = False) -> Any:
+        """(id, text, metadata[, vector]) of every stored chunk, page by page."""
+        include: Any = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+        offset = 0
+        while True:
+            page = self._chunks.get(include=include, limit=PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            columns = [ids, page["documents"] or [], page["metadatas"] or []]
+            if with_vectors:
+                columns.append(page["embeddings"])
+            yield from zip(*columns, strict=True)
+            offset += len(ids)
+
+    def query_dense(
+        self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the nearest committed chunks, best first."""
+        catalog = self.catalog
+        available = len(catalog.chunks)
+        if available == 0 or (doc_ids is not None and not doc_ids):
+            return []
+        where: dict[str, Any] | None = None
+        if doc_ids is not None:
+            ids = sorted(doc_ids)
+            where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
+        found = self._chunks.query(
+            query_embeddings=[vector.astype(np.float32).tolist()],
+            n_results=max(1, min(n + 8, available)),
+            where=where,
+            include=["distances"],
+        )
+        pairs = zip(found["ids"][0], (found["distances"] or [[]])[0], strict=True)
+        ranked = [(cid, 1.0 - float(d)) for cid, d in pairs if cid in catalog.chunks]
+        return ranked[:n]
+
+    def stats(self) -> IndexStats:
+        """Counts by facet of the committed index."""
+        catalog = self.catalog
+        docs = list(catalog.documents.values())
+
+        def count(values: list[str | None]) -> dict[str, int]:
+            return dict(Counter(v for v in values if v))
+
+        return IndexStats(
+            documents=len(docs),
+            chunks=len(catalog.chunks),
+            cities=count([d.city for d in docs]),
+            countries=count([d.country for d in docs]),
+            doc_types=count([d.doc_type for d in docs]),
+            languages=count([d.language for d in docs]),
+            topics=count([t for d in docs for t in d.topics]),
+            years=count([str(d.year) if d.year else None for d in docs]),
+        )
+
+    # -- write side --------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        files: Sequence[tuple[Path, str]],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        max_bytes: int = 20_000_000,
+        on_file: Callable[[FileResult], None] | None = None,
+    ) -> SyncReport:
+        """Bring the index in line with `files`: add, replace, skip unchanged, optionally prune."""
+        if rebuild:
+            self._drop_everything()
+        active = {doc: h for doc, (h, _) in self._active().items()}
+        results: list[FileResult] = []
+        embedded = 0
+        for path, doc_id in files:
+            result, count = self._sync_file(path, doc_id, active, max_bytes)
+            embedded += count
+            results.append(result)
+            if on_file is not None:
+                on_file(result)
+        if prune:
+            keep = {doc_id for _, doc_id in files}
+            for doc_id in sorted(set(active) - keep):
+                self._uncommit(doc_id)
+                results.append(FileResult(source=doc_id, doc_id=doc_id, status="removed"))
+        self._finish()
+        return SyncReport(files=results, embedded=embedded)
+
+    def _sync_file(
+        self, path: Path, doc_id: str, active: dict[str, str], max_bytes: int
+    ) -> tuple[FileResult, int]:
+        try:
+            doc = load_document(path, doc_id=doc_id, max_bytes=max_bytes)
+        except DocumentError as exc:
+            return FileResult(source=str(path), doc_id=doc_id, status="failed", message=str(exc)), 0
+        if active.get(doc_id) == doc.meta.content_hash:
+            return FileResult(
+                source=str(path), doc_id=doc_id, status="unchanged", chunks=len(doc.chunks)
+            ), 0
+        status: FileStatus = "updated" if doc_id in active else "added"
+        count = self._write(doc)
+        active[doc_id] = doc.meta.content_hash
+        return FileResult(source=str(path), doc_id=doc_id, status=status, chunks=len(doc.chunks)), count
+
+    def add_document(self, doc: ParsedDocument) -> FileResult:
+        """Index one already-parsed document (replacing its previous version) and commit."""
+        active = {doc_id: h for doc_id, (h, _) in self._active().items()}
+        if active.get(doc.meta.doc_id) == doc.meta.content_hash:
+            return FileResult(
+                source=doc.meta.source, doc_id=doc.meta.doc_id, status="unchanged",
+                chunks=len(doc.chunks),
+            )
+        status: FileStatus = "updated" if doc.meta.doc_id in active else "added"
+        self._write(doc)
+        self._finish()
+        return FileResult(
+            source=doc.meta.source, doc_id=doc.meta.doc_id, status=status, chunks=len(doc.chunks)
+        )
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document and its chunks; False if it was not indexed."""
+        if not self._docs.get(ids=[doc_id])["ids"] or doc_id == META_ID:
+            return False
+        self._uncommit(doc_id)
+        self._finish()
+        return True
+
+    def _write(self, doc: ParsedDocument) -> int:
+        """Write the new version's chunks, then commit the document record; returns #embedded."""
+        texts = [embedding_text(doc.meta, chunk) for chunk in doc.chunks]
+        hashes = [_text_hash(t) for t in texts]
+        vectors, embedded = self._vectors_for(doc.meta.doc_id, texts, hashes)
+        if doc.chunks:
+            self._chunks.upsert(
+                ids=[c.chunk_id for c in doc.chunks],
+                embeddings=vectors.tolist(),
+                documents=[c.text for c in doc.chunks],
+                metadatas=[
+                    _chunk_metadata(doc.meta, c, h) for c, h in zip(doc.chunks, hashes, strict=True)
+                ],
+            )
+        self._docs.upsert(  # the commit point
+            ids=[doc.meta.doc_id],
+            embeddings=[[1.0]],
+            documents=[doc.meta.model_dump_json()],
+            metadatas=[{"content_hash": doc.meta.content_hash, "chunks": len(doc.chunks)}],
+        )
+        return embedded
+
+    def _vectors_for(
+        self, doc_id: str, texts: list[str], hashes: list[str]
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for the texts, reusing stored ones for unchanged text; embeds each once."""
+        known = self._stored_vectors(doc_id)
+        missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+        if missing:
+            fresh = self._embedder.embed_passages([t for _, t in missing])
+            known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
+        dim = self._embedder.dimension
+        rows = [known[h] for h in hashes]
+        return (np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)), len(missing)
+
+    def _stored_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
+        found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas", "embeddings"])
+        vectors = {}
+        embeddings = found.get("embeddings")
+        if embeddings is None:
+            return {}
+        for meta, vector in zip(found["metadatas"] or [], embeddings, strict=True):
+            if meta and meta.get("text_hash"):
+                vectors[str(meta["text_hash"])] = np.asarray(vector, dtype=np.float32)
+        return vectors
+
+    def _uncommit(self, doc_id: str) -> None:
+        self._docs.delete(ids=[doc_id])
+
+    def _finish(self) -> None:
+        """Bump the generation, save the catalog, then remove superseded chunks."""
+        generation = int(self._meta().get("generation", 0)) + 1
+        self._write_meta(generation)
+        self._load_catalog()
+        self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        active = {doc: h for doc, (h, _) in self._active().items()}
+        stale = [
+            chunk_id
+            for chunk_id, _, meta in self._iter_chunks()
+            if active.get(str(meta.get("doc_id"))) != meta.get("doc_hash")
+        ]
+        for i in range(0, len(stale), PAGE):
+            self._chunks.delete(ids=stale[i : i + PAGE])
+
+    def _drop_everything(self) -> None:
+        for kind in ("chunks", "documents"):
+            try:
+                self._client.delete_collection(f"{self._settings.collection}_{kind}")
+            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+                log.debug("collection absent", kind=kind)
+        self._chunks = self._collection("chunks")
+        self._docs = self._collection("documents")
+        self._write_meta(generation=0)
+        self._catalog = None
+

@@ -1,0 +1,369 @@
+"""Question -> ranked Passages: hybrid dense + keyword retrieval over the index (read-only).
+
+Dense (multilingual e5 over Chroma) and keyword (bm25s) candidate lists are fused with reciprocal
+rank fusion. The keyword leg never filters the dense one and only gets a say where it can help
+across languages: a question's full keyword tokens are matched against passages in the question's
+own language, while passages in other languages are matched only on language-neutral tokens
+(numbers, acronyms, names, cities recognised in any script). Cities named in the question boost
+the passages about them; they restrict results only through an explicit filter. Near-duplicate
+passages are dropped (maximal marginal relevance over keyword-token overlap), general questions get
+a per-document quota, and an evidence gate on dense similarity decides `no_evidence`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from icc_assistant import gazetteer
+from icc_assistant.documents import Chunk, DocumentMeta, Filters, Passage, RetrievalResult
+from icc_assistant.embeddings import Embedder
+from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
+from icc_assistant.index import IndexStore
+from icc_assistant.language import detect_language
+from icc_assistant.settings import Settings
+from icc_assistant.tokens import keyword_tokens
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
+_LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z'’-]+\b")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b")
+_NON_LATIN_LANGUAGES = frozenset(
+    {"ar", "be", "bg", "el", "he", "ja", "ko", "mk", "ru", "sr", "uk", "zh"}
+)
+_GENERAL_QUESTION = re.compile(
+    r"\b(cities|towns|municipalities|villes|städte|ciudades|città|cidades|miast|городов|города|"
+    r"πόλεις|şehirler|도시들|도시가|都市|城市)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Tuning of the retriever; defaults calibrated on the dev set (see bench/eval_retrieval.py)."""
+
+    candidates: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 0.6
+    neutral_weight: float = 0.25
+    city_boost: float = 0.25
+    redundancy: float = 0.0
+    duplicate_overlap: float = 0.7
+    general_quota: int = 2
+    min_similarity: float = 0.80
+    hubness_penalty: float = 0.5
+    short_chunk_chars: int = 350
+
+
+@dataclass
+class _Candidate:
+    chunk: Chunk
+    document: DocumentMeta
+    fused: float = 0.0
+    similarity: float | None = None
+
+
+class Retriever:
+    """Finds the passages that answer a question; reads the index, never writes it."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        settings: Settings,
+        config: RetrievalConfig | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._settings = settings
+        self.config = config or RetrievalConfig()
+
+    def search(
+        self,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        k: int = 5,
+        english_query: str | None = None,
+    ) -> RetrievalResult:
+        """Rank passages for `question`; `english_query` (from a model) helps the keyword leg."""
+        question = self._check_question(question)
+        if not 1 <= k <= 50:
+            raise InvalidQuestionError(f"k must be between 1 and 50, got {k}.")
+        self._store.refresh()
+        filters = filters or Filters()
+        language = detect_language(question)
+        cities = tuple(gazetteer.find_cities(question))
+        allowed = self._allowed_documents(filters)
+        base = RetrievalResult(
+            query=question, language=language, status="no_evidence", cities=cities,
+            filters=filters,
+        )
+        if allowed is not None and not allowed:
+            return base
+        candidates = self._candidates(question, language, english_query, cities, allowed)
+        ranked = self._select(candidates, k, general=self._is_general(question, cities))
+        passages = tuple(self._to_passage(c) for c in ranked)
+        if not passages:
+            return base
+        if not self._has_evidence(ranked, cities):
+            return base.model_copy(update={"nearest": passages})
+        return base.model_copy(update={"status": "found", "passages": passages})
+
+    # -- validation and filters ---------------------------------------------------------------
+
+    def _check_question(self, question: str) -> str:
+        text = question.strip()
+        if not text:
+            raise InvalidQuestionError("The question is empty: type what you want to know.")
+        limit = self._settings.max_question_chars
+        if len(text) > limit:
+            raise InvalidQuestionError(
+                f"The question has {len(text)} characters; the limit is {limit}. Shorten it."
+            )
+        return text
+
+    def _allowed_documents(self, filters: Filters) -> set[str] | None:
+        """Doc ids matching explicit filters, or None when nothing is filtered."""
+        if filters.is_empty():
+            return None
+        city = _canonical_filter(filters.city, gazetteer.canonical_city, "city")
+        country = _canonical_filter(filters.country, gazetteer.canonical_country, "country")
+        if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+            raise InvalidFilterError(
+                f"year_from {filters.year_from} is after year_to {filters.year_to}."
+            )
+        documents = self._store.catalog.documents.values()
+        return {d.doc_id for d in documents if _matches(d, filters, city, country)}
+
+    # -- candidate generation ------------------------------------------------------------------
+
+    def _candidates(
+        self,
+        question: str,
+        language: str,
+        english_query: str | None,
+        cities: tuple[str, ...],
+        allowed: set[str] | None,
+    ) -> list[_Candidate]:
+        pool: dict[str, _Candidate] = {}
+        dense_lists = [self._dense(question, allowed)]
+        if english_query and english_query.strip() != question:
+            dense_lists.append(self._dense(english_query, allowed))
+        for ranking in dense_lists:
+            for rank, (chunk_id, similarity) in enumerate(ranking):
+                cand = self._candidate(pool, chunk_id)
+                if cand is None:
+                    continue
+                cand.fused += self.config.dense_weight / (self.config.rrf_k + rank + 1)
+                cand.similarity = max(cand.similarity or 0.0, similarity)
+        rankings = self._keyword(question, language, english_query, cities, allowed)
+        for weight, ranking, may_add in rankings:
+            for rank, chunk_id in enumerate(ranking):
+                if not may_add and chunk_id not in pool:
+                    continue
+                cand = self._candidate(pool, chunk_id)
+                if cand is not None:
+                    cand.fused += weight / (self.config.rrf_k + rank + 1)
+        self._boost_cities(pool.values(), cities)
+        floor = min((c.similarity for c in pool.values() if c.similarity is not None), default=0.0)
+        for cand in pool.values():
+            if cand.similarity is None:
+                cand.similarity = floor
+        return sorted(pool.values(), key=lambda c: c.fused, reverse=True)
+
+    def _candidate(self, pool: dict[str, _Candidate], chunk_id: str) -> _Candidate | None:
+        if chunk_id in pool:
+            return pool[chunk_id]
+        catalog = self._store.catalog
+        chunk = catalog.chunks.get(chunk_id)
+        if chunk is None:
+            return None
+        pool[chunk_id] = _Candidate(chunk, catalog.documents[chunk.doc_id])
+        return pool[chunk_id]
+
+    def _dense(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
+        """Dense candidates, re-ranked by CSLS (similarity minus half the chunk's hubness)."""
+        vector = self._embedder.embed_query(text)
+        found = self._store.query_dense(vector, self.config.candidates, doc_ids=allowed)
+        hubness = self._store.catalog.hubness
+        penalty = self.config.hubness_penalty
+        return sorted(found, key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
+
+    def _keyword(
+        self,
+        question: str,
+        language: str,
+        english_query: str | None,
+        cities: tuple[str, ...],
+        allowed: set[str] | None,
+    ) -> list[tuple[float, list[str], bool]]:
+        """Weighted keyword rankings, and whether each may add candidates dense did not find.
+
+        Passages in the question's language are matched on all its keyword tokens; passages in
+        other languages only on language-neutral tokens (numbers, acronyms, names), with a
+        lower weight and only to reorder dense candidates, or on the English query when a
+        model wrote one.
+        """
+        same = self._keyword_ranking(keyword_tokens(question), allowed, lambda lang: lang == language)
+        keyword = self._store.catalog.keyword
+        neutral = [t for t in _neutral_tokens(question, language, cities) if keyword.is_rare(t)]
+        other = self._keyword_ranking(neutral, allowed, lambda lang: lang != language)
+        rankings = [
+            (self.config.keyword_weight, same, True),
+            (self.config.neutral_weight, other, True),
+        ]
+        if english_query:
+            english = self._keyword_ranking(
+                keyword_tokens(english_query), allowed, lambda lang: lang == "en"
+            )
+            rankings.append((self.config.keyword_weight, english, True))
+        return [(w, r, add) for w, r, add in rankings if r and w > 0]
+
+    def _keyword_ranking(
+        self, tokens: list[str], allowed: set[str] | None, wanted: Callable[[str], bool]
+    ) -> list[str]:
+        """Chunk ids by BM25 score over `tokens`, restricted to passages of wanted languages."""
+        if not tokens:
+            return []
+        catalog = self._store.catalog
+        ranked = []
+        for chunk_id, _ in catalog.keyword.search(tokens, self.config.candidates * 3):
+            chunk = catalog.chunks.get(chunk_id)
+            if chunk is None or (allowed is not None and chunk.doc_id not in allowed):
+                continue
+            if wanted(catalog.documents[chunk.doc_id].language):
+                ranked.append(chunk_id)
+        return ranked[: self.config.candidates]
+
+    def _boost_cities(self, candidates: Iterable[_Candidate], cities: tuple[str, ...]) -> None:
+        if not cities:
+            return
+        wanted = set(cities)
+        for cand in candidates:
+            about = {cand.document.city, *cand.chunk.mentioned_cities}
+            if wanted & about:
+                cand.fused *= 1.0 + self.config.city_boost
+
+    # -- selection -------------------------------------------------------------------------------
+
+    def _is_general(self, question: str, cities: tuple[str, ...]) -> bool:
+        return not cities and bool(_GENERAL_QUESTION.search(question))
+
+    def _select(self, candidates: list[_Candidate], k: int, *, general: bool) -> list[_Candidate]:
+        """Greedy MMR on token overlap, with a per-document quota for general questions."""
+        selected: list[_Candidate] = []
+        token_sets = {c.chunk.chunk_id: set(keyword_tokens(c.chunk.text)) for c in candidates}
+        top = candidates[0].fused if candidates else 1.0
+        remaining = list(candidates)
+        while remaining and len(selected) < k:
+            best, best_score = None, float("-inf")
+            for cand in remaining:
+                overlap = max(
+                    (_overlap(token_sets, cand, s) for s in selected), default=0.0
+                )
+                if overlap >= self.config.duplicate_overlap:
+                    continue
+                if general and _doc_count(selected, cand) >= self.config.general_quota:
+                    continue
+                score = cand.fused / top - self.config.redundancy * overlap * (cand.fused / top)
+                if score > best_score:
+                    best, best_score = cand, score
+            if best is None:
+                break
+            selected.append(best)
+            remaining.remove(best)
+        if general and len(selected) < k:
+            selected += [c for c in candidates if c not in selected][: k - len(selected)]
+        return selected
+
+    def _has_evidence(self, ranked: Sequence[_Candidate], cities: tuple[str, ...]) -> bool:
+        """The gate: the best passage is similar enough and named cities are covered at all."""
+        best = max((c.similarity or 0.0) for c in ranked)
+        if best < self.config.min_similarity:
+            return False
+        if cities and not self._covers_any_city(cities):
+            return False
+        return True
+
+    def _covers_any_city(self, cities: tuple[str, ...]) -> bool:
+        catalog = self._store.catalog
+        known = {d.city for d in catalog.documents.values()}
+        if known & set(cities):
+            return True
+        return any(set(cities) & set(c.mentioned_cities) for c in catalog.chunks.values())
+
+    # -- passages --------------------------------------------------------------------------------
+
+    def _to_passage(self, cand: _Candidate) -> Passage:
+        return Passage(
+            chunk=cand.chunk,
+            document=cand.document,
+            score=round(float(cand.similarity or 0.0), 4),
+            context=self._context(cand.chunk),
+        )
+
+    def _context(self, chunk: Chunk) -> str:
+        """The chunk's text, widened with same-section neighbours when it is short."""
+        if len(chunk.text) >= self.config.short_chunk_chars:
+            return chunk.text
+        catalog = self._store.catalog
+        ids = catalog.doc_chunks.get(chunk.doc_id, [])
+        neighbours = [
+            catalog.chunks[i]
+            for i in ids
+            if abs(catalog.chunks[i].ordinal - chunk.ordinal) == 1
+            and catalog.chunks[i].section == chunk.section
+        ]
+        before = [n.text for n in neighbours if n.ordinal < chunk.ordinal]
+        after = [n.text for n in neighbours if n.ordinal > chunk.ordinal]
+        return "\n\n".join([*before, chunk.text, *after])
+
+
+def _canonical_filter(value: str | None, resolve: object, kind: str) -> str | None:
+    if value is None:
+        return None
+    assert callable(resolve)
+    found = resolve(value)
+    if found is None:
+        raise InvalidFilterError(f"Unknown {kind} {value!r}: check the spelling or list facets.")
+    return str(found)
+
+
+def _matches(doc: DocumentMeta, filters: Filters, city: str | None, country: str | None) -> bool:
+    checks = (
+        city is None or doc.city == city,
+        country is None or doc.country == country,
+        filters.year_from is None or (doc.year is not None and doc.year >= filters.year_from),
+        filters.year_to is None or (doc.year is not None and doc.year <= filters.year_to),
+        filters.doc_type is None or doc.doc_type == filters.doc_type,
+        filters.topic is None or filters.topic.casefold() in {t.casefold() for t in doc.topics},
+        filters.language is None or doc.language == filters.language,
+    )
+    return all(checks)
+
+
+def _neutral_tokens(question: str, language: str, cities: tuple[str, ...]) -> list[str]:
+    """Tokens that mean the same in any language: numbers, acronyms, Latin names, cities."""
+    neutral = [t for t in keyword_tokens(question) if t[0].isdigit()]
+    neutral += [t for m in _ACRONYM.findall(question) for t in keyword_tokens(m)]
+    if language in _NON_LATIN_LANGUAGES:
+        # In a question written in another script, Latin words are names or borrowed terms.
+        neutral += [t for m in _LATIN_WORD.findall(question) for t in keyword_tokens(m)]
+    # Cities are left out: the city boost handles them, and the city a corpus is about is in
+    # most of its passages, which would turn the keyword leg into noise.
+    city_tokens = {t for city in cities for t in keyword_tokens(city)}
+    return [t for t in neutral if t not in city_tokens]
+
+
+def _overlap(token_sets: dict[str, set[str]], a: _Candidate, b: _Candidate) -> float:
+    first, second = token_sets[a.chunk.chunk_id], token_sets[b.chunk.chunk_id]
+    if not first or not second:
+        return 0.0
+    return len(first & second) / len(first | second)
+
+
+def _doc_count(selected: list[_Candidate], cand: _Candidate) -> int:
+    return sum(1 for s in selected if s.chunk.doc_id == cand.chunk.doc_id)
+

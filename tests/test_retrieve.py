@@ -1,0 +1,139 @@
+"""Retrieval through its public interface, on a real index of the shipped corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from icc_assistant.documents import Filters
+from icc_assistant.embeddings import create_embedder
+from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
+from icc_assistant.index import IndexStore
+from icc_assistant.retrieve import Retriever
+from icc_assistant.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def retriever(indexed_settings: Settings) -> Retriever:
+    embedder = create_embedder(indexed_settings)
+    return Retriever(IndexStore.open(indexed_settings, embedder), embedder, indexed_settings)
+
+
+def sources(result_passages: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [p.document.source for p in result_passages]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "안산시는 외국인 주민을 위한 신문을 발행하나요? 얼마나 자주 발행하나요?",
+            {"ansan-media-and-social-media-intercultural-literacy.txt",
+             "ansan-icc-index-analysis-2020.md"},
+        ),
+        (
+            "Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;",
+            {"ansan-education-support-centres.txt", "ansan-icc-index-analysis-2020.md"},
+        ),
+        (
+            "¿Pueden los residentes extranjeros presentarse como candidatos en las elecciones"
+            " locales de Ansan?",
+            {"ansan-democratic-citizenship.txt", "ansan-icc-index-analysis-2020.md"},
+        ),
+    ],
+)
+def test_cross_lingual_question_finds_english_passages(
+    retriever: Retriever, question: str, expected: set[str]
+) -> None:
+    """A question in Korean, Greek or Spanish ranks an expected English document in the top 2."""
+    result = retriever.search(question, k=5)
+    assert result.status == "found"
+    assert set(sources(result.passages)[:2]) & expected
+
+
+def test_cross_lingual_question_brings_the_fact(retriever: Retriever) -> None:
+    """The Korean newspaper question finds the passage holding "twice a month" and "20,000"."""
+    result = retriever.search("안산시는 외국인 주민을 위한 신문을 얼마나 자주, 몇 부나 발행하나요?", k=5)
+    text = " ".join(p.chunk.text for p in result.passages)
+    assert "twice a month" in text and "20,000" in text
+
+
+@pytest.mark.parametrize("question", ["안산시의 교육 정책은?", "Τι κάνει το Ανσάν για την εκπαίδευση;"])
+def test_city_named_in_another_script_is_recognised(retriever: Retriever, question: str) -> None:
+    """Ansan written in Hangul or Greek resolves to the canonical city."""
+    assert retriever.search(question).cities == ("Ansan",)
+
+
+def test_doc_type_filter_restricts_results(retriever: Retriever) -> None:
+    """A doc_type filter returns only documents of that type."""
+    result = retriever.search("education support", filters=Filters(doc_type="good_practice"))
+    assert result.passages
+    assert {p.document.doc_type for p in result.passages} == {"good_practice"}
+
+
+def test_filter_matching_nothing_is_an_explicit_empty_result(retriever: Retriever) -> None:
+    """A known city with no documents gives no passages and `no_evidence`, not an error."""
+    result = retriever.search("anti-rumour strategy", filters=Filters(city="Barcelona"))
+    assert result.status == "no_evidence"
+    assert result.passages == ()
+
+
+def test_unknown_filter_value_is_a_clear_error(retriever: Retriever) -> None:
+    """An unknown city filter names the bad value."""
+    with pytest.raises(InvalidFilterError, match="Atlantis"):
+        retriever.search("education", filters=Filters(city="Atlantis"))
+
+
+def test_inverted_year_range_is_refused(retriever: Retriever) -> None:
+    """year_from after year_to is an error, not an empty result."""
+    with pytest.raises(InvalidFilterError, match="year_from"):
+        retriever.search("education", filters=Filters(year_from=2022, year_to=2019))
+
+
+def test_general_question_draws_on_several_documents(retriever: Retriever) -> None:
+    """A "how do cities ..." question does not return one document five times."""
+    result = retriever.search("How do cities support schools with many migrant pupils?", k=5)
+    assert len({p.chunk.doc_id for p in result.passages}) > 1
+
+
+def test_acronym_is_found_by_the_keyword_leg(retriever: Retriever) -> None:
+    """An acronym only one passage contains ranks that passage first."""
+    result = retriever.search("What does RIMU do?", k=5)
+    assert "RIMU" in result.passages[0].chunk.text
+
+
+def test_off_topic_question_has_no_evidence(retriever: Retriever) -> None:
+    """A football question is recognised as not covered, with the nearest material kept."""
+    result = retriever.search("Who won the football world cup final and what was the score?")
+    assert result.status == "no_evidence"
+    assert result.passages == ()
+    assert result.nearest
+
+
+def test_question_about_an_uncovered_city_has_no_evidence(retriever: Retriever) -> None:
+    """A question about a city the material never mentions is not answered from Ansan's."""
+    result = retriever.search("What budget does Lisbon give its intercultural mediation?")
+    assert result.status == "no_evidence"
+
+
+@pytest.mark.parametrize("question", ["", "   \n"])
+def test_empty_question_is_refused(retriever: Retriever, question: str) -> None:
+    """An empty or blank question is a clear error."""
+    with pytest.raises(InvalidQuestionError, match="empty"):
+        retriever.search(question)
+
+
+def test_overlong_question_is_refused(retriever: Retriever) -> None:
+    """A question over the length limit names the limit."""
+    with pytest.raises(InvalidQuestionError, match="limit"):
+        retriever.search("why " * 1000)
+
+
+def test_short_passages_carry_neighbouring_context(retriever: Retriever) -> None:
+    """A short chunk's context adds its neighbours; a long chunk's context is its text."""
+    result = retriever.search("Ansan Multicultural Citizens Awards Together Day", k=10)
+    for passage in result.passages:
+        if len(passage.chunk.text) < 350:
+            assert len(passage.context) > len(passage.chunk.text)
+        else:
+            assert passage.context == passage.chunk.text
+    assert any(len(p.chunk.text) < 350 for p in result.passages)
