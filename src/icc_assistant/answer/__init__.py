@@ -1,0 +1,39 @@
+"""Question + passages -> a grounded Answer with numbered citations, with or without a model.
+
+    answerer = create_answerer(settings, embedder)
+    answer = answerer.write_answer(AnswerRequest(question="..."), retrieval)
+"""
+
+from __future__ import annotations
+
+from icc_assistant.answer.extractive import ExtractiveAnswerer
+from icc_assistant.answer.model import ModelAnswerer
+from icc_assistant.answer.types import (
+    AnswerDoneEvent,
+    AnswerEvent,
+    Answerer,
+    AnswerRequest,
+    SearchQuery,
+    TokenEvent,
+)
+from icc_assistant.embeddings import Embedder
+from icc_assistant.settings import Settings
+
+__all__ = [
+    "AnswerDoneEvent",
+    "AnswerEvent",
+    "AnswerRequest",
+    "Answerer",
+    "ExtractiveAnswerer",
+    "ModelAnswerer",
+    "SearchQuery",
+    "TokenEvent",
+    "create_answerer",
+]
+
+
+def create_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """A model answerer when ICC_LLM_BASE_URL is set, else the extractive one."""
+    if settings.has_model:
+        return ModelAnswerer(settings, embedder)
+    return ExtractiveAnswerer(embedder)

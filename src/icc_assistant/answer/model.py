@@ -1,0 +1,241 @@
+"""Answers written by any OpenAI-compatible chat model through LangChain.
+
+Failures never reach the user as a hang or a trace: before the first token, the extractive
+answer is given with a notice; once tokens have been sent, a ModelUnavailableError ends the
+stream (the service turns it into an `error` event).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_openai import AzureChatOpenAI, ChatOpenAI
+from pydantic import SecretStr
+
+from icc_assistant.answer.citations import MarkerFilter, citations_for, drop_unknown_markers
+from icc_assistant.answer.extractive import (
+    ExtractiveAnswerer,
+    answer_language,
+    condense_without_model,
+    history_text,
+    no_evidence_answer,
+)
+from icc_assistant.answer.messages import language_name, message
+from icc_assistant.answer.types import (
+    AnswerDoneEvent,
+    AnswerEvent,
+    AnswerRequest,
+    SearchQuery,
+    TokenEvent,
+)
+from icc_assistant.documents import Answer, Passage, RetrievalResult
+from icc_assistant.embeddings import Embedder
+from icc_assistant.errors import ModelUnavailableError
+from icc_assistant.language import detect_language
+from icc_assistant.prompts import load_prompt
+from icc_assistant.settings import Settings
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def create_chat_model(settings: Settings) -> BaseChatModel:
+    """A LangChain chat model for the configured endpoint, timeouts and retries explicit."""
+    assert settings.llm_base_url is not None
+    key = SecretStr(settings.llm_api_key or "not-needed")
+    # Own HTTP clients (not LangChain's process-wide cached ones), so that a client never
+    # outlives the event loop it was used in, and the timeout is the one configured here.
+    timeout = httpx.Timeout(settings.llm_timeout, connect=min(settings.llm_timeout, 5.0))
+    common: dict[str, object] = {
+        "api_key": key,
+        "timeout": settings.llm_timeout,
+        "max_retries": settings.llm_max_retries,
+        "temperature": settings.llm_temperature,
+        "http_client": httpx.Client(timeout=timeout),
+        "http_async_client": httpx.AsyncClient(timeout=timeout),
+    }
+    if settings.llm_api_version:
+        return AzureChatOpenAI(
+            azure_endpoint=settings.llm_base_url,
+            azure_deployment=settings.llm_model,
+            api_version=settings.llm_api_version,
+            **common,  # type: ignore[arg-type]
+        )
+    return ChatOpenAI(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Numbered, delimited passages with their source, and who runs a recommended practice."""
+    blocks = []
+    for number, passage in enumerate(passages, start=1):
+        doc = passage.document
+        where = ", ".join(str(x) for x in (doc.city, doc.country, doc.year) if x)
+        head = f'[{number}] {where} - "{doc.title}" ({doc.doc_type})'
+        if passage.chunk.section:
+            head += f", section: {passage.chunk.section}"
+        if passage.chunk.is_recommendation:
+            others = ", ".join(passage.chunk.mentioned_cities) or "other cities"
+            head += (
+                f"\n    RECOMMENDATION to {doc.city or 'the city'}; "
+                f"the practices described are those of: {others}"
+            )
+        blocks.append(f"{head}\n<passage>\n{passage.context}\n</passage>")
+    return "\n\n".join(blocks)
+
+
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+    return ""
+
+
+class ModelAnswerer:
+    """Answers with a chat model; falls back to extractive answers when the model fails."""
+
+    uses_model = True
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.name = settings.llm_model
+        self._settings = settings
+        self._llm = create_chat_model(settings)
+        self._fallback = ExtractiveAnswerer(embedder)
+
+    def check_ready(self) -> str:
+        """Ask the endpoint for its models, with a short timeout."""
+        assert self._settings.llm_base_url is not None
+        url = self._settings.llm_base_url.rstrip("/") + "/models"
+        headers = {"Authorization": f"Bearer {self._settings.llm_api_key or 'not-needed'}"}
+        try:
+            httpx.get(url, headers=headers, timeout=5.0).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ModelUnavailableError(f"The chat model at {url} is not reachable: {exc}") from exc
+        return "model reachable"
+
+    # -- condensing ------------------------------------------------------------------------------
+
+    def condense(self, request: AnswerRequest) -> SearchQuery:
+        """With history, the model rewrites the question standalone (and in English)."""
+        if not request.history:
+            return condense_without_model(request)
+        prompt = load_prompt("condense").render(
+            history=history_text(request.history), question=request.question
+        )
+        try:
+            reply = _text_of(self._llm.invoke([HumanMessage(prompt)]).content)
+            data = json.loads(_JSON_OBJECT.search(reply).group(0))  # type: ignore[union-attr]
+            text, english = str(data["standalone"]).strip(), str(data.get("english", "")).strip()
+        except Exception:  # noqa: BLE001 - any failure: fall back to the heuristic
+            return condense_without_model(request)
+        if not text:
+            return condense_without_model(request)
+        return SearchQuery(
+            text=text, english=english or None, language=detect_language(request.question)
+        )
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def _messages(self, request: AnswerRequest, retrieval: RetrievalResult) -> list[BaseMessage]:
+        name = language_name(answer_language(request))
+        system = load_prompt("answer_system").render(language_name=name)
+        user = load_prompt("answer_user").render(
+            history=history_text(request.history),
+            passages=format_passages(retrieval.passages),
+            question=request.question,
+            language_name=name,
+        )
+        return [SystemMessage(system), HumanMessage(user)]
+
+    def _finish(
+        self, request: AnswerRequest, retrieval: RetrievalResult, text: str
+    ) -> Answer | None:
+        """The model's answer with valid citations only; None if it cited nothing valid."""
+        valid = range(1, len(retrieval.passages) + 1)
+        text = drop_unknown_markers(text, valid).strip()
+        citations = citations_for(text, retrieval.passages)
+        if not citations:
+            return None
+        return Answer(
+            answer_id=uuid.uuid4().hex,
+            text=text,
+            language=answer_language(request),
+            status="answered",
+            citations=citations,
+            model=self.name,
+        )
+
+    def _fallback_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+        notice = message(answer_language(request), "model_unavailable")
+        return self._fallback.write_answer(request, retrieval, notice=notice)
+
+    def write_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+        if retrieval.status == "no_evidence" or not retrieval.passages:
+            return no_evidence_answer(answer_language(request), retrieval)
+        try:
+            reply = self._llm.invoke(self._messages(request, retrieval))
+            answer = self._finish(request, retrieval, _text_of(reply.content))
+        except Exception:  # noqa: BLE001 - the model failed: quote the sources instead
+            answer = None
+        return answer or self._fallback_answer(request, retrieval)
+
+    async def stream_answer(
+        self, request: AnswerRequest, retrieval: RetrievalResult
+    ) -> AsyncIterator[AnswerEvent]:
+        if retrieval.status == "no_evidence" or not retrieval.passages:
+            async for event in self._fallback.stream_answer(request, retrieval):
+                yield event
+            return
+        markers = MarkerFilter(range(1, len(retrieval.passages) + 1))
+        sent: list[str] = []
+        try:
+            finished = False
+            async for chunk in self._llm.astream(self._messages(request, retrieval)):
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
+                piece = markers.feed(_text_of(chunk.content))
+                if piece:
+                    sent.append(piece)
+                    yield TokenEvent(text=piece)
+            if not finished:  # the connection closed before the model said it was done
+                raise ModelUnavailableError("the model's stream ended before it finished")
+        except Exception as exc:  # noqa: BLE001 - translated below
+            if sent:
+                raise ModelUnavailableError(f"The chat model failed mid-answer: {exc}") from exc
+            async for event in self._stream_fallback(request, retrieval):
+                yield event
+            return
+        rest = markers.flush()
+        if rest:
+            sent.append(rest)
+            yield TokenEvent(text=rest)
+        answer = self._finish(request, retrieval, "".join(sent))
+        if answer is None:  # streamed, but nothing was cited: say so rather than present it
+            notice = message(answer_language(request), "partial")
+            yield TokenEvent(text=f"\n\n_{notice}_")
+            answer = Answer(
+                answer_id=uuid.uuid4().hex,
+                text="".join(sent) + f"\n\n_{notice}_",
+                language=answer_language(request),
+                status="partial",
+                model=self.name,
+                notice=notice,
+            )
+        yield AnswerDoneEvent(answer=answer.model_copy(update={"text": "".join(sent)})
+                              if answer.status == "answered" else answer)
+
+    async def _stream_fallback(
+        self, request: AnswerRequest, retrieval: RetrievalResult
+    ) -> AsyncIterator[AnswerEvent]:
+        answer = self._fallback_answer(request, retrieval)
+        for piece in re.findall(r"\S+\s*|\s+", answer.text):
+            yield TokenEvent(text=piece)
+        yield AnswerDoneEvent(answer=answer)

@@ -1,0 +1,70 @@
+"""What the answer stage takes and gives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from icc_assistant.documents import Answer, RetrievalResult, Turn
+
+
+class AnswerRequest(BaseModel):
+    """A question, the conversation before it, and optionally a forced answer language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    history: tuple[Turn, ...] = ()
+    language: str | None = None
+
+
+class SearchQuery(BaseModel):
+    """What to search for: a standalone query, an English one if known, the user's language."""
+
+    text: str
+    english: str | None = None
+    language: str
+
+
+class TokenEvent(BaseModel):
+    """A piece of the answer text, as it is written."""
+
+    kind: Literal["token"] = "token"
+    text: str
+
+
+class AnswerDoneEvent(BaseModel):
+    """The final answer; its text is the concatenation of the tokens sent before it."""
+
+    kind: Literal["done"] = "done"
+    answer: Answer
+
+
+AnswerEvent = TokenEvent | AnswerDoneEvent
+
+
+class Answerer(Protocol):
+    """Writes grounded, cited answers: extractively, or with a chat model."""
+
+    name: str
+    uses_model: bool
+
+    def condense(self, request: AnswerRequest) -> SearchQuery:
+        """A standalone search query from the question and its history."""
+        ...
+
+    def write_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+        """The complete answer."""
+        ...
+
+    def stream_answer(
+        self, request: AnswerRequest, retrieval: RetrievalResult
+    ) -> AsyncIterator[AnswerEvent]:
+        """Tokens as they come, then one AnswerDoneEvent."""
+        ...
+
+    def check_ready(self) -> str:
+        """"extractive mode" or "model reachable"; raises ModelUnavailableError."""
+        ...

@@ -1,0 +1,130 @@
+"""The composition root: one object that wires embedder, index, retriever and answerer.
+
+The CLI and the HTTP service both go through it, so a question takes the same path everywhere:
+condense (with history) -> retrieve -> answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from icc_assistant.answer import (
+    AnswerDoneEvent,
+    Answerer,
+    AnswerRequest,
+    TokenEvent,
+    create_answerer,
+)
+from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus
+from icc_assistant.embeddings import Embedder, create_embedder
+from icc_assistant.index import FileResult, IndexStore
+from icc_assistant.retrieve import Retriever
+from icc_assistant.settings import Settings
+
+
+class MetaEvent(BaseModel):
+    """First event of a streamed answer: what retrieval found, before any token."""
+
+    kind: Literal["meta"] = "meta"
+    answer_id: str
+    language: str
+    status: RetrievalStatus
+    filters: Filters
+    mode: Literal["model", "extractive"]
+
+
+AssistantEvent = MetaEvent | TokenEvent | AnswerDoneEvent
+
+
+class Assistant:
+    """Answers questions over the index; the one entry point of CLI and API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: IndexStore,
+        retriever: Retriever,
+        answerer: Answerer,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.retriever = retriever
+        self.answerer = answerer
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        """Build every stage from settings; fails early if the index cannot be opened."""
+        embedder = create_embedder(settings)
+        store = IndexStore.open(settings, embedder)
+        retriever = Retriever(store, embedder, settings)
+        answerer = create_answerer(settings, embedder)
+        return cls(settings, embedder, store, retriever, answerer)
+
+    def search(
+        self, question: str, *, filters: Filters | None = None, k: int = 8
+    ) -> RetrievalResult:
+        """Ranked passages for a question, without writing an answer."""
+        return self.retriever.search(question, filters=filters, k=k)
+
+    def retrieve_for(self, request: AnswerRequest, filters: Filters | None) -> RetrievalResult:
+        """Condense the conversation into a search query, then retrieve for it."""
+        query = self.answerer.condense(request)
+        result = self.retriever.search(
+            query.text,
+            filters=filters,
+            k=self.settings.answer_passages,
+            english_query=query.english,
+        )
+        # The answer follows the user's question, not the condensed query.
+        return result.model_copy(update={"language": query.language})
+
+    def ask(self, request: AnswerRequest, *, filters: Filters | None = None) -> Answer:
+        """A complete answer with citations."""
+        return self.answerer.write_answer(request, self.retrieve_for(request, filters))
+
+    async def stream(
+        self, request: AnswerRequest, *, filters: Filters | None = None
+    ) -> AsyncIterator[AssistantEvent]:
+        """A meta event, then the answer's tokens, then the final answer."""
+        retrieval = await asyncio.to_thread(self.retrieve_for, request, filters)
+        answer_id = uuid.uuid4().hex
+        yield MetaEvent(
+            answer_id=answer_id,
+            language=request.language or retrieval.language,
+            status=retrieval.status,
+            filters=retrieval.filters,
+            mode="model" if self.answerer.uses_model else "extractive",
+        )
+        async for event in self.answerer.stream_answer(request, retrieval):
+            if isinstance(event, AnswerDoneEvent):
+                answer = event.answer.model_copy(update={"answer_id": answer_id})
+                event = AnswerDoneEvent(answer=answer)
+            yield event
+
+    def ready(self) -> dict[str, str]:
+        """Readiness of each tier; raises the domain error of the first that is not ready."""
+        self.store.refresh()
+        stats = self.store.stats()
+        return {
+            "index": f"{stats.documents} documents, {stats.chunks} chunks",
+            "model": self.answerer.check_ready(),
+        }
+
+    def ingest_file(self, path: Path, doc_id: str) -> FileResult:
+        """Ingest (or re-ingest) one uploaded file."""
+        results = self.store.sync(
+            [(path, doc_id)], max_bytes=self.settings.max_file_bytes
+        ).files
+        return results[0]
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document and its chunks; False if it was not indexed."""
+        return self.store.delete_document(doc_id)

@@ -1,0 +1,206 @@
+"""A fake OpenAI-compatible chat server: a real HTTP server on loopback speaking the protocol.
+
+Its replies are derived from the request (it names the language the system prompt asked for
+and cites the first two numbered passages it was given), it records every request, and it can
+be told to fail: `mode` is one of ok, error (HTTP 500), slow (sleeps `delay` s first),
+malformed (invalid JSON / SSE), drop (closes a stream half-way), stall (streams a little then
+sleeps `delay` s, to see a client disconnect), nocite (answers without citations),
+html (answers with an HTML payload), unknown_cite (cites passage 99 too).
+
+    python tests/fakes/fake_openai.py --port 0     # prints its base URL, serves until killed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODES = ("ok", "error", "slow", "malformed", "drop", "stall", "nocite", "html", "unknown_cite")
+
+
+@dataclass
+class FakeState:
+    """What the server was told to do and what it saw."""
+
+    mode: str = "ok"
+    delay: float = 5.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    disconnects: int = 0
+    completed_streams: int = 0
+
+    def reset(self, mode: str = "ok", delay: float = 5.0) -> None:
+        """Back to a clean state in `mode`."""
+        assert mode in MODES, mode
+        self.mode, self.delay = mode, delay
+        self.requests.clear()
+        self.disconnects = self.completed_streams = 0
+
+
+def reply_for(body: dict[str, Any], mode: str) -> str:
+    """The assistant text for a request: derived from what the request contained."""
+    messages = body.get("messages", [])
+    text = "\n".join(str(m.get("content", "")) for m in messages)
+    if "Reply with JSON only" in text:
+        question = re.findall(r"Last question: (.*)", text)
+        last = question[-1].strip() if question else ""
+        return json.dumps({"standalone": f"{last} (standalone)", "english": "standalone query"})
+    language = re.search(r"Answer in ([A-Z][a-z]+)", text)
+    name = language.group(1) if language else "unknown"
+    passages = re.findall(r"^\[(\d+)\] (.*)$", text, flags=re.MULTILINE)
+    if mode == "nocite" or not passages:
+        return f"Answer in {name} without sources."
+    cites = " ".join(f"Passage {n} is from {src[:40]} [{n}]." for n, src in passages[:2])
+    if mode == "html":
+        cites += ' <img src=x onerror="alert(1)"> <script>alert(2)</script>'
+    if mode == "unknown_cite":
+        cites += " And a claim about nothing [99]."
+    return f"Answer in {name}: {cites}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: FakeState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        if self.path.rstrip("/").endswith("/models"):
+            models = {"object": "list", "data": [{"id": "fake-model", "object": "model",
+                                                   "created": 0, "owned_by": "tests"}]}
+            self._send(200, json.dumps(models).encode())
+        else:
+            self._send(404, b'{"error": {"message": "not found"}}')
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.state.requests.append(body)
+        mode = self.state.mode
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, b'{"error": {"message": "not found"}}')
+            return
+        if mode == "error":
+            self._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
+            return
+        if mode == "slow":
+            time.sleep(self.state.delay)
+        text = reply_for(body, mode)
+        if body.get("stream"):
+            self._stream(body, text, mode)
+        elif mode == "malformed":
+            self._send(200, b'{"id": "x", "choices": [{"message": ')
+        else:
+            self._send(200, json.dumps(_completion(body, text)).encode())
+
+    def _stream(self, body: dict[str, Any], text: str, mode: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        pieces = re.findall(r"\S+\s*", text)
+        try:
+            for index, piece in enumerate(pieces):
+                if mode == "drop" and index == len(pieces) // 2:
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                    return
+                if mode == "stall" and index == 2:
+                    self._stall()
+                payload = b"data: {not json\n\n" if mode == "malformed" else _sse(body, piece)
+                self.wfile.write(payload)
+                self.wfile.flush()
+            self.wfile.write(_sse(body, "", finish=True) + b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.state.completed_streams += 1
+        except (BrokenPipeError, ConnectionResetError):
+            self.state.disconnects += 1
+        self.close_connection = True
+
+    def _stall(self) -> None:
+        """Keep writing keep-alive comments while waiting, so a gone client is noticed."""
+        deadline = time.monotonic() + self.state.delay
+        while time.monotonic() < deadline:
+            self.wfile.write(b": waiting\n\n")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+
+def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
+
+
+def _sse(body: dict[str, Any], piece: str, finish: bool = False) -> bytes:
+    chunk = {
+        "id": "chatcmpl-stream",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+        "choices": [{"index": 0, "delta": {} if finish else {"content": piece},
+                     "finish_reason": "stop" if finish else None}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+class FakeOpenAIServer:
+    """The fake server running in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.state = FakeState()
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL to give an OpenAI client (ends in /v1)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible chat server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mode", default="ok", choices=MODES)
+    args = parser.parse_args()
+    server = FakeOpenAIServer(args.host, args.port)
+    server.state.mode = args.mode
+    print(server.url, flush=True)
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
