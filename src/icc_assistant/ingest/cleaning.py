@@ -164,9 +164,18 @@ def _find_title(lines: list[str]) -> tuple[str, int, bool]:
         found = split_back_label(line)
         if found:
             return found, i + 1, True
+        if line.strip() in BACK_LABELS:  # the label on its own line (HTML): title follows
+            for j in range(i + 1, len(lines)):
+                if lines[j].strip():
+                    return strip_emphasis(lines[j].lstrip("# ").strip()), j + 1, True
+    for i, line in enumerate(lines):
+        if line.startswith("# ") and not is_boilerplate(line[2:]):
+            return strip_emphasis(line[2:].strip()), i + 1, False
     for i, line in enumerate(lines):
         stripped = strip_emphasis(line.lstrip("# ").strip())
         if stripped and not is_boilerplate(stripped):
+            if len(stripped) > 150 or stripped.endswith("."):  # a paragraph, not a title
+                return "", i, False
             return stripped, i + 1, False
     return "", 0, False
 

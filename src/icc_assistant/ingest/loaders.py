@@ -79,8 +79,8 @@ def html_to_text(html: str) -> str:
 
 def _is_leaf(node: Node) -> bool:
     """A block that holds no other block (so nested blocks are not repeated)."""
-    return not any(child.tag in _BLOCK_TAGS for child in node.traverse(include_text=False)
-                   if child is not node)
+    descendants = list(node.traverse(include_text=False))[1:]  # the first is the node itself
+    return not any(child.tag in _BLOCK_TAGS for child in descendants)
 
 
 def _block_text(node: Node) -> str:

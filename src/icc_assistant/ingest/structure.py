@@ -44,14 +44,16 @@ class Structured:
 
 def promote_pdf_headings(text: str) -> str:
     """Mark short upper-case lines of PDF text as headings; drop page numbers and form feeds."""
-    out = []
+    out: list[str] = []
     for line in text.replace("\f", "\n").split("\n"):
         stripped = line.strip()
         if _PAGE_NUMBER.match(stripped):
             continue
         letters = [c for c in stripped if c.isalpha()]
         if 3 <= len(stripped) <= 70 and letters and stripped.isupper() and not stripped.endswith("."):
-            out.extend(["", f"## {stripped}", ""])
+            # The first upper-case line, before any body text, is the title.
+            marks = "#" if not any(o.strip() for o in out) else "##"
+            out.extend(["", f"{marks} {stripped}", ""])
         else:
             out.append(line)
     return "\n".join(out)
