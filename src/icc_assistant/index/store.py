@@ -250,27 +250,69 @@ class IndexStore:
         self._catalog = catalog
 
     def _build_catalog(self, active: dict[str, tuple[str, DocumentMeta]]) -> ChunkCatalog:
-        chunks, vectors = [], {}
-        for chunk_id, text, meta, vector in self._iter_chunks(with_vectors=True):
-            if meta.get("doc_id") in active and meta.get("doc_hash") == active[meta["doc_id"]][0]:
-                chunks.append(_chunk_from_record(chunk_id, text, meta))
-                vectors[chunk_id] = vector
+        chunks = [
+            _chunk_from_record(chunk_id, text, meta)
+            for chunk_id, text, meta in self._iter_chunks()
+            if meta.get("doc_id") in active and meta.get("doc_hash") == active[meta["doc_id"]][0]
+        ]
+        vectors = self._vectors_of([c.chunk_id for c in chunks])
+        lost = [c for c in chunks if c.chunk_id not in vectors]
+        if lost:
+            vectors.update(self._repair(lost, {doc: meta for doc, (_, meta) in active.items()}))
         return ChunkCatalog.build([meta for _, meta in active.values()], chunks, vectors)
 
-    def _iter_chunks(self, *, with_vectors: bool = False) -> Any:
-        """(id, text, metadata[, vector]) of every stored chunk, page by page."""
-        include: Any = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+    def _iter_chunks(self) -> Any:
+        """(id, text, metadata) of every stored chunk, page by page."""
         offset = 0
         while True:
-            page = self._chunks.get(include=include, limit=PAGE, offset=offset)
+            page = self._chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             ids = page["ids"]
             if not ids:
                 return
-            columns = [ids, page["documents"] or [], page["metadatas"] or []]
-            if with_vectors:
-                columns.append(page["embeddings"])
-            yield from zip(*columns, strict=True)
+            yield from zip(ids, page["documents"] or [], page["metadatas"] or [], strict=True)
             offset += len(ids)
+
+    def _vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id; ids whose vector is missing are left out."""
+        vectors: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), PAGE):
+            page = ids[start : start + PAGE]
+            try:
+                found = self._chunks.get(ids=page, include=["embeddings"])
+            except Exception:  # noqa: BLE001 - a vector lost in a crash: probe one by one
+                found = self._probe(page)
+            for chunk_id, vector in zip(found["ids"], found["embeddings"], strict=True):
+                vectors[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return vectors
+
+    def _probe(self, ids: list[str]) -> dict[str, Any]:
+        good: dict[str, Any] = {"ids": [], "embeddings": []}
+        for chunk_id in ids:
+            try:
+                found = self._chunks.get(ids=[chunk_id], include=["embeddings"])
+            except Exception:  # noqa: BLE001 - this one is lost
+                continue
+            good["ids"].extend(found["ids"])
+            good["embeddings"].extend(found["embeddings"])
+        return good
+
+    def _repair(
+        self, chunks: list[Chunk], documents: dict[str, DocumentMeta]
+    ) -> dict[str, np.ndarray]:
+        """Re-embed committed chunks whose vectors a crash lost (embedded Chroma can)."""
+        log.warning("re-embedding chunks whose vectors were lost in a crash", chunks=len(chunks))
+        texts = [embedding_text(documents[c.doc_id], c) for c in chunks]
+        vectors = self._embedder.embed_passages(texts)
+        self._chunks.upsert(
+            ids=[c.chunk_id for c in chunks],
+            embeddings=vectors.tolist(),
+            documents=[c.text for c in chunks],
+            metadatas=[
+                _chunk_metadata(documents[c.doc_id], c, _text_hash(t))
+                for c, t in zip(chunks, texts, strict=True)
+            ],
+        )
+        return {c.chunk_id: v for c, v in zip(chunks, vectors, strict=True)}
 
     def query_dense(
         self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None
@@ -419,15 +461,15 @@ class IndexStore:
         return (np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)), len(missing)
 
     def _stored_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
-        found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas", "embeddings"])
-        vectors = {}
-        embeddings = found.get("embeddings")
-        if embeddings is None:
-            return {}
-        for meta, vector in zip(found["metadatas"] or [], embeddings, strict=True):
-            if meta and meta.get("text_hash"):
-                vectors[str(meta["text_hash"])] = np.asarray(vector, dtype=np.float32)
-        return vectors
+        """Vectors of the document's stored chunks, by the hash of their embedded text."""
+        found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+        hashes = {
+            chunk_id: str(meta["text_hash"])
+            for chunk_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if meta and meta.get("text_hash")
+        }
+        vectors = self._vectors_of(list(hashes))
+        return {hashes[chunk_id]: vector for chunk_id, vector in vectors.items()}
 
     def _uncommit(self, doc_id: str) -> None:
         self._docs.delete(ids=[doc_id])
@@ -447,7 +489,10 @@ class IndexStore:
             if active.get(str(meta.get("doc_id"))) != meta.get("doc_hash")
         ]
         for i in range(0, len(stale), PAGE):
-            self._chunks.delete(ids=stale[i : i + PAGE])
+            try:
+                self._chunks.delete(ids=stale[i : i + PAGE])
+            except Exception:  # noqa: BLE001 - a crash-damaged leftover: retried next sync
+                log.warning("could not remove superseded chunks", chunks=len(stale[i : i + PAGE]))
 
     def _drop_everything(self) -> None:
         for kind in ("chunks", "documents"):
