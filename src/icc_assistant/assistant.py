@@ -24,6 +24,7 @@ from icc_assistant.answer import (
 from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.index import FileResult, IndexStore
+from icc_assistant.ingest import load_document
 from icc_assistant.retrieve import Retriever
 from icc_assistant.settings import Settings
 
@@ -95,6 +96,13 @@ class Assistant:
     ) -> AsyncIterator[AssistantEvent]:
         """A meta event, then the answer's tokens, then the final answer."""
         retrieval = await asyncio.to_thread(self.retrieve_for, request, filters)
+        async for event in self.stream_retrieved(request, retrieval):
+            yield event
+
+    async def stream_retrieved(
+        self, request: AnswerRequest, retrieval: RetrievalResult
+    ) -> AsyncIterator[AssistantEvent]:
+        """Stream the answer to passages already retrieved (so retrieval errors come first)."""
         answer_id = uuid.uuid4().hex
         yield MetaEvent(
             answer_id=answer_id,
@@ -119,11 +127,9 @@ class Assistant:
         }
 
     def ingest_file(self, path: Path, doc_id: str) -> FileResult:
-        """Ingest (or re-ingest) one uploaded file."""
-        results = self.store.sync(
-            [(path, doc_id)], max_bytes=self.settings.max_file_bytes
-        ).files
-        return results[0]
+        """Ingest (or re-ingest) one uploaded file; a bad file raises its DocumentError."""
+        document = load_document(path, doc_id=doc_id, max_bytes=self.settings.max_file_bytes)
+        return self.store.add_document(document)
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; False if it was not indexed."""

@@ -14,7 +14,14 @@
     ├── InvalidQuestionError        empty, too long, bad history
     ├── InvalidFilterError          unknown filter value or malformed range
     ├── PromptError                 a prompt file is missing or its variables do not match
-    └── ModelUnavailableError       the chat or embeddings endpoint failed
+    ├── ModelUnavailableError       the chat or embeddings endpoint failed
+    ├── FeedbackUnavailableError    the feedback database is locked or read-only
+    └── AccessError                 (base of HTTP access problems)
+        ├── AuthenticationError         no or unknown API key
+        ├── PermissionDeniedError       the key lacks the scope
+        ├── RateLimitedError            too many requests (carries retry_after)
+        ├── PayloadTooLargeError        request body over the limit
+        └── NotFoundError               no such document or route
 """
 
 from __future__ import annotations
@@ -82,3 +89,35 @@ class PromptError(ICCAssistantError):
 
 class ModelUnavailableError(ICCAssistantError):
     """The chat model or embeddings endpoint failed, timed out or answered garbage."""
+
+
+class FeedbackUnavailableError(ICCAssistantError):
+    """Feedback could not be stored or read (database locked, read-only disk)."""
+
+
+class AccessError(ICCAssistantError):
+    """Base of problems with who may call the service, how often and with what."""
+
+
+class AuthenticationError(AccessError):
+    """No API key, or an unknown one."""
+
+
+class PermissionDeniedError(AccessError):
+    """The API key is valid but lacks the scope this route needs."""
+
+
+class RateLimitedError(AccessError):
+    """Too many requests from one key or address; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLargeError(AccessError):
+    """The request body is over the configured limit."""
+
+
+class NotFoundError(AccessError):
+    """The document or route does not exist."""

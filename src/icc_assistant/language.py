@@ -26,6 +26,7 @@ _SCRIPT_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[\uac00-\ud7af]"), "ko"),
     (re.compile(r"[\u3040-\u30ff]"), "ja"),
 )
+MIN_CONFIDENCE = 0.5
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -42,5 +43,8 @@ def detect_language(text: str, default: str = "en") -> str:
     for pattern, code in _SCRIPT_HINTS:
         if pattern.search(text):
             return code
-    found = _detector().detect_language_of(text)
-    return found.iso_code_639_1.name.lower() if found is not None else default
+    ranked = _detector().compute_language_confidence_values(text)
+    if not ranked or ranked[0].value < MIN_CONFIDENCE:
+        # Too short or mixed to tell ("What is RIMU?" reads as Estonian): use the default.
+        return default
+    return ranked[0].language.iso_code_639_1.name.lower()

@@ -236,14 +236,14 @@ class IndexStore:
             active[doc_id] = (str(meta["content_hash"]), DocumentMeta.model_validate_json(text))
         return active
 
-    def _load_catalog(self) -> None:
+    def _load_catalog(self, *, after_commit: bool = False) -> None:
         self._generation = int(self._meta().get("generation", 0))
         active = self._active()
         version = digest_of({doc: h for doc, (h, _) in active.items()})
         root = self._settings.data_dir / "keyword"
         catalog = load_snapshot(root, version)
         if catalog is None:
-            if (root / "catalog.json").exists():
+            if (root / "catalog.json").exists() and not after_commit:
                 log.warning("keyword snapshot out of step with Chroma; rebuilding", version=version)
             catalog = self._build_catalog(active)
             save_snapshot(catalog, root)
@@ -478,7 +478,7 @@ class IndexStore:
         """Bump the generation, save the catalog, then remove superseded chunks."""
         generation = int(self._meta().get("generation", 0)) + 1
         self._write_meta(generation)
-        self._load_catalog()
+        self._load_catalog(after_commit=True)
         self._remove_orphans()
 
     def _remove_orphans(self) -> None:

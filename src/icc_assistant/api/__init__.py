@@ -1,0 +1,5 @@
+"""The HTTP service."""
+
+from icc_assistant.api.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,54 @@
+"""The FastAPI app factory: one Settings in, routes, limits and error shape wired."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from icc_assistant import __version__
+from icc_assistant.api.errors import install_error_handlers
+from icc_assistant.api.limits import BodySizeLimit, RateLimiter
+from icc_assistant.api.logging import RequestContext, configure_logging
+from icc_assistant.api.routes import admin, chat, health, library, openai_compat
+from icc_assistant.assistant import Assistant
+from icc_assistant.feedback import FeedbackStore
+from icc_assistant.settings import Settings
+
+DESCRIPTION = """Multilingual, cited answers over Intercultural Cities (ICC) material.
+
+Ask in any language; answers come in that language with numbered citations to ICC
+good-practice pages and Index reports. Every error has the shape
+`{"error": {"type", "message", "request_id"}}`."""
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    """The app; opens the index (unless an Assistant is given) when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "assistant", None) is None:
+            app.state.assistant = Assistant.open(settings)
+        yield
+
+    configure_logging(settings)
+    app = FastAPI(title="ICC Assistant", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    for router in (chat.router, openai_compat.router, library.router, admin.router, health.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       upload_max_bytes=settings.max_file_bytes + 65_536)
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,128 @@
+"""An OpenAI-compatible API (/v1) so the openai client and LangChain's ChatOpenAI just work.
+
+Citations survive three ways: an extra `citations` field, a final chunk carrying them before
+`[DONE]` when streaming, and a readable "Sources" list at the end of the content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from icc_assistant.answer import AnswerDoneEvent, TokenEvent
+from icc_assistant.api.errors import error_type
+from icc_assistant.api.routes.chat import ERRORS
+from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
+from icc_assistant.api.schemas import ChatRequest, OpenAIChatRequest, TurnIn
+from icc_assistant.documents import Answer, Citation
+from icc_assistant.errors import ICCAssistantError, InvalidQuestionError
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(client_access)])
+log = structlog.get_logger("icc_assistant.api")
+
+
+def sources_text(citations: Sequence[Citation]) -> str:
+    """The readable list appended to the content."""
+    if not citations:
+        return ""
+    lines = ["", "", "Sources:"]
+    for c in citations:
+        where = ", ".join(str(x) for x in (c.city, c.country, c.year) if x)
+        parts = [c.title, where, c.section, c.url or c.source]
+        lines.append(f"[{c.number}] " + " - ".join(p for p in parts if p))
+    return "\n".join(lines)
+
+
+def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
+    """The last user message is the question; earlier user/assistant turns are history."""
+    turns = [m for m in body.messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise InvalidQuestionError("The last message must be the user's question.")
+    history = [TurnIn(role=m.role, content=m.text()) for m in turns[:-1]]  # type: ignore[arg-type]
+    return ChatRequest(question=turns[-1].text(), history=history)
+
+
+def _cite(citations: Sequence[Citation]) -> list[dict[str, Any]]:
+    return [c.model_dump(mode="json") for c in citations]
+
+
+def completion(answer: Answer, profile: str) -> dict[str, Any]:
+    """A chat.completion object with the answer, its Sources list and citations."""
+    return {
+        "id": f"chatcmpl-{answer.answer_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": profile,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant",
+                        "content": answer.text + sources_text(answer.citations)},
+            "finish_reason": "stop",
+        }],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "citations": _cite(answer.citations),
+        "answer": {"answer_id": answer.answer_id, "status": answer.status,
+                   "language": answer.language, "model": answer.model, "notice": answer.notice},
+    }
+
+
+@router.get("/models")
+async def models(request: Request) -> dict[str, Any]:
+    """The assistant profile, as the one model this API serves."""
+    profile = assistant_of(request).settings.profile
+    return {"object": "list",
+            "data": [{"id": profile, "object": "model", "created": 0, "owned_by": "icc"}]}
+
+
+@router.post("/chat/completions", responses=ERRORS, response_model=None)
+async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
+    """Chat completion over the ICC material, streamed or not."""
+    assistant = assistant_of(request)
+    question = answer_request(assistant.settings, to_chat_request(body))
+    profile = assistant.settings.profile
+    if not body.stream:
+        answer = await asyncio.to_thread(assistant.ask, question)
+        return completion(answer, profile)
+    retrieval = await asyncio.to_thread(assistant.retrieve_for, question, None)
+
+    async def chunks() -> AsyncIterator[str]:
+        chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
+        try:
+            async for event in assistant.stream_retrieved(question, retrieval):
+                if isinstance(event, TokenEvent):
+                    yield _chunk(chunk_id, profile, {"content": event.text})
+                elif isinstance(event, AnswerDoneEvent):
+                    yield _chunk(chunk_id, profile, {"content": sources_text(event.answer.citations)})
+                    yield _chunk(chunk_id, profile, {}, finish="stop",
+                                 citations=_cite(event.answer.citations))
+        except ICCAssistantError as exc:
+            yield f"data: {json.dumps({'error': {'type': error_type(exc), 'message': str(exc)}})}\n\n"
+        except Exception:  # noqa: BLE001 - logged, never shown
+            log.exception("stream failed")
+            yield f"data: {json.dumps({'error': {'type': 'internal', 'message': 'failed'}})}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+def _chunk(
+    chunk_id: str, profile: str, delta: dict[str, Any], finish: str | None = None,
+    citations: list[dict[str, Any]] | None = None,
+) -> str:
+    body: dict[str, Any] = {
+        "id": chunk_id, "object": "chat.completion.chunk", "created": int(time.time()),
+        "model": profile,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if citations is not None:
+        body["citations"] = citations
+    return f"data: {json.dumps(body)}\n\n"

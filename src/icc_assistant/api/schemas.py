@@ -1,0 +1,141 @@
+"""Request and response models of the HTTP API (separate from the domain types)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from icc_assistant.documents import DocType, Filters, Turn
+
+# Hard ceilings that protect the parser; the configured (smaller) limits are checked after.
+_MAX_TEXT = 100_000
+_MAX_TURNS = 1_000
+
+
+class FiltersIn(BaseModel):
+    """Restrict the material an answer draws on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    city: str | None = Field(None, max_length=100, examples=["Ansan"])
+    country: str | None = Field(None, max_length=100, examples=["South Korea"])
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+    doc_type: DocType | None = None
+    topic: str | None = Field(None, max_length=100, examples=["Education"])
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$")
+
+    def to_domain(self) -> Filters:
+        return Filters(**self.model_dump())
+
+
+class TurnIn(BaseModel):
+    """An earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=_MAX_TEXT)
+
+    def to_domain(self) -> Turn:
+        return Turn(role=self.role, content=self.content)
+
+
+class ChatRequest(BaseModel):
+    """A question, with optional history, filters and answer language."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "Comment les villes organisent-elles des campagnes anti-rumeurs ?"},
+                {"question": "How many elementary schools are there?",
+                 "history": [{"role": "user", "content": "What does Ansan do for schools?"}],
+                 "filters": {"city": "Ansan"}},
+            ]
+        },
+    )
+
+    question: str = Field(max_length=_MAX_TEXT)
+    history: list[TurnIn] = Field(default_factory=list, max_length=_MAX_TURNS)
+    filters: FiltersIn | None = None
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="Force the answer language.")
+
+
+class FeedbackIn(BaseModel):
+    """A rating of one answer."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"answer_id": "3f2a...", "rating": "down",
+                                          "reason": "Cites the wrong city"}]},
+    )
+
+    answer_id: str = Field(min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    reason: str | None = Field(None, max_length=2000)
+    question: str | None = Field(None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    """The stored rating's id."""
+
+    id: int
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    """What the material can be filtered by, with counts of documents."""
+
+    cities: list[FacetCount]
+    countries: list[FacetCount]
+    topics: list[FacetCount]
+    years: list[FacetCount]
+    doc_types: list[FacetCount]
+    languages: list[FacetCount]
+
+
+class OpenAIMessage(BaseModel):
+    """A chat message in OpenAI's format (content may be text parts)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+        return self.content or ""
+
+
+class OpenAIChatRequest(BaseModel):
+    """The subset of OpenAI's chat completion request this service honours."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{"model": "icc-assistant", "stream": False,
+                                          "messages": [{"role": "user",
+                                                        "content": "How do cities fight rumours?"}]}]},
+    )
+
+    model: str = Field(max_length=200)
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=_MAX_TURNS)
+    stream: bool = False
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    request_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error."""
+
+    error: ErrorBody

@@ -1,0 +1,268 @@
+"""The `icc-assistant` command line: ingest, stats, inspect, search, ask, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from icc_assistant import __version__
+from icc_assistant.documents import Filters, Turn
+from icc_assistant.errors import ConfigurationError, ICCAssistantError, InvalidQuestionError
+from icc_assistant.settings import Settings
+
+app = typer.Typer(
+    name="icc-assistant",
+    help="Multilingual, cited answers over Intercultural Cities (ICC) material.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="ICC_DATA_DIR", help="Directory holding the index."),
+]
+CityOpt = Annotated[
+    str | None, typer.Option("--city", help="Only material about this city (any spelling).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"Invalid configuration: {exc}") from exc
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"icc-assistant {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Multilingual, cited answers over Intercultural Cities (ICC) material."""
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders; default: ICC_CORPUS_DIR.")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index first.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents no longer among PATHS.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Ingest documents into the index; unchanged files are skipped.
+
+    Example: icc-assistant ingest corpus --prune
+    """
+    from icc_assistant.embeddings import create_embedder
+    from icc_assistant.index import IndexStore
+    from icc_assistant.ingest import collect_paths
+
+    settings = _settings(data_dir)
+    files, missing = collect_paths(paths or [settings.corpus_dir])
+    embedder = create_embedder(settings)
+    store = IndexStore.open(settings, embedder, allow_rebuild=rebuild)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+
+        def advance(_: Any) -> None:
+            progress.advance(task)
+
+        report = store.sync(
+            files, prune=prune, rebuild=rebuild, max_bytes=settings.max_file_bytes,
+            on_file=advance,
+        )
+    table = Table("file", "status", "chunks", "message", title="Ingest")
+    for error in missing:
+        table.add_row(error.source, "[red]failed", "", str(error))
+    for result in report.files:
+        colour = "red" if result.status == "failed" else "green"
+        table.add_row(
+            result.source, f"[{colour}]{result.status}", str(result.chunks), result.message or ""
+        )
+    out.print(table)
+    failed = len(missing) + sum(1 for r in report.files if r.status == "failed")
+    if failed:
+        err.print(f"[red]{failed} file(s) failed; the others were ingested.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
+    """Show what the index holds, by city, country, type, language and topic.
+
+    Example: icc-assistant stats --json
+    """
+    from icc_assistant.embeddings import create_embedder
+    from icc_assistant.index import IndexStore
+
+    settings = _settings(data_dir)
+    summary = IndexStore.open(settings, create_embedder(settings)).stats()
+    data = summary.model_dump() if hasattr(summary, "model_dump") else vars(summary)
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    out.print(f"documents: {data['documents']}  chunks: {data['chunks']}")
+    for facet, counts in data.items():
+        if isinstance(counts, dict):
+            listing = ", ".join(f"{k} ({v})" for k, v in sorted(counts.items()))
+            out.print(f"{facet}: {listing or '-'}")
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A document to check, not ingested.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show how a file is cleaned, described and chunked, without indexing it.
+
+    Example: icc-assistant inspect corpus/ansan-democratic-citizenship.txt
+    """
+    from icc_assistant.ingest import load_document
+
+    doc = load_document(file, max_bytes=_settings(None).max_file_bytes)
+    if as_json:
+        out.print_json(doc.model_dump_json())
+        return
+    out.rule("metadata")
+    for key, value in doc.meta.model_dump().items():
+        out.print(f"[bold]{key}[/]: {value}")
+    out.rule("cleaned text")
+    out.print(doc.text, markup=False, highlight=False)
+    out.rule(f"{len(doc.chunks)} chunks")
+    for chunk in doc.chunks:
+        flags = " recommendation" if chunk.is_recommendation else ""
+        others = f" mentions: {', '.join(chunk.mentioned_cities)}" if chunk.mentioned_cities else ""
+        scores = f" score {chunk.score}/{chunk.sample_score}" if chunk.score is not None else ""
+        out.print(f"[bold]#{chunk.ordinal}[/] [{chunk.section}]{flags}{others}{scores}")
+        out.print(chunk.text, markup=False, highlight=False)
+
+
+def _filters(city: str | None) -> Filters:
+    return Filters(city=city)
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for, in any language.")],
+    city: CityOpt = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many passages.")] = 8,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the passages retrieval ranks for a question.
+
+    Example: icc-assistant search "campagnes anti-rumeurs" --k 5
+    """
+    from icc_assistant.assistant import Assistant
+
+    result = Assistant.open(_settings(data_dir)).search(question, filters=_filters(city), k=k)
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    out.print(f"language: {result.language}  status: {result.status}  cities: {result.cities}")
+    shown = result.passages or result.nearest
+    for rank, passage in enumerate(shown, start=1):
+        doc = passage.document
+        out.print(
+            f"[bold]{rank}. {passage.score:.3f}[/] {doc.city or '-'} | {doc.title} | "
+            f"{passage.chunk.section or '-'}"
+        )
+        out.print(passage.chunk.text[:400], markup=False, highlight=False)
+
+
+def _read_history(path: Path | None) -> tuple[Turn, ...]:
+    if path is None:
+        return ()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return tuple(Turn.model_validate(turn) for turn in raw)
+    except (OSError, ValueError, TypeError) as exc:
+        raise InvalidQuestionError(
+            f"{path} is not a JSON list of {{role, content}} turns: {exc}"
+        ) from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in any language.")],
+    history: Annotated[
+        Path | None, typer.Option("--history", help="JSON file of earlier turns.")
+    ] = None,
+    city: CityOpt = None,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Answer a question with numbered citations (a model if ICC_LLM_BASE_URL is set).
+
+    Example: icc-assistant ask "Comment les villes luttent-elles contre les rumeurs ?"
+    """
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+
+    request = AnswerRequest(question=question, history=_read_history(history))
+    answer = Assistant.open(_settings(data_dir)).ask(request, filters=_filters(city))
+    if as_json:
+        out.print_json(answer.model_dump_json())
+        return
+    if answer.notice:
+        err.print(f"[yellow]{answer.notice}")
+    out.print(answer.text, markup=False, highlight=False)
+    for c in answer.citations:
+        where = ", ".join(str(x) for x in (c.city, c.country, c.year) if x)
+        out.print(f"[{c.number}] {c.title} ({where}) - {c.section or c.source}", markup=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(envvar="ICC_HOST", help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(envvar="ICC_PORT", help="Port to bind.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; >1 needs ICC_CHROMA_HOST.")
+    ] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the HTTP API and the chat widget.
+
+    Example: icc-assistant serve --port 8000
+    """
+    from icc_assistant.api.server import run_server
+
+    settings = _settings(data_dir)
+    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    run_server(settings.model_copy(update=updates), workers=workers)
+
+
+def main() -> None:
+    """Console-script entry point: domain errors become a message and exit code 1."""
+    try:
+        app()
+    except ICCAssistantError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(1)

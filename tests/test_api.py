@@ -1,0 +1,268 @@
+"""The HTTP service, over real HTTP on loopback, with the fake model where a model is needed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from langchain_openai import ChatOpenAI
+from openai import OpenAI
+
+from fakes.fake_openai import FakeOpenAIServer
+from fixtures.live_server import Serve
+
+FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+
+
+def assert_error(response: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
+    """The one error shape: {"error": {"type", "message", "request_id"}}."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"type", "message", "request_id"}
+    assert error["message"] and error["request_id"] == response.headers["x-request-id"]
+    if kind:
+        assert error["type"] == kind
+    return error
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, data) pairs of a Server-Sent Events response."""
+    event = None
+    for line in response.iter_lines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event:
+            yield event, json.loads(line.split(":", 1)[1])
+            event = None
+
+
+@pytest.fixture
+def url(serve: Serve) -> str:
+    return serve(admin_keys=["admin-key"], rate_limit_per_minute=1000)
+
+
+def test_health_and_ready(url: str) -> None:
+    """/health is up and /ready reports the index and extractive mode."""
+    assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+    ready = httpx.get(f"{url}/ready").json()
+    assert ready["status"] == "ready" and ready["model"] == "extractive mode"
+    assert "5 documents" in ready["index"]
+
+
+def test_chat_answers_in_french_with_citations(url: str) -> None:
+    """POST /api/chat returns the Answer: French, cited, extractive."""
+    answer = httpx.post(f"{url}/api/chat", json={"question": FRENCH}, timeout=60).json()
+    assert answer["language"] == "fr" and answer["status"] in {"answered", "partial"}
+    assert answer["citations"] and answer["model"] is None
+    assert all(f"[{c['number']}]" in answer["text"] for c in answer["citations"])
+
+
+def test_stream_sends_meta_tokens_citations_done(url: str) -> None:
+    """The SSE stream is meta, tokens, citations, done, and the pieces agree."""
+    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=60) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = list(sse_events(r))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "meta" and kinds[-2:] == ["citations", "done"]
+    assert set(kinds[1:-2]) == {"token"}
+    meta, citations, done = events[0][1], events[-2][1], events[-1][1]
+    text = "".join(data["text"] for kind, data in events if kind == "token")
+    assert meta["language"] == "fr" and meta["mode"] == "extractive"
+    assert done["answer_id"] == meta["answer_id"]
+    assert {f"[{c['number']}]" for c in citations["citations"]} <= set(text.split()) | {
+        m for m in __import__("re").findall(r"\[\d+\]", text)
+    }
+
+
+def test_citations_agree_across_the_three_styles(url: str) -> None:
+    """JSON, SSE and the OpenAI-compatible API cite the same passages with the same numbers."""
+    question = "What does Ansan's Research and Monitoring Unit (RIMU) do?"
+    plain = httpx.post(f"{url}/api/chat", json={"question": question}, timeout=60).json()
+    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": question}, timeout=60) as r:
+        streamed = dict(sse_events(r))["citations"]["citations"]
+    client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+    completion = client.chat.completions.create(
+        model="icc-assistant", messages=[{"role": "user", "content": question}]
+    )
+    extra = completion.model_extra or {}
+    numbered = lambda cs: [(c["number"], c["chunk_id"]) for c in cs]  # noqa: E731
+    assert numbered(plain["citations"]) == numbered(streamed) == numbered(extra["citations"])
+    content = completion.choices[0].message.content or ""
+    assert "Sources:" in content and "[1] " in content.split("Sources:")[1]
+
+
+def test_openai_client_streams_with_citations(url: str) -> None:
+    """The official client streams content deltas; the last chunk carries citations."""
+    client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+    stream = client.chat.completions.create(
+        model="icc-assistant", stream=True,
+        messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": FRENCH}],
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "Sources:" in text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert (chunks[-1].model_extra or {})["citations"]
+    assert client.models.list().data[0].id == "icc-assistant"
+
+
+def test_langchain_chat_openai_works_against_v1(url: str) -> None:
+    """LangChain's ChatOpenAI pointed at /v1 gets a cited answer."""
+    llm = ChatOpenAI(model="icc-assistant", base_url=f"{url}/v1", api_key="unused", timeout=60)  # type: ignore[arg-type]
+    reply = llm.invoke("How many elementary schools are there in Ansan?")
+    assert "Sources:" in str(reply.content)
+
+
+def test_search_sources_and_facets(url: str) -> None:
+    """Retrieval, the document list and the facet counts are served."""
+    found = httpx.get(f"{url}/api/search", params={"q": "multicultural newspaper", "k": 3,
+                                                   "doc_type": "good_practice"}).json()
+    assert found["status"] == "found" and len(found["passages"]) == 3
+    assert {p["document"]["doc_type"] for p in found["passages"]} == {"good_practice"}
+    documents = httpx.get(f"{url}/api/sources").json()["documents"]
+    assert len(documents) == 5 and all(d["chunks"] > 0 for d in documents)
+    facets = httpx.get(f"{url}/api/facets").json()
+    assert facets["cities"] == [{"value": "Ansan", "count": 5}]
+
+
+def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
+    """A rating is saved in SQLite and appears in the admin export."""
+    created = httpx.post(f"{url}/api/feedback", json={"answer_id": "abc123", "rating": "down",
+                                                     "reason": "wrong city"})
+    assert created.status_code == 201
+    assert_error(httpx.get(f"{url}/api/feedback"), 401, "authentication")
+    items = httpx.get(f"{url}/api/feedback", headers={"Authorization": "Bearer admin-key"}).json()
+    assert any(i["id"] == created.json()["id"] and i["reason"] == "wrong city" for i in items["items"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "kind"),
+    [
+        ("POST", "/api/chat", {"question": "  "}, 422, "invalid_question"),
+        ("POST", "/api/chat", {"question": "x" * 3000}, 422, "invalid_question"),
+        ("POST", "/api/chat", {"question": "hi", "history": [{"role": "robot", "content": "x"}]}, 422, "invalid_request"),
+        ("POST", "/api/chat", {"question": "hi", "filters": {"city": "Atlantis"}}, 422, "invalid_filter"),
+        ("POST", "/api/chat", {"nothing": 1}, 422, "invalid_request"),
+        ("GET", "/api/search?q=", None, 422, "invalid_question"),
+        ("GET", "/nowhere", None, 404, "not_found"),
+        ("DELETE", "/api/chat", None, 405, "method_not_allowed"),
+        ("POST", "/api/feedback", {"answer_id": "a", "rating": "meh"}, 422, "invalid_request"),
+    ],
+)
+def test_errors_have_the_one_shape(
+    url: str, method: str, path: str, body: dict[str, Any] | None, status: int, kind: str
+) -> None:
+    """Every bad request gets its status and the common JSON error shape."""
+    assert_error(httpx.request(method, f"{url}{path}", json=body, timeout=30), status, kind)
+
+
+def test_too_much_history_is_refused(url: str) -> None:
+    """More history turns than ICC_MAX_HISTORY_TURNS is a 422 naming the limit."""
+    history = [{"role": "user", "content": "q"}] * 21
+    error = assert_error(httpx.post(f"{url}/api/chat", json={"question": "hi", "history": history}), 422)
+    assert "20" in error["message"]
+
+
+def test_oversized_body_is_413(url: str) -> None:
+    """A body over ICC_MAX_BODY_BYTES is refused before it is parsed."""
+    response = httpx.post(f"{url}/api/chat", content=b"{" + b" " * 1_100_000 + b"}",
+                          headers={"content-type": "application/json"})
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_rate_limit_answers_429_with_retry_after(serve: Serve) -> None:
+    """Past the per-minute limit a client gets 429 and Retry-After; others are still served."""
+    url = serve(rate_limit_per_minute=3)
+    for _ in range(3):
+        assert httpx.get(f"{url}/api/facets").status_code == 200
+    error = httpx.get(f"{url}/api/facets")
+    assert_error(error, 429, "rate_limited")
+    assert int(error.headers["retry-after"]) >= 1
+    other = httpx.get(f"{url}/api/facets", headers={"Authorization": "Bearer k2"})
+    assert other.status_code == 429  # same address: the address limit still applies
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
+def test_keys_and_scopes(serve: Serve) -> None:
+    """With ICC_API_KEYS set, chat needs a key or an allowed origin; admin needs an admin key."""
+    url = serve(api_keys=["chat-key"], admin_keys=["admin-key"],
+                cors_origins=["https://city.example"], rate_limit_per_minute=1000)
+    assert_error(httpx.get(f"{url}/api/facets"), 401, "authentication")
+    assert_error(httpx.get(f"{url}/api/facets", headers={"X-API-Key": "nope"}), 401)
+    assert httpx.get(f"{url}/api/facets", headers={"X-API-Key": "chat-key"}).status_code == 200
+    assert httpx.get(f"{url}/api/facets", headers={"Origin": "https://city.example"}).status_code == 200
+    assert_error(httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}), 403,
+                 "permission_denied")
+    assert httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "admin-key"}).status_code == 200
+
+
+def test_cors_allows_only_listed_origins(serve: Serve) -> None:
+    """A preflight from a listed origin is allowed; others get no CORS headers."""
+    url = serve(cors_origins=["https://city.example"])
+    headers = {"Access-Control-Request-Method": "POST"}
+    good = httpx.options(f"{url}/api/chat", headers={**headers, "Origin": "https://city.example"})
+    bad = httpx.options(f"{url}/api/chat", headers={**headers, "Origin": "https://evil.example"})
+    assert good.headers["access-control-allow-origin"] == "https://city.example"
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_upload_and_delete_a_document(serve: Serve) -> None:
+    """An admin uploads a page, finds it in search, then deletes it."""
+    url = serve(own_index=True, admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    admin = {"Authorization": "Bearer admin-key"}
+    page = ("Back Cycling school in Bergen\n\n2022\n\nBergen runs a free cycling school where "
+            "newcomer women learn to ride with volunteer instructors from their neighbourhood.")
+    files = {"file": ("bergen-cycling.txt", page.encode(), "text/plain")}
+    assert_error(httpx.post(f"{url}/api/documents", files=files), 401)
+    result = httpx.post(f"{url}/api/documents", files=files, headers=admin, timeout=60).json()
+    assert result["status"] == "added" and result["chunks"] == 1
+    found = httpx.get(f"{url}/api/search", params={"q": "cycling school for women", "k": 1}).json()
+    assert found["passages"][0]["document"]["city"] == "Bergen"
+    assert httpx.delete(f"{url}/api/documents/bergen-cycling.txt", headers=admin).status_code == 204
+    assert_error(httpx.delete(f"{url}/api/documents/bergen-cycling.txt", headers=admin), 404)
+    bad = {"file": ("slides.pptx", b"PK\x03\x04", "application/octet-stream")}
+    assert_error(httpx.post(f"{url}/api/documents", files=bad, headers=admin), 415)
+
+
+def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
+    """With ICC_LLM_BASE_URL set the model writes the answer and /ready says it is reachable."""
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)
+    answer = httpx.post(f"{url}/api/chat", json={"question": FRENCH}, timeout=60).json()
+    assert answer["model"] == "fake-model" and "Answer in French" in answer["text"]
+    assert httpx.get(f"{url}/ready").json()["model"] == "model reachable"
+
+
+def test_ready_fails_when_the_model_is_down(serve: Serve) -> None:
+    """/ready is a 503 in the error shape when the configured model cannot be reached."""
+    from fixtures.chroma_server import free_port
+
+    url = serve(llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_max_retries=0)
+    assert_error(httpx.get(f"{url}/ready", timeout=30), 503, "model_unavailable")
+
+
+def test_client_disconnect_cancels_the_model_call(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
+    """Closing a stream mid-answer makes the fake model see its own stream cut off."""
+    fake_llm.state.reset("stall", delay=20)
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0, llm_timeout=30)
+    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
+        for kind, _ in sse_events(r):
+            if kind == "token":
+                break
+    deadline = time.monotonic() + 10
+    while fake_llm.state.disconnects == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fake_llm.state.disconnects == 1
+    assert fake_llm.state.completed_streams == 0
+
+
+def test_stream_failure_mid_answer_is_an_error_event(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
+    """A model stream dropped after its first tokens ends the SSE stream with `error`."""
+    fake_llm.state.reset("drop")
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)
+    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
+        kinds = [kind for kind, _ in sse_events(r)]
+    assert kinds[0] == "meta" and "token" in kinds and kinds[-1] == "error"

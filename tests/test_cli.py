@@ -1,0 +1,104 @@
+"""The command line as users run it: the installed console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from icc_assistant.settings import Settings
+
+SCRIPT = Path(sys.executable).parent / "icc-assistant"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ICC_LLM_BASE_URL": "", "COLUMNS": "200"}
+    if data_dir is not None:
+        env["ICC_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def test_help_lists_every_command() -> None:
+    """--help names the six commands."""
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("ingest", "stats", "inspect", "search", "ask", "serve"):
+        assert command in result.stdout
+
+
+def test_inspect_shows_metadata_and_chunks() -> None:
+    """inspect prints a seed's city and its chunks without touching any index."""
+    result = run("inspect", str(CORPUS / "ansan-democratic-citizenship.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "Ansan" in result.stdout and "chunks" in result.stdout
+
+
+def test_missing_path_fails_with_a_message(tmp_path: Path) -> None:
+    """Ingesting a path that does not exist says so and exits non-zero."""
+    result = run("ingest", str(tmp_path / "nope.txt"), data_dir=tmp_path / "data")
+    assert result.returncode != 0
+    assert "nope.txt" in result.stdout + result.stderr
+
+
+def test_inspect_of_unsupported_file_is_one_clear_line(tmp_path: Path) -> None:
+    """A domain error is a message on stderr and exit code 1, not a traceback."""
+    bad = tmp_path / "slides.pptx"
+    bad.write_bytes(b"PK\x03\x04junk")
+    result = run("inspect", str(bad))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "slides.pptx" in result.stderr
+
+
+def test_search_json_on_an_indexed_corpus(indexed_settings: Settings) -> None:
+    """search --json returns ranked passages with document metadata."""
+    result = run(
+        "search", "multicultural newspaper", "--k", "3", "--json",
+        data_dir=indexed_settings.data_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "found"
+    assert len(data["passages"]) == 3
+    assert data["passages"][0]["document"]["city"] == "Ansan"
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_refuses_an_empty_question(indexed_settings: Settings, question: str) -> None:
+    """ask with an empty question exits 1 with a message."""
+    result = run("ask", question, data_dir=indexed_settings.data_dir)
+    assert result.returncode == 1
+    assert "empty" in result.stderr
+
+
+def test_serve_refuses_workers_with_embedded_storage(tmp_path: Path) -> None:
+    """Several workers on the embedded (not process-safe) store are refused with a hint."""
+    result = run("serve", "--workers", "2", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "ICC_CHROMA_HOST" in result.stderr
+
+
+def test_ingest_reports_each_file_and_is_incremental(tmp_path: Path) -> None:
+    """ingest prints a per-file summary; a second run finds every file unchanged."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "page.txt").write_text(
+        "Back Welcome desk in Oslo\n\n2021\n\nOslo runs a welcome desk for newcomers.",
+        encoding="utf-8",
+    )
+    (corpus / "bad.txt").write_bytes(b"\x00\x01junk")
+    first = run("ingest", str(corpus), data_dir=tmp_path / "data")
+    assert first.returncode == 1  # one file failed; the other was ingested
+    assert "added" in first.stdout and "failed" in first.stdout
+    (corpus / "bad.txt").unlink()
+    second = run("ingest", str(corpus), "--prune", data_dir=tmp_path / "data")
+    assert second.returncode == 0 and "unchanged" in second.stdout
+    stats = run("stats", "--json", data_dir=tmp_path / "data")
+    assert json.loads(stats.stdout)["cities"] == {"Oslo": 1}
