@@ -1,368 +1,744 @@
-/* ICC Assistant chat widget.
+/* ICC Assistant chat widget: one script tag, no dependencies, no build step.
  *
  *   <script src="https://HOST/widget.js" data-api="https://HOST" defer></script>
  *
- * Options (data- attributes on the script tag): data-api (base URL; empty = same origin),
- * data-lang (UI language; else <html lang>, else the browser's), data-mode="inline" with
- * data-target="#css-selector" to render inside an element instead of a floating launcher.
+ * data-api     base URL of the service ("" = the page's own origin)
+ * data-lang    interface language (else <html lang>, else the browser's languages)
+ * data-mode    "inline" renders into data-target (a CSS selector) instead of a floating launcher
+ * data-filters "off" hides the city/topic filters; data-city / data-topic preselect them
+ * data-starters suggested questions separated by "|" (else the built-in ones)
  *
- * Everything lives in a shadow root, so host CSS cannot reach in and ours cannot leak out.
- * No cookies, no third-party requests. Model and source text only ever reaches the DOM as
- * text nodes (textContent), never as HTML.
+ * Everything lives in a shadow root, so host CSS cannot reach in and ours cannot leak out; the
+ * styles are a constructed stylesheet, so a strict Content-Security-Policy does not block them.
+ * No cookies (fetch credentials "omit"), no third-party requests, the conversation is kept in
+ * sessionStorage. Model and source text reaches the DOM only as text nodes, never as HTML.
  */
-(function () {
+(() => {
   "use strict";
 
-  var script = document.currentScript;
-  var API = ((script && script.getAttribute("data-api")) || "").replace(/\/$/, "");
-  var STORE_KEY = "icc-assistant:conversation";
+  const script = document.currentScript;
+  if (!script) return;
+  const option = (name) => (script.getAttribute("data-" + name) || "").trim();
+  const API = option("api").replace(/\/+$/, "");
+  const STORE_KEY = "icc-assistant:" + (API || location.origin);
+  const HISTORY_CHARS = 12000;
 
-  var STRINGS = {
-    en: { title: "ICC Assistant", open: "Ask about intercultural cities", placeholder: "Ask a question in any language", send: "Send", stop: "Stop", fresh: "New conversation", close: "Close", sources: "Sources", copy: "Copy", copied: "Copied", up: "Helpful", down: "Not helpful", reason: "What was wrong? (optional)", thanks: "Thank you for your feedback.", error: "The assistant cannot be reached.", busy: "Too many questions at once. Try again in a few seconds.", retry: "Retry", city: "City", topic: "Topic", any: "Any", starters: ["How do cities run anti-rumour campaigns?", "How can a city support schools with many migrant pupils?", "What does the Ansan report recommend?"], thinking: "Searching the ICC material…", submit: "Send feedback" },
-    fr: { title: "Assistant ICC", open: "Questions sur les cités interculturelles", placeholder: "Posez une question dans votre langue", send: "Envoyer", stop: "Arrêter", fresh: "Nouvelle conversation", close: "Fermer", sources: "Sources", copy: "Copier", copied: "Copié", up: "Utile", down: "Pas utile", reason: "Qu'est-ce qui n'allait pas ? (facultatif)", thanks: "Merci pour votre avis.", error: "L'assistant est injoignable.", busy: "Trop de questions à la fois. Réessayez dans quelques secondes.", retry: "Réessayer", city: "Ville", topic: "Thème", any: "Tous", starters: ["Comment les villes mènent-elles des campagnes anti-rumeurs ?", "Comment une ville peut-elle soutenir les écoles accueillant beaucoup d'élèves migrants ?"], thinking: "Recherche dans les documents de l'ICC…", submit: "Envoyer l'avis" },
-    de: { title: "ICC-Assistent", open: "Fragen zu interkulturellen Städten", placeholder: "Stellen Sie eine Frage in Ihrer Sprache", send: "Senden", stop: "Stopp", fresh: "Neues Gespräch", close: "Schließen", sources: "Quellen", copy: "Kopieren", copied: "Kopiert", up: "Hilfreich", down: "Nicht hilfreich", reason: "Was war falsch? (optional)", thanks: "Danke für Ihre Rückmeldung.", error: "Der Assistent ist nicht erreichbar.", busy: "Zu viele Fragen auf einmal. Bitte gleich noch einmal versuchen.", retry: "Erneut versuchen", city: "Stadt", topic: "Thema", any: "Alle", starters: ["Wie führen Städte Anti-Gerüchte-Kampagnen durch?", "Wie kann eine Stadt Schulen mit vielen zugewanderten Kindern unterstützen?"], thinking: "Suche in den ICC-Unterlagen…", submit: "Rückmeldung senden" },
-    es: { title: "Asistente ICC", open: "Preguntas sobre ciudades interculturales", placeholder: "Haga una pregunta en su idioma", send: "Enviar", stop: "Detener", fresh: "Nueva conversación", close: "Cerrar", sources: "Fuentes", copy: "Copiar", copied: "Copiado", up: "Útil", down: "No útil", reason: "¿Qué falló? (opcional)", thanks: "Gracias por su opinión.", error: "No se puede contactar con el asistente.", busy: "Demasiadas preguntas a la vez. Inténtelo en unos segundos.", retry: "Reintentar", city: "Ciudad", topic: "Tema", any: "Todas", starters: ["¿Cómo organizan las ciudades campañas antirrumores?"], thinking: "Buscando en los documentos del ICC…", submit: "Enviar opinión" },
-    it: { title: "Assistente ICC", open: "Domande sulle città interculturali", placeholder: "Fai una domanda nella tua lingua", send: "Invia", stop: "Ferma", fresh: "Nuova conversazione", close: "Chiudi", sources: "Fonti", copy: "Copia", copied: "Copiato", up: "Utile", down: "Non utile", reason: "Cosa non andava? (facoltativo)", thanks: "Grazie per il riscontro.", error: "L'assistente non è raggiungibile.", busy: "Troppe domande insieme. Riprova tra qualche secondo.", retry: "Riprova", city: "Città", topic: "Tema", any: "Tutte", starters: ["Come organizzano le città le campagne anti-dicerie?"], thinking: "Ricerca nei documenti ICC…", submit: "Invia riscontro" },
-    pt: { title: "Assistente ICC", open: "Perguntas sobre cidades interculturais", placeholder: "Faça uma pergunta na sua língua", send: "Enviar", stop: "Parar", fresh: "Nova conversa", close: "Fechar", sources: "Fontes", copy: "Copiar", copied: "Copiado", up: "Útil", down: "Pouco útil", reason: "O que correu mal? (opcional)", thanks: "Obrigado pela sua opinião.", error: "Não é possível contactar o assistente.", busy: "Demasiadas perguntas de uma vez. Tente de novo dentro de segundos.", retry: "Tentar de novo", city: "Cidade", topic: "Tema", any: "Todas", starters: ["Como é que as cidades fazem campanhas anti-rumores?"], thinking: "A pesquisar nos documentos do ICC…", submit: "Enviar opinião" },
-    nl: { title: "ICC-assistent", open: "Vragen over interculturele steden", placeholder: "Stel een vraag in uw taal", send: "Versturen", stop: "Stoppen", fresh: "Nieuw gesprek", close: "Sluiten", sources: "Bronnen", copy: "Kopiëren", copied: "Gekopieerd", up: "Nuttig", down: "Niet nuttig", reason: "Wat was er mis? (optioneel)", thanks: "Bedankt voor uw feedback.", error: "De assistent is niet bereikbaar.", busy: "Te veel vragen tegelijk. Probeer het over een paar seconden opnieuw.", retry: "Opnieuw", city: "Stad", topic: "Thema", any: "Alle", starters: ["Hoe voeren steden anti-geruchtencampagnes?"], thinking: "Zoeken in het ICC-materiaal…", submit: "Feedback versturen" },
-    pl: { title: "Asystent ICC", open: "Pytania o miasta międzykulturowe", placeholder: "Zadaj pytanie w swoim języku", send: "Wyślij", stop: "Zatrzymaj", fresh: "Nowa rozmowa", close: "Zamknij", sources: "Źródła", copy: "Kopiuj", copied: "Skopiowano", up: "Pomocne", down: "Niepomocne", reason: "Co było nie tak? (opcjonalnie)", thanks: "Dziękujemy za opinię.", error: "Nie można połączyć się z asystentem.", busy: "Zbyt wiele pytań naraz. Spróbuj za kilka sekund.", retry: "Ponów", city: "Miasto", topic: "Temat", any: "Wszystkie", starters: ["Jak miasta prowadzą kampanie przeciw plotkom?"], thinking: "Szukam w materiałach ICC…", submit: "Wyślij opinię" },
-    el: { title: "Βοηθός ICC", open: "Ερωτήσεις για τις διαπολιτισμικές πόλεις", placeholder: "Κάντε μια ερώτηση στη γλώσσα σας", send: "Αποστολή", stop: "Διακοπή", fresh: "Νέα συζήτηση", close: "Κλείσιμο", sources: "Πηγές", copy: "Αντιγραφή", copied: "Αντιγράφηκε", up: "Χρήσιμο", down: "Όχι χρήσιμο", reason: "Τι δεν πήγε καλά; (προαιρετικό)", thanks: "Ευχαριστούμε για τα σχόλιά σας.", error: "Ο βοηθός δεν είναι διαθέσιμος.", busy: "Πάρα πολλές ερωτήσεις μαζί. Δοκιμάστε ξανά σε λίγα δευτερόλεπτα.", retry: "Επανάληψη", city: "Πόλη", topic: "Θέμα", any: "Όλα", starters: ["Πώς οργανώνουν οι πόλεις εκστρατείες κατά των φημών;"], thinking: "Αναζήτηση στο υλικό του ICC…", submit: "Αποστολή σχολίων" },
-    tr: { title: "ICC Asistanı", open: "Kültürlerarası şehirler hakkında sorun", placeholder: "Kendi dilinizde bir soru sorun", send: "Gönder", stop: "Durdur", fresh: "Yeni sohbet", close: "Kapat", sources: "Kaynaklar", copy: "Kopyala", copied: "Kopyalandı", up: "Yararlı", down: "Yararlı değil", reason: "Sorun neydi? (isteğe bağlı)", thanks: "Geri bildiriminiz için teşekkürler.", error: "Asistana ulaşılamıyor.", busy: "Aynı anda çok fazla soru. Birkaç saniye sonra yeniden deneyin.", retry: "Yeniden dene", city: "Şehir", topic: "Konu", any: "Tümü", starters: ["Şehirler söylentiyle mücadele kampanyalarını nasıl yürütüyor?"], thinking: "ICC belgelerinde aranıyor…", submit: "Geri bildirim gönder" },
-    ru: { title: "Помощник ICC", open: "Вопросы о межкультурных городах", placeholder: "Задайте вопрос на своём языке", send: "Отправить", stop: "Стоп", fresh: "Новый разговор", close: "Закрыть", sources: "Источники", copy: "Копировать", copied: "Скопировано", up: "Полезно", down: "Бесполезно", reason: "Что было не так? (необязательно)", thanks: "Спасибо за отзыв.", error: "Помощник недоступен.", busy: "Слишком много вопросов сразу. Повторите через несколько секунд.", retry: "Повторить", city: "Город", topic: "Тема", any: "Все", starters: ["Как города проводят кампании против слухов?"], thinking: "Поиск в материалах ICC…", submit: "Отправить отзыв" },
-    uk: { title: "Помічник ICC", open: "Запитання про міжкультурні міста", placeholder: "Поставте запитання своєю мовою", send: "Надіслати", stop: "Стоп", fresh: "Нова розмова", close: "Закрити", sources: "Джерела", copy: "Копіювати", copied: "Скопійовано", up: "Корисно", down: "Некорисно", reason: "Що було не так? (необов'язково)", thanks: "Дякуємо за відгук.", error: "Помічник недоступний.", busy: "Забагато запитань одночасно. Спробуйте за кілька секунд.", retry: "Повторити", city: "Місто", topic: "Тема", any: "Усі", starters: ["Як міста проводять кампанії проти чуток?"], thinking: "Пошук у матеріалах ICC…", submit: "Надіслати відгук" },
-    ko: { title: "ICC 도우미", open: "상호문화도시에 대해 질문하기", placeholder: "원하는 언어로 질문하세요", send: "보내기", stop: "중지", fresh: "새 대화", close: "닫기", sources: "출처", copy: "복사", copied: "복사됨", up: "도움이 됨", down: "도움이 안 됨", reason: "무엇이 문제였나요? (선택)", thanks: "의견을 보내 주셔서 감사합니다.", error: "도우미에 연결할 수 없습니다.", busy: "질문이 너무 많습니다. 몇 초 후 다시 시도하세요.", retry: "다시 시도", city: "도시", topic: "주제", any: "전체", starters: ["도시들은 반루머 캠페인을 어떻게 운영하나요?", "안산시는 외국인 주민을 위해 무엇을 하나요?"], thinking: "ICC 자료를 검색하는 중…", submit: "의견 보내기" },
-    ja: { title: "ICCアシスタント", open: "インターカルチュラル・シティについて質問", placeholder: "お好きな言語で質問してください", send: "送信", stop: "停止", fresh: "新しい会話", close: "閉じる", sources: "出典", copy: "コピー", copied: "コピーしました", up: "役に立った", down: "役に立たない", reason: "何が問題でしたか?(任意)", thanks: "ご意見ありがとうございます。", error: "アシスタントに接続できません。", busy: "質問が多すぎます。数秒後にもう一度お試しください。", retry: "再試行", city: "都市", topic: "テーマ", any: "すべて", starters: ["都市は反うわさキャンペーンをどのように行っていますか?"], thinking: "ICCの資料を検索しています…", submit: "送信" },
-    zh: { title: "ICC 助手", open: "咨询跨文化城市", placeholder: "用任何语言提问", send: "发送", stop: "停止", fresh: "新对话", close: "关闭", sources: "来源", copy: "复制", copied: "已复制", up: "有帮助", down: "没有帮助", reason: "哪里有问题?(可选)", thanks: "感谢您的反馈。", error: "无法连接助手。", busy: "提问过于频繁,请几秒后再试。", retry: "重试", city: "城市", topic: "主题", any: "全部", starters: ["城市如何开展反谣言运动?"], thinking: "正在检索 ICC 资料…", submit: "提交反馈" },
-    ar: { title: "مساعد المدن المتعددة الثقافات", open: "اسأل عن المدن المتعددة الثقافات", placeholder: "اطرح سؤالك بأي لغة", send: "إرسال", stop: "إيقاف", fresh: "محادثة جديدة", close: "إغلاق", sources: "المصادر", copy: "نسخ", copied: "تم النسخ", up: "مفيد", down: "غير مفيد", reason: "ما المشكلة؟ (اختياري)", thanks: "شكرًا على ملاحظاتك.", error: "تعذّر الوصول إلى المساعد.", busy: "أسئلة كثيرة في وقت واحد. حاول مجددًا بعد ثوانٍ.", retry: "إعادة المحاولة", city: "المدينة", topic: "الموضوع", any: "الكل", starters: ["كيف تنظم المدن حملات مكافحة الشائعات؟"], thinking: "جارٍ البحث في مواد البرنامج…", submit: "إرسال الملاحظات" }
+  // UI strings. Keys missing in a language fall back to English.
+  const STRINGS = {
+    en: { title: "ICC Assistant", open: "Ask about intercultural cities", placeholder: "Ask a question in any language", send: "Send", stop: "Stop", fresh: "New conversation", close: "Close", sources: "Sources", source: "Source", copy: "Copy", copied: "Copied", up: "Helpful", down: "Not helpful", reason: "What was wrong? (optional)", submit: "Send feedback", thanks: "Thank you for your feedback.", fbError: "The feedback could not be sent.", error: "The assistant cannot be reached. Check your connection and try again.", busy: "Too many questions at once. Try again in a few seconds.", retry: "Retry", city: "City", topic: "Topic", any: "Any", thinking: "Searching the ICC material…", stopped: "Stopped.", starters: ["How do cities run anti-rumour campaigns?", "How can a city support schools with many migrant pupils?", "How can foreign residents take part in local decisions?"] },
+    fr: { title: "Assistant ICC", open: "Questions sur les cités interculturelles", placeholder: "Posez une question dans votre langue", send: "Envoyer", stop: "Arrêter", fresh: "Nouvelle conversation", close: "Fermer", sources: "Sources", source: "Source", copy: "Copier", copied: "Copié", up: "Utile", down: "Pas utile", reason: "Qu'est-ce qui n'allait pas ? (facultatif)", submit: "Envoyer l'avis", thanks: "Merci pour votre avis.", fbError: "L'avis n'a pas pu être envoyé.", error: "L'assistant est injoignable. Vérifiez votre connexion et réessayez.", busy: "Trop de questions à la fois. Réessayez dans quelques secondes.", retry: "Réessayer", city: "Ville", topic: "Thème", any: "Tous", thinking: "Recherche dans les documents de l'ICC…", stopped: "Arrêté.", starters: ["Comment les villes mènent-elles des campagnes anti-rumeurs ?", "Comment une ville peut-elle soutenir les écoles accueillant beaucoup d'élèves migrants ?", "Comment les résidents étrangers participent-ils aux décisions locales ?"] },
+    de: { title: "ICC-Assistent", open: "Fragen zu interkulturellen Städten", placeholder: "Stellen Sie eine Frage in Ihrer Sprache", send: "Senden", stop: "Stopp", fresh: "Neues Gespräch", close: "Schließen", sources: "Quellen", source: "Quelle", copy: "Kopieren", copied: "Kopiert", up: "Hilfreich", down: "Nicht hilfreich", reason: "Was war falsch? (optional)", submit: "Rückmeldung senden", thanks: "Danke für Ihre Rückmeldung.", fbError: "Die Rückmeldung konnte nicht gesendet werden.", error: "Der Assistent ist nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es erneut.", busy: "Zu viele Fragen auf einmal. Bitte gleich noch einmal versuchen.", retry: "Erneut versuchen", city: "Stadt", topic: "Thema", any: "Alle", thinking: "Suche in den ICC-Unterlagen…", stopped: "Abgebrochen.", starters: ["Wie führen Städte Anti-Gerüchte-Kampagnen durch?", "Wie kann eine Stadt Schulen mit vielen zugewanderten Kindern unterstützen?"] },
+    es: { title: "Asistente ICC", open: "Preguntas sobre ciudades interculturales", placeholder: "Haga una pregunta en su idioma", send: "Enviar", stop: "Detener", fresh: "Nueva conversación", close: "Cerrar", sources: "Fuentes", source: "Fuente", copy: "Copiar", copied: "Copiado", up: "Útil", down: "No útil", reason: "¿Qué falló? (opcional)", submit: "Enviar opinión", thanks: "Gracias por su opinión.", fbError: "No se pudo enviar la opinión.", error: "No se puede contactar con el asistente. Compruebe la conexión e inténtelo de nuevo.", busy: "Demasiadas preguntas a la vez. Inténtelo en unos segundos.", retry: "Reintentar", city: "Ciudad", topic: "Tema", any: "Todas", thinking: "Buscando en los documentos del ICC…", stopped: "Detenido.", starters: ["¿Cómo organizan las ciudades campañas antirrumores?", "¿Cómo participan los residentes extranjeros en las decisiones locales?"] },
+    it: { title: "Assistente ICC", open: "Domande sulle città interculturali", placeholder: "Fai una domanda nella tua lingua", send: "Invia", stop: "Ferma", fresh: "Nuova conversazione", close: "Chiudi", sources: "Fonti", source: "Fonte", copy: "Copia", copied: "Copiato", up: "Utile", down: "Non utile", reason: "Cosa non andava? (facoltativo)", submit: "Invia riscontro", thanks: "Grazie per il riscontro.", fbError: "Impossibile inviare il riscontro.", error: "L'assistente non è raggiungibile. Controlla la connessione e riprova.", busy: "Troppe domande insieme. Riprova tra qualche secondo.", retry: "Riprova", city: "Città", topic: "Tema", any: "Tutte", thinking: "Ricerca nei documenti ICC…", stopped: "Interrotto.", starters: ["Come organizzano le città le campagne anti-dicerie?", "Come può una città sostenere le scuole con molti alunni migranti?"] },
+    pt: { title: "Assistente ICC", open: "Perguntas sobre cidades interculturais", placeholder: "Faça uma pergunta na sua língua", send: "Enviar", stop: "Parar", fresh: "Nova conversa", close: "Fechar", sources: "Fontes", source: "Fonte", copy: "Copiar", copied: "Copiado", up: "Útil", down: "Pouco útil", reason: "O que correu mal? (opcional)", submit: "Enviar opinião", thanks: "Obrigado pela sua opinião.", fbError: "Não foi possível enviar a opinião.", error: "Não é possível contactar o assistente. Verifique a ligação e tente de novo.", busy: "Demasiadas perguntas de uma vez. Tente de novo dentro de segundos.", retry: "Tentar de novo", city: "Cidade", topic: "Tema", any: "Todas", thinking: "A pesquisar nos documentos do ICC…", stopped: "Interrompido.", starters: ["Como é que as cidades fazem campanhas anti-rumores?", "Como podem os residentes estrangeiros participar nas decisões locais?"] },
+    nl: { title: "ICC-assistent", open: "Vragen over interculturele steden", placeholder: "Stel een vraag in uw taal", send: "Versturen", stop: "Stoppen", fresh: "Nieuw gesprek", close: "Sluiten", sources: "Bronnen", source: "Bron", copy: "Kopiëren", copied: "Gekopieerd", up: "Nuttig", down: "Niet nuttig", reason: "Wat was er mis? (optioneel)", submit: "Feedback versturen", thanks: "Bedankt voor uw feedback.", fbError: "De feedback kon niet worden verstuurd.", error: "De assistent is niet bereikbaar. Controleer de verbinding en probeer het opnieuw.", busy: "Te veel vragen tegelijk. Probeer het over een paar seconden opnieuw.", retry: "Opnieuw", city: "Stad", topic: "Thema", any: "Alle", thinking: "Zoeken in het ICC-materiaal…", stopped: "Gestopt.", starters: ["Hoe voeren steden anti-geruchtencampagnes?", "Hoe kan een stad scholen met veel migrantenleerlingen steunen?"] },
+    pl: { title: "Asystent ICC", open: "Pytania o miasta międzykulturowe", placeholder: "Zadaj pytanie w swoim języku", send: "Wyślij", stop: "Zatrzymaj", fresh: "Nowa rozmowa", close: "Zamknij", sources: "Źródła", source: "Źródło", copy: "Kopiuj", copied: "Skopiowano", up: "Pomocne", down: "Niepomocne", reason: "Co było nie tak? (opcjonalnie)", submit: "Wyślij opinię", thanks: "Dziękujemy za opinię.", fbError: "Nie udało się wysłać opinii.", error: "Nie można połączyć się z asystentem. Sprawdź połączenie i spróbuj ponownie.", busy: "Zbyt wiele pytań naraz. Spróbuj za kilka sekund.", retry: "Ponów", city: "Miasto", topic: "Temat", any: "Wszystkie", thinking: "Szukam w materiałach ICC…", stopped: "Zatrzymano.", starters: ["Jak miasta prowadzą kampanie przeciw plotkom?", "Jak miasto może wspierać szkoły z wieloma uczniami-migrantami?"] },
+    el: { title: "Βοηθός ICC", open: "Ερωτήσεις για τις διαπολιτισμικές πόλεις", placeholder: "Κάντε μια ερώτηση στη γλώσσα σας", send: "Αποστολή", stop: "Διακοπή", fresh: "Νέα συζήτηση", close: "Κλείσιμο", sources: "Πηγές", source: "Πηγή", copy: "Αντιγραφή", copied: "Αντιγράφηκε", up: "Χρήσιμο", down: "Όχι χρήσιμο", reason: "Τι δεν πήγε καλά; (προαιρετικό)", submit: "Αποστολή σχολίων", thanks: "Ευχαριστούμε για τα σχόλιά σας.", fbError: "Τα σχόλια δεν στάλθηκαν.", error: "Ο βοηθός δεν είναι διαθέσιμος. Ελέγξτε τη σύνδεση και δοκιμάστε ξανά.", busy: "Πάρα πολλές ερωτήσεις μαζί. Δοκιμάστε ξανά σε λίγα δευτερόλεπτα.", retry: "Επανάληψη", city: "Πόλη", topic: "Θέμα", any: "Όλα", thinking: "Αναζήτηση στο υλικό του ICC…", stopped: "Διακόπηκε.", starters: ["Πώς οργανώνουν οι πόλεις εκστρατείες κατά των φημών;", "Πώς μπορεί μια πόλη να στηρίξει σχολεία με πολλούς μαθητές μετανάστες;"] },
+    tr: { title: "ICC Asistanı", open: "Kültürlerarası şehirler hakkında sorun", placeholder: "Kendi dilinizde bir soru sorun", send: "Gönder", stop: "Durdur", fresh: "Yeni sohbet", close: "Kapat", sources: "Kaynaklar", source: "Kaynak", copy: "Kopyala", copied: "Kopyalandı", up: "Yararlı", down: "Yararlı değil", reason: "Sorun neydi? (isteğe bağlı)", submit: "Geri bildirim gönder", thanks: "Geri bildiriminiz için teşekkürler.", fbError: "Geri bildirim gönderilemedi.", error: "Asistana ulaşılamıyor. Bağlantınızı kontrol edip yeniden deneyin.", busy: "Aynı anda çok fazla soru. Birkaç saniye sonra yeniden deneyin.", retry: "Yeniden dene", city: "Şehir", topic: "Konu", any: "Tümü", thinking: "ICC belgelerinde aranıyor…", stopped: "Durduruldu.", starters: ["Şehirler söylentiyle mücadele kampanyalarını nasıl yürütüyor?", "Yabancı sakinler yerel kararlara nasıl katılabilir?"] },
+    ru: { title: "Помощник ICC", open: "Вопросы о межкультурных городах", placeholder: "Задайте вопрос на своём языке", send: "Отправить", stop: "Стоп", fresh: "Новый разговор", close: "Закрыть", sources: "Источники", source: "Источник", copy: "Копировать", copied: "Скопировано", up: "Полезно", down: "Бесполезно", reason: "Что было не так? (необязательно)", submit: "Отправить отзыв", thanks: "Спасибо за отзыв.", fbError: "Не удалось отправить отзыв.", error: "Помощник недоступен. Проверьте подключение и повторите попытку.", busy: "Слишком много вопросов сразу. Повторите через несколько секунд.", retry: "Повторить", city: "Город", topic: "Тема", any: "Все", thinking: "Поиск в материалах ICC…", stopped: "Остановлено.", starters: ["Как города проводят кампании против слухов?", "Как город может поддержать школы, где много детей-мигрантов?"] },
+    uk: { title: "Помічник ICC", open: "Запитання про міжкультурні міста", placeholder: "Поставте запитання своєю мовою", send: "Надіслати", stop: "Стоп", fresh: "Нова розмова", close: "Закрити", sources: "Джерела", source: "Джерело", copy: "Копіювати", copied: "Скопійовано", up: "Корисно", down: "Некорисно", reason: "Що було не так? (необов'язково)", submit: "Надіслати відгук", thanks: "Дякуємо за відгук.", fbError: "Не вдалося надіслати відгук.", error: "Помічник недоступний. Перевірте з'єднання і спробуйте ще раз.", busy: "Забагато запитань одночасно. Спробуйте за кілька секунд.", retry: "Повторити", city: "Місто", topic: "Тема", any: "Усі", thinking: "Пошук у матеріалах ICC…", stopped: "Зупинено.", starters: ["Як міста проводять кампанії проти чуток?", "Як місто може підтримати школи, де багато дітей-мігрантів?"] },
+    ko: { title: "ICC 도우미", open: "상호문화도시에 대해 질문하기", placeholder: "원하는 언어로 질문하세요", send: "보내기", stop: "중지", fresh: "새 대화", close: "닫기", sources: "출처", source: "출처", copy: "복사", copied: "복사됨", up: "도움이 됨", down: "도움이 안 됨", reason: "무엇이 문제였나요? (선택)", submit: "의견 보내기", thanks: "의견을 보내 주셔서 감사합니다.", fbError: "의견을 보내지 못했습니다.", error: "도우미에 연결할 수 없습니다. 연결을 확인한 뒤 다시 시도하세요.", busy: "질문이 너무 많습니다. 몇 초 후 다시 시도하세요.", retry: "다시 시도", city: "도시", topic: "주제", any: "전체", thinking: "ICC 자료를 검색하는 중…", stopped: "중지됨.", starters: ["도시들은 반루머 캠페인을 어떻게 운영하나요?", "외국인 주민은 지역 의사결정에 어떻게 참여할 수 있나요?"] },
+    ja: { title: "ICCアシスタント", open: "インターカルチュラル・シティについて質問", placeholder: "お好きな言語で質問してください", send: "送信", stop: "停止", fresh: "新しい会話", close: "閉じる", sources: "出典", source: "出典", copy: "コピー", copied: "コピーしました", up: "役に立った", down: "役に立たない", reason: "何が問題でしたか?(任意)", submit: "意見を送信", thanks: "ご意見ありがとうございます。", fbError: "意見を送信できませんでした。", error: "アシスタントに接続できません。接続を確認して、もう一度お試しください。", busy: "質問が多すぎます。数秒後にもう一度お試しください。", retry: "再試行", city: "都市", topic: "テーマ", any: "すべて", thinking: "ICCの資料を検索しています…", stopped: "停止しました。", starters: ["都市は反うわさキャンペーンをどのように行っていますか?", "外国人住民は地域の意思決定にどのように参加できますか?"] },
+    zh: { title: "ICC 助手", open: "咨询跨文化城市", placeholder: "用任何语言提问", send: "发送", stop: "停止", fresh: "新对话", close: "关闭", sources: "来源", source: "来源", copy: "复制", copied: "已复制", up: "有帮助", down: "没有帮助", reason: "哪里有问题?(可选)", submit: "提交反馈", thanks: "感谢您的反馈。", fbError: "反馈未能发送。", error: "无法连接助手。请检查网络连接后重试。", busy: "提问过于频繁,请几秒后再试。", retry: "重试", city: "城市", topic: "主题", any: "全部", thinking: "正在检索 ICC 资料…", stopped: "已停止。", starters: ["城市如何开展反谣言运动?", "外国居民如何参与地方决策?"] },
+    ar: { title: "مساعد المدن المتعددة الثقافات", open: "اسأل عن المدن المتعددة الثقافات", placeholder: "اطرح سؤالك بأي لغة", send: "إرسال", stop: "إيقاف", fresh: "محادثة جديدة", close: "إغلاق", sources: "المصادر", source: "المصدر", copy: "نسخ", copied: "تم النسخ", up: "مفيد", down: "غير مفيد", reason: "ما المشكلة؟ (اختياري)", submit: "إرسال الملاحظات", thanks: "شكرًا على ملاحظاتك.", fbError: "تعذّر إرسال الملاحظات.", error: "تعذّر الوصول إلى المساعد. تحقّق من الاتصال وحاول مجددًا.", busy: "أسئلة كثيرة في وقت واحد. حاول مجددًا بعد ثوانٍ.", retry: "إعادة المحاولة", city: "المدينة", topic: "الموضوع", any: "الكل", thinking: "جارٍ البحث في مواد البرنامج…", stopped: "تم الإيقاف.", starters: ["كيف تنظم المدن حملات مكافحة الشائعات؟", "كيف يشارك السكان الأجانب في القرارات المحلية؟"] }
   };
-  var RTL = { ar: true, he: true, fa: true, ur: true };
+  const RTL = ["ar", "he", "fa", "ur"];
 
+  /** The first supported language among data-lang, <html lang> and the browser's. */
   function pickLanguage() {
-    var wanted = [(script && script.getAttribute("data-lang")) || "", document.documentElement.lang || ""]
+    const wanted = [option("lang"), document.documentElement.lang || ""]
       .concat(navigator.languages || [navigator.language || "en"]);
-    for (var i = 0; i < wanted.length; i++) {
-      var code = String(wanted[i]).toLowerCase().split("-")[0];
-      if (STRINGS[code]) return code;
+    for (const code of wanted) {
+      const base = String(code).toLowerCase().split(/[-_]/)[0];
+      if (STRINGS[base]) return base;
     }
     return "en";
   }
-  var LANG = pickLanguage();
-  var T = STRINGS[LANG];
+  const LANG = pickLanguage();
+  const T = Object.assign({}, STRINGS.en, STRINGS[LANG]);
 
-  var CSS = [
-    ":host{all:initial;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1a1a}",
-    "*{box-sizing:border-box}",
-    ".launcher{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;background:#003f8a;color:#fff;border:0;border-radius:28px;padding:14px 20px;font-size:15px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
-    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,select:focus-visible,a:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
-    ".panel{position:fixed;bottom:84px;inset-inline-end:20px;z-index:2147483000;width:min(420px,calc(100vw - 24px));height:min(640px,calc(100vh - 110px));background:#fff;border:1px solid #c8cdd3;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}",
-    ".inline .panel{position:static;width:100%;height:600px;box-shadow:none}",
-    ".panel[hidden]{display:none}",
-    "header{display:flex;align-items:center;gap:8px;background:#003f8a;color:#fff;padding:10px 12px}",
-    "header h2{font-size:16px;margin:0;flex:1}",
-    "header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.6);border-radius:6px;padding:4px 8px;font-size:13px;cursor:pointer}",
-    ".filters{display:flex;gap:8px;padding:8px 12px;border-bottom:1px solid #e3e6ea;flex-wrap:wrap;font-size:13px}",
-    ".filters label{display:flex;gap:4px;align-items:center}",
-    ".filters select{max-width:150px;font-size:13px}",
-    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px}",
-    ".msg{max-width:100%;padding:10px 12px;border-radius:10px;line-height:1.45;font-size:14px;overflow-wrap:anywhere}",
-    ".user{align-self:flex-end;background:#e8f0fb;max-width:85%}",
-    ".bot{align-self:stretch;background:#f6f7f9;border:1px solid #e3e6ea}",
-    ".bot p{margin:0 0 8px}.bot ul{margin:0 0 8px;padding-inline-start:20px}",
-    ".cite{background:none;border:0;color:#003f8a;text-decoration:underline;cursor:pointer;padding:0 1px;font:inherit;font-weight:600}",
-    ".sources{margin-top:8px;border-top:1px solid #dde1e6;padding-top:6px;font-size:13px}",
-    ".sources h3{font-size:13px;margin:0 0 4px}",
-    ".source{padding:6px;border-radius:6px;margin-bottom:4px}",
-    ".source.active{background:#fff5d6;outline:2px solid #e0a800}",
-    ".source blockquote{margin:4px 0;padding-inline-start:8px;border-inline-start:3px solid #c8cdd3;color:#333;max-height:8em;overflow:auto}",
-    ".tools{display:flex;gap:6px;margin-top:6px;flex-wrap:wrap}",
-    ".tools button{font-size:12px;border:1px solid #c8cdd3;background:#fff;border-radius:6px;padding:3px 8px;cursor:pointer;color:#1a1a1a}",
-    ".tools button[aria-pressed=true]{background:#003f8a;color:#fff}",
-    ".reason{display:flex;gap:6px;margin-top:6px}.reason input{flex:1;font-size:13px;padding:4px}",
-    ".starters{display:flex;flex-direction:column;gap:6px}",
-    ".starters button{text-align:start;border:1px solid #c8cdd3;background:#fff;border-radius:8px;padding:8px;cursor:pointer;font-size:13px;color:#1a1a1a}",
-    ".error{background:#fdecea;border:1px solid #d93025;color:#7a1c14}",
-    ".error button{margin-inline-start:8px}",
-    "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e3e6ea}",
-    "textarea{flex:1;resize:none;font:inherit;font-size:14px;padding:8px;border:1px solid #8a949e;border-radius:8px;min-height:42px;max-height:120px}",
-    "form button{border:0;border-radius:8px;padding:0 14px;font-size:14px;cursor:pointer;background:#003f8a;color:#fff}",
-    "form button.stop{background:#a52714}",
-    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    "@media (max-width:480px){.panel{inset-inline-end:0;bottom:0;width:100vw;height:calc(100vh - 70px);border-radius:12px 12px 0 0}.launcher{bottom:12px;inset-inline-end:12px}}"
-  ].join("\n");
+  const CSS = `
+:host{all:initial}
+.root{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b1f24}
+*{box-sizing:border-box}
+[hidden]{display:none!important}
+button,input,select,textarea{font:inherit;color:inherit}
+button{cursor:pointer}
+:focus-visible{outline:3px solid #b35900;outline-offset:2px}
+header :focus-visible{outline-color:#ffbf47}
+.launcher{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;background:#003f8a;color:#fff;border:2px solid #fff;border-radius:28px;padding:12px 20px;box-shadow:0 4px 14px rgba(0,0,0,.3);max-width:calc(100vw - 40px)}
+.launcher:hover{background:#002f68}
+.panel{position:fixed;bottom:84px;inset-inline-end:20px;z-index:2147483001;width:min(420px,calc(100vw - 24px));height:min(660px,calc(100vh - 104px));background:#fff;border:1px solid #b8bfc7;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}
+.inline .panel{position:relative;inset:auto;z-index:auto;width:100%;height:var(--icc-height,600px);box-shadow:none}
+header{display:flex;align-items:center;gap:6px;background:#003f8a;color:#fff;padding:8px 10px 8px 14px}
+header h2{font-size:16px;margin:0;flex:1;min-width:0;overflow-wrap:anywhere}
+header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.75);border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.3}
+header button:hover{background:rgba(255,255,255,.15)}
+header .x{font-size:18px;line-height:1;padding:4px 9px}
+.filters{display:flex;gap:8px;padding:6px 10px;border-bottom:1px solid #dde1e6;font-size:13px}
+.filters label{display:flex;flex-direction:column;flex:1;min-width:0;color:#3d4752}
+.filters select{width:100%;min-width:0;padding:3px;border:1px solid #6b7580;border-radius:6px;background:#fff}
+.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
+.msg{padding:9px 12px;border-radius:10px;overflow-wrap:anywhere;max-width:100%}
+.user{align-self:flex-end;background:#e3edfa;max-width:88%;white-space:pre-wrap}
+.bot{align-self:stretch;background:#f5f6f8;border:1px solid #dde1e6}
+.body p,.body ul,.body ol,.body blockquote{margin:0 0 .6em}
+.body>:last-child{margin-bottom:0}
+.body ul,.body ol{padding-inline-start:1.3em}
+.body .h{font-weight:700}
+.body blockquote{border-inline-start:3px solid #b8bfc7;padding-inline-start:8px;color:#3d4752}
+.body code{background:#e9ecef;border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
+.body a,.source a{color:#0a4da3}
+.pending{color:#3d4752;font-style:italic}
+.cite{background:none;border:0;padding:0 1px;color:#0a4da3;font-weight:700;font-size:.85em;vertical-align:super;line-height:1;text-decoration:underline}
+.cite:hover{color:#002f68}
+.note{font-size:13px;color:#3d4752;margin-top:6px}
+.toggle{margin-top:8px;background:#fff;border:1px solid #6b7580;border-radius:6px;padding:3px 10px;font-size:13px}
+.toggle::before{content:"▸";display:inline-block;margin-inline-end:5px}
+.toggle[aria-expanded=true]::before{content:"▾"}
+.sources{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-direction:column;gap:8px}
+.source{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:8px 10px;font-size:13.5px}
+.source.active{border-color:#003f8a;box-shadow:0 0 0 2px #9dbbe3}
+.source .t{font-weight:700}
+.source .m{color:#3d4752}
+.source blockquote{margin:6px 0;padding-inline-start:8px;border-inline-start:3px solid #9dbbe3;white-space:pre-wrap}
+.tools{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}
+.tools button{background:#fff;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
+.tools button[aria-pressed=true]{background:#003f8a;color:#fff;border-color:#003f8a}
+.icon svg{width:16px;height:16px;fill:currentColor;vertical-align:-3px}
+.reason{display:flex;gap:6px;flex-basis:100%;flex-wrap:wrap}
+.reason input{flex:1;min-width:140px;padding:4px 6px;border:1px solid #6b7580;border-radius:6px}
+.thanks{font-size:13px;color:#1e6b34}
+.starters{display:flex;flex-direction:column;gap:6px;align-items:flex-start}
+.starters button{background:#fff;border:1px solid #003f8a;color:#003f8a;border-radius:16px;padding:5px 12px;text-align:start;font-size:14px}
+.starters button:hover{background:#e3edfa}
+.error{background:#fdecea;border:1px solid #c0392b;color:#7a1d12;display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:space-between}
+.error button{background:#7a1d12;color:#fff;border:0;border-radius:6px;padding:4px 12px}
+form{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1e6;align-items:flex-end}
+textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;border-radius:8px;min-height:42px;max-height:140px;background:#fff}
+form button{border:0;border-radius:8px;padding:0 14px;height:42px;background:#003f8a;color:#fff}
+form button.stop{background:#a3260f}
+.sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+@media (max-width:480px){.floating .panel{inset:0;width:100%;height:100%;border-radius:0;border:0}.launcher{bottom:12px;inset-inline-end:12px}}
+@media (prefers-reduced-motion:no-preference){.log{scroll-behavior:smooth}}
+@media (forced-colors:active){.cite,.toggle,.tools button{border:1px solid ButtonText}}
+`;
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), attrs[key]);
-      else node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+  /** An element with text, attributes, listeners and children; text always goes in as text. */
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children || []) if (child) node.append(child);
     return node;
   }
 
-  // -- safe markdown: text nodes only --------------------------------------------------------
-  function inline(text, target, onCite) {
-    var pattern = /(\*\*[^*]+\*\*|\*[^*\s][^*]*\*|_[^_\s][^_]*_|\[\d{1,3}\]|https?:\/\/[^\s)]+)/g;
-    var last = 0, match;
-    while ((match = pattern.exec(text)) !== null) {
-      if (match.index > last) target.appendChild(document.createTextNode(text.slice(last, match.index)));
-      var token = match[0];
-      if (token.charAt(0) === "[") {
-        var number = token.slice(1, -1);
-        target.appendChild(el("button", { "class": "cite", type: "button", "aria-label": T.sources + " " + number, "data-cite": number, text: token, onclick: function (n) { return function () { onCite(n); }; }(number) }));
-      } else if (token.slice(0, 2) === "**") {
-        target.appendChild(el("strong", { text: token.slice(2, -2) }));
-      } else if (token.charAt(0) === "*" || token.charAt(0) === "_") {
-        target.appendChild(el("em", { text: token.slice(1, -1) }));
-      } else {
-        target.appendChild(el("a", { href: token, target: "_blank", rel: "noopener noreferrer", text: token }));
-      }
-      last = match.index + token.length;
+  /** The URL if it is absolute http(s), else null: no javascript:, data: or relative links. */
+  function safeUrl(raw) {
+    try {
+      const url = new URL(String(raw));
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
     }
-    if (last < text.length) target.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function renderMarkdown(text, target, onCite) {
-    target.textContent = "";
-    var list = null;
-    text.split(/\n/).forEach(function (line) {
-      var item = /^\s*[-*]\s+(.*)$/.exec(line);
-      if (item) {
-        if (!list) { list = el("ul"); target.appendChild(list); }
-        var li = el("li"); inline(item[1], li, onCite); list.appendChild(li);
-        return;
+  /** A thumb icon drawn in SVG (emoji fonts are missing on some systems). */
+  function thumb(down) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z");
+    if (down) path.setAttribute("transform", "rotate(180 12 12)");
+    svg.append(path);
+    return svg;
+  }
+
+  function link(href, text) {
+    return el("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", text });
+  }
+
+  // ---- safe markdown: paragraphs, headings, lists, quotes, bold, italics, code, links, [n] ----
+  const INLINE = new RegExp([
+    /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/.source, // 1,2 [text](http link)
+    /\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]/.source, // 3 citations [1] [1, 2]
+    /\*\*(\S(?:[^\n]*?\S)?)\*\*/.source, // 4 bold
+    /__(\S(?:[^\n]*?\S)?)__/.source, // 5 bold
+    /\*([^\s*](?:[^*\n]*[^\s*])?)\*/.source, // 6 italic
+    /_([^\s_](?:[^_\n]*[^\s_])?)_/.source, // 7 italic (checked for word boundaries below)
+    /`([^`\n]+)`/.source, // 8 code
+    /(https?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/.source // 9 bare link
+  ].join("|"), "g");
+
+  /** Append `text` with inline markdown to `parent`, as elements and text nodes only. */
+  function renderInline(text, parent, cite) {
+    const pattern = new RegExp(INLINE.source, "g");
+    let last = 0;
+    let m;
+    while ((m = pattern.exec(text)) !== null) {
+      if (m[7] !== undefined && (/\w/.test(text.charAt(m.index - 1)) || /\w/.test(text.charAt(pattern.lastIndex)))) {
+        pattern.lastIndex = m.index + 1;
+        continue;
       }
-      list = null;
-      if (line.trim()) { var p = el("p"); inline(line, p, onCite); target.appendChild(p); }
-    });
+      if (m.index > last) parent.append(text.slice(last, m.index));
+      last = pattern.lastIndex;
+      if (m[1] !== undefined) {
+        const href = safeUrl(m[2]);
+        const a = href ? link(href, "") : el("span");
+        renderInline(m[1], a, cite);
+        parent.append(a);
+      } else if (m[3] !== undefined) {
+        for (const n of m[3].split(/\s*[,;]\s*/)) parent.append(cite(Number(n)));
+      } else if (m[4] !== undefined || m[5] !== undefined) {
+        const strong = el("strong");
+        renderInline(m[4] !== undefined ? m[4] : m[5], strong, cite);
+        parent.append(strong);
+      } else if (m[6] !== undefined || m[7] !== undefined) {
+        const em = el("em");
+        renderInline(m[6] !== undefined ? m[6] : m[7], em, cite);
+        parent.append(em);
+      } else if (m[8] !== undefined) {
+        parent.append(el("code", { text: m[8] }));
+      } else {
+        const href = safeUrl(m[9]);
+        parent.append(href ? link(href, m[9]) : m[9]);
+      }
+    }
+    if (last < text.length) parent.append(text.slice(last));
   }
 
-  // -- state -------------------------------------------------------------------------------
-  function loadConversation() {
-    try { return JSON.parse(sessionStorage.getItem(STORE_KEY) || "[]"); } catch (e) { return []; }
-  }
-  function saveConversation(turns) {
-    try { sessionStorage.setItem(STORE_KEY, JSON.stringify(turns.slice(-20))); } catch (e) { /* private mode */ }
+  /** Render markdown `text` into `target`, replacing what was there. */
+  function renderMarkdown(text, target, cite) {
+    const out = document.createDocumentFragment();
+    let block = null; // the open paragraph, quote or list
+    let item = null; // the open list item
+    for (const raw of String(text).replace(/\r\n?/g, "\n").split("\n")) {
+      const line = raw.replace(/\s+$/, "");
+      let m;
+      if (!line) {
+        block = item = null;
+      } else if ((m = /^\s{0,3}#{1,6}\s+(.*)$/.exec(line))) {
+        block = item = null;
+        const heading = el("p", { class: "h", dir: "auto" });
+        renderInline(m[1].replace(/\s#+$/, ""), heading, cite);
+        out.append(heading);
+      } else if ((m = /^\s*(?:([-*+•])|(\d{1,4})[.)])\s+(.*)$/.exec(line))) {
+        const tag = m[1] ? "UL" : "OL";
+        if (!block || block.tagName !== tag) {
+          block = el(tag.toLowerCase(), { start: m[2] && m[2] !== "1" ? m[2] : null });
+          out.append(block);
+        }
+        item = el("li", { dir: "auto" });
+        renderInline(m[3], item, cite);
+        block.append(item);
+      } else if ((m = /^\s*>\s?(.*)$/.exec(line))) {
+        if (!block || block.tagName !== "BLOCKQUOTE") {
+          block = el("blockquote", { dir: "auto" });
+          item = null;
+          out.append(block);
+        } else {
+          block.append(el("br"));
+        }
+        renderInline(m[1], block, cite);
+      } else if (item && /^\s/.test(line)) {
+        item.append(" ");
+        renderInline(line.trim(), item, cite);
+      } else if (block && block.tagName === "P") {
+        block.append(el("br"));
+        renderInline(line, block, cite);
+      } else {
+        item = null;
+        block = el("p", { dir: "auto" });
+        renderInline(line, block, cite);
+        out.append(block);
+      }
+    }
+    target.replaceChildren(out);
   }
 
+  // ---- SSE over fetch (EventSource cannot POST) ----
+  /** Read `response` as Server-Sent Events, calling onEvent(type, parsedJson) for each. */
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let type = "";
+    let data = [];
+    const dispatch = () => {
+      if (data.length) onEvent(type || "message", JSON.parse(data.join("\n")));
+      type = "";
+      data = [];
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(0), { stream: !done });
+      let at;
+      while ((at = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        if (!done && at === buffer.length - 1 && buffer[at] === "\r") break; // maybe half a \r\n
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + (buffer.startsWith("\r\n", at) ? 2 : 1));
+        if (!line) dispatch();
+        else if (line[0] !== ":") {
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const val = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") type = val;
+          else if (field === "data") data.push(val);
+        }
+      }
+      if (done) return dispatch();
+    }
+  }
+
+  // ---- conversation storage ----
+  function load(key, fallback) {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(key));
+      return value === null ? fallback : value;
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function store(key, value) {
+    try {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    } catch (e) {
+      /* storage full or disabled: the conversation just is not kept */
+    }
+  }
+
+  /** Previous turns as chat messages, newest kept first, within the service's history budget. */
+  function historyOf(turns) {
+    const messages = [];
+    let budget = HISTORY_CHARS;
+    for (const turn of turns.slice(-6).reverse()) {
+      const answer = (turn.text || "").slice(0, 1500);
+      budget -= turn.question.length + answer.length;
+      if (budget < 0) break;
+      messages.unshift({ role: "user", content: turn.question }, { role: "assistant", content: answer });
+    }
+    return messages;
+  }
+
+  function describe(citation) {
+    const where = [citation.city, citation.country, citation.year].filter(Boolean).join(", ");
+    return [where, citation.section].filter(Boolean).join(" · ");
+  }
+
+  async function copyText(text, root) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (e) {
+      const area = el("textarea", { class: "sr", readonly: true, "aria-hidden": "true" });
+      area.value = text;
+      root.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      return ok;
+    }
+  }
+
+  /** Why a request failed, as text for the user. */
+  async function problemOf(response) {
+    if (response.status === 429) {
+      const seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+      return T.busy + (seconds > 0 ? " (" + seconds + " s)" : "");
+    }
+    try {
+      const body = await response.json();
+      if (body && body.error && body.error.message) return String(body.error.message);
+    } catch (e) {
+      /* not our JSON error shape */
+    }
+    return T.error + " (HTTP " + response.status + ")";
+  }
+
+  class Failure extends Error {}
+
+  // ---- the widget ----
   function mount() {
-    var inlineMode = script && script.getAttribute("data-mode") === "inline";
-    var hostEl = inlineMode && document.querySelector(script.getAttribute("data-target") || "")
-      || document.body.appendChild(document.createElement("div"));
-    hostEl.setAttribute("data-icc-assistant", "");
-    var root = hostEl.attachShadow({ mode: "open" });
-    root.appendChild(el("style", { text: CSS }));
-    var wrapper = el("div", { "class": inlineMode ? "inline" : "floating", lang: LANG, dir: RTL[LANG] ? "rtl" : "ltr" });
-    root.appendChild(wrapper);
+    const inlineMode = option("mode") === "inline";
+    const target = inlineMode ? document.querySelector(option("target") || "#icc-assistant") : null;
+    const host = target || document.body.appendChild(el("div"));
+    if (host.shadowRoot) return; // already mounted here
+    host.setAttribute("data-icc-assistant", "");
+    const shadow = host.attachShadow({ mode: "open" });
+    adoptStyles(shadow);
+    const inline = Boolean(target);
+    const root = el("div", { class: "root " + (inline ? "inline" : "floating"), lang: LANG, dir: RTL.includes(LANG) ? "rtl" : "ltr" });
+    if (inline && option("height")) root.style.setProperty("--icc-height", option("height"));
+    shadow.append(root);
 
-    var turns = loadConversation();
-    var controller = null;
-    var lastQuestion = null;
+    let turns = load(STORE_KEY, []);
+    if (!Array.isArray(turns)) turns = [];
+    let controller = null;
+    let facetsLoaded = false;
 
-    var log = el("div", { "class": "log", role: "log", "aria-live": "polite", "aria-relevant": "additions text" });
-    var status = el("div", { "class": "sr", role: "status", "aria-live": "assertive" });
-    var input = el("textarea", { rows: "2", placeholder: T.placeholder, "aria-label": T.placeholder, maxlength: "2000" });
-    var sendButton = el("button", { type: "submit", text: T.send });
-    var citySelect = el("select", { "aria-label": T.city }, [el("option", { value: "", text: T.any })]);
-    var topicSelect = el("select", { "aria-label": T.topic }, [el("option", { value: "", text: T.any })]);
-    var form = el("form", { onsubmit: function (event) { event.preventDefault(); if (controller) stop(); else ask(input.value); } }, [input, sendButton]);
-    input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
-    });
-    var closeButton = el("button", { type: "button", text: T.close, onclick: function () { toggle(false); } });
-    var panel = el("section", { "class": "panel", role: "dialog", "aria-label": T.title }, [
-      el("header", {}, [el("h2", { text: T.title }),
-        el("button", { type: "button", text: T.fresh, onclick: reset }),
-        inlineMode ? null : closeButton]),
-      el("div", { "class": "filters" }, [el("label", {}, [document.createTextNode(T.city), citySelect]),
-        el("label", {}, [document.createTextNode(T.topic), topicSelect])]),
-      log, status, form
+    const status = el("div", { class: "sr", role: "status", "aria-live": "polite" });
+    const log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.title, tabindex: "-1" });
+    const input = el("textarea", { rows: "1", placeholder: T.placeholder, "aria-label": T.placeholder, maxlength: "2000", enterkeyhint: "send" });
+    const sendButton = el("button", { type: "submit", text: T.send });
+    const form = el("form", { onsubmit: (event) => { event.preventDefault(); if (controller) controller.abort(); else ask(input.value); } }, [input, sendButton]);
+    const citySelect = el("select", {}, [el("option", { value: "", text: T.any })]);
+    const topicSelect = el("select", {}, [el("option", { value: "", text: T.any })]);
+    const filters = el("div", { class: "filters", hidden: true }, [
+      el("label", {}, [T.city, citySelect]),
+      el("label", {}, [T.topic, topicSelect])
     ]);
-    var launcher = el("button", { "class": "launcher", type: "button", "aria-expanded": "false", text: T.open, onclick: function () { toggle(panel.hidden); } });
-    if (!inlineMode) { panel.hidden = true; wrapper.appendChild(launcher); }
-    wrapper.appendChild(panel);
+    const titleId = "icc-title";
+    const launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "icc-panel", text: T.open, onclick: () => toggle(panel.hidden, true) });
+    const panel = el("section", { id: "icc-panel", class: "panel", role: inline ? "region" : "dialog", "aria-labelledby": titleId }, [
+      el("header", {}, [
+        el("h2", { id: titleId, text: T.title }),
+        el("button", { type: "button", text: T.fresh, onclick: reset }),
+        inline ? null : el("button", { type: "button", class: "x", "aria-label": T.close, title: T.close, text: "×", onclick: () => toggle(false, true) })
+      ]),
+      filters, log, status, form
+    ]);
+    if (!inline) root.append(launcher);
+    root.append(panel);
 
-    root.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && !inlineMode && !panel.hidden) toggle(false);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if (!controller) ask(input.value);
+      }
+    });
+    input.addEventListener("input", fitInput);
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !inline && !panel.hidden) {
+        event.stopPropagation();
+        toggle(false, true);
+      }
     });
 
-    function toggle(open) {
+    function fitInput() {
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight + 2, 140) + "px";
+    }
+
+    function announce(text) {
+      status.textContent = "";
+      if (text) setTimeout(() => { status.textContent = text; }, 50);
+    }
+
+    function toggle(open, moveFocus) {
       panel.hidden = !open;
+      launcher.hidden = open && matchMedia("(max-width:480px)").matches;
       launcher.setAttribute("aria-expanded", String(open));
-      if (open) input.focus(); else launcher.focus();
+      store(STORE_KEY + ":open", open);
+      if (open) {
+        loadFacets();
+        log.scrollTop = log.scrollHeight;
+        if (moveFocus) input.focus();
+      } else if (moveFocus) {
+        launcher.focus();
+      }
     }
 
     function reset() {
-      if (controller) stop();
-      turns = []; saveConversation(turns); log.textContent = ""; showStarters(); input.focus();
+      if (controller) controller.abort();
+      turns = [];
+      store(STORE_KEY, turns);
+      log.replaceChildren();
+      showStarters();
+      input.focus();
+    }
+
+    function save() {
+      store(STORE_KEY, turns.slice(-20));
     }
 
     function showStarters() {
       if (turns.length) return;
-      var box = el("div", { "class": "starters" });
-      (T.starters || STRINGS.en.starters).forEach(function (q) {
-        box.appendChild(el("button", { type: "button", text: q, onclick: function () { box.remove(); ask(q); } }));
-      });
-      log.appendChild(box);
+      const custom = option("starters").split("|").map((s) => s.trim()).filter(Boolean);
+      const box = el("div", { class: "starters" });
+      for (const question of custom.length ? custom : T.starters) {
+        box.append(el("button", { type: "button", text: question, onclick: () => { ask(question); input.focus(); } }));
+      }
+      log.append(box);
     }
 
-    function loadFacets() {
-      fetch(API + "/api/facets", { credentials: "omit" }).then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (facets) {
-          if (!facets) return;
-          facets.cities.forEach(function (f) { citySelect.appendChild(el("option", { value: f.value, text: f.value + " (" + f.count + ")" })); });
-          facets.topics.forEach(function (f) { topicSelect.appendChild(el("option", { value: f.value, text: f.value })); });
-        }).catch(function () { /* filters stay optional */ });
+    async function loadFacets() {
+      if (facetsLoaded || option("filters") === "off") return;
+      facetsLoaded = true;
+      const preset = { city: option("city"), topic: option("topic") };
+      try {
+        const response = await fetch(API + "/api/facets", { credentials: "omit" });
+        if (!response.ok) throw new Failure(String(response.status));
+        const facets = await response.json();
+        fillSelect(citySelect, facets.cities, preset.city);
+        fillSelect(topicSelect, facets.topics, preset.topic);
+        filters.hidden = citySelect.options.length < 2 && topicSelect.options.length < 2;
+      } catch (e) {
+        facetsLoaded = false; // filters are optional: try again on the next open
+      }
     }
 
-    function addUser(text) { log.appendChild(el("div", { "class": "msg user", text: text })); }
-
-    function renderSources(box, citations, focus) {
-      box.textContent = "";
-      if (!citations.length) return;
-      box.appendChild(el("h3", { text: T.sources }));
-      citations.forEach(function (c) {
-        var where = [c.city, c.country, c.year].filter(Boolean).join(", ");
-        var item = el("div", { "class": "source", id: "src-" + c.number, tabindex: "-1", "data-number": String(c.number) }, [
-          el("strong", { text: "[" + c.number + "] " + c.title }),
-          el("div", { text: [where, c.section].filter(Boolean).join(" · ") }),
-          el("blockquote", { lang: c.language || "en", text: c.quote }),
-          c.url ? el("a", { href: c.url, target: "_blank", rel: "noopener noreferrer", text: c.url }) : el("div", { text: c.source })
-        ]);
-        box.appendChild(item);
-      });
-      if (focus) focus();
+    function fillSelect(select, values, preset) {
+      for (const facet of Array.isArray(values) ? values : []) {
+        const label = facet.count ? facet.value + " (" + facet.count + ")" : facet.value;
+        select.append(el("option", { value: facet.value, text: label, selected: facet.value === preset }));
+      }
     }
 
+    function chosenFilters() {
+      const chosen = {};
+      const city = citySelect.value || option("city");
+      const topic = topicSelect.value || option("topic");
+      if (city && (citySelect.value || filters.hidden)) chosen.city = city;
+      if (topic && (topicSelect.value || filters.hidden)) chosen.topic = topic;
+      return Object.keys(chosen).length ? chosen : null;
+    }
+
+    function addUser(text) {
+      log.append(el("div", { class: "msg user", dir: "auto", text }));
+    }
+
+    /** One answer bubble; paint() re-renders it from `turn`, finish() adds sources and tools. */
     function addBot(turn) {
-      var body = el("div");
-      var sources = el("div", { "class": "sources" });
-      var tools = el("div", { "class": "tools" });
-      var bubble = el("div", { "class": "msg bot" }, [body, sources, tools]);
-      log.appendChild(bubble);
-      function openCitation(n) {
-        var target = sources.querySelector('[data-number="' + n + '"]');
-        if (!target) return;
-        sources.querySelectorAll(".source").forEach(function (s) { s.classList.remove("active"); });
-        target.classList.add("active"); target.focus(); target.scrollIntoView({ block: "nearest" });
+      const body = el("div", { class: "body", dir: "auto" });
+      const extra = el("div");
+      const bubble = el("div", { class: "msg bot" }, [body, extra]);
+      log.append(bubble);
+      let sourcesList = null;
+      let toggleButton = null;
+
+      const numbers = () => new Set((turn.citations || []).map((c) => Number(c.number)));
+      function cite(n) {
+        if (turn.done && !numbers().has(n)) return "[" + n + "]";
+        return el("button", { type: "button", class: "cite", "aria-label": T.source + " " + n, text: "[" + n + "]", onclick: () => openSource(n) });
       }
-      function paint() { renderMarkdown(turn.text || "", body, openCitation); renderSources(sources, turn.citations || []); }
-      function finish() {
-        tools.textContent = "";
-        if (!turn.answer_id) return;
-        var copy = el("button", { type: "button", text: T.copy, onclick: function () {
-          navigator.clipboard && navigator.clipboard.writeText(turn.text).then(function () { copy.textContent = T.copied; });
+
+      function paint() {
+        if (turn.language) body.setAttribute("lang", turn.language);
+        if (turn.text) renderMarkdown(turn.text, body, cite);
+        else body.replaceChildren(el("p", { class: "pending", text: T.thinking }));
+        const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
+        if (nearBottom) log.scrollTop = log.scrollHeight;
+      }
+
+      function openSource(n) {
+        if (!sourcesList) return;
+        showSources(true);
+        const item = sourcesList.querySelector('[data-number="' + n + '"]');
+        if (!item) return;
+        for (const other of sourcesList.children) other.classList.remove("active");
+        item.classList.add("active");
+        item.focus({ preventScroll: true });
+        item.scrollIntoView({ block: "nearest" });
+      }
+
+      function showSources(open) {
+        sourcesList.hidden = !open;
+        toggleButton.setAttribute("aria-expanded", String(open));
+      }
+
+      function sourceItem(c) {
+        const url = safeUrl(c.url);
+        return el("li", { class: "source", tabindex: "-1", "data-number": String(c.number) }, [
+          el("div", { class: "t", dir: "auto", text: "[" + c.number + "] " + (c.title || c.source || "") }),
+          describe(c) ? el("div", { class: "m", dir: "auto", text: describe(c) }) : null,
+          c.quote ? el("blockquote", { lang: c.language || null, dir: "auto", text: c.quote }) : null,
+          url ? link(url, url) : c.source ? el("div", { class: "m", dir: "auto", text: c.source }) : null
+        ]);
+      }
+
+      function addSources() {
+        const citations = Array.isArray(turn.citations) ? turn.citations : [];
+        if (!citations.length) return;
+        const id = "icc-src-" + Math.random().toString(36).slice(2, 10);
+        sourcesList = el("ol", { class: "sources", id, hidden: true }, citations.map(sourceItem));
+        toggleButton = el("button", { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": id, text: T.sources + " (" + citations.length + ")", onclick: () => showSources(sourcesList.hidden) });
+        extra.append(toggleButton, sourcesList);
+      }
+
+      function addTools() {
+        if (turn.stopped) extra.append(el("div", { class: "note", text: T.stopped }));
+        const tools = el("div", { class: "tools" });
+        const copy = el("button", { type: "button", text: T.copy, onclick: async () => {
+          if (await copyText(turn.text, shadow)) {
+            copy.textContent = T.copied;
+            announce(T.copied);
+            setTimeout(() => { copy.textContent = T.copy; }, 2000);
+          }
         } });
-        var up = el("button", { type: "button", "aria-pressed": "false", text: "👍 " + T.up, onclick: function () { rate("up"); } });
-        var down = el("button", { type: "button", "aria-pressed": "false", text: "👎 " + T.down, onclick: function () { rate("down"); } });
-        tools.appendChild(copy); tools.appendChild(up); tools.appendChild(down);
-        function rate(rating) {
-          up.setAttribute("aria-pressed", String(rating === "up")); down.setAttribute("aria-pressed", String(rating === "down"));
-          if (rating === "up") return send(rating, null);
-          var reasonInput = el("input", { type: "text", maxlength: "2000", "aria-label": T.reason, placeholder: T.reason });
-          var box = el("div", { "class": "reason" }, [reasonInput, el("button", { type: "button", text: T.submit, onclick: function () { send("down", reasonInput.value || null); box.remove(); } })]);
-          tools.appendChild(box); reasonInput.focus();
+        tools.append(copy);
+        if (turn.answer_id) addRating(tools);
+        extra.append(tools);
+      }
+
+      function addRating(tools) {
+        if (turn.rating) {
+          tools.append(el("span", { class: "thanks", text: T.thanks }));
+          return;
         }
-        function send(rating, reason) {
-          fetch(API + "/api/feedback", { method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ answer_id: turn.answer_id, rating: rating, reason: reason, question: turn.question }) })
-            .then(function (r) { if (r.ok) status.textContent = T.thanks; });
+        const up = el("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": T.up, title: T.up, onclick: () => choose("up") }, [thumb(false)]);
+        const down = el("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": T.down, title: T.down, onclick: () => choose("down") }, [thumb(true)]);
+        const reason = el("input", { type: "text", maxlength: "2000", "aria-label": T.reason, placeholder: T.reason });
+        const reasonForm = el("form", { class: "reason", hidden: true, onsubmit: (event) => { event.preventDefault(); event.stopPropagation(); send(); } },
+          [reason, el("button", { type: "submit", text: T.submit })]);
+        tools.append(up, down, reasonForm);
+        let rating = null;
+
+        function choose(value) {
+          rating = value;
+          up.setAttribute("aria-pressed", String(value === "up"));
+          down.setAttribute("aria-pressed", String(value === "down"));
+          if (value === "up") return send();
+          reasonForm.hidden = false;
+          reason.focus();
+        }
+
+        async function send() {
+          const payload = { answer_id: turn.answer_id, rating, reason: reason.value.trim() || null, question: turn.question };
+          let ok = false;
+          try {
+            const response = await fetch(API + "/api/feedback", { method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
+            ok = response.ok;
+          } catch (e) {
+            ok = false;
+          }
+          if (!ok) return announce(T.fbError);
+          turn.rating = rating;
+          save();
+          const thanks = el("span", { class: "thanks", tabindex: "-1", text: T.thanks });
+          const hadFocus = tools.contains(shadow.activeElement);
+          up.remove();
+          down.remove();
+          reasonForm.remove();
+          tools.append(thanks);
+          if (hadFocus) thanks.focus();
+          announce(T.thanks);
         }
       }
-      paint(); finish();
-      return { paint: paint, finish: finish, bubble: bubble };
+
+      function finish() {
+        turn.done = true;
+        body.removeAttribute("aria-busy");
+        paint();
+        addSources();
+        addTools();
+      }
+
+      return { paint, finish, remove: () => bubble.remove(), start: () => body.setAttribute("aria-busy", "true") };
     }
 
     function showError(message, question) {
-      var retry = el("button", { type: "button", text: T.retry, onclick: function () { box.remove(); ask(question, true); } });
-      var box = el("div", { "class": "msg error", role: "alert" }, [document.createTextNode(message), retry]);
-      log.appendChild(box); retry.focus();
+      const retry = el("button", { type: "button", text: T.retry, onclick: () => { box.remove(); ask(question, true); } });
+      const box = el("div", { class: "msg error", role: "alert" }, [el("span", { text: message }), retry]);
+      log.append(box);
+      log.scrollTop = log.scrollHeight;
+      retry.focus();
     }
 
-    function setBusy(busy, keepFocus) {
+    function setBusy(busy) {
       sendButton.textContent = busy ? T.stop : T.send;
       sendButton.className = busy ? "stop" : "";
-      input.disabled = busy;
-      if (!busy && !keepFocus) input.focus();
+      log.setAttribute("aria-busy", String(busy));
     }
 
-    function stop() { if (controller) controller.abort(); }
-
-    function ask(question, isRetry) {
-      question = (question || "").trim();
+    /** Ask `question`, streaming the answer into a new bubble. */
+    async function ask(text, isRetry) {
+      const question = String(text || "").trim();
       if (!question || controller) return;
-      var starters = log.querySelector(".starters"); if (starters) starters.remove();
+      const starters = log.querySelector(".starters");
+      if (starters) starters.remove();
+      for (const old of log.querySelectorAll(".error")) old.remove();
       if (!isRetry) addUser(question);
       input.value = "";
-      lastQuestion = question;
-      var history = turns.slice(-10).reduce(function (acc, t) {
-        acc.push({ role: "user", content: t.question }); acc.push({ role: "assistant", content: t.text || "" }); return acc;
-      }, []);
-      var filters = {};
-      if (citySelect.value) filters.city = citySelect.value;
-      if (topicSelect.value) filters.topic = topicSelect.value;
-      var turn = { question: question, text: "", citations: [], answer_id: null };
-      var view = null, failed = false;
+      fitInput();
+      const turn = { question, text: "", citations: [], answer_id: null, language: null };
+      const view = addBot(turn);
+      view.start();
+      view.paint();
       controller = new AbortController();
       setBusy(true);
-      status.textContent = T.thinking;
-      fetch(API + "/api/chat/stream", {
-        method: "POST", credentials: "omit", signal: controller.signal,
-        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
-        body: JSON.stringify({ question: question, history: history, filters: filters })
-      }).then(function (response) {
-        if (response.status === 429) throw { busy: true };
-        if (!response.ok) return response.json().then(function (e) { throw { server: e.error && e.error.message }; }, function () { throw {}; });
-        view = addBot(turn);
-        return readStream(response.body.getReader(), function (event, data) {
-          if (event === "meta") turn.answer_id = data.answer_id;
-          else if (event === "token") { turn.text += data.text; view.paint(); }
-          else if (event === "citations") { turn.citations = data.citations; view.paint(); }
-          else if (event === "done") { turn.answer_id = data.answer_id; }
-          else if (event === "error") throw { server: data.message };
-        });
-      }).then(function () {
-        if (view) { view.finish(); turns.push(turn); saveConversation(turns); status.textContent = ""; }
-      }).catch(function (problem) {
-        if (problem && problem.name === "AbortError") {
-          if (view) { turn.text += " …"; view.paint(); turns.push(turn); saveConversation(turns); }
-          status.textContent = "";
-          return;
+      announce(T.thinking);
+      try {
+        await stream(turn, view, controller.signal);
+        turns.push(turn);
+        save();
+        view.finish();
+      } catch (error) {
+        if (error && error.name === "AbortError") {
+          turn.stopped = true;
+          if (turn.text) {
+            turns.push(turn);
+            save();
+            view.finish();
+          } else {
+            view.remove();
+          }
+          announce(T.stopped);
+        } else {
+          view.remove();
+          showError(error instanceof Failure ? error.message : T.error, question);
         }
-        if (view) view.bubble.remove();
-        failed = true;
-        // Only messages the server wrote are shown; network failures get the plain text.
-        showError(problem && problem.busy ? T.busy : (problem && problem.server) || T.error, question);
-      }).then(function () { controller = null; setBusy(false, failed); });
-    }
-
-    function readStream(reader, onEvent) {
-      var decoder = new TextDecoder(), buffer = "";
-      function pump() {
-        return reader.read().then(function (chunk) {
-          if (chunk.done) return;
-          buffer += decoder.decode(chunk.value, { stream: true });
-          var parts = buffer.split(/\r?\n\r?\n/);
-          buffer = parts.pop();
-          parts.forEach(function (part) {
-            var event = "message", data = "";
-            part.split(/\r?\n/).forEach(function (line) {
-              if (line.indexOf("event:") === 0) event = line.slice(6).trim();
-              else if (line.indexOf("data:") === 0) data += line.slice(5).trim();
-            });
-            if (data) onEvent(event, JSON.parse(data));
-          });
-          return pump();
-        });
+      } finally {
+        controller = null;
+        setBusy(false);
       }
-      return pump();
     }
 
-    turns.forEach(function (t) { addUser(t.question); addBot(t); });
+    async function stream(turn, view, signal) {
+      const response = await fetch(API + "/api/chat/stream", {
+        method: "POST", credentials: "omit", signal,
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ question: turn.question, history: historyOf(turns), filters: chosenFilters() })
+      });
+      if (!response.ok || !response.body) throw new Failure(await problemOf(response));
+      let finished = false;
+      await readEvents(response, (type, data) => {
+        if (type === "meta") {
+          turn.answer_id = data.answer_id || null;
+          turn.language = data.language || null;
+        } else if (type === "token") {
+          turn.text += typeof data.text === "string" ? data.text : "";
+          view.paint();
+        } else if (type === "citations") {
+          turn.citations = Array.isArray(data.citations) ? data.citations : [];
+        } else if (type === "done") {
+          finished = true;
+          turn.answer_id = data.answer_id || turn.answer_id;
+          turn.language = data.language || turn.language;
+          turn.status = data.status || null;
+        } else if (type === "error") {
+          throw new Failure(String(data.message || T.error));
+        }
+      });
+      if (!finished) throw new Failure(T.error); // the connection ended before `done`
+    }
+
+    for (const turn of turns) {
+      if (!turn || typeof turn.question !== "string") continue;
+      addUser(turn.question);
+      addBot(turn).finish();
+    }
     showStarters();
-    loadFacets();
-    if (inlineMode) panel.hidden = false;
+    if (inline) loadFacets();
+    else if (load(STORE_KEY + ":open", false)) toggle(true, false);
+    else panel.hidden = true;
+  }
+
+  /** Styles as a constructed stylesheet (not blocked by CSP style-src), else a <style> element. */
+  function adoptStyles(shadow) {
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      shadow.append(el("style", { text: CSS }));
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
