@@ -52,6 +52,7 @@ class Question:
     text: str
     history: tuple[Turn, ...]
     expected_files: frozenset[str]
+    expected_cities: tuple[str, ...]
     must_mention: tuple[str, ...]
     kind: str
 
@@ -74,6 +75,7 @@ def load_questions(path: Path) -> list[Question]:
                 text=raw["question"],
                 history=tuple(Turn.model_validate(t) for t in raw.get("history", [])),
                 expected_files=frozenset(raw.get("expected_files", [])),
+                expected_cities=tuple(raw.get("expected_cities", [])),
                 must_mention=tuple(raw.get("must_mention", [])),
                 kind=raw.get("kind", ""),
             )

@@ -82,7 +82,9 @@ def test_citations_agree_across_the_three_styles(url: str) -> None:
     """JSON, SSE and the OpenAI-compatible API cite the same passages with the same numbers."""
     question = "What does Ansan's Research and Monitoring Unit (RIMU) do?"
     plain = httpx.post(f"{url}/api/chat", json={"question": question}, timeout=60).json()
-    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": question}, timeout=60) as r:
+    with httpx.stream(
+        "POST", f"{url}/api/chat/stream", json={"question": question}, timeout=60
+    ) as r:
         streamed = dict(sse_events(r))["citations"]["citations"]
     client = OpenAI(base_url=f"{url}/v1", api_key="unused")
     completion = client.chat.completions.create(
@@ -99,7 +101,8 @@ def test_openai_client_streams_with_citations(url: str) -> None:
     """The official client streams content deltas; the last chunk carries citations."""
     client = OpenAI(base_url=f"{url}/v1", api_key="unused")
     stream = client.chat.completions.create(
-        model="icc-assistant", stream=True,
+        model="icc-assistant",
+        stream=True,
         messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": FRENCH}],
     )
     chunks = list(stream)
@@ -119,8 +122,10 @@ def test_langchain_chat_openai_works_against_v1(url: str) -> None:
 
 def test_search_sources_and_facets(url: str) -> None:
     """Retrieval, the document list and the facet counts are served."""
-    found = httpx.get(f"{url}/api/search", params={"q": "multicultural newspaper", "k": 3,
-                                                   "doc_type": "good_practice"}).json()
+    found = httpx.get(
+        f"{url}/api/search",
+        params={"q": "multicultural newspaper", "k": 3, "doc_type": "good_practice"},
+    ).json()
     assert found["status"] == "found" and len(found["passages"]) == 3
     assert {p["document"]["doc_type"] for p in found["passages"]} == {"good_practice"}
     documents = httpx.get(f"{url}/api/sources").json()["documents"]
@@ -131,12 +136,16 @@ def test_search_sources_and_facets(url: str) -> None:
 
 def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
     """A rating is saved in SQLite and appears in the admin export."""
-    created = httpx.post(f"{url}/api/feedback", json={"answer_id": "abc123", "rating": "down",
-                                                     "reason": "wrong city"})
+    created = httpx.post(
+        f"{url}/api/feedback",
+        json={"answer_id": "abc123", "rating": "down", "reason": "wrong city"},
+    )
     assert created.status_code == 201
     assert_error(httpx.get(f"{url}/api/feedback"), 401, "authentication")
     items = httpx.get(f"{url}/api/feedback", headers={"Authorization": "Bearer admin-key"}).json()
-    assert any(i["id"] == created.json()["id"] and i["reason"] == "wrong city" for i in items["items"])
+    assert any(
+        i["id"] == created.json()["id"] and i["reason"] == "wrong city" for i in items["items"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,8 +153,20 @@ def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
     [
         ("POST", "/api/chat", {"question": "  "}, 422, "invalid_question"),
         ("POST", "/api/chat", {"question": "x" * 3000}, 422, "invalid_question"),
-        ("POST", "/api/chat", {"question": "hi", "history": [{"role": "robot", "content": "x"}]}, 422, "invalid_request"),
-        ("POST", "/api/chat", {"question": "hi", "filters": {"city": "Atlantis"}}, 422, "invalid_filter"),
+        (
+            "POST",
+            "/api/chat",
+            {"question": "hi", "history": [{"role": "robot", "content": "x"}]},
+            422,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/api/chat",
+            {"question": "hi", "filters": {"city": "Atlantis"}},
+            422,
+            "invalid_filter",
+        ),
         ("POST", "/api/chat", {"nothing": 1}, 422, "invalid_request"),
         ("GET", "/api/search?q=", None, 422, "invalid_question"),
         ("GET", "/nowhere", None, 404, "not_found"),
@@ -163,14 +184,19 @@ def test_errors_have_the_one_shape(
 def test_too_much_history_is_refused(url: str) -> None:
     """More history turns than ICC_MAX_HISTORY_TURNS is a 422 naming the limit."""
     history = [{"role": "user", "content": "q"}] * 21
-    error = assert_error(httpx.post(f"{url}/api/chat", json={"question": "hi", "history": history}), 422)
+    error = assert_error(
+        httpx.post(f"{url}/api/chat", json={"question": "hi", "history": history}), 422
+    )
     assert "20" in error["message"]
 
 
 def test_oversized_body_is_413(url: str) -> None:
     """A body over ICC_MAX_BODY_BYTES is refused before it is parsed."""
-    response = httpx.post(f"{url}/api/chat", content=b"{" + b" " * 1_100_000 + b"}",
-                          headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{url}/api/chat",
+        content=b"{" + b" " * 1_100_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert_error(response, 413, "payload_too_large")
 
 
@@ -189,14 +215,24 @@ def test_rate_limit_answers_429_with_retry_after(serve: Serve) -> None:
 
 def test_keys_and_scopes(serve: Serve) -> None:
     """With ICC_API_KEYS set, chat needs a key or an allowed origin; admin needs an admin key."""
-    url = serve(api_keys=["chat-key"], admin_keys=["admin-key"],
-                cors_origins=["https://city.example"], rate_limit_per_minute=1000)
+    url = serve(
+        api_keys=["chat-key"],
+        admin_keys=["admin-key"],
+        cors_origins=["https://city.example"],
+        rate_limit_per_minute=1000,
+    )
     assert_error(httpx.get(f"{url}/api/facets"), 401, "authentication")
     assert_error(httpx.get(f"{url}/api/facets", headers={"X-API-Key": "nope"}), 401)
     assert httpx.get(f"{url}/api/facets", headers={"X-API-Key": "chat-key"}).status_code == 200
-    assert httpx.get(f"{url}/api/facets", headers={"Origin": "https://city.example"}).status_code == 200
-    assert_error(httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}), 403,
-                 "permission_denied")
+    assert (
+        httpx.get(f"{url}/api/facets", headers={"Origin": "https://city.example"}).status_code
+        == 200
+    )
+    assert_error(
+        httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}),
+        403,
+        "permission_denied",
+    )
     assert httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "admin-key"}).status_code == 200
 
 
@@ -214,8 +250,10 @@ def test_upload_and_delete_a_document(serve: Serve) -> None:
     """An admin uploads a page, finds it in search, then deletes it."""
     url = serve(own_index=True, admin_keys=["admin-key"], rate_limit_per_minute=1000)
     admin = {"Authorization": "Bearer admin-key"}
-    page = ("Back Cycling school in Bergen\n\n2022\n\nBergen runs a free cycling school where "
-            "newcomer women learn to ride with volunteer instructors from their neighbourhood.")
+    page = (
+        "Back Cycling school in Bergen\n\n2022\n\nBergen runs a free cycling school where "
+        "newcomer women learn to ride with volunteer instructors from their neighbourhood."
+    )
     files = {"file": ("bergen-cycling.txt", page.encode(), "text/plain")}
     assert_error(httpx.post(f"{url}/api/documents", files=files), 401)
     result = httpx.post(f"{url}/api/documents", files=files, headers=admin, timeout=60).json()
@@ -247,7 +285,9 @@ def test_ready_fails_when_the_model_is_down(serve: Serve) -> None:
 def test_client_disconnect_cancels_the_model_call(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
     """Closing a stream mid-answer makes the fake model see its own stream cut off."""
     fake_llm.state.reset("stall", delay=20)
-    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0, llm_timeout=30)
+    url = serve(
+        llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0, llm_timeout=30
+    )
     with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
         for kind, _ in sse_events(r):
             if kind == "token":
@@ -259,7 +299,9 @@ def test_client_disconnect_cancels_the_model_call(serve: Serve, fake_llm: FakeOp
     assert fake_llm.state.completed_streams == 0
 
 
-def test_stream_failure_mid_answer_is_an_error_event(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
+def test_stream_failure_mid_answer_is_an_error_event(
+    serve: Serve, fake_llm: FakeOpenAIServer
+) -> None:
     """A model stream dropped after its first tokens ends the SSE stream with `error`."""
     fake_llm.state.reset("drop")
     url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)

@@ -21,8 +21,12 @@ def test_no_generated_request_causes_a_server_error(serve: Serve) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def call(case: schemathesis.Case) -> None:
             response = case.call(timeout=60)
             if response.status_code >= 500:

@@ -60,7 +60,11 @@ def test_inspect_of_unsupported_file_is_one_clear_line(tmp_path: Path) -> None:
 def test_search_json_on_an_indexed_corpus(indexed_settings: Settings) -> None:
     """search --json returns ranked passages with document metadata."""
     result = run(
-        "search", "multicultural newspaper", "--k", "3", "--json",
+        "search",
+        "multicultural newspaper",
+        "--k",
+        "3",
+        "--json",
         data_dir=indexed_settings.data_dir,
     )
     assert result.returncode == 0, result.stderr

@@ -29,7 +29,7 @@ def test_bad_model_url_names_the_variable() -> None:
 
 
 def test_numbers_match_across_group_separators() -> None:
-    """"20,000" and "20 000" give the same keyword token."""
+    """ "20,000" and "20 000" give the same keyword token."""
     assert "20000" in keyword_tokens("20,000 copies")
     assert "20000" in keyword_tokens("20 000 exemplaires")
 

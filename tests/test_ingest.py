@@ -28,10 +28,18 @@ DATA = Path(__file__).resolve().parent / "data"
 REPORT = "ansan-icc-index-analysis-2020.md"
 MEDIA = "ansan-media-and-social-media-intercultural-literacy.txt"
 
-CHROME = ("Diminuer la taille", "Augmenter la taille", "Imprimer", "Reset Filter", "Social media",
-          "Template for collection")
+CHROME = (
+    "Diminuer la taille",
+    "Augmenter la taille",
+    "Imprimer",
+    "Reset Filter",
+    "Social media",
+    "Template for collection",
+)
 BACK_LABELS = ("Επιστροφή", "Geri ", "Atrás", "Retour")
-SIDEBAR = re.compile(r"Roma\s+Security, Justice and Safety|Australia\s+Austria\s+Belgium|2015\s+2016\s+2017")
+SIDEBAR = re.compile(
+    r"Roma\s+Security, Justice and Safety|Australia\s+Austria\s+Belgium|2015\s+2016\s+2017"
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +80,9 @@ def test_programme_introduction_is_not_part_of_practices(seeds: dict[str, Parsed
         (REPORT, "index_report", "ANSAN CITY ICC INDEX ANALYSIS 2020"),
     ],
 )
-def test_seed_metadata(seeds: dict[str, ParsedDocument], doc_id: str, doc_type: str, title: str) -> None:
+def test_seed_metadata(
+    seeds: dict[str, ParsedDocument], doc_id: str, doc_type: str, title: str
+) -> None:
     """Each seed is about Ansan, South Korea, 2020, with its type and a clean title."""
     meta = seeds[doc_id].meta
     assert (meta.city, meta.country, meta.year) == ("Ansan", "South Korea", 2020)
@@ -167,23 +177,32 @@ def make_text_pdf(path: Path, lines: list[str]) -> Path:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     path.write_bytes(bytes(out))
     return path
 
 
 def test_pdf_report_text_layer_is_read_with_headings(tmp_path: Path) -> None:
     """A PDF's text becomes sections from its upper-case heading lines."""
-    pdf = make_text_pdf(tmp_path / "bergen-index.pdf", [
-        "BERGEN ICC INDEX ANALYSIS 2019", "",
-        "MEDIATION AND CONFLICT RESOLUTION",
-        "Bergen runs a municipal mediation service for neighbourhood disputes.",
-        "The service works in twelve languages with trained mediators.",
-    ])
+    pdf = make_text_pdf(
+        tmp_path / "bergen-index.pdf",
+        [
+            "BERGEN ICC INDEX ANALYSIS 2019",
+            "",
+            "MEDIATION AND CONFLICT RESOLUTION",
+            "Bergen runs a municipal mediation service for neighbourhood disputes.",
+            "The service works in twelve languages with trained mediators.",
+        ],
+    )
     doc = load_document(pdf)
     assert doc.meta.doc_type == "index_report" and doc.meta.city == "Bergen"
-    assert any(c.section == "MEDIATION AND CONFLICT RESOLUTION" and "twelve languages" in c.text
-               for c in doc.chunks)
+    assert any(
+        c.section == "MEDIATION AND CONFLICT RESOLUTION" and "twelve languages" in c.text
+        for c in doc.chunks
+    )
 
 
 def test_sidecar_overrides_metadata(tmp_path: Path) -> None:
@@ -200,8 +219,11 @@ def test_sidecar_overrides_metadata(tmp_path: Path) -> None:
 def test_front_matter_overrides_metadata(tmp_path: Path) -> None:
     """YAML-style front matter sets fields and is not part of the text."""
     page = tmp_path / "note.md"
-    page.write_text("---\ncity: Bilbao\ndoc_type: other\n---\nA short note about anti-rumour "
-                    "work with neighbourhood associations and schools.\n", encoding="utf-8")
+    page.write_text(
+        "---\ncity: Bilbao\ndoc_type: other\n---\nA short note about anti-rumour "
+        "work with neighbourhood associations and schools.\n",
+        encoding="utf-8",
+    )
     doc = load_document(page)
     assert (doc.meta.city, doc.meta.country, doc.meta.doc_type) == ("Bilbao", "Spain", "other")
     assert "city:" not in doc.chunks[0].text
@@ -286,14 +308,20 @@ def test_collect_paths_reports_missing_and_unsupported(tmp_path: Path) -> None:
     assert sorted(type(e).__name__ for e in errors) == ["DocumentError", "UnsupportedDocumentError"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(
-    st.binary(max_size=3000),
-    st.text(alphabet=st.characters(), max_size=3000).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    st.text(alphabet="\u200b\u200f\u202e\u061c abc\n<>#|", max_size=5000).map(str.encode),
-    st.integers(1, 200_000).map(lambda n: b"A" * n),
-    st.integers(1, 400).map(lambda n: ("<div>" * n + "deep" + "</div>" * n).encode()),
-))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000),
+        st.text(alphabet=st.characters(), max_size=3000).map(
+            lambda t: t.encode("utf-8", "surrogatepass")
+        ),
+        st.text(alphabet="\u200b\u200f\u202e\u061c abc\n<>#|", max_size=5000).map(str.encode),
+        st.integers(1, 200_000).map(lambda n: b"A" * n),
+        st.integers(1, 400).map(lambda n: ("<div>" * n + "deep" + "</div>" * n).encode()),
+    )
+)
 def test_random_input_never_crashes(tmp_path: Path, data: bytes) -> None:
     """Random bytes, giant lines, deep HTML, zero-width and RTL marks: an error or clean chunks."""
     for suffix in (".txt", ".html", ".md", ".pdf"):
@@ -308,8 +336,13 @@ def test_random_input_never_crashes(tmp_path: Path, data: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("text", "city"),
-    [("안산시는 외국인 주민을", "Ansan"), ("Барселона и другие города", "Barcelona"),
-     ("στο Ανσάν", "Ansan"), ("Ansan'daki yabancılar", "Ansan"), ("ANSAN CITY's score", "Ansan")],
+    [
+        ("안산시는 외국인 주민을", "Ansan"),
+        ("Барселона и другие города", "Barcelona"),
+        ("στο Ανσάν", "Ansan"),
+        ("Ansan'daki yabancılar", "Ansan"),
+        ("ANSAN CITY's score", "Ansan"),
+    ],
 )
 def test_gazetteer_finds_cities_in_any_script(text: str, city: str) -> None:
     """City names in Hangul, Cyrillic, Greek, with suffixes or in capitals resolve."""

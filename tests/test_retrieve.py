@@ -27,8 +27,10 @@ def sources(result_passages: tuple) -> list[str]:  # type: ignore[type-arg]
     [
         (
             "안산시는 외국인 주민을 위한 신문을 발행하나요? 얼마나 자주 발행하나요?",
-            {"ansan-media-and-social-media-intercultural-literacy.txt",
-             "ansan-icc-index-analysis-2020.md"},
+            {
+                "ansan-media-and-social-media-intercultural-literacy.txt",
+                "ansan-icc-index-analysis-2020.md",
+            },
         ),
         (
             "Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;",
@@ -52,12 +54,16 @@ def test_cross_lingual_question_finds_english_passages(
 
 def test_cross_lingual_question_brings_the_fact(retriever: Retriever) -> None:
     """The Korean newspaper question finds the passage holding "twice a month" and "20,000"."""
-    result = retriever.search("안산시는 외국인 주민을 위한 신문을 얼마나 자주, 몇 부나 발행하나요?", k=5)
+    result = retriever.search(
+        "안산시는 외국인 주민을 위한 신문을 얼마나 자주, 몇 부나 발행하나요?", k=5
+    )
     text = " ".join(p.chunk.text for p in result.passages)
     assert "twice a month" in text and "20,000" in text
 
 
-@pytest.mark.parametrize("question", ["안산시의 교육 정책은?", "Τι κάνει το Ανσάν για την εκπαίδευση;"])
+@pytest.mark.parametrize(
+    "question", ["안산시의 교육 정책은?", "Τι κάνει το Ανσάν για την εκπαίδευση;"]
+)
 def test_city_named_in_another_script_is_recognised(retriever: Retriever, question: str) -> None:
     """Ansan written in Hangul or Greek resolves to the canonical city."""
     assert retriever.search(question).cities == ("Ansan",)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from playwright.sync_api import (
     BrowserContext,
     Locator,
     Page,
+    Request,
     Route,
     expect,
     sync_playwright,
@@ -146,7 +148,7 @@ def shadow_eval(page: Page, expression: str) -> object:
     )
 
 
-def sse(events: list[tuple[str, dict[str, object]]]) -> str:
+def sse(events: Sequence[tuple[str, Mapping[str, object]]]) -> str:
     return "".join(f"event: {name}\r\ndata: {json.dumps(data)}\r\n\r\n" for name, data in events)
 
 
@@ -161,6 +163,18 @@ def scripted_answer(text: str, citations: list[dict[str, object]]) -> Callable[[
         ]
     )
     return lambda route: route.fulfill(content_type="text/event-stream", body=body)
+
+
+def chat_requests(page: Page) -> list[dict[str, Any]]:
+    """The JSON bodies the page posts to the chat stream, recorded as they go."""
+    sent: list[dict[str, Any]] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/chat/stream"):
+            sent.append(request.post_data_json or {})
+
+    page.on("request", record)
+    return sent
 
 
 def citation(number: int, url: str | None) -> dict[str, object]:
@@ -292,9 +306,10 @@ def test_arabic_interface_is_right_to_left(browser: Browser, extractive_app: str
     )
     page.get_by_role("button", name="اسأل عن المدن المتعددة الثقافات").click()
     box = page.get_by_role("textbox", name="اطرح سؤالك بأي لغة")
-    box.fill("كيف تنظم المدن حملات مكافحة الشائعات؟")
+    box.fill("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟")
     box.press("Enter")
     expect(page.locator(".msg.bot .tools")).to_be_visible(timeout=WAIT)
+    page.locator(".msg.bot .cite").first.click()
     assert shadow_eval(page, "getComputedStyle(root.querySelector('.panel')).direction") == "rtl"
     panel = page.locator(".panel").bounding_box()
     assert panel is not None and panel["x"] < 640  # anchored to the left edge in RTL
@@ -419,7 +434,7 @@ def test_fits_a_320_pixel_screen(browser: Browser, extractive_app: str) -> None:
     answered(page)
     box = page.locator(".panel").bounding_box()
     assert box is not None and box["x"] >= 0 and box["width"] <= 320
-    assert shadow_eval(page, "root.querySelector('.log').scrollWidth") <= 320
+    assert int(str(shadow_eval(page, "root.querySelector('.log').scrollWidth"))) <= 320
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "widget-mobile.png"))
     context.close()
@@ -484,15 +499,7 @@ def test_filters_come_from_facets_and_reach_the_service(
     page: Page, model_app: str, fake_llm: FakeOpenAIServer
 ) -> None:
     """The city filter lists the facets, and the chosen city is sent with the question."""
-    sent: list[dict[str, object]] = []
-    page.on(
-        "request",
-        lambda request: (
-            sent.append(request.post_data_json)
-            if request.url.endswith("/api/chat/stream")
-            else None
-        ),
-    )
+    sent = chat_requests(page)
     open_widget(page, model_app)
     city = page.get_by_role("combobox", name="City")
     expect(city.locator("option")).not_to_have_count(1)
@@ -500,3 +507,54 @@ def test_filters_come_from_facets_and_reach_the_service(
     ask(page, ENGLISH)
     answered(page)
     assert sent[0]["filters"] == {"city": "Ansan"}
+
+
+def test_starter_question_is_asked_on_click(page: Page, extractive_app: str) -> None:
+    """A suggested question is asked when clicked, and the suggestions go away."""
+    open_widget(page, extractive_app)
+    page.get_by_role("button", name="How do cities run anti-rumour campaigns?").click()
+    answered(page)
+    expect(page.locator(".msg.user")).to_have_text(["How do cities run anti-rumour campaigns?"])
+    expect(page.locator(".starters")).to_have_count(0)
+
+
+def test_copy_puts_the_answer_on_the_clipboard(
+    context: BrowserContext, page: Page, extractive_app: str
+) -> None:
+    """Copy writes the answer's text to the clipboard and says so."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=extractive_app)
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    answer = answered(page)
+    answer.get_by_role("button", name="Copy").click()
+    expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Here is what the ICC material says")
+
+
+def test_follow_up_sends_the_earlier_turn_as_history(page: Page, extractive_app: str) -> None:
+    """The second question carries the first question and answer as history."""
+    sent = chat_requests(page)
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    answered(page)
+    ask(page, "And in Ansan?")
+    expect(page.locator(".msg.bot .tools")).to_have_count(2, timeout=WAIT)
+    history = sent[1]["history"]
+    assert isinstance(history, list) and [turn["role"] for turn in history] == ["user", "assistant"]
+    assert history[0]["content"] == ENGLISH and "ICC material" in history[1]["content"]
+
+
+def test_streaming_answer_is_marked_busy_for_screen_readers(
+    page: Page, model_app: str, fake_llm: FakeOpenAIServer
+) -> None:
+    """While tokens stream the live log is aria-busy, so it is read out once, when complete."""
+    fake_llm.state.reset("stall", delay=20)
+    open_widget(page, model_app)
+    ask(page, ENGLISH)
+    log = page.get_by_role("log")
+    expect(page.locator(".msg.bot .body")).to_contain_text("Answer", timeout=WAIT)
+    expect(log).to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("status")).to_have_text("Searching the ICC material…")
+    page.get_by_role("button", name="Stop").click()
+    expect(log).to_have_attribute("aria-busy", "false")

@@ -120,7 +120,6 @@ form button{border:0;border-radius:8px;padding:0 14px;height:42px;background:#00
 form button.stop{background:#a3260f}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){.floating .panel{inset:0;width:100%;height:100%;border-radius:0;border:0}.launcher{bottom:12px;inset-inline-end:12px}}
-@media (prefers-reduced-motion:no-preference){.log{scroll-behavior:smooth}}
 @media (forced-colors:active){.cite,.toggle,.tools button{border:1px solid ButtonText}}
 `;
 
@@ -500,6 +499,13 @@ form button.stop{background:#a3260f}
       return Object.keys(chosen).length ? chosen : null;
     }
 
+    /** Run `change`, then follow the new content if the reader was at the bottom of the log. */
+    function keepAtBottom(change) {
+      const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+      change();
+      if (atBottom) log.scrollTop = log.scrollHeight;
+    }
+
     function addUser(text) {
       log.append(el("div", { class: "msg user", dir: "auto", text }));
     }
@@ -520,11 +526,11 @@ form button.stop{background:#a3260f}
       }
 
       function paint() {
-        if (turn.language) body.setAttribute("lang", turn.language);
-        if (turn.text) renderMarkdown(turn.text, body, cite);
-        else body.replaceChildren(el("p", { class: "pending", text: T.thinking }));
-        const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
-        if (nearBottom) log.scrollTop = log.scrollHeight;
+        keepAtBottom(() => {
+          if (turn.language) body.setAttribute("lang", turn.language);
+          if (turn.text) renderMarkdown(turn.text, body, cite);
+          else body.replaceChildren(el("p", { class: "pending", text: T.thinking }));
+        });
       }
 
       function openSource(n) {
@@ -626,8 +632,10 @@ form button.stop{background:#a3260f}
         turn.done = true;
         body.removeAttribute("aria-busy");
         paint();
-        addSources();
-        addTools();
+        keepAtBottom(() => {
+          addSources();
+          addTools();
+        });
       }
 
       return { paint, finish, remove: () => bubble.remove(), start: () => body.setAttribute("aria-busy", "true") };

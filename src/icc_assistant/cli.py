@@ -95,7 +95,10 @@ def ingest(
             progress.advance(task)
 
         report = store.sync(
-            files, prune=prune, rebuild=rebuild, max_bytes=settings.max_file_bytes,
+            files,
+            prune=prune,
+            rebuild=rebuild,
+            max_bytes=settings.max_file_bytes,
             on_file=advance,
         )
     table = Table("file", "status", "chunks", "message", title="Ingest")

@@ -1,27 +1,27 @@
 """Domain exceptions, one tree.
 
-    ICCAssistantError
-    ├── ConfigurationError          a setting is wrong or missing
-    ├── DocumentError               one file could not be ingested (per-file, others go on)
-    │   ├── UnsupportedDocumentError    unknown file type
-    │   ├── EmptyDocumentError          nothing left after cleaning
-    │   ├── DocumentTooLargeError       over ICC_MAX_FILE_BYTES
-    │   └── UnreadableDocumentError     binary junk, bad encoding, PDF without text layer
-    ├── IndexError_                 (base of index problems)
-    │   ├── IndexNotBuiltError          nothing ingested yet
-    │   ├── IndexMismatchError          built by another embedder or chunker: rebuild
-    │   └── IndexUnavailableError       the Chroma server cannot be reached
-    ├── InvalidQuestionError        empty, too long, bad history
-    ├── InvalidFilterError          unknown filter value or malformed range
-    ├── PromptError                 a prompt file is missing or its variables do not match
-    ├── ModelUnavailableError       the chat or embeddings endpoint failed
-    ├── FeedbackUnavailableError    the feedback database is locked or read-only
-    └── AccessError                 (base of HTTP access problems)
-        ├── AuthenticationError         no or unknown API key
-        ├── PermissionDeniedError       the key lacks the scope
-        ├── RateLimitedError            too many requests (carries retry_after)
-        ├── PayloadTooLargeError        request body over the limit
-        └── NotFoundError               no such document or route
+ICCAssistantError
+├── ConfigurationError          a setting is wrong or missing
+├── DocumentError               one file could not be ingested (per-file, others go on)
+│   ├── UnsupportedDocumentError    unknown file type
+│   ├── EmptyDocumentError          nothing left after cleaning
+│   ├── DocumentTooLargeError       over ICC_MAX_FILE_BYTES
+│   └── UnreadableDocumentError     binary junk, bad encoding, PDF without text layer
+├── IndexError_                 (base of index problems)
+│   ├── IndexNotBuiltError          nothing ingested yet
+│   ├── IndexMismatchError          built by another embedder or chunker: rebuild
+│   └── IndexUnavailableError       the Chroma server cannot be reached
+├── InvalidQuestionError        empty, too long, bad history
+├── InvalidFilterError          unknown filter value or malformed range
+├── PromptError                 a prompt file is missing or its variables do not match
+├── ModelUnavailableError       the chat or embeddings endpoint failed
+├── FeedbackUnavailableError    the feedback database is locked or read-only
+└── AccessError                 (base of HTTP access problems)
+    ├── AuthenticationError         no or unknown API key
+    ├── PermissionDeniedError       the key lacks the scope
+    ├── RateLimitedError            too many requests (carries retry_after)
+    ├── PayloadTooLargeError        request body over the limit
+    └── NotFoundError               no such document or route
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ class FeedbackStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
-            raise FeedbackUnavailableError(f"The feedback database cannot be opened: {exc}") from exc
+            raise FeedbackUnavailableError(
+                f"The feedback database cannot be opened: {exc}"
+            ) from exc
         return connection
 
     def add(

@@ -53,7 +53,9 @@ def _alias_regex(alias: str) -> str:
 
 @lru_cache(maxsize=1)
 def _load() -> _Gazetteer:
-    raw = json.loads(resources.files("icc_assistant").joinpath("data/cities.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("icc_assistant").joinpath("data/cities.json").read_text("utf-8")
+    )
     cities = {c["name"]: City(c["name"], c["country"], tuple(c["aliases"])) for c in raw["cities"]}
     lookup: dict[str, str] = {}
     for city in cities.values():

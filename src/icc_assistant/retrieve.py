@@ -4,10 +4,11 @@ Dense (multilingual e5 over Chroma) and keyword (bm25s) candidate lists are fuse
 rank fusion. The keyword leg never filters the dense one and only gets a say where it can help
 across languages: a question's full keyword tokens are matched against passages in the question's
 own language, while passages in other languages are matched only on language-neutral tokens
-(numbers, acronyms, names, cities recognised in any script). Cities named in the question boost
-the passages about them; they restrict results only through an explicit filter. Near-duplicate
-passages are dropped (maximal marginal relevance over keyword-token overlap), general questions get
-a per-document quota, and an evidence gate on dense similarity decides `no_evidence`.
+(rare numbers, acronyms and names). Dense candidates are re-ranked by CSLS to demote "hub"
+passages that are close to every query. Cities named in the question (in any script) boost the
+passages about them; they restrict results only through an explicit filter. Near-duplicate
+passages are dropped (keyword-token Jaccard overlap), general questions get a per-document
+quota, and an evidence gate on dense similarity decides `no_evidence`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ class RetrievalConfig:
     keyword_weight: float = 0.6
     neutral_weight: float = 0.25
     city_boost: float = 0.25
-    redundancy: float = 0.0
     duplicate_overlap: float = 0.7
     general_quota: int = 2
     min_similarity: float = 0.786  # bench/calibrate_gate.py: midpoint of 0.793 and 0.779
@@ -97,7 +97,10 @@ class Retriever:
         cities = tuple(gazetteer.find_cities(question))
         allowed = self._allowed_documents(filters)
         base = RetrievalResult(
-            query=question, language=language, status="no_evidence", cities=cities,
+            query=question,
+            language=language,
+            status="no_evidence",
+            cities=cities,
             filters=filters,
         )
         if allowed is not None and not allowed:
@@ -206,7 +209,9 @@ class Retriever:
         lower weight and only to reorder dense candidates, or on the English query when a
         model wrote one.
         """
-        same = self._keyword_ranking(keyword_tokens(question), allowed, lambda lang: lang == language)
+        same = self._keyword_ranking(
+            keyword_tokens(question), allowed, lambda lang: lang == language
+        )
         keyword = self._store.catalog.keyword
         neutral = [t for t in _neutral_tokens(question, language, cities) if keyword.is_rare(t)]
         other = self._keyword_ranking(neutral, allowed, lambda lang: lang != language)
@@ -252,28 +257,20 @@ class Retriever:
         return not cities and bool(_GENERAL_QUESTION.search(question))
 
     def _select(self, candidates: list[_Candidate], k: int, *, general: bool) -> list[_Candidate]:
-        """Greedy MMR on token overlap, with a per-document quota for general questions."""
+        """The best candidates, skipping near-duplicates and, for general questions, any
+        document already holding its quota (filled up from the rest if too few remain)."""
+        catalog = self._store.catalog
         selected: list[_Candidate] = []
-        token_sets = {c.chunk.chunk_id: set(keyword_tokens(c.chunk.text)) for c in candidates}
-        top = (candidates[0].fused if candidates else 0.0) or 1.0
-        remaining = list(candidates)
-        while remaining and len(selected) < k:
-            best, best_score = None, float("-inf")
-            for cand in remaining:
-                overlap = max(
-                    (_overlap(token_sets, cand, s) for s in selected), default=0.0
-                )
-                if overlap >= self.config.duplicate_overlap:
-                    continue
-                if general and _doc_count(selected, cand) >= self.config.general_quota:
-                    continue
-                score = cand.fused / top - self.config.redundancy * overlap * (cand.fused / top)
-                if score > best_score:
-                    best, best_score = cand, score
-            if best is None:
+        for cand in candidates:
+            if len(selected) == k:
                 break
-            selected.append(best)
-            remaining.remove(best)
+            tokens = catalog.token_set(cand.chunk.chunk_id)
+            seen = (catalog.token_set(s.chunk.chunk_id) for s in selected)
+            if any(_jaccard(tokens, other) >= self.config.duplicate_overlap for other in seen):
+                continue
+            if general and _doc_count(selected, cand) >= self.config.general_quota:
+                continue
+            selected.append(cand)
         if general and len(selected) < k:
             selected += [c for c in candidates if c not in selected][: k - len(selected)]
         return selected
@@ -283,9 +280,7 @@ class Retriever:
         best = max((c.similarity or 0.0) for c in ranked)
         if best < self.config.min_similarity:
             return False
-        if cities and not self._covers_any_city(cities):
-            return False
-        return True
+        return not cities or self._covers_any_city(cities)
 
     def _covers_any_city(self, cities: tuple[str, ...]) -> bool:
         catalog = self._store.catalog
@@ -357,8 +352,8 @@ def _neutral_tokens(question: str, language: str, cities: tuple[str, ...]) -> li
     return [t for t in neutral if t not in city_tokens]
 
 
-def _overlap(token_sets: dict[str, set[str]], a: _Candidate, b: _Candidate) -> float:
-    first, second = token_sets[a.chunk.chunk_id], token_sets[b.chunk.chunk_id]
+def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:
+    """Overlap of two token sets (1.0: the same words)."""
     if not first or not second:
         return 0.0
     return len(first & second) / len(first | second)
@@ -366,4 +361,3 @@ def _overlap(token_sets: dict[str, set[str]], a: _Candidate, b: _Candidate) -> f
 
 def _doc_count(selected: list[_Candidate], cand: _Candidate) -> int:
     return sum(1 for s in selected if s.chunk.doc_id == cand.chunk.doc_id)
-

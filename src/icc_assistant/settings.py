@@ -79,12 +79,12 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(60, ge=1, description="Requests a client may make a minute.")
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
 
-    _split = field_validator("admin_keys", "api_keys", "cors_origins", mode="before")(
-        _split_csv
-    )
+    _split = field_validator("admin_keys", "api_keys", "cors_origins", mode="before")(_split_csv)
 
     @field_validator("llm_base_url", "embeddings_base_url", "chroma_host", mode="before")
     @classmethod

@@ -80,8 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         if self.path.rstrip("/").endswith("/models"):
-            models = {"object": "list", "data": [{"id": "fake-model", "object": "model",
-                                                   "created": 0, "owned_by": "tests"}]}
+            models = {
+                "object": "list",
+                "data": [
+                    {"id": "fake-model", "object": "model", "created": 0, "owned_by": "tests"}
+                ],
+            }
             self._send(200, json.dumps(models).encode())
         else:
             self._send(404, b'{"error": {"message": "not found"}}')
@@ -147,8 +151,9 @@ def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "fake-model"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
 
@@ -159,8 +164,13 @@ def _sse(body: dict[str, Any], piece: str, finish: bool = False) -> bytes:
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": body.get("model", "fake-model"),
-        "choices": [{"index": 0, "delta": {} if finish else {"content": piece},
-                     "finish_reason": "stop" if finish else None}],
+        "choices": [
+            {
+                "index": 0,
+                "delta": {} if finish else {"content": piece},
+                "finish_reason": "stop" if finish else None,
+            }
+        ],
     }
     return f"data: {json.dumps(chunk)}\n\n".encode()
 

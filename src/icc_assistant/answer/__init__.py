@@ -1,7 +1,7 @@
 """Question + passages -> a grounded Answer with numbered citations, with or without a model.
 
-    answerer = create_answerer(settings, embedder)
-    answer = answerer.write_answer(AnswerRequest(question="..."), retrieval)
+answerer = create_answerer(settings, embedder)
+answer = answerer.write_answer(AnswerRequest(question="..."), retrieval)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from icc_assistant.answer.extractive import ExtractiveAnswerer
 from icc_assistant.answer.model import ModelAnswerer
 from icc_assistant.answer.types import (
     AnswerDoneEvent,
-    AnswerEvent,
     Answerer,
+    AnswerEvent,
     AnswerRequest,
     SearchQuery,
     TokenEvent,

@@ -61,14 +61,17 @@ def condense_without_model(request: AnswerRequest) -> SearchQuery:
 
 
 def no_evidence_answer(language: str, retrieval: RetrievalResult) -> Answer:
-    """"Not covered", with the nearest cities and topics that are."""
+    """ "Not covered", with the nearest cities and topics that are."""
     parts = [message(language, "no_evidence")]
     items = _covered_items(retrieval.nearest)
     if items:
-        parts.append(message(language, "nearest", items="; ".join(items)))
+        # The items (names, English topic labels) go on list lines of their own, so the
+        # sentences stay wholly in the user's language.
+        lead = message(language, "nearest", items="").rstrip(" .。:")
+        parts.append(f"{lead}:\n" + "\n".join(f"- {item}" for item in items))
     return Answer(
         answer_id=uuid.uuid4().hex,
-        text=" ".join(parts),
+        text="\n\n".join(parts),
         language=language,
         status="no_evidence",
     )

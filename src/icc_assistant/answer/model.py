@@ -229,8 +229,11 @@ class ModelAnswerer:
                 model=self.name,
                 notice=notice,
             )
-        yield AnswerDoneEvent(answer=answer.model_copy(update={"text": "".join(sent)})
-                              if answer.status == "answered" else answer)
+        yield AnswerDoneEvent(
+            answer=answer.model_copy(update={"text": "".join(sent)})
+            if answer.status == "answered"
+            else answer
+        )
 
     async def _stream_fallback(
         self, request: AnswerRequest, retrieval: RetrievalResult

@@ -66,5 +66,5 @@ class Answerer(Protocol):
         ...
 
     def check_ready(self) -> str:
-        """"extractive mode" or "model reachable"; raises ModelUnavailableError."""
+        """ "extractive mode" or "model reachable"; raises ModelUnavailableError."""
         ...

@@ -34,8 +34,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         yield
 
     configure_logging(settings)
-    app = FastAPI(title="ICC Assistant", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="ICC Assistant", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.assistant = assistant
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -44,11 +45,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
         expose_headers=["Retry-After", "X-Request-ID"],
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       upload_max_bytes=settings.max_file_bytes + 65_536)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.max_file_bytes + 65_536,
+    )
     app.add_middleware(RequestContext)
     return app

@@ -58,7 +58,9 @@ def status_of(exc: domain.ICCAssistantError) -> int:
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.ICCAssistantError)
     status = status_of(exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, domain.RateLimitedError) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after)} if isinstance(exc, domain.RateLimitedError) else None
+    )
     if status >= 500:
         log.error("request failed", error=error_type(exc), detail=str(exc))
         if status == 500:

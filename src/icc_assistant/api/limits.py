@@ -68,7 +68,9 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLargeError(f"The request body is over the {limit:,}-byte limit.")
+                    raise PayloadTooLargeError(
+                        f"The request body is over the {limit:,}-byte limit."
+                    )
             return message
 
         await self.app(scope, limited, send)
@@ -80,10 +82,15 @@ async def _refuse(scope: Scope, send: Send, message: str) -> None:
     body = json.dumps(
         {"error": {"type": "payload_too_large", "message": message, "request_id": request_id}}
     ).encode()
-    await send({
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -17,7 +17,9 @@ log = structlog.get_logger("icc_assistant.api")
 def configure_logging(settings: Settings) -> None:
     """Console or JSON lines, at the configured level."""
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if settings.log_json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
@@ -62,7 +64,10 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             log.info(
-                "request", method=scope["method"], path=scope["path"], status=status,
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
             structlog.contextvars.clear_contextvars()

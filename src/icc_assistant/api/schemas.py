@@ -50,9 +50,11 @@ class ChatRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"question": "Comment les villes organisent-elles des campagnes anti-rumeurs ?"},
-                {"question": "How many elementary schools are there?",
-                 "history": [{"role": "user", "content": "What does Ansan do for schools?"}],
-                 "filters": {"city": "Ansan"}},
+                {
+                    "question": "How many elementary schools are there?",
+                    "history": [{"role": "user", "content": "What does Ansan do for schools?"}],
+                    "filters": {"city": "Ansan"},
+                },
             ]
         },
     )
@@ -60,7 +62,9 @@ class ChatRequest(BaseModel):
     question: str = Field(max_length=_MAX_TEXT)
     history: list[TurnIn] = Field(default_factory=list, max_length=_MAX_TURNS)
     filters: FiltersIn | None = None
-    language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="Force the answer language.")
+    language: str | None = Field(
+        None, pattern=r"^[a-z]{2}$", description="Force the answer language."
+    )
 
 
 class FeedbackIn(BaseModel):
@@ -68,8 +72,11 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"answer_id": "3f2a...", "rating": "down",
-                                          "reason": "Cites the wrong city"}]},
+        json_schema_extra={
+            "examples": [
+                {"answer_id": "3f2a...", "rating": "down", "reason": "Cites the wrong city"}
+            ]
+        },
     )
 
     answer_id: str = Field(min_length=1, max_length=64)
@@ -119,9 +126,15 @@ class OpenAIChatRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
-        json_schema_extra={"examples": [{"model": "icc-assistant", "stream": False,
-                                          "messages": [{"role": "user",
-                                                        "content": "How do cities fight rumours?"}]}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "icc-assistant",
+                    "stream": False,
+                    "messages": [{"role": "user", "content": "How do cities fight rumours?"}],
+                }
+            ]
+        },
     )
 
     model: str = Field(max_length=200)

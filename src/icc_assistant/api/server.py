@@ -22,7 +22,13 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
             "server (set ICC_CHROMA_HOST and ICC_CHROMA_PORT), or use --workers 1."
         )
     if workers > 1:
-        uvicorn.run("icc_assistant.api.server:_app_from_environment", factory=True,
-                    host=settings.host, port=settings.port, workers=workers, log_level="warning")
+        uvicorn.run(
+            "icc_assistant.api.server:_app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="warning",
+        )
         return
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

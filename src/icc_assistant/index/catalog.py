@@ -49,6 +49,15 @@ class ChunkCatalog:
     version: str
     hubness: dict[str, float] = field(default_factory=dict)
     doc_chunks: dict[str, list[str]] = field(default_factory=dict)
+    _token_sets: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def token_set(self, chunk_id: str) -> frozenset[str]:
+        """The chunk's keyword tokens as a set, computed once (for near-duplicate checks)."""
+        found = self._token_sets.get(chunk_id)
+        if found is None:
+            found = frozenset(keyword_tokens(self.chunks[chunk_id].text))
+            self._token_sets[chunk_id] = found
+        return found
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Chunk]] = defaultdict(list)
@@ -132,9 +141,7 @@ def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
             return None
         target = root / pointer["dir"]
         payload = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
-        documents = {
-            d["doc_id"]: DocumentMeta.model_validate(d) for d in payload["documents"]
-        }
+        documents = {d["doc_id"]: DocumentMeta.model_validate(d) for d in payload["documents"]}
         chunks = {c["chunk_id"]: Chunk.model_validate(c) for c in payload["chunks"]}
         keyword = KeywordIndex.load(target, payload["keyword_ids"])
         if payload["version"] != version or set(keyword.chunk_ids) != set(chunks):

@@ -400,14 +400,18 @@ class IndexStore:
         status: FileStatus = "updated" if doc_id in active else "added"
         count = self._write(doc)
         active[doc_id] = doc.meta.content_hash
-        return FileResult(source=str(path), doc_id=doc_id, status=status, chunks=len(doc.chunks)), count
+        return FileResult(
+            source=str(path), doc_id=doc_id, status=status, chunks=len(doc.chunks)
+        ), count
 
     def add_document(self, doc: ParsedDocument) -> FileResult:
         """Index one already-parsed document (replacing its previous version) and commit."""
         active = {doc_id: h for doc_id, (h, _) in self._active().items()}
         if active.get(doc.meta.doc_id) == doc.meta.content_hash:
             return FileResult(
-                source=doc.meta.source, doc_id=doc.meta.doc_id, status="unchanged",
+                source=doc.meta.source,
+                doc_id=doc.meta.doc_id,
+                status="unchanged",
                 chunks=len(doc.chunks),
             )
         status: FileStatus = "updated" if doc.meta.doc_id in active else "added"
@@ -452,7 +456,9 @@ class IndexStore:
     ) -> tuple[np.ndarray, int]:
         """Vectors for the texts, reusing stored ones for unchanged text; embeds each once."""
         known = self._stored_vectors(doc_id)
-        missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+        missing = sorted(
+            {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items()
+        )
         if missing:
             fresh = self._embedder.embed_passages([t for _, t in missing])
             known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
@@ -504,4 +510,3 @@ class IndexStore:
         self._docs = self._collection("documents")
         self._write_meta(generation=0)
         self._catalog = None
-

@@ -1,8 +1,8 @@
 """Files -> clean, structured, described chunks. Knows nothing of the index.
 
-    from icc_assistant.ingest import collect_paths, load_document
-    files, errors = collect_paths([Path("corpus")])
-    doc = load_document(files[0][0], doc_id=files[0][1])
+from icc_assistant.ingest import collect_paths, load_document
+files, errors = collect_paths([Path("corpus")])
+doc = load_document(files[0][0], doc_id=files[0][1])
 """
 
 from __future__ import annotations
@@ -92,7 +92,11 @@ def load_document(
     if not body.strip():
         raise EmptyDocumentError(f"{path} has no readable text after cleaning.", str(path))
     meta = _metadata(
-        {**fields, "title": title}, overrides, body=body, doc_id=doc_id, path=path,
+        {**fields, "title": title},
+        overrides,
+        body=body,
+        doc_id=doc_id,
+        path=path,
         content_hash=content_hash,
     )
     chunks = make_chunks(blocks, doc_id=doc_id, content_hash=content_hash, city=meta.city)

@@ -12,9 +12,12 @@ from icc_assistant.ingest.structure import RECOMMENDATION_HEADING, Block
 
 MAX_CHARS = 1000
 MIN_CHARS = 200
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[\"“«(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff\uac00-\ud7af])")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?。！？])\s+(?=[\"“«(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff\uac00-\ud7af])"
+)
 _SCORE = re.compile(
-    r"(?:score in the field of [\w\s'-]{2,60}? is (?:an? )?(?:\w+ )?|achieved a rate of )(\d{1,3})\b",
+    r"(?:score in the field of [\w\s'-]{2,60}? is (?:an? )?(?:\w+ )?|achieved a rate of )"
+    r"(\d{1,3})\b",
     re.IGNORECASE,
 )
 _SAMPLE = re.compile(
@@ -32,7 +35,8 @@ def _pieces(paragraph: str, max_chars: int) -> list[str]:
     if len(paragraph) <= max_chars:
         return [paragraph]
     sentences = split_sentences(paragraph)
-    windows, current = [], []
+    windows: list[str] = []
+    current: list[str] = []
     for sentence in sentences:
         if current and len(" ".join([*current, sentence])) > max_chars:
             windows.append(" ".join(current))

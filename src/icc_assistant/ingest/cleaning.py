@@ -66,7 +66,9 @@ _TOC_LINE = re.compile(r"^(?P<title>\S.*?)\s*\.{3,}\s*(?P<page>\d+)\s*$")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)\s]*)\)")
 _ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_CHART_LABEL = re.compile(r"^\**\s*(Intercultural City Index \(ICC\) - .*|City sample \(.*\))\s*\**$")
+_CHART_LABEL = re.compile(
+    r"^\**\s*(Intercultural City Index \(ICC\) - .*|City sample \(.*\))\s*\**$"
+)
 _EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
 
 

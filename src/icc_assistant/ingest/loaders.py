@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 from pypdf import PdfReader
-from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
 from icc_assistant.errors import (
     DocumentTooLargeError,

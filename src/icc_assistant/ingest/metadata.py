@@ -16,7 +16,9 @@ from icc_assistant.errors import UnreadableDocumentError
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_INDEX_REPORT = re.compile(r"index analysis|intercultural cit(y|ies) index|icc index", re.IGNORECASE)
+_INDEX_REPORT = re.compile(
+    r"index analysis|intercultural cit(y|ies) index|icc index", re.IGNORECASE
+)
 FIELDS = frozenset({"title", "city", "country", "year", "doc_type", "topics", "language", "url"})
 
 
@@ -115,7 +117,9 @@ def infer_report_type(title: str, front: Sequence[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _topic_cues() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    raw = json.loads(resources.files("icc_assistant").joinpath("data/topics.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("icc_assistant").joinpath("data/topics.json").read_text("utf-8")
+    )
     return tuple((t["name"], tuple(t["cues"])) for t in raw["topics"])
 
 

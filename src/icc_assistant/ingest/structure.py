@@ -50,7 +50,12 @@ def promote_pdf_headings(text: str) -> str:
         if _PAGE_NUMBER.match(stripped):
             continue
         letters = [c for c in stripped if c.isalpha()]
-        if 3 <= len(stripped) <= 70 and letters and stripped.isupper() and not stripped.endswith("."):
+        if (
+            3 <= len(stripped) <= 70
+            and letters
+            and stripped.isupper()
+            and not stripped.endswith(".")
+        ):
             # The first upper-case line, before any body text, is the title.
             marks = "#" if not any(o.strip() for o in out) else "##"
             out.extend(["", f"{marks} {stripped}", ""])
@@ -79,7 +84,9 @@ class _Outline:
     def level_of(self, heading: str, marks: int) -> int:
         key = normalise_heading(heading)
         toc_level = self._toc_level(key)
-        if RECOMMENDATION_HEADING.match(heading.strip()) and not (toc_level == 1 and heading.isupper()):
+        if RECOMMENDATION_HEADING.match(heading.strip()) and not (
+            toc_level == 1 and heading.isupper()
+        ):
             return (self.path[-1][0] + 1) if self.path else 1
         if toc_level is not None:
             return toc_level

@@ -21,23 +21,36 @@ router = APIRouter(prefix="/api", tags=["feedback and documents"])
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
 
 
-@router.post("/feedback", status_code=201, response_model=FeedbackOut, responses=ERRORS,
-             dependencies=[Depends(client_access)])
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackOut,
+    responses=ERRORS,
+    dependencies=[Depends(client_access)],
+)
 async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
     """Thumbs up or down on an answer, with an optional reason."""
     store = request.app.state.feedback
-    new_id = await asyncio.to_thread(store.add, body.answer_id, body.rating, body.reason, body.question)
+    new_id = await asyncio.to_thread(
+        store.add, body.answer_id, body.rating, body.reason, body.question
+    )
     return FeedbackOut(id=new_id)
 
 
-@router.get("/feedback", responses=ERRORS, dependencies=[Depends(require_admin), Depends(rate_limit)])
+@router.get(
+    "/feedback", responses=ERRORS, dependencies=[Depends(require_admin), Depends(rate_limit)]
+)
 async def export_feedback(request: Request) -> dict[str, Any]:
     """Every rating, newest first (admin)."""
     return {"items": await asyncio.to_thread(request.app.state.feedback.export)}
 
 
-@router.post("/documents", response_model=FileResult, responses=ERRORS,
-             dependencies=[Depends(require_admin), Depends(rate_limit)])
+@router.post(
+    "/documents",
+    response_model=FileResult,
+    responses=ERRORS,
+    dependencies=[Depends(require_admin), Depends(rate_limit)],
+)
 async def upload_document(
     request: Request, file: Annotated[UploadFile, File(description="A .txt, .md, .html or .pdf")]
 ) -> FileResult:
@@ -55,8 +68,12 @@ async def upload_document(
             raise type(exc)(str(exc).replace(str(path), name), name) from exc
 
 
-@router.delete("/documents/{doc_id:path}", status_code=204, responses=ERRORS,
-               dependencies=[Depends(require_admin), Depends(rate_limit)])
+@router.delete(
+    "/documents/{doc_id:path}",
+    status_code=204,
+    responses=ERRORS,
+    dependencies=[Depends(require_admin), Depends(rate_limit)],
+)
 async def delete_document(doc_id: str, request: Request) -> Response:
     """Remove a document and its chunks (admin)."""
     if not await asyncio.to_thread(assistant_of(request).delete_document, doc_id):

@@ -47,8 +47,11 @@ async def chat_stream(body: ChatRequest, request: Request) -> EventSourceRespons
 
 def _done(answer: Answer) -> dict[str, Any]:
     return {
-        "answer_id": answer.answer_id, "status": answer.status, "model": answer.model,
-        "notice": answer.notice, "language": answer.language,
+        "answer_id": answer.answer_id,
+        "status": answer.status,
+        "model": answer.model,
+        "notice": answer.notice,
+        "language": answer.language,
     }
 
 
@@ -70,5 +73,7 @@ async def sse_events(
         yield {"event": "error", "data": json.dumps({"type": error_type(exc), "message": str(exc)})}
     except Exception:  # noqa: BLE001 - logged, never shown
         log.exception("stream failed")
-        yield {"event": "error",
-               "data": json.dumps({"type": "internal", "message": "The answer failed."})}
+        yield {
+            "event": "error",
+            "data": json.dumps({"type": "internal", "message": "The answer failed."}),
+        }

@@ -30,8 +30,13 @@ async def search(
 ) -> RetrievalResult:
     """Ranked passages for tools that want retrieval only."""
     filters = FiltersIn(
-        city=city, country=country, year_from=year_from, year_to=year_to, doc_type=doc_type,
-        topic=topic, language=language,
+        city=city,
+        country=country,
+        year_from=year_from,
+        year_to=year_to,
+        doc_type=doc_type,
+        topic=topic,
+        language=language,
     )
     assistant = assistant_of(request)
     return await asyncio.to_thread(assistant.search, q, filters=filters.to_domain(), k=k)
@@ -49,7 +54,10 @@ async def sources(request: Request) -> dict[str, Any]:
 
 
 def _counts(counts: dict[str, int]) -> list[FacetCount]:
-    return [FacetCount(value=k, count=v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        FacetCount(value=k, count=v)
+        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 @router.get("/facets", response_model=Facets)
@@ -57,7 +65,10 @@ async def facets(request: Request) -> Facets:
     """Cities, countries, topics, years, types and languages, with document counts."""
     stats = assistant_of(request).store.stats()
     return Facets(
-        cities=_counts(stats.cities), countries=_counts(stats.countries),
-        topics=_counts(stats.topics), years=_counts(stats.years),
-        doc_types=_counts(stats.doc_types), languages=_counts(stats.languages),
+        cities=_counts(stats.cities),
+        countries=_counts(stats.countries),
+        topics=_counts(stats.topics),
+        years=_counts(stats.years),
+        doc_types=_counts(stats.doc_types),
+        languages=_counts(stats.languages),
     )

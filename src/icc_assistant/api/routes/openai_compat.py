@@ -61,16 +61,25 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": profile,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant",
-                        "content": answer.text + sources_text(answer.citations)},
-            "finish_reason": "stop",
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": answer.text + sources_text(answer.citations),
+                },
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": _cite(answer.citations),
-        "answer": {"answer_id": answer.answer_id, "status": answer.status,
-                   "language": answer.language, "model": answer.model, "notice": answer.notice},
+        "answer": {
+            "answer_id": answer.answer_id,
+            "status": answer.status,
+            "language": answer.language,
+            "model": answer.model,
+            "notice": answer.notice,
+        },
     }
 
 
@@ -78,8 +87,10 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
 async def models(request: Request) -> dict[str, Any]:
     """The assistant profile, as the one model this API serves."""
     profile = assistant_of(request).settings.profile
-    return {"object": "list",
-            "data": [{"id": profile, "object": "model", "created": 0, "owned_by": "icc"}]}
+    return {
+        "object": "list",
+        "data": [{"id": profile, "object": "model", "created": 0, "owned_by": "icc"}],
+    }
 
 
 @router.post("/chat/completions", responses=ERRORS, response_model=None)
@@ -100,26 +111,40 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
                 if isinstance(event, TokenEvent):
                     yield _chunk(chunk_id, profile, {"content": event.text})
                 elif isinstance(event, AnswerDoneEvent):
-                    yield _chunk(chunk_id, profile, {"content": sources_text(event.answer.citations)})
-                    yield _chunk(chunk_id, profile, {}, finish="stop",
-                                 citations=_cite(event.answer.citations))
+                    yield _chunk(
+                        chunk_id, profile, {"content": sources_text(event.answer.citations)}
+                    )
+                    yield _chunk(
+                        chunk_id,
+                        profile,
+                        {},
+                        finish="stop",
+                        citations=_cite(event.answer.citations),
+                    )
         except ICCAssistantError as exc:
-            yield f"data: {json.dumps({'error': {'type': error_type(exc), 'message': str(exc)}})}\n\n"
+            error = {"error": {"type": error_type(exc), "message": str(exc)}}
+            yield f"data: {json.dumps(error)}\n\n"
         except Exception:  # noqa: BLE001 - logged, never shown
             log.exception("stream failed")
             yield f"data: {json.dumps({'error': {'type': 'internal', 'message': 'failed'}})}\n\n"
         yield "data: [DONE]\n\n"
 
-    return StreamingResponse(chunks(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(
+        chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
 def _chunk(
-    chunk_id: str, profile: str, delta: dict[str, Any], finish: str | None = None,
+    chunk_id: str,
+    profile: str,
+    delta: dict[str, Any],
+    finish: str | None = None,
     citations: list[dict[str, Any]] | None = None,
 ) -> str:
     body: dict[str, Any] = {
-        "id": chunk_id, "object": "chat.completion.chunk", "created": int(time.time()),
+        "id": chunk_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
         "model": profile,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }

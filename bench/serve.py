@@ -1,0 +1,145 @@
+"""Service benchmark on loopback, against the fake model: TTFT added, concurrency, requests/s.
+
+Prints medians from one run: time-to-first-token through /api/chat/stream minus calling the
+fake model directly; 20 concurrent streaming chats (errors and p95); requests/s on /health and
+/api/search.
+
+    python bench/serve.py [--samples 20] [--concurrency 20] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from eval_retrieval import open_index  # noqa: E402
+
+from fakes.fake_openai import FakeOpenAIServer  # noqa: E402
+from fixtures.live_server import ServerThread  # noqa: E402
+
+QUESTION = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+
+
+async def first_token_direct(client: httpx.AsyncClient, fake_url: str) -> float:
+    """Seconds until the fake model's first content chunk."""
+    body = {
+        "model": "fake-model",
+        "stream": True,
+        "messages": [{"role": "user", "content": "[1] a\n[2] b\nAnswer in French"}],
+    }
+    started = time.perf_counter()
+    async with client.stream("POST", f"{fake_url}/chat/completions", json=body) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data:") and '"content"' in line:
+                return time.perf_counter() - started
+    raise RuntimeError("no token")
+
+
+async def chat_stream(client: httpx.AsyncClient, url: str) -> tuple[float, float]:
+    """(seconds to first token event, seconds to the end) of one streamed chat."""
+    started = time.perf_counter()
+    first = None
+    async with client.stream("POST", f"{url}/api/chat/stream", json={"question": QUESTION}) as r:
+        r.raise_for_status()
+        event = ""
+        async for line in r.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+                if event == "token" and first is None:
+                    first = time.perf_counter() - started
+                if event == "error":
+                    raise RuntimeError("error event")
+    if first is None:
+        raise RuntimeError("no token event")
+    return first, time.perf_counter() - started
+
+
+async def throughput(
+    client: httpx.AsyncClient, url: str, seconds: float, workers: int = 8
+) -> float:
+    """Requests per second on `url` with `workers` concurrent loops."""
+    deadline = time.perf_counter() + seconds
+    count = 0
+
+    async def loop() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            (await client.get(url)).raise_for_status()
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(workers)))
+    return count / (time.perf_counter() - started)
+
+
+def p(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000
+
+
+async def run(url: str, fake_url: str, samples: int, concurrency: int, seconds: float) -> None:
+    async with httpx.AsyncClient(timeout=60) as client:
+        await chat_stream(client, url)  # warm-up
+        direct = [await first_token_direct(client, fake_url) for _ in range(samples)]
+        ours = [(await chat_stream(client, url))[0] for _ in range(samples)]
+        added = [o - statistics.median(direct) for o in ours]
+        print(f"TTFT direct to the fake model: p50 {p(direct, 50):7.1f} ms")
+        print(
+            f"TTFT through /api/chat/stream: p50 {p(ours, 50):7.1f} ms  p95 {p(ours, 95):7.1f} ms"
+        )
+        print(
+            f"added by the service:          p50 {p(added, 50):7.1f} ms  p95 {p(added, 95):7.1f} ms"
+        )
+        results = await asyncio.gather(
+            *(chat_stream(client, url) for _ in range(concurrency)), return_exceptions=True
+        )
+        ok = [r for r in results if isinstance(r, tuple)]
+        print(
+            f"{concurrency} concurrent streamed chats: errors {len(results) - len(ok)}, "
+            f"total p50 {p([t for _, t in ok], 50):.0f} ms, p95 {p([t for _, t in ok], 95):.0f} ms"
+        )
+        print(f"/health:     {await throughput(client, f'{url}/health', seconds):7.0f} requests/s")
+        search = f"{url}/api/search?q=anti-rumour+campaigns&k=5"
+        print(f"/api/search: {await throughput(client, search, seconds):7.0f} requests/s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    fake = FakeOpenAIServer().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, _, _ = open_index(ROOT / "corpus", Path(tmp) / "index")
+        settings = settings.model_copy(
+            update={
+                "llm_base_url": fake.url,
+                "llm_model": "fake-model",
+                "llm_max_retries": 0,
+                "rate_limit_per_minute": 1_000_000,
+                "log_level": "WARNING",
+            }
+        )
+        server = ServerThread(settings).start()
+        try:
+            asyncio.run(run(server.url, fake.url, args.samples, args.concurrency, args.seconds))
+        finally:
+            server.stop()
+            fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
