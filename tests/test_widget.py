@@ -558,3 +558,42 @@ def test_streaming_answer_is_marked_busy_for_screen_readers(
     expect(page.get_by_role("status")).to_have_text("Searching the ICC material…")
     page.get_by_role("button", name="Stop").click()
     expect(log).to_have_attribute("aria-busy", "false")
+
+
+CONTRAST = """(selectors) => {
+  const root = document.querySelector('[data-icc-assistant]').shadowRoot;
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).slice(0, 3).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = (node) => {
+    for (; node; node = node.parentElement || node.getRootNode().host) {
+      const c = getComputedStyle(node).backgroundColor;
+      if (rgb(c)[3] !== 0) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  return selectors.map((s) => {
+    const node = root.querySelector(s);
+    const [a, b] = [lum(getComputedStyle(node).color), lum(background(node))];
+    return [s, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(page: Page, extractive_app: str) -> None:
+    """Every kind of text in the widget has a contrast ratio of at least 4.5:1."""
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    answered(page).get_by_role("button", name="Source 1", exact=True).click()
+    selectors = [
+        ".launcher", "header h2", "header button", ".filters label", ".user", ".body p",
+        ".cite", ".toggle", ".source .t", ".source .m", ".source blockquote", ".tools button",
+        ".reason button", ".compose button", "textarea",
+    ]  # fmt: skip
+    ratios = page.evaluate(CONTRAST, selectors)
+    assert [(s, round(r, 1)) for s, r in ratios if r < 4.5] == []

@@ -103,7 +103,7 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .source .m{color:#3d4752}
 .source blockquote{margin:6px 0;padding-inline-start:8px;border-inline-start:3px solid #9dbbe3;white-space:pre-wrap}
 .tools{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}
-.tools button{background:#fff;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
+.tools button{background:#fff;color:#1b1f24;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
 .tools button[aria-pressed=true]{background:#003f8a;color:#fff;border-color:#003f8a}
 .icon svg{width:16px;height:16px;fill:currentColor;vertical-align:-3px}
 .reason{display:flex;gap:6px;flex-basis:100%;flex-wrap:wrap}
@@ -114,10 +114,10 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .starters button:hover{background:#e3edfa}
 .error{background:#fdecea;border:1px solid #c0392b;color:#7a1d12;display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:space-between}
 .error button{background:#7a1d12;color:#fff;border:0;border-radius:6px;padding:4px 12px}
-form{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1e6;align-items:flex-end}
+.compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1e6;align-items:flex-end}
 textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;border-radius:8px;min-height:42px;max-height:140px;background:#fff}
-form button{border:0;border-radius:8px;padding:0 14px;height:42px;background:#003f8a;color:#fff}
-form button.stop{background:#a3260f}
+.compose button{border:0;border-radius:8px;padding:0 14px;height:42px;background:#003f8a;color:#fff}
+.compose button.stop{background:#a3260f}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){.floating .panel{inset:0;width:100%;height:100%;border-radius:0;border:0}.launcher{bottom:12px;inset-inline-end:12px}}
 @media (forced-colors:active){.cite,.toggle,.tools button{border:1px solid ButtonText}}
@@ -386,7 +386,7 @@ form button.stop{background:#a3260f}
     const log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.title, tabindex: "-1" });
     const input = el("textarea", { rows: "1", placeholder: T.placeholder, "aria-label": T.placeholder, maxlength: "2000", enterkeyhint: "send" });
     const sendButton = el("button", { type: "submit", text: T.send });
-    const form = el("form", { onsubmit: (event) => { event.preventDefault(); if (controller) controller.abort(); else ask(input.value); } }, [input, sendButton]);
+    const form = el("form", { class: "compose", onsubmit: (event) => { event.preventDefault(); if (controller) controller.abort(); else ask(input.value); } }, [input, sendButton]);
     const citySelect = el("select", {}, [el("option", { value: "", text: T.any })]);
     const topicSelect = el("select", {}, [el("option", { value: "", text: T.any })]);
     const filters = el("div", { class: "filters", hidden: true }, [
