@@ -56,6 +56,17 @@ class RetrievalConfig:
     short_chunk_chars: int = 350
 
 
+@dataclass(frozen=True)
+class _Query:
+    """A question as analysed once: its text, language, cities and allowed documents."""
+
+    text: str
+    language: str
+    english: str | None
+    cities: tuple[str, ...]
+    allowed: set[str] | None
+
+
 @dataclass
 class _Candidate:
     chunk: Chunk
@@ -105,7 +116,8 @@ class Retriever:
         )
         if allowed is not None and not allowed:
             return base
-        candidates = self._candidates(question, language, english_query, cities, allowed)
+        query = _Query(question, language, english_query, cities, allowed)
+        candidates = self._candidates(query)
         ranked = self._select(candidates, k, general=self._is_general(question, cities))
         passages = tuple(self._to_passage(c) for c in ranked)
         if not passages:
@@ -142,18 +154,11 @@ class Retriever:
 
     # -- candidate generation ------------------------------------------------------------------
 
-    def _candidates(
-        self,
-        question: str,
-        language: str,
-        english_query: str | None,
-        cities: tuple[str, ...],
-        allowed: set[str] | None,
-    ) -> list[_Candidate]:
+    def _candidates(self, query: _Query) -> list[_Candidate]:
         pool: dict[str, _Candidate] = {}
-        dense_lists = [self._dense(question, allowed)]
-        if english_query and english_query.strip() != question:
-            dense_lists.append(self._dense(english_query, allowed))
+        dense_lists = [self._dense(query.text, query.allowed)]
+        if query.english and query.english.strip() != query.text:
+            dense_lists.append(self._dense(query.english, query.allowed))
         for ranking in dense_lists:
             for rank, (chunk_id, similarity) in enumerate(ranking):
                 cand = self._candidate(pool, chunk_id)
@@ -161,15 +166,12 @@ class Retriever:
                     continue
                 cand.fused += self.config.dense_weight / (self.config.rrf_k + rank + 1)
                 cand.similarity = max(cand.similarity or 0.0, similarity)
-        rankings = self._keyword(question, language, english_query, cities, allowed)
-        for weight, ranking, may_add in rankings:
+        for weight, ranking in self._keyword(query):
             for rank, chunk_id in enumerate(ranking):
-                if not may_add and chunk_id not in pool:
-                    continue
                 cand = self._candidate(pool, chunk_id)
                 if cand is not None:
                     cand.fused += weight / (self.config.rrf_k + rank + 1)
-        self._boost_cities(pool.values(), cities)
+        self._boost_cities(pool.values(), query.cities)
         floor = min((c.similarity for c in pool.values() if c.similarity is not None), default=0.0)
         for cand in pool.values():
             if cand.similarity is None:
@@ -194,37 +196,39 @@ class Retriever:
         penalty = self.config.hubness_penalty
         return sorted(found, key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
 
-    def _keyword(
-        self,
-        question: str,
-        language: str,
-        english_query: str | None,
-        cities: tuple[str, ...],
-        allowed: set[str] | None,
-    ) -> list[tuple[float, list[str], bool]]:
-        """Weighted keyword rankings, and whether each may add candidates dense did not find.
+    def _keyword(self, query: _Query) -> list[tuple[float, list[str]]]:
+        """Weighted keyword rankings.
 
         Passages in the question's language are matched on all its keyword tokens; passages in
-        other languages only on language-neutral tokens (numbers, acronyms, names), with a
-        lower weight and only to reorder dense candidates, or on the English query when a
-        model wrote one.
+        other languages only on rare language-neutral tokens (numbers, acronyms, names), with a
+        lower weight, or on the English query when a model wrote one.
         """
-        same = self._keyword_ranking(
-            keyword_tokens(question), allowed, lambda lang: lang == language
-        )
         keyword = self._store.catalog.keyword
-        neutral = [t for t in _neutral_tokens(question, language, cities) if keyword.is_rare(t)]
-        other = self._keyword_ranking(neutral, allowed, lambda lang: lang != language)
-        rankings = [
-            (self.config.keyword_weight, same, True),
-            (self.config.neutral_weight, other, True),
+        language, allowed = query.language, query.allowed
+        neutral = [
+            t for t in _neutral_tokens(query.text, language, query.cities) if keyword.is_rare(t)
         ]
-        if english_query:
-            english = self._keyword_ranking(
-                keyword_tokens(english_query), allowed, lambda lang: lang == "en"
+        rankings = [
+            (
+                self.config.keyword_weight,
+                self._keyword_ranking(
+                    keyword_tokens(query.text), allowed, lambda lang: lang == language
+                ),
+            ),
+            (
+                self.config.neutral_weight,
+                self._keyword_ranking(neutral, allowed, lambda lang: lang != language),
+            ),
+        ]
+        if query.english:
+            english = keyword_tokens(query.english)
+            rankings.append(
+                (
+                    self.config.keyword_weight,
+                    self._keyword_ranking(english, allowed, lambda lang: lang == "en"),
+                )
             )
-            rankings.append((self.config.keyword_weight, english, True))
-        return [(w, r, add) for w, r, add in rankings if r and w > 0]
+        return [(weight, ranking) for weight, ranking in rankings if ranking and weight > 0]
 
     def _keyword_ranking(
         self, tokens: list[str], allowed: set[str] | None, wanted: Callable[[str], bool]
