@@ -31,6 +31,7 @@ class FakeState:
 
     mode: str = "ok"
     delay: float = 5.0
+    chunk_delay: float = 0.0  # seconds between streamed chunks
     requests: list[dict[str, Any]] = field(default_factory=list)
     disconnects: int = 0
     completed_streams: int = 0
@@ -38,7 +39,7 @@ class FakeState:
     def reset(self, mode: str = "ok", delay: float = 5.0) -> None:
         """Back to a clean state in `mode`."""
         assert mode in MODES, mode
-        self.mode, self.delay = mode, delay
+        self.mode, self.delay, self.chunk_delay = mode, delay, 0.0
         self.requests.clear()
         self.disconnects = self.completed_streams = 0
 
@@ -129,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = b"data: {not json\n\n" if mode == "malformed" else _sse(body, piece)
                 self.wfile.write(payload)
                 self.wfile.flush()
+                time.sleep(self.state.chunk_delay)
             self.wfile.write(_sse(body, "", finish=True) + b"data: [DONE]\n\n")
             self.wfile.flush()
             self.state.completed_streams += 1
