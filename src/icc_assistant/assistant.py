@@ -119,6 +119,7 @@ class Assistant:
 
     def ready(self) -> dict[str, str]:
         """Readiness of each tier; raises the domain error of the first that is not ready."""
+        self.store.ping()
         self.store.refresh()
         stats = self.store.stats()
         return {

@@ -15,12 +15,13 @@ killed run are removed by the next sync.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import chromadb
 import numpy as np
@@ -34,6 +35,7 @@ from icc_assistant.documents import Chunk, DocumentMeta, ParsedDocument
 from icc_assistant.embeddings import Embedder, embedding_text
 from icc_assistant.errors import (
     DocumentError,
+    ICCAssistantError,
     IndexMismatchError,
     IndexUnavailableError,
 )
@@ -78,6 +80,29 @@ class IndexStats(BaseModel):
     languages: dict[str, int]
     topics: dict[str, int]
     years: dict[str, int]
+
+
+T = TypeVar("T")
+
+
+def _reaching_chroma(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn a Chroma server that stopped answering into IndexUnavailableError (a 503)."""
+
+    @functools.wraps(method)
+    def wrapper(self: IndexStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except ICCAssistantError:
+            raise
+        except Exception as exc:
+            if not self._settings.chroma_host:
+                raise
+            raise IndexUnavailableError(
+                f"The Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port}"
+                f" is not answering ({type(exc).__name__}); it will be used again when it is back."
+            ) from exc
+
+    return wrapper
 
 
 def _connect(settings: Settings) -> ClientAPI:
@@ -212,6 +237,12 @@ class IndexStore:
         assert self._catalog is not None
         return self._catalog
 
+    @_reaching_chroma
+    def ping(self) -> None:
+        """Check that the store answers now (readiness), whatever the refresh throttle."""
+        self._meta()
+
+    @_reaching_chroma
     def refresh(self) -> bool:
         """Reload the catalog if another process committed since; cheap, throttled."""
         now = time.monotonic()
@@ -314,6 +345,7 @@ class IndexStore:
         )
         return {c.chunk_id: v for c, v in zip(chunks, vectors, strict=True)}
 
+    @_reaching_chroma
     def query_dense(
         self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
@@ -357,6 +389,7 @@ class IndexStore:
 
     # -- write side --------------------------------------------------------------------------------
 
+    @_reaching_chroma
     def sync(
         self,
         files: Sequence[tuple[Path, str]],
@@ -404,6 +437,7 @@ class IndexStore:
             source=str(path), doc_id=doc_id, status=status, chunks=len(doc.chunks)
         ), count
 
+    @_reaching_chroma
     def add_document(self, doc: ParsedDocument) -> FileResult:
         """Index one already-parsed document (replacing its previous version) and commit."""
         active = {doc_id: h for doc_id, (h, _) in self._active().items()}
@@ -421,6 +455,7 @@ class IndexStore:
             source=doc.meta.source, doc_id=doc.meta.doc_id, status=status, chunks=len(doc.chunks)
         )
 
+    @_reaching_chroma
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; False if it was not indexed."""
         if not self._docs.get(ids=[doc_id])["ids"] or doc_id == META_ID:
