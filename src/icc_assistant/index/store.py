@@ -11,6 +11,12 @@ upsert the document record (a single-record write: the commit point), and only a
 generation is bumped delete the old version's chunks. Readers only see chunks of committed
 hashes, so a `kill -9` at any moment leaves the previous version fully queryable; leftovers of a
 killed run are removed by the next sync.
+
+Several processes may share one Chroma server (workers serving, an ingest writing). A reader
+refreshes its catalog at most REFRESH_SECONDS after a commit, so on a server the writer waits
+RETIRE_SECONDS before deleting superseded chunks: a worker still answering from the previous
+catalog keeps finding its chunks. A reader that loads while a writer commits notices that a
+document's chunks do not add up to the count its record holds, and loads again.
 """
 
 from __future__ import annotations
@@ -48,7 +54,11 @@ log = structlog.get_logger(__name__)
 META_ID = "__index__"
 PAGE = 5000
 REFRESH_SECONDS = 1.0
+RETIRE_SECONDS = 2 * REFRESH_SECONDS
+LOAD_ATTEMPTS = 5
 
+# doc_id -> (content hash, metadata, chunk count) of each committed document
+Committed = dict[str, tuple[str, DocumentMeta, int | None]]
 FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]
 
 
@@ -150,6 +160,15 @@ def _chunk_metadata(doc: DocumentMeta, chunk: Chunk, text_hash: str) -> dict[str
     if chunk.sample_score is not None:
         meta["sample_score"] = chunk.sample_score
     return meta
+
+
+def _incomplete(catalog: ChunkCatalog, active: Committed) -> list[str]:
+    """Documents whose committed chunk count the loaded chunks fall short of."""
+    return sorted(
+        doc_id
+        for doc_id, (_, _, count) in active.items()
+        if count is not None and len(catalog.doc_chunks.get(doc_id, ())) < count
+    )
 
 
 def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
@@ -255,8 +274,8 @@ class IndexStore:
         self._load_catalog()
         return True
 
-    def _active(self) -> dict[str, tuple[str, DocumentMeta]]:
-        """doc_id -> (content hash, metadata) of every committed document."""
+    def _active(self) -> Committed:
+        """doc_id -> (content hash, metadata, chunk count) of every committed document."""
         found = self._docs.get(include=["documents", "metadatas"])
         active = {}
         for doc_id, text, meta in zip(
@@ -264,23 +283,37 @@ class IndexStore:
         ):
             if doc_id == META_ID or not meta:
                 continue
-            active[doc_id] = (str(meta["content_hash"]), DocumentMeta.model_validate_json(text))
+            count = meta.get("chunks")
+            active[doc_id] = (
+                str(meta["content_hash"]),
+                DocumentMeta.model_validate_json(text),
+                int(count) if count is not None else None,
+            )
         return active
 
     def _load_catalog(self, *, after_commit: bool = False) -> None:
-        self._generation = int(self._meta().get("generation", 0))
-        active = self._active()
-        version = digest_of({doc: h for doc, (h, _) in active.items()})
         root = self._settings.data_dir / "keyword"
-        catalog = load_snapshot(root, version)
-        if catalog is None:
-            if (root / "catalog.json").exists() and not after_commit:
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            self._generation = int(self._meta().get("generation", 0))
+            active = self._active()
+            version = digest_of({doc: h for doc, (h, _, _) in active.items()})
+            catalog = load_snapshot(root, version)
+            if catalog is not None:
+                break
+            if (root / "catalog.json").exists() and not after_commit and attempt == 1:
                 log.warning("keyword snapshot out of step with Chroma; rebuilding", version=version)
             catalog = self._build_catalog(active)
+            short = _incomplete(catalog, active)
+            if short and attempt < LOAD_ATTEMPTS:
+                time.sleep(0.1 * attempt)  # a writer is between its commit and its clean-up
+                continue
+            if short:
+                log.warning("documents are missing chunks in Chroma", documents=short)
             save_snapshot(catalog, root)
+            break
         self._catalog = catalog
 
-    def _build_catalog(self, active: dict[str, tuple[str, DocumentMeta]]) -> ChunkCatalog:
+    def _build_catalog(self, active: Committed) -> ChunkCatalog:
         chunks = [
             _chunk_from_record(chunk_id, text, meta)
             for chunk_id, text, meta in self._iter_chunks()
@@ -289,8 +322,8 @@ class IndexStore:
         vectors = self._vectors_of([c.chunk_id for c in chunks])
         lost = [c for c in chunks if c.chunk_id not in vectors]
         if lost:
-            vectors.update(self._repair(lost, {doc: meta for doc, (_, meta) in active.items()}))
-        return ChunkCatalog.build([meta for _, meta in active.values()], chunks, vectors)
+            vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
+        return ChunkCatalog.build([meta for _, meta, _ in active.values()], chunks, vectors)
 
     def _iter_chunks(self) -> Any:
         """(id, text, metadata) of every stored chunk, page by page."""
@@ -402,7 +435,7 @@ class IndexStore:
         """Bring the index in line with `files`: add, replace, skip unchanged, optionally prune."""
         if rebuild:
             self._drop_everything()
-        active = {doc: h for doc, (h, _) in self._active().items()}
+        active = {doc: h for doc, (h, _, _) in self._active().items()}
         results: list[FileResult] = []
         embedded = 0
         for path, doc_id in files:
@@ -440,7 +473,7 @@ class IndexStore:
     @_reaching_chroma
     def add_document(self, doc: ParsedDocument) -> FileResult:
         """Index one already-parsed document (replacing its previous version) and commit."""
-        active = {doc_id: h for doc_id, (h, _) in self._active().items()}
+        active = {doc_id: h for doc_id, (h, _, _) in self._active().items()}
         if active.get(doc.meta.doc_id) == doc.meta.content_hash:
             return FileResult(
                 source=doc.meta.source,
@@ -520,10 +553,12 @@ class IndexStore:
         generation = int(self._meta().get("generation", 0)) + 1
         self._write_meta(generation)
         self._load_catalog(after_commit=True)
+        if self._settings.chroma_host:
+            time.sleep(RETIRE_SECONDS)  # let other processes move to the new generation
         self._remove_orphans()
 
     def _remove_orphans(self) -> None:
-        active = {doc: h for doc, (h, _) in self._active().items()}
+        active = {doc: h for doc, (h, _, _) in self._active().items()}
         stale = [
             chunk_id
             for chunk_id, _, meta in self._iter_chunks()
