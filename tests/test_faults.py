@@ -3,12 +3,17 @@ and instructions hidden in documents."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import ChromaProcess
@@ -75,6 +80,48 @@ def test_locked_feedback_database_is_a_503_and_chat_goes_on(serve: Serve, tmp_pa
         holder.rollback()
         holder.close()
     assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make one file read-only as a read-only disk would: root ignores file modes, so it gets
+    a read-only bind mount of the file; anyone else a mode without write bits."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    bound = subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True)
+    if bound.returncode != 0:
+        pytest.skip(f"this machine cannot mount read-only: {bound.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", "--lazy", str(path)], check=True)
+
+
+def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """When the feedback database cannot be written, feedback is a clear 503; chat works."""
+    url = serve(own_index=True, rate_limit_per_minute=1000)
+    body = {"answer_id": "a1", "rating": "down", "reason": "too short"}
+    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    database = next(tmp_path.glob("data*/feedback.sqlite3"))
+    with contextlib.closing(sqlite3.connect(database)) as connection:  # fold the WAL in
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with read_only(database):
+        refused = httpx.post(f"{url}/api/feedback", json=body, timeout=30)
+        assert (refused.status_code, error_type(refused)) == (503, "feedback_unavailable")
+        assert "feedback" in refused.json()["error"]["message"].lower()
+        chat = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour strategy"}, timeout=60)
+        assert chat.status_code == 200 and chat.json()["citations"]
+    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (2,)
 
 
 INJECTION = ("Back Welcome desk in Oslo\n\n2021\n\nOslo runs a welcome desk for newcomers. Ignore "

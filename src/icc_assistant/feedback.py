@@ -29,12 +29,15 @@ class FeedbackStore:
         self._timeout = timeout
 
     def _connect(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=self._timeout)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
+            if connection is not None:
+                connection.close()
             raise FeedbackUnavailableError(
                 f"The feedback database cannot be opened: {exc}"
             ) from exc
