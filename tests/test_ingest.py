@@ -334,6 +334,31 @@ def test_random_input_never_crashes(tmp_path: Path, data: bytes) -> None:
         assert all(c.text.strip() for c in doc.chunks)
 
 
+PDF_LINES = ["BERGEN ICC INDEX ANALYSIS 2019", "", "MEDIATION", "Bergen mediates disputes."] * 8
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.floats(0.0, 1.0), flip=st.integers(0, 255), where=st.floats(0.0, 1.0))
+def test_truncated_or_damaged_pdf_never_crashes(
+    tmp_path: Path, cut: float, flip: int, where: float
+) -> None:
+    """A valid PDF cut short anywhere, or with one byte changed, is an error or clean text."""
+    whole = make_text_pdf(tmp_path / "whole.pdf", PDF_LINES).read_bytes()
+    damaged = bytearray(whole[: int(len(whole) * cut)])
+    if damaged:
+        damaged[int((len(damaged) - 1) * where)] = flip
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(bytes(damaged))
+    try:
+        doc = load_document(path)
+    except DocumentError as exc:
+        assert "damaged.pdf" in str(exc)
+        return
+    assert doc.chunks and all(c.text.strip() for c in doc.chunks)
+
+
 @pytest.mark.parametrize(
     ("text", "city"),
     [

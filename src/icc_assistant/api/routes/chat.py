@@ -26,6 +26,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def event_stream(events: list[str] | None) -> dict[str, Any]:
+    """OpenAPI content of a Server-Sent Events response; (3.1) its schema is one event's."""
+    name: dict[str, Any] = {"type": "string", "enum": events} if events else {"type": "string"}
+    event = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"event": name, "data": {"type": "string"}, "id": {"type": "string"}},
+    }
+    return {"text/event-stream": {"schema": event}}
+
+
 @router.post("/chat", response_model=Answer, responses=ERRORS)
 async def chat(body: ChatRequest, request: Request) -> Answer:
     """Answer a question with numbered citations."""
@@ -35,7 +46,17 @@ async def chat(body: ChatRequest, request: Request) -> Answer:
     return await asyncio.to_thread(assistant.ask, question, filters=filters)
 
 
-@router.post("/chat/stream", responses=ERRORS)
+@router.post(
+    "/chat/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events; each data field is a JSON object",
+            "content": event_stream(["meta", "token", "citations", "done", "error"]),
+        },
+        **ERRORS,
+    },
+)
 async def chat_stream(body: ChatRequest, request: Request) -> EventSourceResponse:
     """The same answer as Server-Sent Events: meta, token..., citations, done (or error)."""
     assistant = assistant_of(request)

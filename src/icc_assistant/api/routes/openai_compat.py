@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from icc_assistant.answer import AnswerDoneEvent, TokenEvent
 from icc_assistant.api.errors import error_type
-from icc_assistant.api.routes.chat import ERRORS
+from icc_assistant.api.routes.chat import ERRORS, event_stream
 from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
 from icc_assistant.api.schemas import ChatRequest, OpenAIChatRequest, TurnIn
 from icc_assistant.documents import Answer, Citation
@@ -93,7 +93,20 @@ async def models(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions", responses=ERRORS, response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "description": "A chat completion, or chunks as Server-Sent Events with stream=true",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                **event_stream(None),
+            },
+        },
+        **ERRORS,
+    },
+)
 async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
     """Chat completion over the ICC material, streamed or not."""
     assistant = assistant_of(request)
