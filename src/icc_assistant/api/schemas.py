@@ -152,3 +152,12 @@ class ErrorResponse(BaseModel):
     """The one shape of every error."""
 
     error: ErrorBody
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting errors in the common shape."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+# What any chat, search or library route may answer besides success.
+ERRORS = error_responses(401, 413, 422, 429, 503)

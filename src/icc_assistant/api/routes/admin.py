@@ -10,9 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 
-from icc_assistant.api.routes.chat import ERRORS
 from icc_assistant.api.routes.deps import assistant_of, client_access, rate_limit
-from icc_assistant.api.schemas import FeedbackIn, FeedbackOut
+from icc_assistant.api.schemas import ERRORS, FeedbackIn, FeedbackOut, error_responses
 from icc_assistant.api.security import require_admin
 from icc_assistant.errors import DocumentError, InvalidQuestionError, NotFoundError
 from icc_assistant.index import FileResult
@@ -71,7 +70,7 @@ async def upload_document(
 @router.delete(
     "/documents/{doc_id:path}",
     status_code=204,
-    responses=ERRORS,
+    responses={**ERRORS, **error_responses(404)},
     dependencies=[Depends(require_admin), Depends(rate_limit)],
 )
 async def delete_document(doc_id: str, request: Request) -> Response:

@@ -14,16 +14,13 @@ from sse_starlette.sse import EventSourceResponse
 from icc_assistant.answer import AnswerDoneEvent, AnswerRequest, TokenEvent
 from icc_assistant.api.errors import error_type
 from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
-from icc_assistant.api.schemas import ChatRequest, ErrorResponse
+from icc_assistant.api.schemas import ERRORS, ChatRequest
 from icc_assistant.assistant import Assistant, MetaEvent
 from icc_assistant.documents import Answer, RetrievalResult
 from icc_assistant.errors import ICCAssistantError
 
 router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(client_access)])
 log = structlog.get_logger("icc_assistant.api")
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 413, 422, 429, 503)
-}
 
 
 def event_stream(events: list[str] | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from icc_assistant.api.routes.deps import assistant_of
+from icc_assistant.api.schemas import error_responses
 from icc_assistant.errors import NotFoundError
 
 router = APIRouter(tags=["health"])
@@ -22,7 +23,7 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", responses=error_responses(503))
 async def ready(request: Request) -> dict[str, Any]:
     """Index open and consistent; model reachable or extractive mode (else 503)."""
     tiers = await asyncio.to_thread(assistant_of(request).ready)

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from icc_assistant.api.routes.chat import ERRORS
 from icc_assistant.api.routes.deps import assistant_of, client_access
-from icc_assistant.api.schemas import FacetCount, Facets, FiltersIn
+from icc_assistant.api.schemas import ERRORS, FacetCount, Facets, FiltersIn
 from icc_assistant.documents import DocType, RetrievalResult
 
-router = APIRouter(prefix="/api", tags=["library"], dependencies=[Depends(client_access)])
+router = APIRouter(
+    prefix="/api", tags=["library"], dependencies=[Depends(client_access)], responses=ERRORS
+)
 
 
 @router.get("/search", response_model=RetrievalResult, responses=ERRORS)

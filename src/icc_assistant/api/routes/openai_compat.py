@@ -19,13 +19,18 @@ from fastapi.responses import StreamingResponse
 
 from icc_assistant.answer import AnswerDoneEvent, TokenEvent
 from icc_assistant.api.errors import error_type
-from icc_assistant.api.routes.chat import ERRORS, event_stream
+from icc_assistant.api.routes.chat import event_stream
 from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
-from icc_assistant.api.schemas import ChatRequest, OpenAIChatRequest, TurnIn
+from icc_assistant.api.schemas import ERRORS, ChatRequest, OpenAIChatRequest, TurnIn
 from icc_assistant.documents import Answer, Citation
 from icc_assistant.errors import ICCAssistantError, InvalidQuestionError
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(client_access)])
+router = APIRouter(
+    prefix="/v1",
+    tags=["openai-compatible"],
+    dependencies=[Depends(client_access)],
+    responses=ERRORS,
+)
 log = structlog.get_logger("icc_assistant.api")
 
 
