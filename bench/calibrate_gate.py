@@ -42,9 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--offtopic", type=Path, default=ROOT / "bench/offtopic_questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--data-dir", type=Path, default=None, help="Reuse an index here.")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        settings, embedder, store = open_index(args.corpus, Path(tmp) / "index")
+        settings, embedder, store = open_index(args.corpus, args.data_dir or Path(tmp) / "index")
         retriever = Retriever(store, embedder, settings, RetrievalConfig(min_similarity=0.0))
         dev = load_questions(args.questions)
         answerable = [top_similarity(retriever, q) for q in dev if not q.unanswerable]

@@ -19,7 +19,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fixtures.live_server import ServerThread  # noqa: E402
 from fuzzing import fuzz  # noqa: E402
-
 from icc_assistant.settings import Settings  # noqa: E402
 
 APP = Path(sys.executable).parent / "icc-assistant"

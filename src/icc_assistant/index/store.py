@@ -3,10 +3,12 @@
 Layout in Chroma (embedded PersistentClient, or a `chroma run` server):
 - `<prefix>_chunks`: one record per chunk version, id `<doc_id>#<hash12>:<ordinal>`, with its
   embedding, text and flat metadata (doc_id, doc_hash, section, ...).
+- `<prefix>_views`: the halves of long chunks (index/views.py), id `<chunk_id>/<n>`, with the
+  same doc_id/doc_hash metadata plus their chunk_id; dense retrieval scores chunks by both.
 - `<prefix>_documents`: one record per document holding its metadata and ACTIVE content hash,
   plus the `__index__` record with the fingerprint and a generation counter.
 
-Commit protocol for a changed document: write all chunks of the new version (new ids), then
+Commit protocol for a changed document: write all chunks and views of the new version, then
 upsert the document record (a single-record write: the commit point), and only after the
 generation is bumped delete the old version's chunks. Readers only see chunks of committed
 hashes, so a `kill -9` at any moment leaves the previous version fully queryable; leftovers of a
@@ -25,7 +27,8 @@ import functools
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -46,6 +49,7 @@ from icc_assistant.errors import (
     IndexUnavailableError,
 )
 from icc_assistant.index.catalog import ChunkCatalog, digest_of, load_snapshot, save_snapshot
+from icc_assistant.index.views import VIEW_CHARS, view_texts
 from icc_assistant.ingest import CHUNKER_VERSION, load_document
 from icc_assistant.settings import Settings
 
@@ -84,6 +88,7 @@ class IndexStats(BaseModel):
 
     documents: int
     chunks: int
+    views: int
     cities: dict[str, int]
     countries: dict[str, int]
     doc_types: dict[str, int]
@@ -93,6 +98,15 @@ class IndexStats(BaseModel):
 
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """A chunk near the query vector: cosine to the whole chunk and to its closest view."""
+
+    chunk_id: str
+    similarity: float
+    view_similarity: float
 
 
 def _reaching_chroma(method: Callable[..., T]) -> Callable[..., T]:
@@ -138,7 +152,7 @@ def _connect(settings: Settings) -> ClientAPI:
 
 def fingerprint_of(embedder: Embedder) -> str:
     """What makes two indexes compatible: embedder, vector size, chunker version."""
-    return f"{embedder.name}|{embedder.dimension}|chunker-{CHUNKER_VERSION}"
+    return f"{embedder.name}|{embedder.dimension}|chunker-{CHUNKER_VERSION}|views-{VIEW_CHARS}"
 
 
 def _text_hash(text: str) -> str:
@@ -197,6 +211,7 @@ class IndexStore:
         self._client = client
         self.fingerprint = fingerprint
         self._chunks = self._collection("chunks")
+        self._views = self._collection("views")
         self._docs = self._collection("documents")
         self._catalog: ChunkCatalog | None = None
         self._generation: int | None = None
@@ -316,7 +331,7 @@ class IndexStore:
     def _build_catalog(self, active: Committed) -> ChunkCatalog:
         chunks = [
             _chunk_from_record(chunk_id, text, meta)
-            for chunk_id, text, meta in self._iter_chunks()
+            for chunk_id, text, meta in self._records(self._chunks)
             if meta.get("doc_id") in active and meta.get("doc_hash") == active[meta["doc_id"]][0]
         ]
         vectors = self._vectors_of([c.chunk_id for c in chunks])
@@ -325,35 +340,38 @@ class IndexStore:
             vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
         return ChunkCatalog.build([meta for _, meta, _ in active.values()], chunks, vectors)
 
-    def _iter_chunks(self) -> Any:
-        """(id, text, metadata) of every stored chunk, page by page."""
+    def _records(self, collection: ChromaCollection) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every record of a collection, page by page."""
         offset = 0
         while True:
-            page = self._chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            page = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             ids = page["ids"]
             if not ids:
                 return
             yield from zip(ids, page["documents"] or [], page["metadatas"] or [], strict=True)
             offset += len(ids)
 
-    def _vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by chunk id; ids whose vector is missing are left out."""
+    def _vectors_of(
+        self, ids: list[str], collection: ChromaCollection | None = None
+    ) -> dict[str, np.ndarray]:
+        """Stored vectors by record id (of chunks by default); lost vectors are left out."""
+        collection = self._chunks if collection is None else collection
         vectors: dict[str, np.ndarray] = {}
         for start in range(0, len(ids), PAGE):
             page = ids[start : start + PAGE]
             try:
-                found = self._chunks.get(ids=page, include=["embeddings"])
+                found = collection.get(ids=page, include=["embeddings"])
             except Exception:  # noqa: BLE001 - a vector lost in a crash: probe one by one
-                found = self._probe(page)
+                found = self._probe(collection, page)
             for chunk_id, vector in zip(found["ids"], found["embeddings"], strict=True):
                 vectors[chunk_id] = np.asarray(vector, dtype=np.float32)
         return vectors
 
-    def _probe(self, ids: list[str]) -> dict[str, Any]:
+    def _probe(self, collection: ChromaCollection, ids: list[str]) -> dict[str, Any]:
         good: dict[str, Any] = {"ids": [], "embeddings": []}
         for chunk_id in ids:
             try:
-                found = self._chunks.get(ids=[chunk_id], include=["embeddings"])
+                found = collection.get(ids=[chunk_id], include=["embeddings"])
             except Exception:  # noqa: BLE001 - this one is lost
                 continue
             good["ids"].extend(found["ids"])
@@ -381,8 +399,10 @@ class IndexStore:
     @_reaching_chroma
     def query_dense(
         self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None
-    ) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) of the nearest committed chunks, best first."""
+    ) -> list[DenseHit]:
+        """The committed chunks nearest to the vector as whole chunks or through a view.
+
+        Each hit carries both cosines, looked up exactly when only one search found it."""
         catalog = self.catalog
         available = len(catalog.chunks)
         if available == 0 or (doc_ids is not None and not doc_ids):
@@ -391,15 +411,66 @@ class IndexStore:
         if doc_ids is not None:
             ids = sorted(doc_ids)
             where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
-        found = self._chunks.query(
-            query_embeddings=[vector.astype(np.float32).tolist()],
-            n_results=max(1, min(n + 8, available)),
+        query = vector.astype(np.float32)
+        wanted = max(1, min(n + 8, available))
+        whole = self._nearest(self._chunks, query, wanted, where)
+        views = self._nearest(self._views, query, 2 * wanted, where, by_chunk=True)
+        found = [cid for cid in dict.fromkeys([*whole, *views]) if cid in catalog.chunks]
+        whole.update(self._cosines(self._chunks, query, [c for c in found if c not in whole]))
+        views.update(self._view_cosines(query, [c for c in found if c not in views]))
+        return [DenseHit(c, whole[c], views.get(c, whole[c])) for c in found if c in whole]
+
+    def _nearest(
+        self,
+        collection: ChromaCollection,
+        query: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None,
+        *,
+        by_chunk: bool = False,
+    ) -> dict[str, float]:
+        """Chunk id -> best cosine among the n nearest records of the collection."""
+        found = collection.query(
+            query_embeddings=[query.tolist()],
+            n_results=n,
             where=where,
-            include=["distances"],
+            include=["distances", "metadatas"] if by_chunk else ["distances"],
         )
-        pairs = zip(found["ids"][0], (found["distances"] or [[]])[0], strict=True)
-        ranked = [(cid, 1.0 - float(d)) for cid, d in pairs if cid in catalog.chunks]
-        return ranked[:n]
+        ids = found["ids"][0]
+        metas = (found.get("metadatas") or [[None] * len(ids)])[0]
+        best: dict[str, float] = {}
+        for record_id, distance, meta in zip(
+            ids, (found["distances"] or [[]])[0], metas, strict=True
+        ):
+            key = str(meta["chunk_id"]) if by_chunk and meta else record_id
+            best[key] = max(best.get(key, -1.0), 1.0 - float(distance))
+        return best
+
+    def _cosines(
+        self, collection: ChromaCollection, query: np.ndarray, ids: list[str]
+    ) -> dict[str, float]:
+        vectors = self._vectors_of(ids, collection) if ids else {}
+        return {record_id: float(v @ query) for record_id, v in vectors.items()}
+
+    def _view_cosines(self, query: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
+        """Best view cosine of each chunk that has views (chunks without any are left out)."""
+        if not chunk_ids:
+            return {}
+        where = (
+            {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": chunk_ids}}
+        )
+        try:
+            found = self._views.get(where=where, include=["embeddings", "metadatas"])
+        except Exception:  # noqa: BLE001 - a view lost in a crash: the whole chunk still counts
+            if self._settings.chroma_host:
+                raise
+            log.warning("could not read views; scoring their chunks whole", chunks=len(chunk_ids))
+            return {}
+        best: dict[str, float] = {}
+        for vector, meta in zip(found["embeddings"], found["metadatas"] or [], strict=True):
+            key = str(meta["chunk_id"])
+            best[key] = max(best.get(key, -1.0), float(np.asarray(vector, np.float32) @ query))
+        return best
 
     def stats(self) -> IndexStats:
         """Counts by facet of the committed index."""
@@ -412,6 +483,7 @@ class IndexStore:
         return IndexStats(
             documents=len(docs),
             chunks=len(catalog.chunks),
+            views=self._views.count(),
             cities=count([d.city for d in docs]),
             countries=count([d.country for d in docs]),
             doc_types=count([d.doc_type for d in docs]),
@@ -498,19 +570,35 @@ class IndexStore:
         return True
 
     def _write(self, doc: ParsedDocument) -> int:
-        """Write the new version's chunks, then commit the document record; returns #embedded."""
+        """Write the new version's chunks and views, then commit the document record; returns
+        how many texts had to be embedded."""
         texts = [embedding_text(doc.meta, chunk) for chunk in doc.chunks]
-        hashes = [_text_hash(t) for t in texts]
-        vectors, embedded = self._vectors_for(doc.meta.doc_id, texts, hashes)
+        views = [(c, n, t) for c in doc.chunks for n, t in enumerate(view_texts(doc.meta, c))]
+        hashes = [_text_hash(t) for t in [*texts, *(t for _, _, t in views)]]
+        vectors, embedded = self._vectors_for(
+            doc.meta.doc_id, [*texts, *(t for _, _, t in views)], hashes
+        )
         if doc.chunks:
             self._chunks.upsert(
                 ids=[c.chunk_id for c in doc.chunks],
-                embeddings=vectors.tolist(),
+                embeddings=vectors[: len(texts)].tolist(),
                 documents=[c.text for c in doc.chunks],
                 metadatas=[
-                    _chunk_metadata(doc.meta, c, h) for c, h in zip(doc.chunks, hashes, strict=True)
+                    _chunk_metadata(doc.meta, c, h)
+                    for c, h in zip(doc.chunks, hashes[: len(texts)], strict=True)
                 ],
             )
+        if views:
+            self._views.upsert(
+                ids=[f"{c.chunk_id}/{n}" for c, n, _ in views],
+                embeddings=vectors[len(texts) :].tolist(),
+                documents=[t for _, _, t in views],
+                metadatas=[
+                    {"chunk_id": c.chunk_id, "doc_id": doc.meta.doc_id,
+                     "doc_hash": doc.meta.content_hash, "text_hash": h}
+                    for (c, _, _), h in zip(views, hashes[len(texts) :], strict=True)
+                ],
+            )  # fmt: skip
         self._docs.upsert(  # the commit point
             ids=[doc.meta.doc_id],
             embeddings=[[1.0]],
@@ -535,15 +623,18 @@ class IndexStore:
         return (np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)), len(missing)
 
     def _stored_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
-        """Vectors of the document's stored chunks, by the hash of their embedded text."""
-        found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
-        hashes = {
-            chunk_id: str(meta["text_hash"])
-            for chunk_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
-            if meta and meta.get("text_hash")
-        }
-        vectors = self._vectors_of(list(hashes))
-        return {hashes[chunk_id]: vector for chunk_id, vector in vectors.items()}
+        """Vectors of the document's stored chunks and views, by the hash of their text."""
+        known: dict[str, np.ndarray] = {}
+        for collection in (self._chunks, self._views):
+            found = collection.get(where={"doc_id": doc_id}, include=["metadatas"])
+            hashes = {
+                record_id: str(meta["text_hash"])
+                for record_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+                if meta and meta.get("text_hash")
+            }
+            vectors = self._vectors_of(list(hashes), collection)
+            known.update({hashes[record_id]: v for record_id, v in vectors.items()})
+        return known
 
     def _uncommit(self, doc_id: str) -> None:
         self._docs.delete(ids=[doc_id])
@@ -559,24 +650,28 @@ class IndexStore:
 
     def _remove_orphans(self) -> None:
         active = {doc: h for doc, (h, _, _) in self._active().items()}
-        stale = [
-            chunk_id
-            for chunk_id, _, meta in self._iter_chunks()
-            if active.get(str(meta.get("doc_id"))) != meta.get("doc_hash")
-        ]
-        for i in range(0, len(stale), PAGE):
-            try:
-                self._chunks.delete(ids=stale[i : i + PAGE])
-            except Exception:  # noqa: BLE001 - a crash-damaged leftover: retried next sync
-                log.warning("could not remove superseded chunks", chunks=len(stale[i : i + PAGE]))
+        for collection in (self._chunks, self._views):
+            stale = [
+                record_id
+                for record_id, _, meta in self._records(collection)
+                if active.get(str(meta.get("doc_id"))) != meta.get("doc_hash")
+            ]
+            for i in range(0, len(stale), PAGE):
+                try:
+                    collection.delete(ids=stale[i : i + PAGE])
+                except Exception:  # noqa: BLE001 - a crash-damaged leftover: retried next sync
+                    log.warning(
+                        "could not remove superseded records", records=len(stale[i : i + PAGE])
+                    )
 
     def _drop_everything(self) -> None:
-        for kind in ("chunks", "documents"):
+        for kind in ("chunks", "views", "documents"):
             try:
                 self._client.delete_collection(f"{self._settings.collection}_{kind}")
             except Exception:  # noqa: BLE001 - absent collection: nothing to drop
                 log.debug("collection absent", kind=kind)
         self._chunks = self._collection("chunks")
+        self._views = self._collection("views")
         self._docs = self._collection("documents")
         self._write_meta(generation=0)
         self._catalog = None
