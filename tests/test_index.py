@@ -142,6 +142,36 @@ def test_prune_removes_deleted_files(
     assert not any(c.doc_id == "bilbao.txt" for c in store.catalog.chunks.values())
 
 
+LONG_PAGE = (
+    "Back Welcome programme in Tampere\n\n2022\n\n"
+    + "Tampere welcomes newcomers with a programme run by the city and local associations. "
+    * 5
+    + "\n\nThe city library lends board games in 14 languages and hosts a weekly "
+    "conversation café where residents practise Finnish with volunteers."
+)
+
+
+def test_long_chunks_are_found_through_their_views(
+    settings: Settings, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """A long chunk gets views, a question about one of its sentences is closer to a view
+    than to the whole chunk, and views follow their chunks through updates and deletion."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tampere.txt").write_text(LONG_PAGE, encoding="utf-8")
+    store = IndexStore.open(settings, embedder)
+    sync(store, corpus)
+    first = store.stats().views
+    assert first >= 2
+    hits = store.query_dense(embedder.embed_query("board games in many languages"), 5)
+    assert hits and all(h.view_similarity > h.similarity for h in hits)
+    (corpus / "tampere.txt").write_text(LONG_PAGE.replace("14", "16"), encoding="utf-8")
+    assert sync(store, corpus)["tampere.txt"] == "updated"
+    assert store.stats().views == first
+    assert store.delete_document("tampere.txt")
+    assert store.stats().views == 0
+
+
 def test_bad_file_fails_alone_and_keeps_its_indexed_version(
     settings: Settings, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:

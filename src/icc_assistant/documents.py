@@ -49,6 +49,7 @@ class Chunk(_Frozen):
     )
     score: int | None = Field(None, description="The city's Index score for this section.")
     sample_score: int | None = Field(None, description="The city-sample score it is compared to.")
+    views: int = Field(0, description="Parts of the chunk embedded on their own as well.")
 
 
 class ParsedDocument(_Frozen):

@@ -159,9 +159,12 @@ def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _chunk_metadata(doc: DocumentMeta, chunk: Chunk, text_hash: str) -> dict[str, Any]:
+def _chunk_metadata(
+    doc: DocumentMeta, chunk: Chunk, text_hash: str, views: int = 0
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "doc_id": doc.doc_id,
+        "views": views,
         "doc_hash": doc.content_hash,
         "ordinal": chunk.ordinal,
         "section": chunk.section,
@@ -195,6 +198,7 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         section=str(meta.get("section") or ""),
         is_recommendation=bool(meta.get("is_recommendation")),
         mentioned_cities=tuple(c for c in cities.split("|") if c),
+        views=int(meta.get("views") or 0),
         score=meta.get("score"),
         sample_score=meta.get("sample_score"),
     )
@@ -402,7 +406,7 @@ class IndexStore:
     ) -> list[DenseHit]:
         """The committed chunks nearest to the vector as whole chunks or through a view.
 
-        Each hit carries both cosines, looked up exactly when only one search found it."""
+        Each hit carries its cosine to the whole chunk and to its closest view."""
         catalog = self.catalog
         available = len(catalog.chunks)
         if available == 0 or (doc_ids is not None and not doc_ids):
@@ -413,12 +417,21 @@ class IndexStore:
             where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
         query = vector.astype(np.float32)
         wanted = max(1, min(n + 8, available))
-        whole = self._nearest(self._chunks, query, wanted, where)
-        views = self._nearest(self._views, query, 2 * wanted, where, by_chunk=True)
-        found = [cid for cid in dict.fromkeys([*whole, *views]) if cid in catalog.chunks]
-        whole.update(self._cosines(self._chunks, query, [c for c in found if c not in whole]))
-        views.update(self._view_cosines(query, [c for c in found if c not in views]))
-        return [DenseHit(c, whole[c], views.get(c, whole[c])) for c in found if c in whole]
+        whole = self._nearest(self._chunks, query, 2 * wanted, where)
+        views = self._nearest(self._views, query, 4 * wanted, where, by_chunk=True)
+        # A chunk missed by one search is at most as close as the last record that search
+        # returned: that bound stands in for its cosine, saving a lookup per query.
+        whole_floor = min(whole.values(), default=0.0)
+        view_floor = min(views.values(), default=0.0)
+        hits = []
+        for chunk_id in dict.fromkeys([*whole, *views]):
+            chunk = catalog.chunks.get(chunk_id)
+            if chunk is None:
+                continue
+            similarity = whole.get(chunk_id, whole_floor)
+            view = views.get(chunk_id, view_floor) if chunk.views else similarity
+            hits.append(DenseHit(chunk_id, similarity, view))
+        return hits
 
     def _nearest(
         self,
@@ -429,47 +442,19 @@ class IndexStore:
         *,
         by_chunk: bool = False,
     ) -> dict[str, float]:
-        """Chunk id -> best cosine among the n nearest records of the collection."""
+        """Chunk id -> best cosine among the n nearest records of the collection.
+
+        Only distances are fetched (metadata would cost several times more); a view's chunk
+        is read off its id, `<chunk_id>/<n>`."""
         found = collection.query(
-            query_embeddings=[query.tolist()],
-            n_results=n,
-            where=where,
-            include=["distances", "metadatas"] if by_chunk else ["distances"],
+            query_embeddings=[query.tolist()], n_results=n, where=where, include=["distances"]
         )
-        ids = found["ids"][0]
-        metas = (found.get("metadatas") or [[None] * len(ids)])[0]
         best: dict[str, float] = {}
-        for record_id, distance, meta in zip(
-            ids, (found["distances"] or [[]])[0], metas, strict=True
+        for record_id, distance in zip(
+            found["ids"][0], (found["distances"] or [[]])[0], strict=True
         ):
-            key = str(meta["chunk_id"]) if by_chunk and meta else record_id
+            key = record_id.rsplit("/", 1)[0] if by_chunk else record_id
             best[key] = max(best.get(key, -1.0), 1.0 - float(distance))
-        return best
-
-    def _cosines(
-        self, collection: ChromaCollection, query: np.ndarray, ids: list[str]
-    ) -> dict[str, float]:
-        vectors = self._vectors_of(ids, collection) if ids else {}
-        return {record_id: float(v @ query) for record_id, v in vectors.items()}
-
-    def _view_cosines(self, query: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
-        """Best view cosine of each chunk that has views (chunks without any are left out)."""
-        if not chunk_ids:
-            return {}
-        where = (
-            {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": chunk_ids}}
-        )
-        try:
-            found = self._views.get(where=where, include=["embeddings", "metadatas"])
-        except Exception:  # noqa: BLE001 - a view lost in a crash: the whole chunk still counts
-            if self._settings.chroma_host:
-                raise
-            log.warning("could not read views; scoring their chunks whole", chunks=len(chunk_ids))
-            return {}
-        best: dict[str, float] = {}
-        for vector, meta in zip(found["embeddings"], found["metadatas"] or [], strict=True):
-            key = str(meta["chunk_id"])
-            best[key] = max(best.get(key, -1.0), float(np.asarray(vector, np.float32) @ query))
         return best
 
     def stats(self) -> IndexStats:
@@ -574,6 +559,7 @@ class IndexStore:
         how many texts had to be embedded."""
         texts = [embedding_text(doc.meta, chunk) for chunk in doc.chunks]
         views = [(c, n, t) for c in doc.chunks for n, t in enumerate(view_texts(doc.meta, c))]
+        counts = Counter(c.chunk_id for c, _, _ in views)
         hashes = [_text_hash(t) for t in [*texts, *(t for _, _, t in views)]]
         vectors, embedded = self._vectors_for(
             doc.meta.doc_id, [*texts, *(t for _, _, t in views)], hashes
@@ -584,7 +570,7 @@ class IndexStore:
                 embeddings=vectors[: len(texts)].tolist(),
                 documents=[c.text for c in doc.chunks],
                 metadatas=[
-                    _chunk_metadata(doc.meta, c, h)
+                    _chunk_metadata(doc.meta, c, h, views=counts[c.chunk_id])
                     for c, h in zip(doc.chunks, hashes[: len(texts)], strict=True)
                 ],
             )
