@@ -213,8 +213,9 @@ def test_damaged_keyword_snapshot_is_rebuilt(
     tmp_path: Path,
     damage: str,
     caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A deleted or corrupted keyword snapshot is rebuilt from Chroma on open."""
+    """A deleted or corrupted keyword snapshot is rebuilt from Chroma on open, with a log line."""
     corpus = write_corpus(tmp_path / "corpus")
     sync(IndexStore.open(settings, embedder), corpus)
     snapshot = next((settings.data_dir / "keyword").glob("snapshot-*/catalog.json"))
@@ -225,6 +226,7 @@ def test_damaged_keyword_snapshot_is_rebuilt(
     store = IndexStore.open(settings, embedder)
     assert len(store.catalog.documents) == 3
     assert store.catalog.keyword.search(["bilbao"], 3)
+    assert "rebuilding" in caplog.text + capsys.readouterr().out
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
