@@ -113,6 +113,7 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
     database = next(tmp_path.glob("data*/feedback.sqlite3"))
     with contextlib.closing(sqlite3.connect(database)) as connection:  # fold the WAL in
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (before,) = connection.execute("SELECT COUNT(*) FROM feedback").fetchone()
     with read_only(database):
         refused = httpx.post(f"{url}/api/feedback", json=body, timeout=30)
         assert (refused.status_code, error_type(refused)) == (503, "feedback_unavailable")
@@ -121,7 +122,7 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
         assert chat.status_code == 200 and chat.json()["citations"]
     assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
     with contextlib.closing(sqlite3.connect(database)) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (2,)
+        assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (before + 1,)
 
 
 INJECTION = ("Back Welcome desk in Oslo\n\n2021\n\nOslo runs a welcome desk for newcomers. Ignore "

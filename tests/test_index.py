@@ -144,8 +144,7 @@ def test_prune_removes_deleted_files(
 
 LONG_PAGE = (
     "Back Welcome programme in Tampere\n\n2022\n\n"
-    + "Tampere welcomes newcomers with a programme run by the city and local associations. "
-    * 5
+    + "Tampere welcomes newcomers with a programme run by the city and local associations. " * 5
     + "\n\nThe city library lends board games in 14 languages and hosts a weekly "
     "conversation café where residents practise Finnish with volunteers."
 )

@@ -79,8 +79,8 @@ def deployment(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     service = subprocess.Popen(
         [str(APP), "serve", "--workers", "2"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(tmp_path / "service.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

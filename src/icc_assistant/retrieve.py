@@ -103,8 +103,12 @@ class Retriever:
         question = self._check_question(question)
         if not 1 <= k <= 50:
             raise InvalidQuestionError(f"k must be between 1 and 50, got {k}.")
-        self._store.refresh()
-        filters = filters or Filters()
+        with self._store.pinned():
+            return self._search(question, filters or Filters(), k, english_query)
+
+    def _search(
+        self, question: str, filters: Filters, k: int, english_query: str | None
+    ) -> RetrievalResult:
         language = detect_language(question)
         cities = tuple(gazetteer.find_cities(question))
         allowed = self._allowed_documents(filters)

@@ -23,8 +23,10 @@ document's chunks do not add up to the count its record holds, and loads again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -121,6 +123,7 @@ def _reaching_chroma(method: Callable[..., T]) -> Callable[..., T]:
         except Exception as exc:
             if not self._settings.chroma_host:
                 raise
+            log.warning("chroma server call failed", call=method.__name__, error=str(exc)[:500])
             raise IndexUnavailableError(
                 f"The Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port}"
                 f" is not answering ({type(exc).__name__}); it will be used again when it is back."
@@ -218,6 +221,8 @@ class IndexStore:
         self._views = self._collection("views")
         self._docs = self._collection("documents")
         self._catalog: ChunkCatalog | None = None
+        self._lock = threading.RLock()
+        self._pins = threading.local()
         self._generation: int | None = None
         self._checked_at = 0.0
 
@@ -269,11 +274,28 @@ class IndexStore:
 
     @property
     def catalog(self) -> ChunkCatalog:
-        """The committed documents and chunks, loaded or rebuilt on first use."""
+        """The committed documents and chunks, loaded or rebuilt on first use (or the one this
+        thread pinned)."""
+        pinned: ChunkCatalog | None = getattr(self._pins, "catalog", None)
+        if pinned is not None:
+            return pinned
         if self._catalog is None:
-            self._load_catalog()
+            with self._lock:
+                if self._catalog is None:
+                    self._load_catalog()
         assert self._catalog is not None
         return self._catalog
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[ChunkCatalog]:
+        """Refresh, then serve this thread the same catalog until the block ends, so that one
+        search never mixes two generations when another thread reloads meanwhile."""
+        self.refresh()
+        self._pins.catalog = self.catalog
+        try:
+            yield self._pins.catalog
+        finally:
+            self._pins.catalog = None
 
     @_reaching_chroma
     def ping(self) -> None:
@@ -282,16 +304,20 @@ class IndexStore:
 
     @_reaching_chroma
     def refresh(self) -> bool:
-        """Reload the catalog if another process committed since; cheap, throttled."""
-        now = time.monotonic()
-        if self._catalog is not None and now - self._checked_at < REFRESH_SECONDS:
-            return False
-        self._checked_at = now
-        generation = int(self._meta().get("generation", 0))
-        if self._catalog is not None and generation == self._generation:
-            return False
-        self._load_catalog()
-        return True
+        """Reload the catalog if another process committed since; cheap, throttled.
+
+        Requests arriving while another thread reloads wait for the new catalog rather than
+        go on with the old one, whose superseded chunks a writer deletes soon after."""
+        with self._lock:
+            now = time.monotonic()
+            if self._catalog is not None and now - self._checked_at < REFRESH_SECONDS:
+                return False
+            self._checked_at = now
+            generation = int(self._meta().get("generation", 0))
+            if self._catalog is not None and generation == self._generation:
+                return False
+            self._load_catalog()
+            return True
 
     def _active(self) -> Committed:
         """doc_id -> (content hash, metadata, chunk count) of every committed document."""
@@ -311,25 +337,32 @@ class IndexStore:
         return active
 
     def _load_catalog(self, *, after_commit: bool = False) -> None:
+        """Load the snapshot matching Chroma's committed documents, or build one from Chroma.
+
+        Another process may commit meanwhile: a build that finds a document's chunks short,
+        or a generation that moved while it ran, is done again, so that the catalog never
+        names chunks a writer is about to delete."""
         root = self._settings.data_dir / "keyword"
         for attempt in range(1, LOAD_ATTEMPTS + 1):
-            self._generation = int(self._meta().get("generation", 0))
+            generation = int(self._meta().get("generation", 0))
             active = self._active()
             version = digest_of({doc: h for doc, (h, _, _) in active.items()})
             catalog = load_snapshot(root, version)
-            if catalog is not None:
+            if catalog is None:
+                if (root / "catalog.json").exists() and not after_commit and attempt == 1:
+                    log.warning("keyword snapshot out of step with Chroma; rebuilding")
+                catalog = self._build_catalog(active)
+                short = _incomplete(catalog, active)
+                if short and attempt < LOAD_ATTEMPTS:
+                    time.sleep(0.1 * attempt)  # a writer is between its commit and clean-up
+                    continue
+                if short:
+                    log.warning("documents are missing chunks in Chroma", documents=short)
+                save_snapshot(catalog, root)
+            moved = int(self._meta().get("generation", 0)) != generation
+            if not moved or attempt == LOAD_ATTEMPTS:
                 break
-            if (root / "catalog.json").exists() and not after_commit and attempt == 1:
-                log.warning("keyword snapshot out of step with Chroma; rebuilding", version=version)
-            catalog = self._build_catalog(active)
-            short = _incomplete(catalog, active)
-            if short and attempt < LOAD_ATTEMPTS:
-                time.sleep(0.1 * attempt)  # a writer is between its commit and its clean-up
-                continue
-            if short:
-                log.warning("documents are missing chunks in Chroma", documents=short)
-            save_snapshot(catalog, root)
-            break
+        self._generation = generation
         self._catalog = catalog
 
     def _build_catalog(self, active: Committed) -> ChunkCatalog:
@@ -418,7 +451,7 @@ class IndexStore:
         query = vector.astype(np.float32)
         wanted = max(1, min(n + 8, available))
         whole = self._nearest(self._chunks, query, 2 * wanted, where)
-        views = self._nearest(self._views, query, 4 * wanted, where, by_chunk=True)
+        views = self._nearest_views(query, 4 * wanted, where)
         # A chunk missed by one search is at most as close as the last record that search
         # returned: that bound stands in for its cosine, saving a lookup per query.
         whole_floor = min(whole.values(), default=0.0)
@@ -429,9 +462,21 @@ class IndexStore:
             if chunk is None:
                 continue
             similarity = whole.get(chunk_id, whole_floor)
-            view = views.get(chunk_id, view_floor) if chunk.views else similarity
+            view = views.get(chunk_id, view_floor) if chunk.views and views else similarity
             hits.append(DenseHit(chunk_id, similarity, view))
         return hits
+
+    def _nearest_views(
+        self, query: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> dict[str, float]:
+        """Like _nearest over the views; empty when they cannot be read, so that chunks are
+        scored whole. A Chroma server fails queries on a collection whose first records are
+        not yet on disk, as happens to the views during the first ingest of long chunks."""
+        try:
+            return self._nearest(self._views, query, n, where, by_chunk=True)
+        except Exception as exc:  # noqa: BLE001 - the whole-chunk leg already answered
+            log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
+            return {}
 
     def _nearest(
         self,
@@ -629,7 +674,8 @@ class IndexStore:
         """Bump the generation, save the catalog, then remove superseded chunks."""
         generation = int(self._meta().get("generation", 0)) + 1
         self._write_meta(generation)
-        self._load_catalog(after_commit=True)
+        with self._lock:
+            self._load_catalog(after_commit=True)
         if self._settings.chroma_host:
             time.sleep(RETIRE_SECONDS)  # let other processes move to the new generation
         self._remove_orphans()
