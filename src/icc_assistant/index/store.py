@@ -182,6 +182,15 @@ def _chunk_metadata(
     return meta
 
 
+def _view_metadata(doc: DocumentMeta, chunk: Chunk, text_hash: str) -> dict[str, Any]:
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": doc.doc_id,
+        "doc_hash": doc.content_hash,
+        "text_hash": text_hash,
+    }
+
+
 def _incomplete(catalog: ChunkCatalog, active: Committed) -> list[str]:
     """Documents whose committed chunk count the loaded chunks fall short of."""
     return sorted(
@@ -336,6 +345,10 @@ class IndexStore:
             )
         return active
 
+    def _active_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every committed document."""
+        return {doc_id: content_hash for doc_id, (content_hash, _, _) in self._active().items()}
+
     def _load_catalog(self, *, after_commit: bool = False) -> None:
         """Load the snapshot matching Chroma's committed documents, or build one from Chroma.
 
@@ -377,15 +390,20 @@ class IndexStore:
             vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
         return ChunkCatalog.build([meta for _, meta, _ in active.values()], chunks, vectors)
 
-    def _records(self, collection: ChromaCollection) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every record of a collection, page by page."""
+    def _records(
+        self, collection: ChromaCollection, *, texts: bool = True
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every record of a collection, page by page; without
+        `texts` the text is left empty and not fetched."""
+        include: Any = ["documents", "metadatas"] if texts else ["metadatas"]
         offset = 0
         while True:
-            page = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            page = collection.get(include=include, limit=PAGE, offset=offset)
             ids = page["ids"]
             if not ids:
                 return
-            yield from zip(ids, page["documents"] or [], page["metadatas"] or [], strict=True)
+            documents = page["documents"] if texts else None
+            yield from zip(ids, documents or [""] * len(ids), page["metadatas"] or [], strict=True)
             offset += len(ids)
 
     def _vectors_of(
@@ -537,7 +555,7 @@ class IndexStore:
         """Bring the index in line with `files`: add, replace, skip unchanged, optionally prune."""
         if rebuild:
             self._drop_everything()
-        active = {doc: h for doc, (h, _, _) in self._active().items()}
+        active = self._active_hashes()
         results: list[FileResult] = []
         embedded = 0
         for path, doc_id in files:
@@ -575,7 +593,7 @@ class IndexStore:
     @_reaching_chroma
     def add_document(self, doc: ParsedDocument) -> FileResult:
         """Index one already-parsed document (replacing its previous version) and commit."""
-        active = {doc_id: h for doc_id, (h, _, _) in self._active().items()}
+        active = self._active_hashes()
         if active.get(doc.meta.doc_id) == doc.meta.content_hash:
             return FileResult(
                 source=doc.meta.source,
@@ -605,10 +623,9 @@ class IndexStore:
         texts = [embedding_text(doc.meta, chunk) for chunk in doc.chunks]
         views = [(c, n, t) for c in doc.chunks for n, t in enumerate(view_texts(doc.meta, c))]
         counts = Counter(c.chunk_id for c, _, _ in views)
-        hashes = [_text_hash(t) for t in [*texts, *(t for _, _, t in views)]]
-        vectors, embedded = self._vectors_for(
-            doc.meta.doc_id, [*texts, *(t for _, _, t in views)], hashes
-        )
+        every_text = [*texts, *(t for _, _, t in views)]
+        hashes = [_text_hash(t) for t in every_text]
+        vectors, embedded = self._vectors_for(doc.meta.doc_id, every_text, hashes)
         if doc.chunks:
             self._chunks.upsert(
                 ids=[c.chunk_id for c in doc.chunks],
@@ -625,11 +642,10 @@ class IndexStore:
                 embeddings=vectors[len(texts) :].tolist(),
                 documents=[t for _, _, t in views],
                 metadatas=[
-                    {"chunk_id": c.chunk_id, "doc_id": doc.meta.doc_id,
-                     "doc_hash": doc.meta.content_hash, "text_hash": h}
+                    _view_metadata(doc.meta, c, h)
                     for (c, _, _), h in zip(views, hashes[len(texts) :], strict=True)
                 ],
-            )  # fmt: skip
+            )
         self._docs.upsert(  # the commit point
             ids=[doc.meta.doc_id],
             embeddings=[[1.0]],
@@ -681,11 +697,11 @@ class IndexStore:
         self._remove_orphans()
 
     def _remove_orphans(self) -> None:
-        active = {doc: h for doc, (h, _, _) in self._active().items()}
+        active = self._active_hashes()
         for collection in (self._chunks, self._views):
             stale = [
                 record_id
-                for record_id, _, meta in self._records(collection)
+                for record_id, _, meta in self._records(collection, texts=False)
                 if active.get(str(meta.get("doc_id"))) != meta.get("doc_hash")
             ]
             for i in range(0, len(stale), PAGE):

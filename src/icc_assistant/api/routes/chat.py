@@ -19,7 +19,9 @@ from icc_assistant.assistant import Assistant, MetaEvent
 from icc_assistant.documents import Answer, RetrievalResult
 from icc_assistant.errors import ICCAssistantError
 
-router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(client_access)])
+router = APIRouter(
+    prefix="/api", tags=["chat"], dependencies=[Depends(client_access)], responses=ERRORS
+)
 log = structlog.get_logger("icc_assistant.api")
 
 
@@ -34,7 +36,7 @@ def event_stream(events: list[str] | None) -> dict[str, Any]:
     return {"text/event-stream": {"schema": event}}
 
 
-@router.post("/chat", response_model=Answer, responses=ERRORS)
+@router.post("/chat", response_model=Answer)
 async def chat(body: ChatRequest, request: Request) -> Answer:
     """Answer a question with numbered citations."""
     assistant = assistant_of(request)
@@ -51,7 +53,6 @@ async def chat(body: ChatRequest, request: Request) -> Answer:
             "description": "Server-Sent Events; each data field is a JSON object",
             "content": event_stream(["meta", "token", "citations", "done", "error"]),
         },
-        **ERRORS,
     },
 )
 async def chat_stream(body: ChatRequest, request: Request) -> EventSourceResponse:

@@ -16,7 +16,7 @@ router = APIRouter(
 )
 
 
-@router.get("/search", response_model=RetrievalResult, responses=ERRORS)
+@router.get("/search", response_model=RetrievalResult)
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=10_000, description="The question or keywords.")],

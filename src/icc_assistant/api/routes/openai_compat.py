@@ -109,7 +109,6 @@ async def models(request: Request) -> dict[str, Any]:
                 **event_stream(None),
             },
         },
-        **ERRORS,
     },
 )
 async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
