@@ -367,16 +367,20 @@ def test_truncated_or_damaged_pdf_never_crashes(
         ("στο Ανσάν", "Ansan"),
         ("Ansan'daki yabancılar", "Ansan"),
         ("ANSAN CITY's score", "Ansan"),
+        ("Ansan에서 가장", "Ansan"),
+        ("我在Ansan工作", "Ansan"),
     ],
 )
 def test_gazetteer_finds_cities_in_any_script(text: str, city: str) -> None:
-    """City names in Hangul, Cyrillic, Greek, with suffixes or in capitals resolve."""
+    """City names in Hangul, Cyrillic, Greek, with suffixes, in capitals or written in Latin
+    letters inside text in another script resolve."""
     assert gazetteer.find_cities(text) == [city]
 
 
 def test_gazetteer_ignores_common_words() -> None:
     """Lower-case words that look like names are not cities."""
     assert gazetteer.find_cities("add salt to the porto wine in bern sauce") == []
+    assert gazetteer.find_cities("Ansanville and Ansan2") == []
 
 
 def test_gazetteer_resolves_country_aliases() -> None:

@@ -1,9 +1,10 @@
 """ICC member cities and countries, recognised in text in any script (data/cities.json).
 
 Names are matched as proper nouns: case-sensitive (or in capitals, as report headings write
-them), at a word start. Latin-script names must end at a word boundary (an apostrophe counts:
-"Ansan'daki"); Cyrillic and Greek names may carry a short inflection ("в Ансане"); Hangul, CJK and
-Arabic names are matched inside words, since particles attach to them ("안산시는").
+them), at a word start. Latin-script names must not run into other Latin letters or digits (an
+apostrophe or another script ends them: "Ansan'daki", "Ansan에서"); Cyrillic and Greek names may
+carry a short inflection ("в Ансане"); Hangul, CJK and Arabic names are matched inside words,
+since particles attach to them ("안산시는").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 _LATIN = re.compile(r"^[\x00-\u024f\s'’./-]+$")
+_LATIN_LETTER = r"[A-Za-z0-9\u00c0-\u024f]"
 _INFLECTED = re.compile(r"^[\u0370-\u03ff\u0400-\u04ff\s-]+$")
 
 
@@ -45,7 +47,7 @@ def _fold(text: str) -> str:
 def _alias_regex(alias: str) -> str:
     escaped = re.escape(alias)
     if _LATIN.match(alias):
-        return rf"(?<![\w]){escaped}(?![\w])"
+        return rf"(?<!{_LATIN_LETTER}){escaped}(?!{_LATIN_LETTER})"
     if _INFLECTED.match(alias):
         return rf"(?<![\w]){escaped}\w{{0,3}}(?![\w])"
     return escaped
@@ -96,6 +98,11 @@ def find_cities(text: str) -> list[str]:
         if city is not None and city not in found:
             found.append(city)
     return found
+
+
+def without_cities(text: str) -> str:
+    """`text` with the member cities it names taken out ("schools in Ansan" -> "schools in")."""
+    return " ".join(_load().pattern.sub(" ", text).split())
 
 
 def count_cities(text: str) -> dict[str, int]:
