@@ -228,7 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems = {
             "hybrid": ours(Retriever(store, embedder, settings, config), settings),
             "dense-only": ours(
-                Retriever(store, embedder, settings, replace(config, keyword_weight=0.0)),
+                Retriever(
+                    store,
+                    embedder,
+                    settings,
+                    replace(config, keyword_weight=0.0, neutral_weight=0.0),
+                ),
                 settings,
             ),
             "keyword-only": ours(

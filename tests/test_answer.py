@@ -245,7 +245,7 @@ def test_model_failure_falls_back_to_the_extractive_answer(
     answer = ask(
         model_answerer(indexed_settings, embedder, fake_llm),
         retriever,
-        "Welche Gesamtpunktzahl hat Ansan?",
+        "Welche Gesamtpunktzahl hat Ansan im Intercultural City Index erreicht?",
     )
     assert answer.model is None
     assert answer.notice == message("de", "model_unavailable")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from icc_assistant import gazetteer, index_fields
 from icc_assistant.documents import Filters
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
@@ -67,6 +68,81 @@ def test_cross_lingual_question_brings_the_fact(retriever: Retriever) -> None:
 def test_city_named_in_another_script_is_recognised(retriever: Retriever, question: str) -> None:
     """Ansan written in Hangul or Greek resolves to the canonical city."""
     assert retriever.search(question).cities == ("Ansan",)
+
+
+@pytest.mark.parametrize(
+    ("question", "chapter"),
+    [
+        ("Τι βαθμολογία πήρε το Ανσάν στον δημόσιο χώρο;", "PUBLIC SPACE"),
+        ("Jaki wynik uzyskało Ansan w dziedzinie interakcji?", "INTERACTION"),
+        ("Wie schneidet Ansan im Bereich Nachbarschaften ab?", "NEIGHBOURHOODS"),
+        ("Quelle est la note d'Ansan pour les services publics ?", "PUBLIC SERVICES"),
+    ],
+)
+def test_index_field_named_in_another_language_ranks_its_chapter_first(
+    retriever: Retriever, question: str, chapter: str
+) -> None:
+    """A question naming an ICC Index field (in Greek, Polish, German, French) gets a passage
+    from that chapter of the report first."""
+    result = retriever.search(question, k=5)
+    assert result.status == "found"
+    assert chapter in result.passages[0].chunk.section
+
+
+def test_field_named_with_a_covered_city_passes_the_gate(retriever: Retriever) -> None:
+    """A Greek question on Ansan's public-space score is answered from that chapter even though
+    its topic alone falls below the gate."""
+    result = retriever.search("Τι βαθμολογία πήρε το Ανσάν στον δημόσιο χώρο;", k=5)
+    assert result.fields == ("Public space",)
+    assert result.relevance is not None and result.relevance < retriever.config.min_similarity
+    assert result.status == "found"
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("안산시는 참여 분야에서 몇 점을 받았나요?", ("Participation",)),
+        ("Что делает город для посредничества?", ("Mediation and conflict resolution",)),
+        ("Quali sono le politiche linguistiche?", ("Language",)),
+        ("How do cities use the media and social networks?", ("Media and communication",)),
+        ("What is the recipe for a chocolate cake?", ()),
+    ],
+)
+def test_index_fields_are_recognised_in_any_language(text: str, fields: tuple[str, ...]) -> None:
+    """Field cues match in Hangul, Cyrillic and Latin text, and not in unrelated questions."""
+    assert index_fields.find_fields(text) == fields
+
+
+def test_report_sections_map_to_their_fields() -> None:
+    """A heading path names its field; "MEDIATION" is not "MEDIA"."""
+    assert index_fields.section_fields("LENS > PUBLIC SERVICES > Suggestions") == {
+        "Public services"
+    }
+    assert index_fields.section_fields("MEDIATION AND CONFLICT RESOLUTION") == {
+        "Mediation and conflict resolution"
+    }
+    assert index_fields.section_fields("OVERALL CONCLUSIONS") == frozenset()
+
+
+def test_off_topic_question_naming_a_covered_city_has_no_evidence(retriever: Retriever) -> None:
+    """Naming Ansan does not make a question about train fares answerable: the gate judges the
+    question without the city's name."""
+    result = retriever.search("Сколько стоит билет на поезд из Ансана в Сеул?", k=5)
+    assert result.cities == ("Ansan",)
+    assert result.status == "no_evidence"
+    assert max(p.score for p in result.nearest) >= retriever.config.min_similarity
+
+
+def test_city_names_are_taken_out_of_a_question_in_any_script() -> None:
+    """The gate's view of a question: the city names gone, particles and other words kept."""
+    assert gazetteer.without_cities("Ansan에서 가장 큰 공원은?") == "에서 가장 큰 공원은?"
+    assert gazetteer.without_cities("Schools in Ansan and Barcelona") == "Schools in and"
+
+
+def test_specific_question_draws_on_more_than_one_document(retriever: Retriever) -> None:
+    """Even a question about one city keeps a quarter of the passages for other documents."""
+    result = retriever.search("What does Ansan do about discrimination in the media?", k=4)
+    assert len({p.chunk.doc_id for p in result.passages}) > 1
 
 
 def test_doc_type_filter_restricts_results(retriever: Retriever) -> None:

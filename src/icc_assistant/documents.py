@@ -130,7 +130,15 @@ class RetrievalResult(_Frozen):
     status: RetrievalStatus
     passages: tuple[Passage, ...] = ()
     cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
+    fields: tuple[str, ...] = Field(
+        (), description="ICC Index fields (report chapters) recognised in the question."
+    )
     filters: Filters = Field(default_factory=Filters)
+    relevance: float | None = Field(
+        None,
+        description="Similarity the evidence gate judged: the best passage's, measured on the"
+        " question without the city names in it.",
+    )
     nearest: tuple[Passage, ...] = Field(
         (), description="Best candidates below the evidence gate, to say what IS covered."
     )

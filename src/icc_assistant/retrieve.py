@@ -13,11 +13,12 @@ quota, and an evidence gate on dense similarity decides `no_evidence`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from icc_assistant import gazetteer
+from icc_assistant import gazetteer, index_fields
 from icc_assistant.documents import Chunk, DocumentMeta, Filters, Passage, RetrievalResult
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
@@ -49,8 +50,10 @@ class RetrievalConfig:
     keyword_weight: float = 0.6
     neutral_weight: float = 0.25
     city_boost: float = 0.25
+    field_boost: float = 0.15
     duplicate_overlap: float = 0.7
     general_quota: int = 2
+    specific_share: float = 0.75  # of k, for one document when the question is specific
     min_similarity: float = 0.787  # bench/calibrate_gate.py: midpoint of 0.794 and 0.780
     hubness_penalty: float = 0.5
     view_weight: float = 0.5  # a chunk's dense score: its whole vector and its closest half
@@ -65,6 +68,7 @@ class _Query:
     language: str
     english: str | None
     cities: tuple[str, ...]
+    fields: tuple[str, ...]
     allowed: set[str] | None
 
 
@@ -111,25 +115,29 @@ class Retriever:
     ) -> RetrievalResult:
         language = detect_language(question)
         cities = tuple(gazetteer.find_cities(question))
+        fields = index_fields.find_fields(question)
         allowed = self._allowed_documents(filters)
         base = RetrievalResult(
             query=question,
             language=language,
             status="no_evidence",
             cities=cities,
+            fields=fields,
             filters=filters,
         )
         if allowed is not None and not allowed:
             return base
-        query = _Query(question, language, english_query, cities, allowed)
+        query = _Query(question, language, english_query, cities, fields, allowed)
         candidates = self._candidates(query)
         ranked = self._select(candidates, k, general=self._is_general(question, cities))
         passages = tuple(self._to_passage(c) for c in ranked)
         if not passages:
             return base
-        if not self._has_evidence(ranked, cities):
-            return base.model_copy(update={"nearest": passages})
-        return base.model_copy(update={"status": "found", "passages": passages})
+        relevance = self._relevance(ranked, query)
+        found = base.model_copy(update={"relevance": round(relevance, 4)})
+        if not self._has_evidence(ranked, query, relevance):
+            return found.model_copy(update={"nearest": passages})
+        return found.model_copy(update={"status": "found", "passages": passages})
 
     # -- validation and filters ---------------------------------------------------------------
 
@@ -171,12 +179,13 @@ class Retriever:
                     continue
                 cand.fused += self.config.dense_weight / (self.config.rrf_k + rank + 1)
                 cand.similarity = max(cand.similarity or 0.0, similarity)
-        for weight, ranking in self._keyword(query):
-            for rank, chunk_id in enumerate(ranking):
+        for weight, chunk_ids in self._keyword(query):
+            for rank, chunk_id in enumerate(chunk_ids):
                 cand = self._candidate(pool, chunk_id)
                 if cand is not None:
                     cand.fused += weight / (self.config.rrf_k + rank + 1)
         self._boost_cities(pool.values(), query.cities)
+        self._boost_fields(pool.values(), query.fields)
         floor = min((c.similarity for c in pool.values() if c.similarity is not None), default=0.0)
         for cand in pool.values():
             if cand.similarity is None:
@@ -267,16 +276,29 @@ class Retriever:
             if wanted & about:
                 cand.fused *= 1.0 + self.config.city_boost
 
+    def _boost_fields(self, candidates: Iterable[_Candidate], fields: tuple[str, ...]) -> None:
+        """Favour passages from the Index report chapters the question names."""
+        if not fields:
+            return
+        wanted = set(fields)
+        for cand in candidates:
+            if wanted & index_fields.section_fields(cand.chunk.section):
+                cand.fused *= 1.0 + self.config.field_boost
+
     # -- selection -------------------------------------------------------------------------------
 
     def _is_general(self, question: str, cities: tuple[str, ...]) -> bool:
         return not cities and bool(_GENERAL_QUESTION.search(question))
 
     def _select(self, candidates: list[_Candidate], k: int, *, general: bool) -> list[_Candidate]:
-        """The best candidates, skipping near-duplicates and, for general questions, any
-        document already holding its quota (filled up from the rest if too few remain)."""
+        """The best candidates, skipping near-duplicates and any document already holding its
+        quota: a few passages for general questions, most of k otherwise. Passages held back by
+        the quota fill the list if too few others remain."""
         catalog = self._store.catalog
+        share = self.config.specific_share
+        quota = self.config.general_quota if general else math.ceil(share * k)
         selected: list[_Candidate] = []
+        held_back: list[_Candidate] = []
         for cand in candidates:
             if len(selected) == k:
                 break
@@ -284,19 +306,38 @@ class Retriever:
             seen = (catalog.token_set(s.chunk.chunk_id) for s in selected)
             if any(_jaccard(tokens, other) >= self.config.duplicate_overlap for other in seen):
                 continue
-            if general and _doc_count(selected, cand) >= self.config.general_quota:
+            if _doc_count(selected, cand) >= quota:
+                held_back.append(cand)
                 continue
             selected.append(cand)
-        if general and len(selected) < k:
-            selected += [c for c in candidates if c not in selected][: k - len(selected)]
-        return selected
+        return selected + held_back[: k - len(selected)]
 
-    def _has_evidence(self, ranked: Sequence[_Candidate], cities: tuple[str, ...]) -> bool:
-        """The gate: the best passage is similar enough and named cities are covered at all."""
+    def _relevance(self, ranked: Sequence[_Candidate], query: _Query) -> float:
+        """The best passage's similarity to what the question asks about.
+
+        A city's name alone makes every passage about that city similar to the question ("the
+        football results in Ansan"), so when cities are named, the similarity is measured again
+        on the question without them.
+        """
         best = max((c.similarity or 0.0) for c in ranked)
-        if best < self.config.min_similarity:
+        if not query.cities:
+            return best
+        topic = gazetteer.without_cities(query.text)
+        if not any(ch.isalnum() for ch in topic):
+            return best
+        return max((score for _, score in self._dense(topic, query.allowed)), default=best)
+
+    def _has_evidence(self, ranked: Sequence[_Candidate], query: _Query, relevance: float) -> bool:
+        """The gate: named cities are covered at all, and the question's topic is similar enough
+        to a passage or a passage comes from the chapter the question names of a named city's
+        Index report ("the score of Ansan in public space")."""
+        if query.cities and not self._covers_any_city(query.cities):
             return False
-        return not cities or self._covers_any_city(cities)
+        return relevance >= self.config.min_similarity or any(
+            c.document.city in query.cities
+            and set(query.fields) & index_fields.section_fields(c.chunk.section)
+            for c in ranked
+        )
 
     def _covers_any_city(self, cities: tuple[str, ...]) -> bool:
         catalog = self._store.catalog

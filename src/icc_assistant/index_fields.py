@@ -1,0 +1,69 @@
+"""The fields of the ICC Index, recognised in questions in any language (data/fields.json).
+
+Every ICC Index report is written in the same chapters: education, neighbourhoods, participation,
+media and communication and so on. A question that names one ("참여 분야에서 몇 점", "medios de
+comunicación") is most likely about that chapter of a report. Each field lists the English
+headings reports use for it and cues per language: regular expressions over lower-cased text,
+matched at a word start in alphabetic scripts and anywhere in scripts without spaces or with
+attached particles (Hangul, CJK, Arabic).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+_WORD_SCRIPT = re.compile(r"^[\\(?:]*[a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
+
+
+@dataclass(frozen=True)
+class IndexField:
+    """One chapter of the ICC Index."""
+
+    name: str
+    headings: re.Pattern[str]
+    cues: re.Pattern[str]
+
+
+def _cue_regex(cue: str) -> str:
+    return rf"(?<!\w)(?:{cue})" if _WORD_SCRIPT.match(cue) else f"(?:{cue})"
+
+
+@lru_cache(maxsize=1)
+def _fields() -> tuple[IndexField, ...]:
+    raw = json.loads(
+        resources.files("icc_assistant").joinpath("data/fields.json").read_text("utf-8")
+    )
+    fields = []
+    for entry in raw["fields"]:
+        cues = [cue for language_cues in entry["cues"].values() for cue in language_cues]
+        headings = "|".join(re.escape(h) for h in entry["headings"])
+        fields.append(
+            IndexField(
+                name=entry["name"],
+                headings=re.compile(rf"(?<!\w)(?:{headings})s?(?!\w)"),
+                cues=re.compile("|".join(_cue_regex(c) for c in cues)),
+            )
+        )
+    return tuple(fields)
+
+
+def find_fields(text: str) -> tuple[str, ...]:
+    """Names of the Index fields a question names, in the order of the data file."""
+    lowered = text.lower()
+    return tuple(f.name for f in _fields() if f.cues.search(lowered))
+
+
+@lru_cache(maxsize=4096)
+def section_fields(section: str) -> frozenset[str]:
+    """Index fields a report section belongs to, from its heading path ("LENS > EDUCATION")."""
+    lowered = section.lower()
+    return frozenset(f.name for f in _fields() if f.headings.search(lowered))
+
+
+def known_fields() -> list[str]:
+    """Every field name, in the order of the data file."""
+    return [f.name for f in _fields()]
