@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-_WORD_SCRIPT = re.compile(r"^[\\(?:]*[a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
+_WORD_SCRIPT = re.compile(r"^[a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,11 @@ class IndexField:
 
 
 def _cue_regex(cue: str) -> str:
-    return rf"(?<!\w)(?:{cue})" if _WORD_SCRIPT.match(cue) else f"(?:{cue})"
+    """The cue, matched at a word start in alphabetic scripts. The check follows the cue's
+    first letter (every cue starts with one) so that the engine can skip ahead to it."""
+    if not _WORD_SCRIPT.match(cue):
+        return f"(?:{cue})"
+    return rf"(?:{cue[0]}(?<!\w.){cue[1:]})"
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from icc_assistant import gazetteer, index_fields
 from icc_assistant.documents import Chunk, DocumentMeta, Filters, Passage, RetrievalResult
 from icc_assistant.embeddings import Embedder
@@ -130,12 +132,20 @@ class Retriever:
         if allowed is not None and not allowed:
             return base
         query = _Query(question, language, english_query, cities, fields, allowed)
-        candidates = self._candidates(query)
+        topic = _topic(query)
+        texts = [question]
+        if english_query and english_query.strip() != question:
+            texts.append(english_query)
+        rankings = self._dense(texts + ([topic] if topic else []), allowed)
+        topic_ranking = rankings.pop() if topic else None
+        candidates = self._candidates(query, rankings)
         ranked = self._select(candidates, k, general=self._is_general(question, cities))
         passages = tuple(self._to_passage(c) for c in ranked)
         if not passages:
             return base
-        relevance = self._relevance(ranked, query)
+        relevance = max((c.similarity or 0.0) for c in ranked)
+        if topic_ranking:
+            relevance = max(score for _, score in topic_ranking)
         found = base.model_copy(update={"relevance": round(relevance, 4)})
         if not self._has_evidence(ranked, query, relevance):
             return found.model_copy(update={"nearest": passages})
@@ -169,12 +179,11 @@ class Retriever:
 
     # -- candidate generation ------------------------------------------------------------------
 
-    def _candidates(self, query: _Query) -> list[_Candidate]:
+    def _candidates(
+        self, query: _Query, dense_rankings: list[list[tuple[str, float]]]
+    ) -> list[_Candidate]:
         pool: dict[str, _Candidate] = {}
-        dense_lists = [self._dense(query.text, query.allowed)]
-        if query.english and query.english.strip() != query.text:
-            dense_lists.append(self._dense(query.english, query.allowed))
-        for ranking in dense_lists:
+        for ranking in dense_rankings:
             for rank, (chunk_id, similarity) in enumerate(ranking):
                 cand = self._candidate(pool, chunk_id)
                 if cand is None:
@@ -204,20 +213,24 @@ class Retriever:
         pool[chunk_id] = _Candidate(chunk, catalog.documents[chunk.doc_id])
         return pool[chunk_id]
 
-    def _dense(self, text: str, allowed: set[str] | None) -> list[tuple[str, float]]:
-        """Dense candidates scored on the whole chunk and its closest view (index/views.py),
-        re-ranked by CSLS (similarity minus half the chunk's hubness)."""
-        vector = self._embedder.embed_query(text)
-        found = self._store.query_dense(vector, self.config.candidates, doc_ids=allowed)
+    def _dense(self, texts: list[str], allowed: set[str] | None) -> list[list[tuple[str, float]]]:
+        """For each text, dense candidates scored on the whole chunk and its closest view
+        (index/views.py), re-ranked by CSLS (similarity minus half the chunk's hubness). One
+        Chroma query per collection serves all the texts."""
+        vectors = np.vstack([self._embedder.embed_query(text) for text in texts])
+        found = self._store.query_dense_many(vectors, self.config.candidates, doc_ids=allowed)
         share = self.config.view_weight
-        scored = [
-            (hit.chunk_id, (1 - share) * hit.similarity + share * hit.view_similarity)
-            for hit in found
-        ]
         hubness = self._store.catalog.hubness
         penalty = self.config.hubness_penalty
-        ranked = sorted(scored, key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
-        return ranked[: self.config.candidates]
+        rankings = []
+        for hits in found:
+            scored = [
+                (hit.chunk_id, (1 - share) * hit.similarity + share * hit.view_similarity)
+                for hit in hits
+            ]
+            scored.sort(key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
+            rankings.append(scored[: self.config.candidates])
+        return rankings
 
     def _keyword(self, query: _Query) -> list[tuple[float, list[str]]]:
         """Weighted keyword rankings.
@@ -314,21 +327,6 @@ class Retriever:
             selected.append(cand)
         return selected + held_back[: k - len(selected)]
 
-    def _relevance(self, ranked: Sequence[_Candidate], query: _Query) -> float:
-        """The best passage's similarity to what the question asks about.
-
-        A city's name alone makes every passage about that city similar to the question ("the
-        football results in Ansan"), so when cities are named, the similarity is measured again
-        on the question without them.
-        """
-        best = max((c.similarity or 0.0) for c in ranked)
-        if not query.cities:
-            return best
-        topic = gazetteer.without_cities(query.text)
-        if not any(ch.isalnum() for ch in topic):
-            return best
-        return max((score for _, score in self._dense(topic, query.allowed)), default=best)
-
     def _has_evidence(self, ranked: Sequence[_Candidate], query: _Query, relevance: float) -> bool:
         """The gate: named cities are covered at all, and the question's topic is similar enough
         to a passage or a passage comes from the chapter the question names of a named city's
@@ -396,6 +394,17 @@ def _matches(doc: DocumentMeta, filters: Filters, city: str | None, country: str
         filters.language is None or doc.language == filters.language,
     )
     return all(checks)
+
+
+def _topic(query: _Query) -> str | None:
+    """What a question naming cities asks about them: the question without their names.
+
+    A city's name alone makes every passage about that city similar to the question ("the
+    football results in Ansan"), so the evidence gate judges this text instead."""
+    if not query.cities:
+        return None
+    topic = gazetteer.without_cities(query.text)
+    return topic if any(ch.isalnum() for ch in topic) else None
 
 
 def _neutral_tokens(question: str, language: str, cities: tuple[str, ...]) -> list[str]:

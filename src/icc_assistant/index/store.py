@@ -458,67 +458,67 @@ class IndexStore:
         """The committed chunks nearest to the vector as whole chunks or through a view.
 
         Each hit carries its cosine to the whole chunk and to its closest view."""
+        return self.query_dense_many(vector[np.newaxis, :], n, doc_ids)[0]
+
+    def query_dense_many(
+        self, vectors: np.ndarray, n: int, doc_ids: Collection[str] | None = None
+    ) -> list[list[DenseHit]]:
+        """query_dense for each row of `vectors`, in one Chroma query per collection."""
         catalog = self.catalog
         available = len(catalog.chunks)
         if available == 0 or (doc_ids is not None and not doc_ids):
-            return []
+            return [[] for _ in vectors]
         where: dict[str, Any] | None = None
         if doc_ids is not None:
             ids = sorted(doc_ids)
             where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
-        query = vector.astype(np.float32)
+        queries = vectors.astype(np.float32)
         wanted = max(1, min(n + 8, available))
-        whole = self._nearest(self._chunks, query, 2 * wanted, where)
-        views = self._nearest_views(query, 4 * wanted, where)
-        # A chunk missed by one search is at most as close as the last record that search
-        # returned: that bound stands in for its cosine, saving a lookup per query.
-        whole_floor = min(whole.values(), default=0.0)
-        view_floor = min(views.values(), default=0.0)
-        hits = []
-        for chunk_id in dict.fromkeys([*whole, *views]):
-            chunk = catalog.chunks.get(chunk_id)
-            if chunk is None:
-                continue
-            similarity = whole.get(chunk_id, whole_floor)
-            view = views.get(chunk_id, view_floor) if chunk.views and views else similarity
-            hits.append(DenseHit(chunk_id, similarity, view))
-        return hits
+        wholes = self._nearest(self._chunks, queries, 2 * wanted, where)
+        views = self._nearest_views(queries, 4 * wanted, where)
+        return [
+            _dense_hits(catalog, whole, view)
+            for whole, view in zip(wholes, views or [{} for _ in wholes], strict=True)
+        ]
 
     def _nearest_views(
-        self, query: np.ndarray, n: int, where: dict[str, Any] | None
-    ) -> dict[str, float]:
+        self, queries: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[dict[str, float]]:
         """Like _nearest over the views; empty when they cannot be read, so that chunks are
         scored whole. A Chroma server fails queries on a collection whose first records are
         not yet on disk, as happens to the views during the first ingest of long chunks."""
         try:
-            return self._nearest(self._views, query, n, where, by_chunk=True)
+            return self._nearest(self._views, queries, n, where, by_chunk=True)
         except Exception as exc:  # noqa: BLE001 - the whole-chunk leg already answered
             log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
-            return {}
+            return []
 
     def _nearest(
         self,
         collection: ChromaCollection,
-        query: np.ndarray,
+        queries: np.ndarray,
         n: int,
         where: dict[str, Any] | None,
         *,
         by_chunk: bool = False,
-    ) -> dict[str, float]:
-        """Chunk id -> best cosine among the n nearest records of the collection.
+    ) -> list[dict[str, float]]:
+        """For each query, chunk id -> best cosine among the n nearest records of the collection.
 
         Only distances are fetched (metadata would cost several times more); a view's chunk
         is read off its id, `<chunk_id>/<n>`."""
         found = collection.query(
-            query_embeddings=[query.tolist()], n_results=n, where=where, include=["distances"]
+            query_embeddings=queries.tolist(), n_results=n, where=where, include=["distances"]
         )
-        best: dict[str, float] = {}
-        for record_id, distance in zip(
-            found["ids"][0], (found["distances"] or [[]])[0], strict=True
+        results = []
+        for record_ids, distances in zip(
+            found["ids"], found["distances"] or [[] for _ in found["ids"]], strict=True
         ):
-            key = record_id.rsplit("/", 1)[0] if by_chunk else record_id
-            best[key] = max(best.get(key, -1.0), 1.0 - float(distance))
-        return best
+            best: dict[str, float] = {}
+            for record_id, distance in zip(record_ids, distances, strict=True):
+                key = record_id.rsplit("/", 1)[0] if by_chunk else record_id
+                best[key] = max(best.get(key, -1.0), 1.0 - float(distance))
+            results.append(best)
+        return results
 
     def stats(self) -> IndexStats:
         """Counts by facet of the committed index."""
@@ -723,3 +723,22 @@ class IndexStore:
         self._docs = self._collection("documents")
         self._write_meta(generation=0)
         self._catalog = None
+
+
+def _dense_hits(
+    catalog: ChunkCatalog, whole: dict[str, float], views: dict[str, float]
+) -> list[DenseHit]:
+    """Hits from one query's nearest chunks and views. A chunk missed by one search is at most
+    as close as the last record that search returned: that bound stands in for its cosine,
+    saving a lookup per query."""
+    whole_floor = min(whole.values(), default=0.0)
+    view_floor = min(views.values(), default=0.0)
+    hits = []
+    for chunk_id in dict.fromkeys([*whole, *views]):
+        chunk = catalog.chunks.get(chunk_id)
+        if chunk is None:
+            continue
+        similarity = whole.get(chunk_id, whole_floor)
+        view = views.get(chunk_id, view_floor) if chunk.views and views else similarity
+        hits.append(DenseHit(chunk_id, similarity, view))
+    return hits
