@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,20 @@ def test_search_json_on_an_indexed_corpus(indexed_settings: Settings) -> None:
     assert data["status"] == "found"
     assert len(data["passages"]) == 3
     assert data["passages"][0]["document"]["city"] == "Ansan"
+
+
+def test_search_prints_what_it_recognised(indexed_settings: Settings) -> None:
+    """The table output names the city and Index field found in a Korean question, the
+    relevance the gate judged, and ranked passages with score, city and document."""
+    result = run(
+        "search", "안산시의 참여 분야 점수는?", "--k", "3", data_dir=indexed_settings.data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    first_line = result.stdout.splitlines()[0]
+    assert "status: found" in first_line
+    assert "cities: Ansan" in first_line and "fields: Participation" in first_line
+    assert "relevance: 0." in first_line
+    assert re.search(r"^1\. 0\.\d{3} Ansan \| ", result.stdout, re.MULTILINE)
 
 
 @pytest.mark.parametrize("question", ["", "   "])

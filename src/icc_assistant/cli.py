@@ -189,7 +189,14 @@ def search(
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    out.print(f"language: {result.language}  status: {result.status}  cities: {result.cities}")
+    relevance = f"{result.relevance:.3f}" if result.relevance is not None else "-"
+    out.print(
+        f"language: {result.language}  status: {result.status}  relevance: {relevance}  "
+        f"cities: {', '.join(result.cities) or '-'}  fields: {', '.join(result.fields) or '-'}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     shown = result.passages or result.nearest
     for rank, passage in enumerate(shown, start=1):
         doc = passage.document

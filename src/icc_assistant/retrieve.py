@@ -27,6 +27,7 @@ from icc_assistant.documents import Chunk, DocumentMeta, Filters, Passage, Retri
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
 from icc_assistant.index import IndexStore
+from icc_assistant.index.store import DenseHit
 from icc_assistant.language import detect_language
 from icc_assistant.settings import Settings
 from icc_assistant.tokens import keyword_tokens
@@ -132,20 +133,15 @@ class Retriever:
         if allowed is not None and not allowed:
             return base
         query = _Query(question, language, english_query, cities, fields, allowed)
-        topic = _topic(query)
         texts = [question]
         if english_query and english_query.strip() != question:
             texts.append(english_query)
-        rankings = self._dense(texts + ([topic] if topic else []), allowed)
-        topic_ranking = rankings.pop() if topic else None
-        candidates = self._candidates(query, rankings)
+        candidates = self._candidates(query, self._dense(texts, allowed))
         ranked = self._select(candidates, k, general=self._is_general(question, cities))
         passages = tuple(self._to_passage(c) for c in ranked)
         if not passages:
             return base
-        relevance = max((c.similarity or 0.0) for c in ranked)
-        if topic_ranking:
-            relevance = max(score for _, score in topic_ranking)
+        relevance = self._relevance(ranked, query)
         found = base.model_copy(update={"relevance": round(relevance, 4)})
         if not self._has_evidence(ranked, query, relevance):
             return found.model_copy(update={"nearest": passages})
@@ -219,15 +215,11 @@ class Retriever:
         Chroma query per collection serves all the texts."""
         vectors = np.vstack([self._embedder.embed_query(text) for text in texts])
         found = self._store.query_dense_many(vectors, self.config.candidates, doc_ids=allowed)
-        share = self.config.view_weight
         hubness = self._store.catalog.hubness
         penalty = self.config.hubness_penalty
         rankings = []
         for hits in found:
-            scored = [
-                (hit.chunk_id, (1 - share) * hit.similarity + share * hit.view_similarity)
-                for hit in hits
-            ]
+            scored = [(hit.chunk_id, self._mixed(hit)) for hit in hits]
             scored.sort(key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
             rankings.append(scored[: self.config.candidates])
         return rankings
@@ -326,6 +318,21 @@ class Retriever:
                 continue
             selected.append(cand)
         return selected + held_back[: k - len(selected)]
+
+    def _relevance(self, ranked: Sequence[_Candidate], query: _Query) -> float:
+        """The best passage's similarity to what the question asks about: for a question naming
+        cities, to the question without them (see _topic)."""
+        topic = _topic(query)
+        if topic is None:
+            return max((c.similarity or 0.0) for c in ranked)
+        vector = self._embedder.embed_query(topic)
+        hits = self._store.similarities(vector, [c.chunk.chunk_id for c in ranked])
+        return max((self._mixed(hit) for hit in hits), default=0.0)
+
+    def _mixed(self, hit: DenseHit) -> float:
+        """A chunk's dense score: its whole vector's cosine and its closest view's."""
+        share = self.config.view_weight
+        return (1 - share) * hit.similarity + share * hit.view_similarity
 
     def _has_evidence(self, ranked: Sequence[_Candidate], query: _Query, relevance: float) -> bool:
         """The gate: named cities are covered at all, and the question's topic is similar enough

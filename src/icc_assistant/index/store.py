@@ -451,7 +451,6 @@ class IndexStore:
         )
         return {c.chunk_id: v for c, v in zip(chunks, vectors, strict=True)}
 
-    @_reaching_chroma
     def query_dense(
         self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None
     ) -> list[DenseHit]:
@@ -460,6 +459,7 @@ class IndexStore:
         Each hit carries its cosine to the whole chunk and to its closest view."""
         return self.query_dense_many(vector[np.newaxis, :], n, doc_ids)[0]
 
+    @_reaching_chroma
     def query_dense_many(
         self, vectors: np.ndarray, n: int, doc_ids: Collection[str] | None = None
     ) -> list[list[DenseHit]]:
@@ -480,6 +480,42 @@ class IndexStore:
             _dense_hits(catalog, whole, view)
             for whole, view in zip(wholes, views or [{} for _ in wholes], strict=True)
         ]
+
+    @_reaching_chroma
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
+        """The vector's cosine to each of these committed chunks, whole and through its
+        closest view: two lookups by id, far cheaper than a nearest-neighbour query."""
+        chunks = [self.catalog.chunks[i] for i in chunk_ids if i in self.catalog.chunks]
+        if not chunks:
+            return []
+        whole = self._cosines(self._chunks, vector, [c.chunk_id for c in chunks])
+        view_ids = [f"{c.chunk_id}/{n}" for c in chunks for n in range(c.views)]
+        try:
+            views = self._cosines(self._views, vector, view_ids) if view_ids else {}
+        except Exception as exc:  # noqa: BLE001 - the whole chunks already answered
+            log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
+            views = {}
+        best_view: dict[str, float] = {}
+        for view_id, cosine in views.items():
+            chunk_id = view_id.rsplit("/", 1)[0]
+            best_view[chunk_id] = max(best_view.get(chunk_id, -1.0), cosine)
+        return [
+            DenseHit(c.chunk_id, whole[c.chunk_id], best_view.get(c.chunk_id, whole[c.chunk_id]))
+            for c in chunks
+            if c.chunk_id in whole
+        ]
+
+    @staticmethod
+    def _cosines(
+        collection: ChromaCollection, vector: np.ndarray, ids: list[str]
+    ) -> dict[str, float]:
+        """Record id -> cosine of its stored (unit) vector to `vector`."""
+        found = collection.get(ids=ids, include=["embeddings"])
+        if not found["ids"]:
+            return {}
+        stored = np.asarray(found["embeddings"], dtype=np.float32)
+        cosines = stored @ vector.astype(np.float32)
+        return {record_id: float(c) for record_id, c in zip(found["ids"], cosines, strict=True)}
 
     def _nearest_views(
         self, queries: np.ndarray, n: int, where: dict[str, Any] | None
