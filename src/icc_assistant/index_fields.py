@@ -66,8 +66,3 @@ def section_fields(section: str) -> frozenset[str]:
     """Index fields a report section belongs to, from its heading path ("LENS > EDUCATION")."""
     lowered = section.lower()
     return frozenset(f.name for f in _fields() if f.headings.search(lowered))
-
-
-def known_fields() -> list[str]:
-    """Every field name, in the order of the data file."""
-    return [f.name for f in _fields()]

@@ -287,9 +287,8 @@ class Retriever:
         """Favour passages from the Index report chapters the question names."""
         if not fields:
             return
-        wanted = set(fields)
         for cand in candidates:
-            if wanted & index_fields.section_fields(cand.chunk.section):
+            if _in_named_chapter(cand, fields):
                 cand.fused *= 1.0 + self.config.field_boost
 
     # -- selection -------------------------------------------------------------------------------
@@ -341,9 +340,7 @@ class Retriever:
         if query.cities and not self._covers_any_city(query.cities):
             return False
         return relevance >= self.config.min_similarity or any(
-            c.document.city in query.cities
-            and set(query.fields) & index_fields.section_fields(c.chunk.section)
-            for c in ranked
+            c.document.city in query.cities and _in_named_chapter(c, query.fields) for c in ranked
         )
 
     def _covers_any_city(self, cities: tuple[str, ...]) -> bool:
@@ -401,6 +398,11 @@ def _matches(doc: DocumentMeta, filters: Filters, city: str | None, country: str
         filters.language is None or doc.language == filters.language,
     )
     return all(checks)
+
+
+def _in_named_chapter(cand: _Candidate, fields: tuple[str, ...]) -> bool:
+    """The passage comes from the chapter of an Index report that one of `fields` names."""
+    return bool(set(fields) & index_fields.section_fields(cand.chunk.section))
 
 
 def _topic(query: _Query) -> str | None:

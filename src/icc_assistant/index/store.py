@@ -29,7 +29,7 @@ import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -475,7 +475,9 @@ class IndexStore:
         queries = vectors.astype(np.float32)
         wanted = max(1, min(n + 8, available))
         wholes = self._nearest(self._chunks, queries, 2 * wanted, where)
-        views = self._nearest_views(queries, 4 * wanted, where)
+        views = self._views_or_none(
+            lambda: self._nearest(self._views, queries, 4 * wanted, where, by_chunk=True)
+        )
         return [
             _dense_hits(catalog, whole, view)
             for whole, view in zip(wholes, views or [{} for _ in wholes], strict=True)
@@ -490,15 +492,10 @@ class IndexStore:
             return []
         whole = self._cosines(self._chunks, vector, [c.chunk_id for c in chunks])
         view_ids = [f"{c.chunk_id}/{n}" for c in chunks for n in range(c.views)]
-        try:
-            views = self._cosines(self._views, vector, view_ids) if view_ids else {}
-        except Exception as exc:  # noqa: BLE001 - the whole chunks already answered
-            log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
-            views = {}
         best_view: dict[str, float] = {}
-        for view_id, cosine in views.items():
-            chunk_id = view_id.rsplit("/", 1)[0]
-            best_view[chunk_id] = max(best_view.get(chunk_id, -1.0), cosine)
+        if view_ids:
+            read = functools.partial(self._cosines, self._views, vector, view_ids, by_chunk=True)
+            best_view = self._views_or_none(read) or {}
         return [
             DenseHit(c.chunk_id, whole[c.chunk_id], best_view.get(c.chunk_id, whole[c.chunk_id]))
             for c in chunks
@@ -507,27 +504,26 @@ class IndexStore:
 
     @staticmethod
     def _cosines(
-        collection: ChromaCollection, vector: np.ndarray, ids: list[str]
+        collection: ChromaCollection, vector: np.ndarray, ids: list[str], *, by_chunk: bool = False
     ) -> dict[str, float]:
-        """Record id -> cosine of its stored (unit) vector to `vector`."""
+        """Record id (or with `by_chunk` a view's chunk id) -> best cosine of the stored unit
+        vectors of these records to `vector`."""
         found = collection.get(ids=ids, include=["embeddings"])
         if not found["ids"]:
             return {}
-        stored = np.asarray(found["embeddings"], dtype=np.float32)
-        cosines = stored @ vector.astype(np.float32)
-        return {record_id: float(c) for record_id, c in zip(found["ids"], cosines, strict=True)}
+        cosines = np.asarray(found["embeddings"], dtype=np.float32) @ vector.astype(np.float32)
+        return _best_by_record(found["ids"], (float(c) for c in cosines), by_chunk=by_chunk)
 
-    def _nearest_views(
-        self, queries: np.ndarray, n: int, where: dict[str, Any] | None
-    ) -> list[dict[str, float]]:
-        """Like _nearest over the views; empty when they cannot be read, so that chunks are
-        scored whole. A Chroma server fails queries on a collection whose first records are
-        not yet on disk, as happens to the views during the first ingest of long chunks."""
+    @staticmethod
+    def _views_or_none(read: Callable[[], T]) -> T | None:
+        """read() on the views, or None when they cannot be read, so that chunks are scored
+        whole. A Chroma server fails queries on a collection whose first records are not yet
+        on disk, as happens to the views during the first ingest of long chunks."""
         try:
-            return self._nearest(self._views, queries, n, where, by_chunk=True)
-        except Exception as exc:  # noqa: BLE001 - the whole-chunk leg already answered
+            return read()
+        except Exception as exc:  # noqa: BLE001 - the whole chunks already answered
             log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
-            return []
+            return None
 
     def _nearest(
         self,
@@ -545,16 +541,12 @@ class IndexStore:
         found = collection.query(
             query_embeddings=queries.tolist(), n_results=n, where=where, include=["distances"]
         )
-        results = []
-        for record_ids, distances in zip(
-            found["ids"], found["distances"] or [[] for _ in found["ids"]], strict=True
-        ):
-            best: dict[str, float] = {}
-            for record_id, distance in zip(record_ids, distances, strict=True):
-                key = record_id.rsplit("/", 1)[0] if by_chunk else record_id
-                best[key] = max(best.get(key, -1.0), 1.0 - float(distance))
-            results.append(best)
-        return results
+        return [
+            _best_by_record(record_ids, (1.0 - float(d) for d in distances), by_chunk=by_chunk)
+            for record_ids, distances in zip(
+                found["ids"], found["distances"] or [[] for _ in found["ids"]], strict=True
+            )
+        ]
 
     def stats(self) -> IndexStats:
         """Counts by facet of the committed index."""
@@ -759,6 +751,18 @@ class IndexStore:
         self._docs = self._collection("documents")
         self._write_meta(generation=0)
         self._catalog = None
+
+
+def _best_by_record(
+    record_ids: Iterable[str], cosines: Iterable[float], *, by_chunk: bool
+) -> dict[str, float]:
+    """Record id -> cosine; with `by_chunk`, a view's chunk id (read off `<chunk_id>/<n>`) ->
+    the best cosine among its views."""
+    best: dict[str, float] = {}
+    for record_id, cosine in zip(record_ids, cosines, strict=True):
+        key = record_id.rsplit("/", 1)[0] if by_chunk else record_id
+        best[key] = max(best.get(key, -1.0), cosine)
+    return best
 
 
 def _dense_hits(
