@@ -171,6 +171,27 @@ def test_long_chunks_are_found_through_their_views(
     assert store.stats().views == 0
 
 
+def test_catalog_scores_chunks_as_chroma_does(
+    settings: Settings, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """The vectors the catalog holds (built, then reloaded from its snapshot) give every chunk
+    the cosines Chroma gives it, whole and through its closest view."""
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "tampere.txt").write_text(LONG_PAGE, encoding="utf-8")
+    store = IndexStore.open(settings, embedder)
+    sync(store, corpus)
+    vector = embedder.embed_query("board games in many languages")
+    expected = {h.chunk_id: h for h in store.query_dense(vector, 50)}
+    assert any(h.view_similarity > h.similarity for h in expected.values())
+    for opened in (store, IndexStore.open(settings, embedder)):
+        hits = opened.catalog.similarities(vector, [*expected, "no-such-chunk"])
+        assert [h.chunk_id for h in hits] == list(expected)
+        for hit in hits:
+            want = expected[hit.chunk_id]
+            assert hit.similarity == pytest.approx(want.similarity, abs=2e-3)
+            assert hit.view_similarity == pytest.approx(want.view_similarity, abs=2e-3)
+
+
 def test_bad_file_fails_alone_and_keeps_its_indexed_version(
     settings: Settings, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:
@@ -205,26 +226,41 @@ def test_rebuild_starts_clean(
     IndexStore.open(settings, OtherEmbedder())  # the new fingerprint is now the stored one
 
 
-@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("catalog.json", "delete"),
+        ("catalog.json", "corrupt"),
+        ("vectors.npy", "corrupt"),
+        ("view_pointer.npy", "short"),
+        ("token_hashes.npy", "delete"),
+    ],
+)
 def test_damaged_keyword_snapshot_is_rebuilt(
     settings: Settings,
     embedder: CountingEmbedder,
     tmp_path: Path,
+    name: str,
     damage: str,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A deleted or corrupted keyword snapshot is rebuilt from Chroma on open, with a log line."""
+    """A file of the catalog snapshot deleted, corrupted or out of step with the chunks: the
+    snapshot is rebuilt from Chroma on open, with a log line."""
     corpus = write_corpus(tmp_path / "corpus")
     sync(IndexStore.open(settings, embedder), corpus)
-    snapshot = next((settings.data_dir / "keyword").glob("snapshot-*/catalog.json"))
+    damaged = next((settings.data_dir / "keyword").glob(f"snapshot-*/{name}"))
     if damage == "delete":
-        snapshot.unlink()
+        damaged.unlink()
+    elif damage == "short":
+        np.save(damaged, np.zeros(2, dtype=np.int64))
     else:
-        snapshot.write_text("{ not json", encoding="utf-8")
+        damaged.write_text("{ not json", encoding="utf-8")
     store = IndexStore.open(settings, embedder)
     assert len(store.catalog.documents) == 3
     assert store.catalog.keyword.search(["bilbao"], 3)
+    vector = embedder.embed_query("mediation of neighbourhood disputes")
+    assert len(store.catalog.similarities(vector, list(store.catalog.chunks))) == 3
     assert "rebuilding" in caplog.text + capsys.readouterr().out
 
 

@@ -152,5 +152,10 @@ def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
 
     Measured on the dev set: the title in front lifted fact recall@5 from 0.82 to 0.92.
     """
-    head = " | ".join(part for part in (meta.title, chunk.section) if part)
+    head = embedding_head(meta, chunk)
     return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def embedding_head(meta: DocumentMeta, chunk: Chunk) -> str:
+    """The line put in front of a chunk's text: its document's title and its section."""
+    return " | ".join(part for part in (meta.title, chunk.section) if part)

@@ -27,7 +27,7 @@ from icc_assistant.documents import Chunk, DocumentMeta, Filters, Passage, Retri
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidFilterError, InvalidQuestionError
 from icc_assistant.index import IndexStore
-from icc_assistant.index.store import DenseHit
+from icc_assistant.index.vectors import DenseHit
 from icc_assistant.language import detect_language
 from icc_assistant.settings import Settings
 from icc_assistant.tokens import keyword_tokens
@@ -308,9 +308,9 @@ class Retriever:
         for cand in candidates:
             if len(selected) == k:
                 break
-            tokens = catalog.token_set(cand.chunk.chunk_id)
-            seen = (catalog.token_set(s.chunk.chunk_id) for s in selected)
-            if any(_jaccard(tokens, other) >= self.config.duplicate_overlap for other in seen):
+            chunk_id = cand.chunk.chunk_id
+            overlaps = (catalog.overlap(chunk_id, s.chunk.chunk_id) for s in selected)
+            if any(overlap >= self.config.duplicate_overlap for overlap in overlaps):
                 continue
             if _doc_count(selected, cand) >= quota:
                 held_back.append(cand)
@@ -325,7 +325,7 @@ class Retriever:
         if topic is None:
             return max((c.similarity or 0.0) for c in ranked)
         vector = self._embedder.embed_query(topic)
-        hits = self._store.similarities(vector, [c.chunk.chunk_id for c in ranked])
+        hits = self._store.catalog.similarities(vector, [c.chunk.chunk_id for c in ranked])
         return max((self._mixed(hit) for hit in hits), default=0.0)
 
     def _mixed(self, hit: DenseHit) -> float:
@@ -337,18 +337,11 @@ class Retriever:
         """The gate: named cities are covered at all, and the question's topic is similar enough
         to a passage or a passage comes from the chapter the question names of a named city's
         Index report ("the score of Ansan in public space")."""
-        if query.cities and not self._covers_any_city(query.cities):
+        if query.cities and not set(query.cities) & self._store.catalog.cities:
             return False
         return relevance >= self.config.min_similarity or any(
             c.document.city in query.cities and _in_named_chapter(c, query.fields) for c in ranked
         )
-
-    def _covers_any_city(self, cities: tuple[str, ...]) -> bool:
-        catalog = self._store.catalog
-        known = {d.city for d in catalog.documents.values()}
-        if known & set(cities):
-            return True
-        return any(set(cities) & set(c.mentioned_cities) for c in catalog.chunks.values())
 
     # -- passages --------------------------------------------------------------------------------
 
@@ -427,13 +420,6 @@ def _neutral_tokens(question: str, language: str, cities: tuple[str, ...]) -> li
     # most of its passages, which would turn the keyword leg into noise.
     city_tokens = {t for city in cities for t in keyword_tokens(city)}
     return [t for t in neutral if t not in city_tokens]
-
-
-def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:
-    """Overlap of two token sets (1.0: the same words)."""
-    if not first or not second:
-        return 0.0
-    return len(first & second) / len(first | second)
 
 
 def _doc_count(selected: list[_Candidate], cand: _Candidate) -> int:

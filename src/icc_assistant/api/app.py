@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from icc_assistant import __version__
+from icc_assistant import __version__, language
 from icc_assistant.api.errors import install_error_handlers
 from icc_assistant.api.limits import BodySizeLimit, RateLimiter
 from icc_assistant.api.logging import RequestContext, configure_logging
@@ -31,6 +31,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "assistant", None) is None:
             app.state.assistant = Assistant.open(settings)
+        language.warm_up()
         yield
 
     configure_logging(settings)

@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +22,9 @@ import numpy as np
 import structlog
 
 from icc_assistant.documents import Chunk, DocumentMeta
-from icc_assistant.embeddings import embedding_text
+from icc_assistant.embeddings import embedding_head
 from icc_assistant.index.keyword import KeywordIndex
+from icc_assistant.index.vectors import DenseHit, TokenSets, VectorTable
 from icc_assistant.tokens import keyword_tokens
 
 log = structlog.get_logger(__name__)
@@ -41,23 +42,19 @@ def digest_of(active: Mapping[str, str]) -> str:
 
 @dataclass
 class ChunkCatalog:
-    """Documents and chunks of the committed index, and the keyword index over them."""
+    """Documents and chunks of the committed index, the keyword index over them, and per chunk
+    its stored vectors and token set (rows in the keyword index's chunk order)."""
 
     documents: dict[str, DocumentMeta]
     chunks: dict[str, Chunk]
     keyword: KeywordIndex
     version: str
+    vectors: VectorTable
+    token_sets: TokenSets
     hubness: dict[str, float] = field(default_factory=dict)
     doc_chunks: dict[str, list[str]] = field(default_factory=dict)
-    _token_sets: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
-
-    def token_set(self, chunk_id: str) -> frozenset[str]:
-        """The chunk's keyword tokens as a set, computed once (for near-duplicate checks)."""
-        found = self._token_sets.get(chunk_id)
-        if found is None:
-            found = frozenset(keyword_tokens(self.chunks[chunk_id].text))
-            self._token_sets[chunk_id] = found
-        return found
+    cities: frozenset[str] = frozenset()
+    rows: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Chunk]] = defaultdict(list)
@@ -67,6 +64,22 @@ class ChunkCatalog:
             doc: [c.chunk_id for c in sorted(cs, key=lambda c: c.ordinal)]
             for doc, cs in grouped.items()
         }
+        # Every city the material covers: the documents' own and those their passages discuss.
+        self.cities = frozenset(
+            {d.city for d in self.documents.values() if d.city}
+            | {city for c in self.chunks.values() for city in c.mentioned_cities}
+        )
+        self.rows = {chunk_id: row for row, chunk_id in enumerate(self.keyword.chunk_ids)}
+
+    def overlap(self, first: str, second: str) -> float:
+        """Jaccard overlap of two chunks' keyword tokens (near-duplicate test)."""
+        return self.token_sets.jaccard(self.rows[first], self.rows[second])
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
+        """The vector's cosine to each of these chunks, whole and through its closest view,
+        from the stored vectors held here (no Chroma round trip)."""
+        known = [i for i in chunk_ids if i in self.rows]
+        return self.vectors.hits(vector, [self.rows[i] for i in known], known)
 
     @classmethod
     def build(
@@ -74,15 +87,27 @@ class ChunkCatalog:
         documents: Iterable[DocumentMeta],
         chunks: Iterable[Chunk],
         vectors: Mapping[str, np.ndarray],
+        view_vectors: Mapping[str, Sequence[np.ndarray]],
     ) -> ChunkCatalog:
-        """A catalog over these documents and chunks, keyword index and hubness included."""
+        """A catalog over these documents and chunks, with their vectors (by chunk id, and each
+        chunk's views'): keyword index, token sets and hubness included."""
         docs = {d.doc_id: d for d in documents}
         kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
         ids = sorted(kept)
-        tokens = [keyword_tokens(embedding_text(docs[kept[i].doc_id], kept[i])) for i in ids]
+        texts = [keyword_tokens(kept[i].text) for i in ids]
+        heads = [keyword_tokens(embedding_head(docs[kept[i].doc_id], kept[i])) for i in ids]
+        tokens = [head + text for head, text in zip(heads, texts, strict=True)]
         version = digest_of({d.doc_id: d.content_hash for d in docs.values()})
-        hubness = hubness_of(ids, vectors)
-        return cls(docs, kept, KeywordIndex.build(ids, tokens), version, hubness)
+        dim = next((len(v) for v in vectors.values()), 0)
+        return cls(
+            docs,
+            kept,
+            KeywordIndex.build(ids, tokens),
+            version,
+            VectorTable.build(ids, vectors, view_vectors, dim),
+            TokenSets.build(texts),
+            hubness_of(ids, vectors),
+        )
 
 
 def hubness_of(
@@ -126,6 +151,8 @@ def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
     }
     (target / "catalog.json").write_text(json.dumps(payload), encoding="utf-8")
     catalog.keyword.save(target)
+    catalog.vectors.save(target)
+    catalog.token_sets.save(target)
     _fsync_dir(target)
     pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
     pointer_tmp.write_text(json.dumps({"dir": name, "version": catalog.version}))
@@ -147,7 +174,11 @@ def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
         if payload["version"] != version or set(keyword.chunk_ids) != set(chunks):
             raise ValueError("snapshot content does not match its stamp")
         hubness = {str(k): float(v) for k, v in payload["hubness"].items()}
-        return ChunkCatalog(documents, chunks, keyword, version, hubness)
+        rows = len(keyword.chunk_ids)
+        vectors = VectorTable.load(target, rows)
+        return ChunkCatalog(
+            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows), hubness
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

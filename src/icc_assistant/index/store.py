@@ -28,9 +28,8 @@ import functools
 import hashlib
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -51,6 +50,7 @@ from icc_assistant.errors import (
     IndexUnavailableError,
 )
 from icc_assistant.index.catalog import ChunkCatalog, digest_of, load_snapshot, save_snapshot
+from icc_assistant.index.vectors import DenseHit
 from icc_assistant.index.views import VIEW_CHARS, view_texts
 from icc_assistant.ingest import CHUNKER_VERSION, load_document
 from icc_assistant.settings import Settings
@@ -100,15 +100,6 @@ class IndexStats(BaseModel):
 
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class DenseHit:
-    """A chunk near the query vector: cosine to the whole chunk and to its closest view."""
-
-    chunk_id: str
-    similarity: float
-    view_similarity: float
 
 
 def _reaching_chroma(method: Callable[..., T]) -> Callable[..., T]:
@@ -388,7 +379,19 @@ class IndexStore:
         lost = [c for c in chunks if c.chunk_id not in vectors]
         if lost:
             vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
-        return ChunkCatalog.build([meta for _, meta, _ in active.values()], chunks, vectors)
+        views = self._view_vectors(chunks)
+        documents = [meta for _, meta, _ in active.values()]
+        return ChunkCatalog.build(documents, chunks, vectors, views)
+
+    def _view_vectors(self, chunks: list[Chunk]) -> dict[str, list[np.ndarray]]:
+        """Chunk id -> the stored vectors of its views (lost ones left out)."""
+        ids = [f"{c.chunk_id}/{n}" for c in chunks for n in range(c.views)]
+        found = self._vectors_of(ids, self._views)
+        grouped: dict[str, list[np.ndarray]] = defaultdict(list)
+        for view_id in ids:
+            if view_id in found:
+                grouped[view_id.rsplit("/", 1)[0]].append(found[view_id])
+        return grouped
 
     def _records(
         self, collection: ChromaCollection, *, texts: bool = True
@@ -476,43 +479,12 @@ class IndexStore:
         wanted = max(1, min(n + 8, available))
         wholes = self._nearest(self._chunks, queries, 2 * wanted, where)
         views = self._views_or_none(
-            lambda: self._nearest(self._views, queries, 4 * wanted, where, by_chunk=True)
+            lambda: self._nearest(self._views, queries, 2 * wanted, where, by_chunk=True)
         )
         return [
             _dense_hits(catalog, whole, view)
             for whole, view in zip(wholes, views or [{} for _ in wholes], strict=True)
         ]
-
-    @_reaching_chroma
-    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
-        """The vector's cosine to each of these committed chunks, whole and through its
-        closest view: two lookups by id, far cheaper than a nearest-neighbour query."""
-        chunks = [self.catalog.chunks[i] for i in chunk_ids if i in self.catalog.chunks]
-        if not chunks:
-            return []
-        whole = self._cosines(self._chunks, vector, [c.chunk_id for c in chunks])
-        view_ids = [f"{c.chunk_id}/{n}" for c in chunks for n in range(c.views)]
-        best_view: dict[str, float] = {}
-        if view_ids:
-            read = functools.partial(self._cosines, self._views, vector, view_ids, by_chunk=True)
-            best_view = self._views_or_none(read) or {}
-        return [
-            DenseHit(c.chunk_id, whole[c.chunk_id], best_view.get(c.chunk_id, whole[c.chunk_id]))
-            for c in chunks
-            if c.chunk_id in whole
-        ]
-
-    @staticmethod
-    def _cosines(
-        collection: ChromaCollection, vector: np.ndarray, ids: list[str], *, by_chunk: bool = False
-    ) -> dict[str, float]:
-        """Record id (or with `by_chunk` a view's chunk id) -> best cosine of the stored unit
-        vectors of these records to `vector`."""
-        found = collection.get(ids=ids, include=["embeddings"])
-        if not found["ids"]:
-            return {}
-        cosines = np.asarray(found["embeddings"], dtype=np.float32) @ vector.astype(np.float32)
-        return _best_by_record(found["ids"], (float(c) for c in cosines), by_chunk=by_chunk)
 
     @staticmethod
     def _views_or_none(read: Callable[[], T]) -> T | None:
