@@ -53,10 +53,15 @@ def test_cjk_text_becomes_bigrams() -> None:
         ("Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;", "el"),
         ("Скільки мов підтримує центр обслуговування іноземців в Ансані?", "uk"),
         ("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟", "ar"),
+        ("安山市如何开展反谣言活动？", "zh"),
+        ("איך ערים מנהלות קמפיינים נגד שמועות?", "he"),
+        ("What does the Greek word πόλη mean in the Ansan report?", "en"),
+        ("Что такое RIMU в Окленде?", "ru"),
     ],
 )
 def test_language_of_a_question(text: str, code: str) -> None:
-    """Questions in five scripts get their ISO 639-1 code."""
+    """Questions in seven scripts get their ISO 639-1 code; a word in another script does not
+    decide the language of a sentence."""
     assert detect_language(text) == code
 
 

@@ -23,9 +23,18 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = (
     "ca", "eu", "he", "is", "nb", "sq", "sr", "bs", "mk", "vi",
 )  # fmt: skip
 
+# Scripts that name the language outright: any Hangul or kana, or a majority of the letters in
+# Han, Greek, Hebrew or Arabic script (only one supported language writes each), which spares a
+# lingua call.
 _SCRIPT_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[\uac00-\ud7af]"), "ko"),
     (re.compile(r"[\u3040-\u30ff]"), "ja"),
+)
+_MAJORITY_SCRIPTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"[\u4e00-\u9fff]"), "zh"),
+    (re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]"), "el"),
+    (re.compile(r"[\u0590-\u05ff]"), "he"),
+    (re.compile(r"[\u0600-\u06ff]"), "ar"),
 )
 MIN_CONFIDENCE = 0.5
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
@@ -45,10 +54,14 @@ def warm_up() -> None:
 
 def detect_language(text: str, default: str = "en") -> str:
     """ISO 639-1 code of the text's language, or `default` when the text has too few letters."""
-    if len(_LETTERS.findall(text)) < 2:
+    letters = len(_LETTERS.findall(text))
+    if letters < 2:
         return default
     for pattern, code in _SCRIPT_HINTS:
         if pattern.search(text):
+            return code
+    for pattern, code in _MAJORITY_SCRIPTS:
+        if 2 * len(pattern.findall(text)) > letters:
             return code
     ranked = _detector().compute_language_confidence_values(text)
     if not ranked or ranked[0].value < MIN_CONFIDENCE:

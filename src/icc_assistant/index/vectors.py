@@ -37,8 +37,10 @@ def _segments(
 
 
 def _load(directory: Path, name: str) -> np.ndarray:
-    found: np.ndarray = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-    return found
+    """The array memory-mapped, as a plain ndarray (slicing a np.memmap costs several times
+    more)."""
+    found = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    return np.asarray(found)
 
 
 class VectorTable:
@@ -93,7 +95,7 @@ class VectorTable:
         """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks."""
         table = cls(
             _load(directory, "vectors"),
-            np.asarray(_load(directory, "view_pointer")),
+            _load(directory, "view_pointer"),
             _load(directory, "view_vectors"),
         )
         if len(table._whole) != rows or len(table._view_pointer) != rows + 1:
@@ -136,7 +138,7 @@ class TokenSets:
     @classmethod
     def load(cls, directory: Path, rows: int) -> TokenSets:
         """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks."""
-        sets = cls(np.asarray(_load(directory, "token_pointer")), _load(directory, "token_hashes"))
+        sets = cls(_load(directory, "token_pointer"), _load(directory, "token_hashes"))
         if len(sets._pointer) != rows + 1:
             raise ValueError("stored token sets do not match the chunks")
         return sets
