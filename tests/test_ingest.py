@@ -107,6 +107,39 @@ def test_report_sections_keep_their_path_and_scores(seeds: dict[str, ParsedDocum
     assert all((c.score, c.sample_score) == (95, 68) for c in education)
 
 
+def test_a_chapter_heading_set_in_bold_opens_its_section(
+    seeds: dict[str, ParsedDocument],
+) -> None:
+    """The seed report sets INTERNATIONAL OUTLOOK in bold, not as a heading: its text and its
+    score 92 belong to that chapter, not to the LANGUAGE chapter before it."""
+    outlook = [c for c in seeds[REPORT].chunks if c.section.startswith("INTERNATIONAL OUTLOOK")]
+    assert any("international outlook is 92" in c.text for c in outlook)
+    assert all((c.score, c.sample_score) == (92, 68) for c in outlook)
+    language = [c for c in seeds[REPORT].chunks if c.section.startswith("LANGUAGE")]
+    assert language and not any("outlook" in c.text.lower() for c in language)
+
+
+@pytest.mark.parametrize("toc", [True, False])
+def test_bold_lines_are_headings_only_when_they_look_like_one(tmp_path: Path, toc: bool) -> None:
+    """A bold line on its own is a heading when the table of contents lists it (or, without
+    one, when it is short upper-case text); bold words in a paragraph are not."""
+    contents = "INTRODUCTION.....3\nMETHODOLOGY.....4\nMEDIA AND COMMUNICATION.....5\n\n"
+    contents = contents if toc else ""
+    report = tmp_path / "bergen-icc-index-analysis.md"
+    report.write_text(
+        "# BERGEN ICC INDEX ANALYSIS 2019\n\n" + contents + "## INTRODUCTION\n\n"
+        "Bergen joined the network in 2019.\n\n**Note well**\n\nThe data come from 2018.\n\n"
+        "## METHODOLOGY\n\nA questionnaire of 86 questions.\n\n"
+        "**MEDIA AND COMMUNICATION**\n\nBergen's score in the field of media and "
+        "communication is 70.\n\n## OVERALL CONCLUSIONS\n\nBergen does well.\n",
+        encoding="utf-8",
+    )
+    chunks = load_document(report).chunks
+    media = [c for c in chunks if c.section == "MEDIA AND COMMUNICATION"]
+    assert media and media[0].score == 70 and "score" in media[0].text
+    assert any(c.section == "INTRODUCTION" and "2018" in c.text for c in chunks)
+
+
 def test_suggestions_share_their_sections_scores(seeds: dict[str, ParsedDocument]) -> None:
     """A Suggestions sub-section carries the score of the section it belongs to."""
     suggestions = [c for c in seeds[REPORT].chunks if c.section.endswith("EDUCATION > Suggestions")]

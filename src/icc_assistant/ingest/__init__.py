@@ -31,8 +31,12 @@ from icc_assistant.language import detect_language
 
 __all__ = ["CHUNKER_VERSION", "SUPPORTED_SUFFIXES", "collect_paths", "load_document"]
 
-# Bump whenever cleaning or chunking output changes: it is part of the index fingerprint.
+# Part of the index fingerprint: bump when chunk ids or their stored metadata change shape, and
+# an index built before must be rebuilt (`ingest --rebuild`).
 CHUNKER_VERSION = "1"
+# Part of every document's content hash: bump when cleaning or chunking output changes, and the
+# next ingest re-chunks every document by itself.
+PARSER_REVISION = "2"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 
@@ -83,7 +87,10 @@ def load_document(
     overrides = {**front_matter, **sidecar}
     doc_id = doc_id or path.name
     content_hash = hashlib.sha256(
-        path.read_bytes() + b"\0" + sidecar_bytes + b"\0" + CHUNKER_VERSION.encode()
+        path.read_bytes()
+        + b"\0"
+        + sidecar_bytes
+        + f"\0{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
     ).hexdigest()
     if _is_report(path, text):
         title, body, blocks, fields = _describe_report(path, text)

@@ -17,6 +17,7 @@ from icc_assistant.ingest.cleaning import (
 )
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_BOLD_LINE = re.compile(r"^(\*\*|__)(?P<text>[^*_\s][^*_]{1,78}?)\1$")
 _RULE = re.compile(r"^\s*([-*_=]\s*){3,}$")
 _PAGE_NUMBER = re.compile(r"^\s*(page\s*)?\d{1,3}(\s*/\s*\d{1,3})?\s*$", re.IGNORECASE)
 RECOMMENDATION_HEADING = re.compile(
@@ -94,6 +95,14 @@ class _Outline:
             return 1 if heading.isupper() else 2
         return max(1, marks - 1)
 
+    def is_heading(self, text: str) -> bool:
+        """Whether a line set in bold on its own is a heading: a table-of-contents entry, or
+        short upper-case text when the report has no table of contents. Reports converted
+        from PDF often set a chapter heading in bold instead of marking it as one."""
+        if self.toc:
+            return self._toc_level(normalise_heading(text)) is not None
+        return text.isupper() and len(text) <= 70
+
     def _toc_level(self, key: str) -> int | None:
         if key in self.toc:
             return self.toc[key]
@@ -136,14 +145,17 @@ def structure_report(text: str) -> Structured:
 
     for line in lines:
         match = _HEADING.match(line.strip())
-        if not match:
+        bold = _BOLD_LINE.match(line.strip())
+        if match:
+            heading, marks = strip_emphasis(match.group(2)).strip(" #"), len(match.group(1))
+        elif bold and seen_section and outline.is_heading(bold.group("text").strip()):
+            heading, marks = bold.group("text").strip(), 2
+        else:
             pending.append(line)
             continue
-        heading = strip_emphasis(match.group(2)).strip(" #")
         if not heading:
             continue
         flush()
-        marks = len(match.group(1))
         if marks == 1 and not seen_section:
             title_parts.append(heading)
             continue
