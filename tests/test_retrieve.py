@@ -99,6 +99,40 @@ def test_field_named_with_a_covered_city_passes_the_gate(retriever: Retriever) -
 
 
 @pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        ("安山市在国际视野方面的得分是多少？", "international outlook is 92"),
+        ("안산시의 참여 분야 점수는?", "participation is 45"),
+        ("Який бал отримав Ансан у сфері участі?", "participation is 45"),
+    ],
+)
+def test_score_question_finds_where_the_report_states_the_score(
+    retriever: Retriever, question: str, stated: str
+) -> None:
+    """A question on a city's score in an Index chapter (Chinese, Korean, Ukrainian) gets the
+    passage where the city's report states that score among the first three."""
+    result = retriever.search(question, k=5)
+    assert result.status == "found"
+    assert any(stated in p.chunk.text for p in result.passages[:3])
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("안산시는 참여 분야에서 몇 점을 받았나요?", True),
+        ("Welche Punktzahl hat Ansan in der Bildung?", True),
+        ("¿Qué puntuación obtuvo Ansan?", True),
+        ("Какой балл получил Ансан?", True),
+        ("How does Ansan support migrant children at school?", False),
+        ("Which cities does the report point to as examples?", False),
+    ],
+)
+def test_score_questions_are_recognised_in_any_language(text: str, asks: bool) -> None:
+    """Score cues match in Hangul, Latin and Cyrillic text, not "point to"."""
+    assert index_fields.asks_score(text) is asks
+
+
+@pytest.mark.parametrize(
     ("text", "fields"),
     [
         ("안산시는 참여 분야에서 몇 점을 받았나요?", ("Participation",)),

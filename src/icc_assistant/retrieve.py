@@ -75,6 +75,7 @@ class _Query:
     cities: tuple[str, ...]
     fields: tuple[str, ...]
     allowed: set[str] | None
+    asks_score: bool = False
 
 
 @dataclass
@@ -132,11 +133,15 @@ class Retriever:
         )
         if allowed is not None and not allowed:
             return base
-        query = _Query(question, language, english_query, cities, fields, allowed)
+        asks_score = index_fields.asks_score(question)
+        query = _Query(question, language, english_query, cities, fields, allowed, asks_score)
         texts = [question]
         if english_query and english_query.strip() != question:
             texts.append(english_query)
-        candidates = self._candidates(query, self._dense(texts, allowed))
+        vectors = np.vstack([self._embedder.embed_query(text) for text in texts])
+        dense = self._dense(vectors, allowed)
+        chapters = self._chapter_ranking(vectors[0], query)
+        candidates = self._candidates(query, [*dense, chapters] if chapters else dense)
         ranked = self._select(candidates, k, general=self._is_general(question, cities))
         passages = tuple(self._to_passage(c) for c in ranked)
         if not passages:
@@ -209,20 +214,51 @@ class Retriever:
         pool[chunk_id] = _Candidate(chunk, catalog.documents[chunk.doc_id])
         return pool[chunk_id]
 
-    def _dense(self, texts: list[str], allowed: set[str] | None) -> list[list[tuple[str, float]]]:
-        """For each text, dense candidates scored on the whole chunk and its closest view
-        (index/views.py), re-ranked by CSLS (similarity minus half the chunk's hubness). One
-        Chroma query per collection serves all the texts."""
-        vectors = np.vstack([self._embedder.embed_query(text) for text in texts])
+    def _dense(
+        self, vectors: np.ndarray, allowed: set[str] | None
+    ) -> list[list[tuple[str, float]]]:
+        """For each vector, dense candidates scored on the whole chunk and its closest view
+        (index/views.py). One Chroma query per collection serves all the vectors."""
         found = self._store.query_dense_many(vectors, self.config.candidates, doc_ids=allowed)
+        return [self._csls_ranking(hits) for hits in found]
+
+    def _csls_ranking(self, hits: Iterable[DenseHit]) -> list[tuple[str, float]]:
+        """(chunk id, dense score) re-ranked by CSLS: similarity minus half the chunk's
+        hubness, the best `candidates` of them."""
         hubness = self._store.catalog.hubness
         penalty = self.config.hubness_penalty
-        rankings = []
-        for hits in found:
-            scored = [(hit.chunk_id, self._mixed(hit)) for hit in hits]
-            scored.sort(key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
-            rankings.append(scored[: self.config.candidates])
-        return rankings
+        scored = [(hit.chunk_id, self._mixed(hit)) for hit in hits]
+        scored.sort(key=lambda p: p[1] - penalty * hubness.get(p[0], 0.0), reverse=True)
+        return scored[: self.config.candidates]
+
+    def _chapter_ranking(self, vector: np.ndarray, query: _Query) -> list[tuple[str, float]]:
+        """For a question asking a named city's score in named chapters, the passages of those
+        chapters in the city's Index reports, by dense score: "Ansan's score in participation"
+        reaches that chapter even when its wording, in another language, matches the chapter
+        poorly. Scored from the vectors the catalog holds, with no Chroma query. (Only for
+        score questions: a question merely using a chapter's word, "how many languages",
+        lost passages from elsewhere to that chapter.)"""
+        if not (query.cities and query.fields and query.asks_score):
+            return []
+        catalog = self._store.catalog
+        reports = [
+            doc
+            for doc in self._city_documents(query.cities, query.allowed)
+            if catalog.documents[doc].doc_type == "index_report"
+        ]
+        ids = [
+            chunk_id
+            for doc in reports
+            for chunk_id in catalog.doc_chunks.get(doc, [])
+            if _chapter_named(catalog.chunks[chunk_id], query.fields)
+        ]
+        return self._csls_ranking(catalog.similarities(vector, ids)) if ids else []
+
+    def _city_documents(self, cities: tuple[str, ...], allowed: set[str] | None) -> set[str]:
+        """The documents about the named cities, within the allowed ones."""
+        documents = self._store.catalog.documents.values()
+        own = {d.doc_id for d in documents if d.city in cities}
+        return own if allowed is None else own & allowed
 
     def _keyword(self, query: _Query) -> list[tuple[float, list[str]]]:
         """Weighted keyword rankings.
@@ -395,7 +431,11 @@ def _matches(doc: DocumentMeta, filters: Filters, city: str | None, country: str
 
 def _in_named_chapter(cand: _Candidate, fields: tuple[str, ...]) -> bool:
     """The passage comes from the chapter of an Index report that one of `fields` names."""
-    return bool(set(fields) & index_fields.section_fields(cand.chunk.section))
+    return _chapter_named(cand.chunk, fields)
+
+
+def _chapter_named(chunk: Chunk, fields: tuple[str, ...]) -> bool:
+    return bool(set(fields) & index_fields.section_fields(chunk.section))
 
 
 def _topic(query: _Query) -> str | None:
