@@ -32,7 +32,9 @@ def _segments(
     pointer = np.zeros(len(parts) + 1, dtype=np.int64)
     pointer[1:] = np.cumsum([len(p) for p in parts])
     shape = (int(pointer[-1]), width) if width else (int(pointer[-1]),)
-    values = np.concatenate(parts).astype(dtype) if pointer[-1] else np.zeros(shape, dtype)
+    values: np.ndarray = (
+        np.concatenate(parts).astype(dtype) if pointer[-1] else np.zeros(shape, dtype)
+    )
     return pointer, values.reshape(shape)
 
 
