@@ -250,7 +250,7 @@ class Retriever:
             chunk_id
             for doc in reports
             for chunk_id in catalog.doc_chunks.get(doc, [])
-            if _chapter_named(catalog.chunks[chunk_id], query.fields)
+            if _in_named_chapter(catalog.chunks[chunk_id], query.fields)
         ]
         return self._csls_ranking(catalog.similarities(vector, ids)) if ids else []
 
@@ -324,7 +324,7 @@ class Retriever:
         if not fields:
             return
         for cand in candidates:
-            if _in_named_chapter(cand, fields):
+            if _in_named_chapter(cand.chunk, fields):
                 cand.fused *= 1.0 + self.config.field_boost
 
     # -- selection -------------------------------------------------------------------------------
@@ -376,7 +376,8 @@ class Retriever:
         if query.cities and not set(query.cities) & self._store.catalog.cities:
             return False
         return relevance >= self.config.min_similarity or any(
-            c.document.city in query.cities and _in_named_chapter(c, query.fields) for c in ranked
+            c.document.city in query.cities and _in_named_chapter(c.chunk, query.fields)
+            for c in ranked
         )
 
     # -- passages --------------------------------------------------------------------------------
@@ -429,12 +430,8 @@ def _matches(doc: DocumentMeta, filters: Filters, city: str | None, country: str
     return all(checks)
 
 
-def _in_named_chapter(cand: _Candidate, fields: tuple[str, ...]) -> bool:
-    """The passage comes from the chapter of an Index report that one of `fields` names."""
-    return _chapter_named(cand.chunk, fields)
-
-
-def _chapter_named(chunk: Chunk, fields: tuple[str, ...]) -> bool:
+def _in_named_chapter(chunk: Chunk, fields: tuple[str, ...]) -> bool:
+    """The chunk comes from the chapter of an Index report that one of `fields` names."""
     return bool(set(fields) & index_fields.section_fields(chunk.section))
 
 

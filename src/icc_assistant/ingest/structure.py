@@ -144,11 +144,14 @@ def structure_report(text: str) -> Structured:
         pending.clear()
 
     for line in lines:
-        match = _HEADING.match(line.strip())
-        bold = _BOLD_LINE.match(line.strip())
-        if match:
+        stripped = line.strip()
+        if match := _HEADING.match(stripped):
             heading, marks = strip_emphasis(match.group(2)).strip(" #"), len(match.group(1))
-        elif bold and seen_section and outline.is_heading(bold.group("text").strip()):
+        elif (
+            (bold := _BOLD_LINE.match(stripped))
+            and seen_section
+            and outline.is_heading(bold.group("text").strip())
+        ):
             heading, marks = bold.group("text").strip(), 2
         else:
             pending.append(line)
