@@ -417,6 +417,60 @@ def test_gazetteer_ignores_common_words() -> None:
 
 
 def test_gazetteer_resolves_country_aliases() -> None:
-    """Republic of Korea and Korea are South Korea."""
-    assert gazetteer.canonical_country("Republic of Korea") == "South Korea"
+    """Countries written in other languages resolve to their English name."""
+    assert gazetteer.canonical_country("Südkorea") == "South Korea"
+    assert gazetteer.canonical_country("Polska") == "Poland"
     assert gazetteer.country_of("Bergen") == "Norway"
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("Seit wann gibt es in Krakau eine Beratungsstelle?", "Kraków"),
+        ("Kiedy rada miasta Winnica przyjęła strategię?", "Vinnytsia"),
+        ("el centro de acogida de Hamburgo", "Hamburg"),
+        ("als serveis municipals de Gènova", "Genoa"),
+        ("навчальний візит до Вроцлава", "Wrocław"),
+        ("марокканский город Танжер", "Tangier"),
+        ("Stavangerben működik", "Stavanger"),
+        ("メキシコシティの移民", "Mexico City"),
+        ("科英布拉的活动", "Coimbra"),
+    ],
+)
+def test_gazetteer_knows_cities_as_users_write_them(text: str, city: str) -> None:
+    """Exonyms and inflected forms from GeoNames' alternate names resolve to the city."""
+    assert gazetteer.find_cities(text) == [city]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Có bao nhiêu người Koryo-saram sống ở đó?",  # part of a hyphenated word
+        "Projetos na América Latina",  # part of a longer proper noun
+        "the Arabic translation",  # a word, not an inflected city name
+        "ベルリン・ノイケルンの母親",  # "ノイケルン" does not hold "ケルン" (Köln)
+    ],
+)
+def test_gazetteer_does_not_see_cities_in_words(text: str) -> None:
+    """Words that only contain or resemble a city's name are not that city."""
+    assert "Köln" not in gazetteer.find_cities(text)
+    assert gazetteer.find_cities(text) in ([], ["Berlin"])
+
+
+def test_page_facts_line_gives_city_country_and_year(tmp_path: Path) -> None:
+    """A "Country | City | Year" line under a glued back label sets the page's metadata, not
+    the filter sidebar's lists of every country."""
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "Diminuir texto | Aumentar texto | Imprimir\n\n"
+        "VoltarAmadora Empreende: ideias de negócio\n"
+        "Portugal | Amadora | desde 2008\n\n"
+        "Objetivo: apoiar jovens empreendedores do concelho com formação e mentoria.\n\n"
+        "País: Alemanha | Austrália | Canadá | Espanha | França | Irlanda | Itália | México\n",
+        encoding="utf-8",
+    )
+    doc = load_document(page)
+    assert doc.meta.title == "Amadora Empreende: ideias de negócio"
+    assert (doc.meta.city, doc.meta.country, doc.meta.year) == ("Amadora", "Portugal", 2008)
+    assert doc.meta.doc_type == "good_practice"
+    assert not any("Austrália" in c.text for c in doc.chunks)

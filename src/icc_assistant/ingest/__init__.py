@@ -18,6 +18,7 @@ from icc_assistant.ingest.chunking import make_chunks
 from icc_assistant.ingest.cleaning import CleanPage, clean_page
 from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, load_text
 from icc_assistant.ingest.metadata import (
+    facts_of,
     infer_city,
     infer_country,
     infer_report_type,
@@ -36,7 +37,7 @@ __all__ = ["CHUNKER_VERSION", "SUPPORTED_SUFFIXES", "collect_paths", "load_docum
 CHUNKER_VERSION = "1"
 # Part of every document's content hash: bump when cleaning or chunking output changes, and the
 # next ingest re-chunks every document by itself.
-PARSER_REVISION = "2"
+PARSER_REVISION = "4"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 
@@ -138,9 +139,11 @@ def _describe_page(page: CleanPage) -> tuple[str, str, list[Block], dict[str, An
         doc_type = "good_practice"
     else:
         doc_type = "other"
+    facts = facts_of(page.head)
     fields = {
         "doc_type": doc_type,
-        "year": infer_year([page.year_line, page.dateline, page.title]),
+        "year": facts.get("year") or infer_year([page.year_line, page.dateline, page.title]),
+        **{k: v for k, v in facts.items() if k in ("city", "country")},
     }
     return page.title, body, [Block((), p) for p in page.paragraphs], fields
 
@@ -155,12 +158,13 @@ def _metadata(
     content_hash: str,
 ) -> DocumentMeta:
     title = overrides.get("title") or fields["title"]
-    city = overrides.get("city") or infer_city(title, body)
+    city = overrides.get("city") or fields.get("city") or infer_city(title, body)
+    country = fields.get("country") if city == fields.get("city") else None
     values = {
         "doc_id": doc_id,
         "title": title,
         "city": city,
-        "country": overrides.get("country") or infer_country(city, body),
+        "country": overrides.get("country") or country or infer_country(city, body),
         "year": fields["year"],
         "doc_type": fields["doc_type"],
         "topics": infer_topics(body),

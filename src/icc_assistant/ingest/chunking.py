@@ -100,7 +100,8 @@ def make_chunks(
     for path, group in groupby(blocks, key=lambda b: b.path):
         score, sample = scores.get(_score_key(path), (None, None))
         for text in pack([b.text for b in group]):
-            others = tuple(c for c in gazetteer.find_cities(text) if c != city)
+            named = gazetteer.find_cities(text, known=(city,) if city else ())
+            others = tuple(c for c in named if not (city and gazetteer.same_city(c, city)))
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc_id}#{content_hash[:12]}:{len(chunks)}",

@@ -15,8 +15,10 @@ BACK_LABELS = (
     "Επιστροφή", "Geri", "Atrás", "Retour", "Zurück", "Indietro", "Voltar", "Back", "Terug",
     "Powrót", "Назад", "Înapoi", "Tilbake", "Tillbaka", "Tilbage", "Vissza", "Zpět", "Nazaj",
     "Natrag", "Takaisin", "Späť", "Atpakaļ", "Atgal", "Tagasi", "Назад към", "뒤로", "戻る",
-    "返回", "رجوع", "עודה", "Tornare", "Retornar", "Wróć",
+    "返回", "رجوع", "עודה", "Tornare", "Retornar", "Wróć", "Volver", "Πίσω", "Tornar", "Enrere",
 )  # fmt: skip
+# What may precede a back label: an arrow or a bullet ("‹ Voltar", "« Volver").
+_LABEL_LEAD = "‹«<←·•*#> \t"
 
 # Site chrome, in the languages it shows up in (matched on whole lines, case-insensitively).
 _CHROME = re.compile(
@@ -62,6 +64,13 @@ _SIDEBAR_HEADS = frozenset(
      "countries", "pays", "länder", "países", "paesi", "year", "année", "jahr", "año", "anno"}
 )  # fmt: skip
 _YEAR_LINE = re.compile(r"^\s*(19|20)\d{2}\s*$")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
+# Separators of navigation bars, breadcrumbs, tag lists and "Country | City | Year" lines.
+_SEGMENT_SEPARATORS = re.compile(r"\s+[|·•›»>/]\s+|\s*\|\s*|\s+·\s+|\s{3,}")
+LIST_SEGMENTS = 5  # a line of this many short segments is a list (tags, filters, countries)
+SHORT_SEGMENT = 40
+SHORT_LINE = 40
+FACT_SEGMENTS = range(2, 5)
 _TOC_LINE = re.compile(r"^(?P<title>\S.*?)\s*\.{3,}\s*(?P<page>\d+)\s*$")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)\s]*)\)")
 _ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
@@ -74,13 +83,48 @@ _EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
 
 @dataclass(frozen=True)
 class CleanPage:
-    """A web page's title, year line (if any) and body paragraphs, chrome removed."""
+    """A web page's title, year line (if any), facts line (if any) and body paragraphs,
+    chrome removed."""
 
     title: str
     year_line: str | None
     dateline: str | None
     had_back_label: bool
     paragraphs: tuple[str, ...]
+    head: tuple[str, ...] = ()  # the first lines under the title, where facts lines sit
+
+
+def segments(line: str) -> list[str]:
+    """The parts of a line cut at list separators ("Portugal | Amadora | 2008")."""
+    return [
+        part.strip(" :") for part in _SEGMENT_SEPARATORS.split(line.strip()) if part.strip(" :")
+    ]
+
+
+def is_list_line(line: str) -> bool:
+    """A line of many short parts: a tag list, a filter, a menu, related links."""
+    parts = segments(line)
+    return len(parts) >= LIST_SEGMENTS and all(len(p) <= SHORT_SEGMENT for p in parts)
+
+
+def is_navigation(line: str) -> bool:
+    """A navigation bar or breadcrumb: three or more short parts and no sentence in them."""
+    parts = segments(line)
+    return (
+        len(parts) >= 3
+        and all(len(p) <= SHORT_SEGMENT for p in parts)
+        and not re.search(r"[.!?]\s", line)
+        and not _YEAR.search(line)
+    )
+
+
+def facts_segments(line: str) -> tuple[str, ...] | None:
+    """The parts of a line that may be a page's "Country | City | Year" line: a short line of
+    two to four short parts ("Ιωάννινα, Ελλάδα · Δημόσιες υπηρεσίες")."""
+    parts = segments(line.replace(", ", " | ", 1)) if "," in line else segments(line)
+    if len(line) > 140 or len(parts) not in FACT_SEGMENTS or any(len(p) > 60 for p in parts):
+        return None
+    return tuple(parts)
 
 
 def strip_markup(text: str) -> str:
@@ -110,11 +154,18 @@ def is_boilerplate(paragraph: str) -> bool:
 
 
 def split_back_label(line: str) -> str | None:
-    """The title, if `line` is a back label glued in front of it."""
-    stripped = line.strip()
+    """The title, if `line` is a back label in front of it, with a space or glued to it
+    ("Atrás Democratic...", "ZurückHamburg Welcome Center", "‹ VoltarLoures prepara...")."""
+    stripped = line.strip().lstrip(_LABEL_LEAD)
     for label in sorted(BACK_LABELS, key=len, reverse=True):
-        if stripped.startswith(label + " ") and len(stripped) > len(label) + 3:
-            return stripped[len(label) + 1 :].strip()
+        if not stripped.startswith(label) or len(stripped) <= len(label) + 3:
+            continue
+        rest = stripped[len(label) :]
+        words = rest.split()
+        if rest[0] == " " and len(words) <= 3 and words[0][0].islower():
+            return None  # "Volver a Noticias": a link back to a list, the title comes next
+        if rest[0] == " " or rest[0].isupper() or rest[0] in "\"'„“«‘":
+            return rest.strip()
     return None
 
 
@@ -146,18 +197,22 @@ def paragraphs_of(lines: list[str]) -> list[str]:
 def clean_page(text: str) -> CleanPage:
     """Clean a scraped ICC web page (good practice, news)."""
     lines = drop_sidebar(text.replace("\r\n", "\n").split("\n"))
-    lines = ["" if is_chrome(line) else line for line in lines]
+    lines = ["" if is_chrome(line) or is_list_line(line) else line for line in lines]
     title, start, had_back = _find_title(lines)
     rest = lines[start:]
     year_line = dateline = None
-    head = [line.strip() for line in rest if line.strip()][:2]
+    head = [line.strip() for line in rest if line.strip()][:3]
     if head and _YEAR_LINE.match(head[0]):
         year_line = head[0]
-    elif head and re.search(r"\b(19|20)\d{2}\s*$", head[0]) and len(head[0]) < 80:
+    elif head and _is_dateline(head[0]):
         dateline = head[0]
     skip = {year_line, dateline, title}
-    body = [p for p in paragraphs_of(rest) if p not in skip and not is_boilerplate(p)]
-    return CleanPage(title, year_line, dateline, had_back, tuple(body))
+    body = [
+        p
+        for p in paragraphs_of(["" if is_navigation(line) else line for line in rest])
+        if p not in skip and not is_boilerplate(p)
+    ]
+    return CleanPage(title, year_line, dateline, had_back, tuple(body), tuple(head))
 
 
 def _find_title(lines: list[str]) -> tuple[str, int, bool]:
@@ -166,7 +221,7 @@ def _find_title(lines: list[str]) -> tuple[str, int, bool]:
         found = split_back_label(line)
         if found:
             return found, i + 1, True
-        if line.strip() in BACK_LABELS:  # the label on its own line (HTML): title follows
+        if _is_label_alone(line):  # the label on its own line (HTML): the title follows
             for j in range(i + 1, len(lines)):
                 if lines[j].strip():
                     return strip_emphasis(lines[j].lstrip("# ").strip()), j + 1, True
@@ -175,11 +230,29 @@ def _find_title(lines: list[str]) -> tuple[str, int, bool]:
             return strip_emphasis(line[2:].strip()), i + 1, False
     for i, line in enumerate(lines):
         stripped = strip_emphasis(line.lstrip("# ").strip())
-        if stripped and not is_boilerplate(stripped):
+        if stripped and not is_boilerplate(stripped) and not is_navigation(stripped):
             if len(stripped) > 150 or stripped.endswith("."):  # a paragraph, not a title
                 return "", i, False
             return stripped, i + 1, False
     return "", 0, False
+
+
+def _is_dateline(line: str) -> bool:
+    """A news item's place-and-date line ("Ansan, South Korea 30 July 2020"): short, ending
+    with a year, and not a "Country | City | Year" line of parts."""
+    if len(line) >= 80 or not re.search(r"\b(19|20)\d{2}\s*$", line):
+        return False
+    return not re.search(r"[|·•]", line) or not facts_segments(line)
+
+
+def _is_label_alone(line: str) -> bool:
+    stripped = line.strip().lstrip(_LABEL_LEAD)
+    words = stripped.split()
+    return (
+        bool(words)
+        and words[0] in BACK_LABELS
+        and (len(words) == 1 or (len(words) <= 4 and words[1][0].islower()))
+    )
 
 
 def parse_toc(lines: list[str]) -> tuple[dict[str, int], list[str]]:

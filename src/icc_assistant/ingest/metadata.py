@@ -13,6 +13,7 @@ from typing import Any
 from icc_assistant import gazetteer
 from icc_assistant.documents import DOC_TYPES
 from icc_assistant.errors import UnreadableDocumentError
+from icc_assistant.ingest.cleaning import facts_segments
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
@@ -80,12 +81,47 @@ def _checked(data: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def infer_city(title: str, body: str) -> str | None:
-    """The city the document is about: named in the title, else the most named in the body."""
-    in_title = gazetteer.find_cities(title)
+    """The city the document is about: named in the title (any city of GeoNames), else the
+    most named in the body. A name several cities share goes to one in a country the text
+    names ("Camden" in a page that says "United Kingdom")."""
+    countries = gazetteer.find_countries(body[:5000])
+    in_title = gazetteer.find_cities(title, small=True, countries=countries)
     if in_title:
         return in_title[0]
-    counts = gazetteer.count_cities(body)
+    counts = gazetteer.count_cities(body, countries=countries)
     return max(counts, key=counts.__getitem__) if counts else None
+
+
+def facts_of(head: Sequence[str]) -> dict[str, Any]:
+    """City, country and year from a page's "Country | City | Year" line: the first of the
+    lines under its title made of a few short parts that name a country or hold a year."""
+    for line in head:
+        parts = facts_segments(line)
+        if parts and (infer_year(parts) or any(gazetteer.canonical_country(p) for p in parts)):
+            return _facts_from_parts(parts)
+    return {}
+
+
+def _facts_from_parts(parts: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    countries = [c for part in parts for c in gazetteer.find_countries(part)]
+    for part in parts:
+        country = gazetteer.canonical_country(part)
+        if country and "country" not in found:
+            found["country"] = country
+        elif country and "city" not in found:  # "Mexique | Mexico": the second is the city
+            city = gazetteer.city_named_like_country(part, found["country"])
+            if city:
+                found["city"] = city
+        cities = gazetteer.find_cities(part, small=True, countries=countries)
+        if "city" not in found and cities and not country:
+            found["city"] = cities[0]
+    if "country" not in found and countries:
+        found["country"] = countries[0]
+    year = infer_year(parts)
+    if year is not None:
+        found["year"] = year
+    return found
 
 
 def infer_country(city: str | None, text: str) -> str | None:

@@ -20,8 +20,16 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BOLD_LINE = re.compile(r"^(\*\*|__)(?P<text>[^*_\s][^*_]{1,78}?)\1$")
 _RULE = re.compile(r"^\s*([-*_=]\s*){3,}$")
 _PAGE_NUMBER = re.compile(r"^\s*(page\s*)?\d{1,3}(\s*/\s*\d{1,3})?\s*$", re.IGNORECASE)
+# "Recommendations" and "Suggestions" in the languages Index reports are written in, after an
+# optional section number ("4. Recommandations").
+_ADVICE = (
+    r"suggestions?|recommendations?|recommandations?|propositions?|empfehlungen|vorschläge|"
+    r"recomendaciones|sugerencias|raccomandazioni|suggerimenti|recomendações|sugestões|"
+    r"aanbevelingen|rekommendationer|anbefalinger|zalecenia|rekomendacje|рекомендації|"
+    r"рекомендации|пропозиції|предложения|συστάσεις|προτάσεις|öneriler|tavsiyeler"
+)
 RECOMMENDATION_HEADING = re.compile(
-    r"^(suggestions?|recommendations?)(\s+and\s+(suggestions?|recommendations?))?$",
+    rf"^(?:\d+(?:\.\d+)*\.?\s+)?({_ADVICE})(\s+(and|et|und|y|e|i|и|і|και|ve)\s+({_ADVICE}))?$",
     re.IGNORECASE,
 )
 
@@ -85,8 +93,11 @@ class _Outline:
     def level_of(self, heading: str, marks: int) -> int:
         key = normalise_heading(heading)
         toc_level = self._toc_level(key)
-        if RECOMMENDATION_HEADING.match(heading.strip()) and not (
-            toc_level == 1 and heading.isupper()
+        stripped = heading.strip()
+        if (
+            RECOMMENDATION_HEADING.match(stripped)
+            and not stripped[:1].isdigit()  # "4. Recommendations" is a chapter of its own
+            and not (toc_level == 1 and heading.isupper())
         ):
             return (self.path[-1][0] + 1) if self.path else 1
         if toc_level is not None:

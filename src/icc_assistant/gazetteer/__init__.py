@@ -1,0 +1,222 @@
+"""Cities and countries named in text, in any language and script.
+
+`names.py` finds where a text names something (folding, inflections, scripts without spaces);
+`places.py` holds what can be named: GeoNames cities with their alternate names, the ICC member
+cities and countries. A city is recognised when it is an ICC member, a city of at least
+MAJOR_POPULATION people, or one of the `known` cities a caller passes (those the corpus'
+documents are about, of any size); `small=True` admits every GeoNames city of 15,000 people or
+more, for reading a document's own title. A name several places share goes to a known city
+first, then to a member, then to one in a preferred country, then to the largest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
+
+from icc_assistant.gazetteer.names import NameMatcher, Span, fold
+from icc_assistant.gazetteer.places import (
+    MIN_POPULATION,
+    Place,
+    PlaceTable,
+    country_aliases,
+    country_names,
+    place_table,
+)
+
+__all__ = [
+    "MAJOR_POPULATION",
+    "Mention",
+    "canonical_city",
+    "canonical_country",
+    "city_named_like_country",
+    "count_cities",
+    "country_of",
+    "find_cities",
+    "find_countries",
+    "mentions",
+    "same_city",
+    "warm_up",
+    "without_cities",
+]
+
+MAJOR_POPULATION = 100_000
+# The stem of an inflected word ("Krakowie" -> "Krakow") may name a member or known city; for
+# any other it must be this long ("Arabic" is no inflection of Ārabī).
+MIN_OTHER_STEM = 7
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A city named in a text, and where."""
+
+    city: str
+    start: int
+    end: int
+
+
+def _table(small: bool) -> PlaceTable:
+    return place_table(MIN_POPULATION if small else MAJOR_POPULATION)
+
+
+@lru_cache(maxsize=2)
+def _matcher(small: bool) -> NameMatcher:
+    return NameMatcher(_table(small).by_key)
+
+
+@lru_cache(maxsize=8)
+def _known_matcher(known: frozenset[str]) -> NameMatcher:
+    """A matcher over the known cities' own names, for those too small for the table."""
+    return NameMatcher(fold(name) for name in known)
+
+
+@lru_cache(maxsize=1)
+def _country_matcher() -> NameMatcher:
+    return NameMatcher(country_aliases())
+
+
+def warm_up() -> None:
+    """Load the places and build the matcher now rather than on first use."""
+    _matcher(False)
+
+
+def _choose(
+    places: list[Place], known: Collection[str], countries: Collection[str]
+) -> Place | None:
+    if not places:
+        return None
+    return max(
+        places,
+        key=lambda p: (p.name in known, p.member, p.country in countries, p.population),
+    )
+
+
+def mentions(
+    text: str,
+    *,
+    known: Collection[str] = (),
+    small: bool = False,
+    countries: Collection[str] = (),
+) -> list[Mention]:
+    """Every city named in `text`, in order (see the module docstring for which count)."""
+    table = _table(small)
+    found = []
+    for span in _matcher(small).spans(text):
+        place = _choose([table.places[i] for i in table.by_key[span.key]], known, countries)
+        if place is None:
+            continue
+        trusted = place.member or place.name in known
+        if not trusted and (_inside_longer_name(text, span) or _short_stem(span)):
+            continue
+        found.append(Mention(place.name, span.start, span.end))
+    extra = frozenset(k for k in known if k not in table.by_name)
+    if extra:
+        taken = [(m.start, m.end) for m in found]
+        by_key = {fold(name): name for name in extra}
+        for span in _known_matcher(extra).spans(text):
+            if not any(s < span.end and span.start < e for s, e in taken):
+                found.append(Mention(by_key[span.key], span.start, span.end))
+        found.sort(key=lambda m: m.start)
+    return found
+
+
+def _short_stem(span: Span) -> bool:
+    return not span.exact and len(span.key) < MIN_OTHER_STEM
+
+
+def _inside_longer_name(text: str, span: Span) -> bool:
+    """Whether a capitalised word runs into the span ("América Latina", "Regina Müller") or
+    the span is part of a hyphenated word ("Koryo-saram"): the name is then part of something
+    longer, not a city (checked for cities that are neither members nor known)."""
+    before = text[max(0, span.start - 30) : span.start]
+    after = text[span.end : span.end + 30]
+    if (before.endswith("-") and before[-2:-1].isalpha()) or (
+        after.startswith("-") and after[1:2].isalpha()
+    ):
+        return True
+    previous = before.rstrip(" ").rsplit(" ", 1)[-1] if before.endswith(" ") else ""
+    following = after.lstrip(" ").split(" ", 1)[0] if after.startswith(" ") else ""
+    return any(word[:1].isupper() and word[:1].isalpha() for word in (previous, following))
+
+
+def find_cities(
+    text: str,
+    *,
+    known: Collection[str] = (),
+    small: bool = False,
+    countries: Collection[str] = (),
+) -> list[str]:
+    """The cities named in `text`, each once, in order of first mention."""
+    named = mentions(text, known=known, small=small, countries=countries)
+    return list(dict.fromkeys(m.city for m in named))
+
+
+def count_cities(
+    text: str, *, known: Collection[str] = (), countries: Collection[str] = ()
+) -> dict[str, int]:
+    """How often each city is named in `text`."""
+    counts: dict[str, int] = {}
+    for mention in mentions(text, known=known, countries=countries):
+        counts[mention.city] = counts.get(mention.city, 0) + 1
+    return counts
+
+
+def without_cities(text: str, *, known: Collection[str] = ()) -> str:
+    """`text` with the cities it names taken out ("schools in Ansan" -> "schools in")."""
+    pieces, position = [], 0
+    for mention in mentions(text, known=known):
+        pieces.append(text[position : mention.start])
+        position = mention.end
+    pieces.append(text[position:])
+    return " ".join(" ".join(pieces).split())
+
+
+def same_city(first: str, second: str) -> bool:
+    """Whether two city names mean one place or one holds the other: the words of one are
+    among the other's ("Berlin" and "Berlin-Neukölln", "San Sebastián" and
+    "Donostia/San Sebastián")."""
+    a, b = set(fold(first).split()), set(fold(second).split())
+    return bool(a and b) and (a <= b or b <= a)
+
+
+def canonical_city(name: str) -> str | None:
+    """The name shown for a city written any known way ("Krakau" -> "Kraków")."""
+    table = _table(True)
+    if name in table.by_name:
+        return name
+    place = _choose([table.places[i] for i in table.by_key.get(fold(name), ())], (), ())
+    return place.name if place else None
+
+
+def city_named_like_country(name: str, country: str) -> str | None:
+    """A city of `country` that has the name of a country, as "Mexico" names Mexico City in
+    French: found only where a country is already given, as in a "Mexique | Mexico" line."""
+    table = _table(True)
+    places = [table.places[i] for i in table.shadowed.get(fold(name), ())]
+    place = _choose([p for p in places if p.country == country], (), ())
+    return place.name if place else None
+
+
+def country_of(city: str) -> str | None:
+    """The country of a city, by the name shown for it."""
+    for small in (False, True):
+        table = _table(small)
+        number = table.by_name.get(city)
+        if number is not None:
+            return table.places[number].country
+    return None
+
+
+def canonical_country(name: str) -> str | None:
+    """The English name of a country written any known way ("Südkorea", "Polska")."""
+    found = country_aliases().get(fold(name))
+    if found is None and name in country_names().values():
+        return name
+    return found
+
+
+def find_countries(text: str) -> list[str]:
+    """The countries named in `text` (capitalised, in any language pycountry translates)."""
+    aliases = country_aliases()
+    return list(dict.fromkeys(aliases[s.key] for s in _country_matcher().spans(text)))
