@@ -1,14 +1,14 @@
-"""Calibrate the evidence gate: relevance of answerable vs off-topic questions.
+"""Where the evidence gate falls: relevance of answerable, unanswerable and off-topic questions.
 
-The gate (RetrievalConfig.min_similarity) judges a result's relevance: the best passage's dense
-similarity, measured on the question without the city names in it. It must sit between the
-answerable questions and the off-topic ones, with and without a member city named in them ("the
-weather in Ansan"). This prints the three distributions, the overlap, the midpoint between the
-lowest answerable and the highest off-topic question (how the shipped default was chosen), and
-how many questions of each kind the shipped gate lets through, its chapter rule included.
+The gate's threshold is not a constant: when a catalog is built, off-topic probe questions
+(src/icc_assistant/data/gate_probes.json) are compared with every passage, and the threshold is
+the median of their best scores plus GATE_SPREADS robust standard deviations
+(index/calibration.py). This prints, for the chosen set's index, the calibration, the relevance
+the gate judged for each population (answerable and unanswerable development questions, the
+off-topic questions of bench/, with and without a member city named) and what the gate lets
+through, with the reasons it gave.
 
-    python bench/calibrate_gate.py [--questions FILE] [--offtopic FILE] [--offtopic-cities FILE]
-                                   [--corpus DIR] [--data-dir DIR]
+    python bench/calibrate_gate.py [--set seeds|multilingual|all] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -17,65 +17,64 @@ import argparse
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval_retrieval import ROOT, Question, load_questions, open_index
+from eval_retrieval import ROOT, SETS, Question, chosen_sets, load_questions, open_index
 
-from icc_assistant.retrieve import RetrievalConfig, Retriever
+from icc_assistant.documents import RetrievalResult
+from icc_assistant.retrieve import Retriever
 
-
-def relevance(retriever: Retriever, question: Question) -> float:
-    """The relevance the gate judges for the question."""
-    return retriever.search(question.text, k=5).relevance or 0.0
-
-
-def passed(retriever: Retriever, questions: list[Question]) -> int:
-    """How many of the questions the retriever finds evidence for."""
-    return sum(retriever.search(q.text, k=5).status == "found" for q in questions)
+OFFTOPIC = {
+    "off-topic": ROOT / "bench/offtopic_questions.jsonl",
+    "off-topic, city": ROOT / "bench/offtopic_city_questions.jsonl",
+}
 
 
-def describe(label: str, values: list[float]) -> None:
-    """min / median / max of one population."""
-    print(
-        f"{label:12} n={len(values):3} min={min(values):.3f} "
-        f"median={statistics.median(values):.3f} max={max(values):.3f}"
+def describe(label: str, results: list[RetrievalResult]) -> None:
+    """Relevance min / median / max of one population, how many the gate let through, why."""
+    scores = [r.gate.score for r in results if r.gate and r.gate.score is not None]
+    found = sum(r.status == "found" for r in results)
+    reasons = Counter(r.gate.reason for r in results if r.gate)
+    spread = (
+        f"min={min(scores):.3f} median={statistics.median(scores):.3f} max={max(scores):.3f}"
+        if scores
+        else "no scores"
     )
+    print(f"{label:22} n={len(results):3} {spread}  found {found}/{len(results)}  {dict(reasons)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--questions", type=Path, default=ROOT.parent / "shared/eval/questions_dev.jsonl"
-    )
-    parser.add_argument("--offtopic", type=Path, default=ROOT / "bench/offtopic_questions.jsonl")
-    parser.add_argument(
-        "--offtopic-cities", type=Path, default=ROOT / "bench/offtopic_city_questions.jsonl"
-    )
-    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--set", choices=["seeds", "multilingual", "all"], default="all")
     parser.add_argument("--data-dir", type=Path, default=None, help="Reuse an index here.")
     args = parser.parse_args(argv)
+    names = chosen_sets(args.set)
+    questions: list[Question] = [q for n in names for q in load_questions(SETS[n][1], n)]
+    groups = {
+        "answerable": [q for q in questions if not q.unanswerable],
+        "unanswerable": [q for q in questions if q.unanswerable],
+        **{name: load_questions(path) for name, path in OFFTOPIC.items()},
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        settings, embedder, store = open_index(args.corpus, args.data_dir or Path(tmp) / "index")
-        ungated = Retriever(store, embedder, settings, RetrievalConfig(min_similarity=0.0))
-        shipped = Retriever(store, embedder, settings)
-        groups = {
-            "answerable": [q for q in load_questions(args.questions) if not q.unanswerable],
-            "off-topic": load_questions(args.offtopic),
-            "+city": load_questions(args.offtopic_cities),
+        corpora = [SETS[n][0] for n in names]
+        settings, embedder, store = open_index(corpora, args.data_dir or Path(tmp) / "index")
+        retriever = Retriever(store, embedder, settings)
+        calibration = store.stats().calibration
+        results = {
+            name: [retriever.search(q.search_text, k=5) for q in qs] for name, qs in groups.items()
         }
-        values = {name: [relevance(ungated, q) for q in qs] for name, qs in groups.items()}
-        let_through = {name: passed(shipped, qs) for name, qs in groups.items()}
-    for name, population in values.items():
-        describe(name, population)
-    answerable = values["answerable"]
-    highest_offtopic = max(values["off-topic"] + values["+city"])
-    overlap = sum(a <= highest_offtopic for a in answerable)
-    print(f"answerable at or below the highest off-topic: {overlap}")
-    print(f"suggested min_similarity: {(min(answerable) + highest_offtopic) / 2:.3f}")
-    print(f"shipped min_similarity:   {RetrievalConfig().min_similarity:.3f}")
-    for name, count in let_through.items():
-        print(f"found by the shipped gate: {name:12} {count}/{len(groups[name])}")
+    print(
+        f"calibration: threshold {calibration['gate_threshold']:.4f} = probe median "
+        f"{calibration['probe_median']:.4f} + spreads x {calibration['probe_spread']:.4f} "
+        f"({int(calibration['probes'])} probes); language bias {calibration['language_bias']:.4f}"
+    )
+    for name, found in results.items():
+        describe(name, found)
+    for q, r in zip(groups["answerable"], results["answerable"], strict=True):
+        if r.status != "found" and r.gate:
+            print(f"  answerable refused: {q.id} {r.gate.reason} {r.gate.score} | {q.text[:70]}")
     return 0
 
 

@@ -76,17 +76,39 @@ def test_search_json_on_an_indexed_corpus(indexed_settings: Settings) -> None:
 
 
 def test_search_prints_what_it_recognised(indexed_settings: Settings) -> None:
-    """The table output names the city and Index field found in a Korean question, the
-    relevance the gate judged, and ranked passages with score, city and document."""
+    """The table output names the city found in a Korean question, the relevance the gate
+    judged against its threshold, and ranked passages with score, city and document."""
     result = run(
         "search", "안산시의 참여 분야 점수는?", "--k", "3", data_dir=indexed_settings.data_dir
     )
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0]
     assert "status: found" in first_line
-    assert "cities: Ansan" in first_line and "fields: Participation" in first_line
-    assert "relevance: 0." in first_line
+    assert "cities: Ansan" in first_line
+    assert re.search(r"relevance: 0\.\d{3} \(threshold 0\.\d{3}\)", first_line)
     assert re.search(r"^1\. 0\.\d{3} Ansan \| ", result.stdout, re.MULTILINE)
+
+
+def test_search_with_history_searches_the_follow_up_as_a_chat_would(
+    indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """A follow-up that does not name its subject ("and how many primary schools are there?")
+    is searched with the earlier user turn, so the city of the conversation is recognised."""
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps([{"role": "user", "content": "How does Ansan support migrant pupils?"}]),
+        encoding="utf-8",
+    )
+    question = "Und wie viele Grundschulen gibt es dort?"
+    alone = run("search", question, "--json", data_dir=indexed_settings.data_dir)
+    followed = run(
+        "search", question, "--history", str(history), "--json",
+        data_dir=indexed_settings.data_dir,
+    )  # fmt: skip
+    assert followed.returncode == 0, followed.stderr
+    assert json.loads(alone.stdout)["cities"] == []
+    assert json.loads(followed.stdout)["cities"] == ["Ansan"]
+    assert json.loads(followed.stdout)["gate"]["reason"] == "relevant"
 
 
 @pytest.mark.parametrize("question", ["", "   "])

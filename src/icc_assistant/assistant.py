@@ -21,7 +21,7 @@ from icc_assistant.answer import (
     TokenEvent,
     create_answerer,
 )
-from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus
+from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import load_document
@@ -70,10 +70,21 @@ class Assistant:
         return cls(settings, embedder, store, retriever, answerer)
 
     def search(
-        self, question: str, *, filters: Filters | None = None, k: int = 8
+        self,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        k: int = 8,
+        history: tuple[Turn, ...] = (),
     ) -> RetrievalResult:
-        """Ranked passages for a question, without writing an answer."""
-        return self.retriever.search(question, filters=filters, k=k)
+        """Ranked passages for a question, without writing an answer; with `history`, the
+        conversation is condensed first, as a chat does."""
+        if not history:
+            return self.retriever.search(question, filters=filters, k=k)
+        query = self.answerer.condense(AnswerRequest(question=question, history=history))
+        return self.retriever.search(
+            query.text, filters=filters, k=k, english_query=query.english
+        )
 
     def retrieve_for(self, request: AnswerRequest, filters: Filters | None) -> RetrievalResult:
         """Condense the conversation into a search query, then retrieve for it."""

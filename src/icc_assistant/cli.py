@@ -132,10 +132,17 @@ def stats(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
         out.print_json(json.dumps(data))
         return
     out.print(f"documents: {data['documents']}  chunks: {data['chunks']}")
+    calibration = data.pop("calibration", {})
     for facet, counts in data.items():
         if isinstance(counts, dict):
             listing = ", ".join(f"{k} ({v})" for k, v in sorted(counts.items()))
             out.print(f"{facet}: {listing or '-'}")
+    if calibration:
+        out.print(
+            f"language bias: {calibration['language_bias']:.3f}  "
+            f"evidence threshold: {calibration['gate_threshold']:.3f} "
+            f"({int(calibration['probes'])} off-topic probes)"
+        )
 
 
 @app.command()
@@ -171,28 +178,40 @@ def _filters(city: str | None) -> Filters:
     return Filters(city=city)
 
 
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", help="JSON file of earlier turns ([{role, content}, ...])."),
+]
+
+
 @app.command()
 def search(
     question: Annotated[str, typer.Argument(help="What to look for, in any language.")],
     city: CityOpt = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many passages.")] = 8,
+    history: HistoryOpt = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Print the passages retrieval ranks for a question.
+    """Print the passages retrieval ranks for a question (a follow-up with --history is
+    searched as the chat searches it) and the evidence gate's decision.
 
     Example: icc-assistant search "campagnes anti-rumeurs" --k 5
     """
     from icc_assistant.assistant import Assistant
 
-    result = Assistant.open(_settings(data_dir)).search(question, filters=_filters(city), k=k)
+    result = Assistant.open(_settings(data_dir)).search(
+        question, filters=_filters(city), k=k, history=_read_history(history)
+    )
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    relevance = f"{result.relevance:.3f}" if result.relevance is not None else "-"
+    gate = result.gate
+    score = f"{gate.score:.3f}" if gate and gate.score is not None else "-"
+    threshold = f"{gate.threshold:.3f}" if gate else "-"
     out.print(
-        f"language: {result.language}  status: {result.status}  relevance: {relevance}  "
-        f"cities: {', '.join(result.cities) or '-'}  fields: {', '.join(result.fields) or '-'}",
+        f"language: {result.language}  status: {result.status}  "
+        f"relevance: {score} (threshold {threshold})  cities: {', '.join(result.cities) or '-'}",
         markup=False,
         highlight=False,
         soft_wrap=True,
@@ -222,9 +241,7 @@ def _read_history(path: Path | None) -> tuple[Turn, ...]:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
-    history: Annotated[
-        Path | None, typer.Option("--history", help="JSON file of earlier turns.")
-    ] = None,
+    history: HistoryOpt = None,
     city: CityOpt = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,

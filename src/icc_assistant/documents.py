@@ -122,6 +122,24 @@ class Filters(_Frozen):
         return all(value is None for value in self.model_dump().values())
 
 
+GateReason = Literal["relevant", "below_threshold", "uncovered_city", "nothing_found"]
+
+
+class Gate(_Frozen):
+    """How the evidence gate decided whether the material answers a question."""
+
+    score: float | None = Field(
+        None,
+        description="Relevance judged: the best passage's dense similarity to the question,"
+        " measured without the city names in it.",
+    )
+    threshold: float = Field(
+        description="Relevance needed, calibrated on the corpus when the index was built."
+    )
+    reason: GateReason
+    message: str = Field(description="The decision in words.")
+
+
 class RetrievalResult(_Frozen):
     """What retrieval found for one question."""
 
@@ -130,15 +148,8 @@ class RetrievalResult(_Frozen):
     status: RetrievalStatus
     passages: tuple[Passage, ...] = ()
     cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
-    fields: tuple[str, ...] = Field(
-        (), description="ICC Index fields (report chapters) recognised in the question."
-    )
     filters: Filters = Field(default_factory=Filters)
-    relevance: float | None = Field(
-        None,
-        description="Similarity the evidence gate judged: the best passage's, measured on the"
-        " question without the city names in it.",
-    )
+    gate: Gate | None = Field(None, description="Why the status is what it is.")
     nearest: tuple[Passage, ...] = Field(
         (), description="Best candidates below the evidence gate, to say what IS covered."
     )

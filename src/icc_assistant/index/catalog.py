@@ -1,4 +1,5 @@
-"""The catalog: an in-memory view of the ACTIVE index (documents, chunks, keyword index).
+"""The catalog: an in-memory view of the ACTIVE index (documents, chunks, keyword index, stored
+vectors, and the corpus' calibration: index/calibration.py).
 
 It is persisted as a snapshot directory under the data directory and named by a pointer file
 replaced atomically, so a reader sees either the old snapshot or the new one, never a mix. The
@@ -22,7 +23,8 @@ import numpy as np
 import structlog
 
 from icc_assistant.documents import Chunk, DocumentMeta
-from icc_assistant.embeddings import embedding_head
+from icc_assistant.embeddings import Embedder, embedding_head
+from icc_assistant.index.calibration import Calibration, calibrate
 from icc_assistant.index.keyword import KeywordIndex
 from icc_assistant.index.vectors import DenseHit, TokenSets, VectorTable
 from icc_assistant.tokens import keyword_tokens
@@ -30,8 +32,10 @@ from icc_assistant.tokens import keyword_tokens
 log = structlog.get_logger(__name__)
 
 POINTER = "catalog.json"
-HUB_NEIGHBOURS = 10
-HUB_SAMPLE = 4000
+SNAPSHOT_FORMAT = 2  # bump when what a snapshot holds changes: older ones are rebuilt
+# A recommendation naming at most this many other cities discusses their practices; one naming
+# more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
+MAX_DISCUSSED = 3
 
 
 def digest_of(active: Mapping[str, str]) -> str:
@@ -51,10 +55,12 @@ class ChunkCatalog:
     version: str
     vectors: VectorTable
     token_sets: TokenSets
-    hubness: dict[str, float] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
     doc_chunks: dict[str, list[str]] = field(default_factory=dict)
     cities: frozenset[str] = frozenset()
+    covered_cities: frozenset[str] = frozenset()
     rows: dict[str, int] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Chunk]] = defaultdict(list)
@@ -64,12 +70,19 @@ class ChunkCatalog:
             doc: [c.chunk_id for c in sorted(cs, key=lambda c: c.ordinal)]
             for doc, cs in grouped.items()
         }
-        # Every city the material covers: the documents' own and those their passages discuss.
-        self.cities = frozenset(
-            {d.city for d in self.documents.values() if d.city}
-            | {city for c in self.chunks.values() for city in c.mentioned_cities}
+        # The cities documents are about, and those besides whose practices recommendations
+        # describe: what the material covers. A city named in passing or in a list is not.
+        self.cities = frozenset(d.city for d in self.documents.values() if d.city)
+        self.covered_cities = self.cities | frozenset(
+            city
+            for c in self.chunks.values()
+            if c.is_recommendation and len(c.mentioned_cities) <= MAX_DISCUSSED
+            for city in c.mentioned_cities
         )
         self.rows = {chunk_id: row for row, chunk_id in enumerate(self.keyword.chunk_ids)}
+        self.languages = tuple(
+            self.documents[self.chunks[i].doc_id].language for i in self.keyword.chunk_ids
+        )
 
     def overlap(self, first: str, second: str) -> float:
         """Jaccard overlap of two chunks' keyword tokens (near-duplicate test)."""
@@ -88,9 +101,10 @@ class ChunkCatalog:
         chunks: Iterable[Chunk],
         vectors: Mapping[str, np.ndarray],
         view_vectors: Mapping[str, Sequence[np.ndarray]],
+        embedder: Embedder,
     ) -> ChunkCatalog:
         """A catalog over these documents and chunks, with their vectors (by chunk id, and each
-        chunk's views'): keyword index, token sets and hubness included."""
+        chunk's views'): keyword index, token sets and the corpus' calibration included."""
         docs = {d.doc_id: d for d in documents}
         kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
         ids = sorted(kept)
@@ -99,41 +113,18 @@ class ChunkCatalog:
         tokens = [head + text for head, text in zip(heads, texts, strict=True)]
         version = digest_of({d.doc_id: d.content_hash for d in docs.values()})
         dim = next((len(v) for v in vectors.values()), 0)
+        table = VectorTable.build(ids, vectors, view_vectors, dim)
+        languages = [docs[kept[i].doc_id].language for i in ids]
+        calibration = calibrate(table, languages, [kept[i].doc_id for i in ids], embedder)
         return cls(
             docs,
             kept,
             KeywordIndex.build(ids, tokens),
             version,
-            VectorTable.build(ids, vectors, view_vectors, dim),
+            table,
             TokenSets.build(texts),
-            hubness_of(ids, vectors),
+            calibration,
         )
-
-
-def hubness_of(
-    ids: list[str], vectors: Mapping[str, np.ndarray], k: int = HUB_NEIGHBOURS
-) -> dict[str, float]:
-    """Mean cosine similarity of each chunk to its k nearest chunks (CSLS's r_d).
-
-    Multilingual embeddings have "hubs": generic passages close to every query, in any
-    language. Cross-domain similarity local scaling (Conneau et al., 2018) ranks by
-    cos(q, d) - r_d / 2 instead of cos(q, d). Neighbours are searched among a fixed-size sample
-    so that the cost stays linear in the number of chunks.
-    """
-    ids = [i for i in ids if i in vectors]
-    if len(ids) <= k:
-        return {i: 0.0 for i in ids}
-    matrix = np.vstack([vectors[i] for i in ids]).astype(np.float32)
-    rng = np.random.default_rng(0)
-    sample = matrix[rng.choice(len(ids), size=min(len(ids), HUB_SAMPLE), replace=False)]
-    hub: dict[str, float] = {}
-    for start in range(0, len(ids), 4096):
-        sims = matrix[start : start + 4096] @ sample.T
-        # the k+1 largest include the chunk itself when it is in the sample
-        top = np.sort(np.partition(sims, -(k + 1), axis=1)[:, -(k + 1) :], axis=1)[:, :-1]
-        for offset, value in enumerate(top.mean(axis=1)):
-            hub[ids[start + offset]] = round(float(value), 5)
-    return hub
 
 
 def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
@@ -147,7 +138,8 @@ def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
         "documents": [d.model_dump(mode="json") for d in catalog.documents.values()],
         "chunks": [c.model_dump(mode="json") for c in catalog.chunks.values()],
         "keyword_ids": catalog.keyword.chunk_ids,
-        "hubness": catalog.hubness,
+        "calibration": catalog.calibration.to_json(),
+        "format": SNAPSHOT_FORMAT,
     }
     (target / "catalog.json").write_text(json.dumps(payload), encoding="utf-8")
     catalog.keyword.save(target)
@@ -173,11 +165,13 @@ def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
         keyword = KeywordIndex.load(target, payload["keyword_ids"])
         if payload["version"] != version or set(keyword.chunk_ids) != set(chunks):
             raise ValueError("snapshot content does not match its stamp")
-        hubness = {str(k): float(v) for k, v in payload["hubness"].items()}
+        if payload.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError("snapshot written by an earlier release")
+        calibration = Calibration.from_json(payload["calibration"])
         rows = len(keyword.chunk_ids)
         vectors = VectorTable.load(target, rows)
         return ChunkCatalog(
-            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows), hubness
+            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows), calibration
         )
     except FileNotFoundError:
         return None

@@ -11,6 +11,29 @@ import bm25s
 import numpy as np
 
 
+class KeywordScores:
+    """BM25 scores of every chunk of an index for one query."""
+
+    def __init__(self, index: KeywordIndex, scores: np.ndarray) -> None:
+        self._index = index
+        self._scores = scores
+
+    def best(self, k: int) -> list[tuple[str, float]]:
+        """The k best (chunk_id, score) pairs with a positive score."""
+        scores = self._scores
+        k = min(k, len(scores))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = top[np.argsort(-scores[top])]
+        return [(self._index.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+    def of(self, chunk_ids: list[str]) -> list[float]:
+        """The scores of these chunks (0 for chunks the index does not hold)."""
+        rows = self._index.rows
+        return [float(self._scores[rows[i]]) if i in rows else 0.0 for i in chunk_ids]
+
+
 class KeywordIndex:
     """BM25 over a fixed, ordered list of chunk ids."""
 
@@ -23,6 +46,7 @@ class KeywordIndex:
         self.chunk_ids = list(chunk_ids)
         self._model = model
         self.document_frequency = document_frequency or {}
+        self.rows = {chunk_id: row for row, chunk_id in enumerate(self.chunk_ids)}
 
     def is_rare(self, token: str, share: float = 0.01, floor: int = 2) -> bool:
         """True for a token in at most `floor` chunks or `share` of them (an identifier)."""
@@ -40,13 +64,13 @@ class KeywordIndex:
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         """The k best (chunk_id, score) pairs with a positive score."""
+        return self.scores(tokens).best(k)
+
+    def scores(self, tokens: list[str]) -> KeywordScores:
+        """The BM25 score of every chunk for these tokens."""
         if self._model is None or not tokens:
-            return []
-        scores = np.asarray(self._model.get_scores(tokens))
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        ranked = top[np.argsort(-scores[top])]
-        return [(self.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+            return KeywordScores(self, np.zeros(len(self.chunk_ids)))
+        return KeywordScores(self, np.asarray(self._model.get_scores(tokens), dtype=np.float64))
 
     def save(self, directory: Path) -> None:
         """Write the BM25 matrices and document frequencies under `directory`."""

@@ -40,7 +40,7 @@ import structlog
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection as ChromaCollection
 from chromadb.config import Settings as ChromaSettings
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from icc_assistant.documents import Chunk, DocumentMeta, ParsedDocument
 from icc_assistant.embeddings import Embedder, embedding_text
@@ -98,6 +98,11 @@ class IndexStats(BaseModel):
     languages: dict[str, int]
     topics: dict[str, int]
     years: dict[str, int]
+    calibration: dict[str, float] = Field(
+        default_factory=dict,
+        description="What the corpus measured of itself (index/calibration.py): the language"
+        " bias retrieval takes off and the evidence gate's threshold.",
+    )
 
 
 T = TypeVar("T")
@@ -385,7 +390,7 @@ class IndexStore:
             vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
         views = self._view_vectors(chunks)
         documents = [meta for _, meta, _ in active.values()]
-        return ChunkCatalog.build(documents, chunks, vectors, views)
+        return ChunkCatalog.build(documents, chunks, vectors, views, self._embedder)
 
     def _view_vectors(self, chunks: list[Chunk]) -> dict[str, list[np.ndarray]]:
         """Chunk id -> the stored vectors of its views (lost ones left out)."""
@@ -546,6 +551,7 @@ class IndexStore:
             languages=count([d.language for d in docs]),
             topics=count([t for d in docs for t in d.topics]),
             years=count([str(d.year) if d.year else None for d in docs]),
+            calibration=catalog.calibration.to_json(),
         )
 
     # -- write side --------------------------------------------------------------------------------

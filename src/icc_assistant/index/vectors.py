@@ -87,6 +87,31 @@ class VectorTable:
             found.append(DenseHit(chunk_id, float(similarity), best))
         return found
 
+    def whole_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The whole-chunk vectors at `rows`, as float32."""
+        return np.asarray(self._whole[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def mixed_scores(self, queries: np.ndarray, view_weight: float) -> np.ndarray:
+        """(queries, chunks) dense scores of every chunk: (1 - view_weight) times the cosine to
+        the whole chunk plus view_weight times the best of its views' (the whole's, without
+        views). Computed block by block, for calibration rather than for each question."""
+        queries = queries.astype(np.float32)
+        found = np.empty((len(queries), len(self._whole)), dtype=np.float32)
+        block = 8192
+        for start in range(0, len(self._whole), block):
+            end = min(start + block, len(self._whole))
+            whole = np.asarray(self._whole[start:end], dtype=np.float32) @ queries.T
+            lo, hi = int(self._view_pointer[start]), int(self._view_pointer[end])
+            views = np.asarray(self._views[lo:hi], dtype=np.float32) @ queries.T
+            best = whole.copy()
+            counts = np.diff(self._view_pointer[start : end + 1])
+            has_views = np.flatnonzero(counts)
+            if len(has_views):
+                offsets = (self._view_pointer[start:end][has_views] - lo).astype(np.int64)
+                best[has_views] = np.maximum.reduceat(views, offsets, axis=0)
+            found[:, start:end] = ((1 - view_weight) * whole + view_weight * best).T
+        return found
+
     def save(self, directory: Path) -> None:
         np.save(directory / "vectors.npy", self._whole)
         np.save(directory / "view_pointer.npy", self._view_pointer)

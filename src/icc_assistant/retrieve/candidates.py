@@ -1,0 +1,89 @@
+"""The passages worth ranking for a query, each with its dense similarity.
+
+Candidates come from three places: the chunks (and views) nearest to the query vectors in
+Chroma, every chunk of the documents about a city the question names (a question in German about
+a Polish page may find German pages nearer than the one about the city it names), and the best
+keyword matches. All are then scored alike from the vectors the catalog holds: a chunk's dense
+similarity mixes its whole vector's cosine with its best view's (index/views.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from icc_assistant import gazetteer
+from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.index import ChunkCatalog, IndexStore
+from icc_assistant.index.keyword import KeywordScores
+from icc_assistant.retrieve.config import RetrievalConfig
+from icc_assistant.retrieve.keyword import keyword_candidates
+from icc_assistant.retrieve.query import Query
+
+
+@dataclass
+class Candidate:
+    """A chunk under consideration: its document, dense similarity and final score."""
+
+    chunk: Chunk
+    document: DocumentMeta
+    dense: float
+    score: float = 0.0
+
+
+def gather(
+    store: IndexStore,
+    catalog: ChunkCatalog,
+    query: Query,
+    keyword: KeywordScores,
+    config: RetrievalConfig,
+) -> list[Candidate]:
+    """Candidates for the query, scored by dense similarity (the best over its vectors)."""
+    ids: dict[str, None] = {}
+    for hits in store.query_dense_many(query.vectors, config.candidates, doc_ids=query.allowed):
+        ids.update((hit.chunk_id, None) for hit in hits)
+    ids.update((i, None) for i in _city_chunks(catalog, query))
+    ids.update(
+        (i, None) for i in keyword_candidates(catalog, query, keyword, config.keyword_candidates)
+    )
+    known = [i for i in ids if i in catalog.chunks]
+    dense = dense_similarities(catalog, query.vectors, known, config.view_weight)
+    return [
+        Candidate(catalog.chunks[i], catalog.documents[catalog.chunks[i].doc_id], float(s))
+        for i, s in zip(known, dense, strict=True)
+    ]
+
+
+def dense_similarities(
+    catalog: ChunkCatalog, vectors: np.ndarray, chunk_ids: list[str], view_weight: float
+) -> np.ndarray:
+    """Each chunk's dense similarity: for the best of the vectors, (1 - view_weight) times
+    the whole chunk's cosine plus view_weight times its best view's."""
+    best = np.full(len(chunk_ids), -1.0)
+    for vector in vectors:
+        hits = catalog.similarities(vector, chunk_ids)
+        mixed = [(1 - view_weight) * h.similarity + view_weight * h.view_similarity for h in hits]
+        best = np.maximum(best, np.asarray(mixed))
+    return best
+
+
+def about_cities(candidate: Candidate, cities: tuple[str, ...]) -> bool:
+    """Whether the candidate's document is about one of the cities, or the chunk discusses it."""
+    own = candidate.document.city
+    places = (own, *candidate.chunk.mentioned_cities) if own else candidate.chunk.mentioned_cities
+    return any(gazetteer.same_city(city, place) for city in cities for place in places)
+
+
+def _city_chunks(catalog: ChunkCatalog, query: Query) -> list[str]:
+    """The chunks of the allowed documents about the cities the question names."""
+    if not query.cities:
+        return []
+    return [
+        chunk_id
+        for doc in catalog.documents.values()
+        if doc.city
+        and (query.allowed is None or doc.doc_id in query.allowed)
+        and any(gazetteer.same_city(city, doc.city) for city in query.cities)
+        for chunk_id in catalog.doc_chunks.get(doc.doc_id, [])
+    ]

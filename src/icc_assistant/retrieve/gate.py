@@ -1,0 +1,76 @@
+"""The evidence gate: does the material answer the question at all?
+
+Two tests. A question naming a city that no document is about is not answered from other
+cities' pages, even when the city appears in passing in a list. Otherwise the best passage must
+be relevant enough: its dense similarity to the question, without the city names in it (a city's
+name alone makes every passage about that city look close), must reach the threshold the
+corpus' calibration set (index/calibration.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from icc_assistant.documents import Gate
+from icc_assistant.embeddings import Embedder
+from icc_assistant.index import ChunkCatalog
+from icc_assistant.retrieve.candidates import Candidate, dense_similarities
+from icc_assistant.retrieve.config import RetrievalConfig
+from icc_assistant.retrieve.query import Query
+from icc_assistant.retrieve.ranking import language_penalty
+
+
+def judge(
+    query: Query,
+    ranked: Sequence[Candidate],
+    catalog: ChunkCatalog,
+    embedder: Embedder,
+    config: RetrievalConfig,
+) -> Gate:
+    """The gate's decision on the candidates ranked for the query (all of them, not only
+    those selected: a city's boost may have put others first)."""
+    threshold = catalog.calibration.gate_threshold if config.use_gate else -1.0
+    if not ranked:
+        return Gate(threshold=threshold, reason="nothing_found", message="No passage matched.")
+    score = round(relevance(query, ranked, catalog, embedder, config), 4)
+    if query.uncovered and config.use_gate:
+        names = ", ".join(query.uncovered)
+        return Gate(
+            score=score,
+            threshold=threshold,
+            reason="uncovered_city",
+            message=f"No document is about {names}.",
+        )
+    if score < threshold:
+        return Gate(
+            score=score,
+            threshold=threshold,
+            reason="below_threshold",
+            message="The nearest passages are not close enough to the question.",
+        )
+    return Gate(
+        score=score, threshold=threshold, reason="relevant", message="Relevant passages found."
+    )
+
+
+def relevance(
+    query: Query,
+    ranked: Sequence[Candidate],
+    catalog: ChunkCatalog,
+    embedder: Embedder,
+    config: RetrievalConfig,
+) -> float:
+    """The best passage's dense similarity to what the question asks about (for a question
+    naming cities, the question without them), less the language bias for passages in the
+    question's language."""
+    topic = query.topic
+    if topic is None:
+        dense = np.asarray([c.dense for c in ranked])
+    else:
+        vectors = embedder.embed_query(topic)[np.newaxis, :]
+        ids = [c.chunk.chunk_id for c in ranked]
+        dense = dense_similarities(catalog, vectors, ids, config.view_weight)
+    same = np.asarray([c.document.language == query.language for c in ranked])
+    return float(np.max(dense - language_penalty(catalog, config) * same))

@@ -1,0 +1,89 @@
+"""A question analysed once, before any ranking: its text, language, cities and vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from icc_assistant import gazetteer
+from icc_assistant.embeddings import Embedder
+from icc_assistant.errors import InvalidQuestionError
+from icc_assistant.index import ChunkCatalog
+from icc_assistant.language import detect_language
+
+
+@dataclass(frozen=True)
+class Query:
+    """What retrieval needs to know about a question."""
+
+    text: str
+    language: str
+    english: str | None  # the question in English, when a model wrote it
+    cities: tuple[str, ...]  # cities named, as the index names them when it covers them
+    uncovered: tuple[str, ...]  # named cities that no document is about
+    allowed: frozenset[str] | None  # documents the filters allow; None: all
+    vectors: np.ndarray  # one row per text searched: the question, then its English version
+
+    @property
+    def topic(self) -> str | None:
+        """What a question naming cities asks about them: the question without their names.
+
+        A city's name alone makes every passage about it similar to the question ("the weather
+        in Ansan"), so the evidence gate judges this text instead."""
+        if not self.cities:
+            return None
+        text = gazetteer.without_cities(self.text, known=self.cities)
+        return text if any(ch.isalnum() for ch in text) else None
+
+
+def checked_question(question: str, max_chars: int) -> str:
+    """The question stripped, or InvalidQuestionError when it is empty or too long."""
+    text = question.strip()
+    if not text:
+        raise InvalidQuestionError("The question is empty: type what you want to know.")
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"The question has {len(text)} characters; the limit is {max_chars}. Shorten it."
+        )
+    return text
+
+
+def analyse(
+    text: str,
+    *,
+    english: str | None,
+    catalog: ChunkCatalog,
+    allowed: frozenset[str] | None,
+    embedder: Embedder,
+) -> Query:
+    """Language, cities (recognised in any spelling; the corpus' own cities of any size) and
+    vectors of a question."""
+    named = gazetteer.find_cities(text, known=catalog.cities)
+    cities = tuple(_as_indexed(city, catalog.covered_cities) for city in named)
+    uncovered = tuple(c for c in cities if not _covered(c, catalog.covered_cities))
+    texts = [text]
+    if english and english.strip() and english.strip() != text:
+        texts.append(english.strip())
+    vectors = np.vstack([embedder.embed_query(t) for t in texts])
+    return Query(
+        text=text,
+        language=detect_language(text),
+        english=texts[1] if len(texts) > 1 else None,
+        cities=cities,
+        uncovered=uncovered,
+        allowed=allowed,
+        vectors=vectors,
+    )
+
+
+def _covered(city: str, covered: frozenset[str]) -> bool:
+    return any(gazetteer.same_city(city, other) for other in covered)
+
+
+def _as_indexed(city: str, covered: frozenset[str]) -> str:
+    """The name the index gives a city ("Berlin" -> "Berlin-Neukölln" when that is the one
+    document it has), or the name as recognised."""
+    if city in covered:
+        return city
+    return next((c for c in sorted(covered) if gazetteer.same_city(city, c)), city)
