@@ -178,6 +178,14 @@ class Retriever:
         documents = self._store.catalog.documents.values()
         return {d.doc_id for d in documents if _matches(d, filters, city, country)}
 
+    def documents_matching(self, filters: Filters) -> list[DocumentMeta]:
+        """The indexed documents explicit filters allow (all when none), by doc_id; a bad
+        filter raises InvalidFilterError as it does for a search."""
+        with self._store.pinned() as catalog:
+            allowed = self._allowed_documents(filters)
+            chosen = catalog.documents if allowed is None else allowed
+            return [catalog.documents[doc_id] for doc_id in sorted(chosen)]
+
     # -- candidate generation ------------------------------------------------------------------
 
     def _candidates(
