@@ -11,7 +11,7 @@ import inspect
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -21,7 +21,13 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import McpError
-from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, ContentBlock, ErrorData, ToolAnnotations
+from mcp.types import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    CallToolResult,
+    ErrorData,
+    ToolAnnotations,
+)
 from mcp.types import Resource as MCPResource
 from pydantic import AnyUrl, ValidationError
 from starlette.requests import Request
@@ -90,6 +96,21 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
     return "internal", "The server could not answer."
 
 
+def finished(output: object) -> CallToolResult:
+    """FastMCP's (content, structured content) pair as a finished result.
+
+    Handed the pair, the low-level server would check the structured part against the output
+    schema again with jsonschema, which re-checks the schema itself on every call, after
+    pydantic has already validated it as the tool's return type.
+    """
+    if isinstance(output, CallToolResult):
+        return output
+    if isinstance(output, tuple):
+        content, structured = output
+        return CallToolResult(content=list(content), structuredContent=structured)
+    raise TypeError(f"A tool returned {type(output).__name__}, not structured output.")
+
+
 class ICCServer(FastMCP[Any]):
     """FastMCP with the ICC tools, stateless JSON over HTTP, and calls admitted and logged."""
 
@@ -143,9 +164,9 @@ class ICCServer(FastMCP[Any]):
         found = getattr(request.state, "request_id", None) if request is not None else None
         return str(found) if found else uuid.uuid4().hex
 
-    async def call_tool(
+    async def call_tool(  # type: ignore[override]  # the low-level server takes a result too
         self, name: str, arguments: dict[str, Any]
-    ) -> Sequence[ContentBlock] | dict[str, Any]:
+    ) -> CallToolResult:
         """Run a tool; any failure becomes a tool error carrying the HTTP error shape."""
         request = self._http_request()
         request_id = self._request_id(request)
@@ -160,7 +181,7 @@ class ICCServer(FastMCP[Any]):
                 body = {"type": kind, "message": message, "request_id": request_id}
                 raise ToolError(json.dumps({"error": body}, ensure_ascii=False)) from exc
             self._log(name, "ok", started)
-            return result
+            return finished(result)
 
     async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
         """Read a document resource; failures become protocol errors with a clear message."""
