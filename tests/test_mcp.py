@@ -146,7 +146,7 @@ def test_bad_arguments_are_clear_tool_errors(
 
 def test_a_missing_resource_is_a_clear_protocol_error(client: MCPClient) -> None:
     """Reading an unknown document or URI fails with not_found, and the session goes on."""
-    for uri in ("icc://documents/nope.txt", "icc://elsewhere/x"):
+    for uri in ("icc://documents/nope.txt", "icc://elsewhere/x", "icc://documents/a/b.txt"):
         with pytest.raises(Exception, match="not_found"):
             client.read(uri)
     assert client.result("icc_facets")["cities"]

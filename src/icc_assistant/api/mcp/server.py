@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -42,6 +43,7 @@ log = structlog.get_logger("icc_assistant.mcp")
 
 DOCUMENT_PREFIX = "icc://documents/"
 DOCUMENT_URI = DOCUMENT_PREFIX + "{doc_id}"
+DOCUMENT_PATTERN = re.compile(re.escape(DOCUMENT_PREFIX) + "[^/]+")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
 INSTRUCTIONS = (
     "Cited answers and passages from the Council of Europe's Intercultural Cities (ICC) "
@@ -190,8 +192,11 @@ class ICCServer(FastMCP[Any]):
         with structlog.contextvars.bound_contextvars(request_id=self._request_id(request)):
             try:
                 self._admit(request)
-                if not str(uri).startswith(DOCUMENT_PREFIX):
-                    raise NotFoundError(f"No resource {uri}; documents are {DOCUMENT_URI}.")
+                if not DOCUMENT_PATTERN.fullmatch(str(uri)):
+                    raise NotFoundError(
+                        f"No resource {uri}; documents are {DOCUMENT_URI}, the id "
+                        "percent-encoded (as resources/list gives them)."
+                    )
                 contents = await super().read_resource(uri)
             except Exception as exc:  # noqa: BLE001 - every failure is answered and logged
                 kind, message = failure_of(exc)
