@@ -2,9 +2,11 @@
 
 Prints medians from one run: time-to-first-token through /api/chat/stream minus calling the
 fake model directly; 20 concurrent streaming chats (errors and p95); requests/s on /health and
-/api/search.
+/api/search; what a search_icc call over MCP (Streamable HTTP) adds to the same search through
+/api/search, with the SDK's client (which checks every result against the tool's output
+schema) and as a bare JSON-RPC POST (the server's share alone), the three timed in turn.
 
-    python bench/serve.py [--samples 20] [--concurrency 20] [--seconds 5]
+    python bench/serve.py [--samples 20] [--concurrency 20] [--seconds 5] [--search-samples 100]
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import httpx
 import numpy as np
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -30,6 +34,7 @@ from fakes.fake_openai import FakeOpenAIServer  # noqa: E402
 from fixtures.live_server import ServerThread  # noqa: E402
 
 QUESTION = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+SEARCH = "anti-rumour campaigns"
 
 
 async def first_token_direct(client: httpx.AsyncClient, fake_url: str) -> float:
@@ -84,11 +89,65 @@ async def throughput(
     return count / (time.perf_counter() - started)
 
 
+async def timed(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def mcp_search_overhead(client: httpx.AsyncClient, url: str, samples: int) -> None:
+    """p50/p95 of one search through /api/search, through search_icc with the SDK's client, and
+    through search_icc as a bare JSON-RPC POST (the server's share), timed in turn."""
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "search_icc", "arguments": {"question": SEARCH, "k": 5}},
+    }
+
+    async def api() -> None:
+        (await client.get(f"{url}/api/search", params={"q": SEARCH, "k": 5})).raise_for_status()
+
+    async def bare() -> None:
+        response = await client.post(
+            f"{url}/mcp", json=call, headers={"Accept": "application/json, text/event-stream"}
+        )
+        if response.raise_for_status().json()["result"].get("isError"):
+            raise RuntimeError(f"search_icc failed: {response.text}")
+
+    async with (
+        streamable_http_client(f"{url}/mcp", http_client=client) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        await session.list_tools()  # the client then checks each result against its schema
+
+        async def sdk() -> None:
+            result = await session.call_tool("search_icc", {"question": SEARCH, "k": 5})
+            if result.isError:
+                raise RuntimeError(f"search_icc failed: {result.content}")
+
+        runs: dict[str, list[float]] = {"rest": [], "sdk": [], "bare": []}
+        for call_once in (api, sdk, bare):  # warm-up
+            await call_once()
+        for _ in range(samples):
+            for name, call_once in (("rest", api), ("sdk", sdk), ("bare", bare)):
+                runs[name].append(await timed(call_once))
+    rest = p(runs["rest"], 50)
+    print(f"/api/search:                  p50 {rest:7.1f} ms  p95 {p(runs['rest'], 95):7.1f} ms")
+    for name, label in (("sdk", "search_icc, SDK client:"), ("bare", "search_icc, bare JSON-RPC:")):
+        median, tail = p(runs[name], 50), p(runs[name], 95)
+        added = median - rest
+        print(f"{label:29} p50 {median:7.1f} ms  p95 {tail:7.1f} ms  added p50 {added:5.1f} ms")
+
+
 def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
 
-async def run(url: str, fake_url: str, samples: int, concurrency: int, seconds: float) -> None:
+async def run(
+    url: str, fake_url: str, samples: int, concurrency: int, seconds: float, searches: int
+) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
         await chat_stream(client, url)  # warm-up
         direct = [await first_token_direct(client, fake_url) for _ in range(samples)]
@@ -112,6 +171,7 @@ async def run(url: str, fake_url: str, samples: int, concurrency: int, seconds: 
         print(f"/health:     {await throughput(client, f'{url}/health', seconds):7.0f} requests/s")
         search = f"{url}/api/search?q=anti-rumour+campaigns&k=5"
         print(f"/api/search: {await throughput(client, search, seconds):7.0f} requests/s")
+        await mcp_search_overhead(client, url, searches)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--search-samples", type=int, default=100)
     args = parser.parse_args(argv)
     fake = FakeOpenAIServer().start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,7 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         server = ServerThread(settings).start()
         try:
-            asyncio.run(run(server.url, fake.url, args.samples, args.concurrency, args.seconds))
+            asyncio.run(
+                run(
+                    server.url,
+                    fake.url,
+                    args.samples,
+                    args.concurrency,
+                    args.seconds,
+                    args.search_samples,
+                )
+            )
         finally:
             server.stop()
             fake.stop()

@@ -1,4 +1,4 @@
-"""The `icc-assistant` command line: ingest, stats, inspect, search, ask, serve."""
+"""The `icc-assistant` command line: ingest, stats, inspect, search, ask, serve, mcp."""
 
 from __future__ import annotations
 
@@ -284,6 +284,17 @@ def serve(
     settings = _settings(data_dir)
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     run_server(settings.model_copy(update=updates), workers=workers)
+
+
+@app.command()
+def mcp(data_dir: DataDir = None) -> None:
+    """Serve the assistant's MCP tools over stdio, for clients that launch a command.
+
+    Example: icc-assistant mcp --data-dir /srv/icc/data
+    """
+    from icc_assistant.api.mcp import run_stdio
+
+    run_stdio(_settings(data_dir))
 
 
 def main() -> None:

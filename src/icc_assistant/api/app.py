@@ -12,6 +12,7 @@ from icc_assistant import __version__, language
 from icc_assistant.api.errors import install_error_handlers
 from icc_assistant.api.limits import BodySizeLimit, RateLimiter
 from icc_assistant.api.logging import RequestContext, configure_logging
+from icc_assistant.api.mcp import mount_mcp
 from icc_assistant.api.routes import admin, chat, health, library, openai_compat
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
@@ -32,7 +33,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         if getattr(app.state, "assistant", None) is None:
             app.state.assistant = Assistant.open(settings)
         language.warm_up()
-        yield
+        async with app.state.mcp.session_manager.run():
+            yield
 
     configure_logging(settings)
     app = FastAPI(
@@ -44,6 +46,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     for router in (chat.router, openai_compat.router, library.router, admin.router, health.router):
         app.include_router(router)
+    app.state.mcp = mount_mcp(app, settings)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from icc_assistant.documents import Filters, RetrievalResult
+from icc_assistant.documents import DocumentMeta, Filters, RetrievalResult
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidQuestionError
 from icc_assistant.index import ChunkCatalog, IndexStore
@@ -47,6 +47,14 @@ class Retriever:
             raise InvalidQuestionError(f"k must be between 1 and 50, got {k}.")
         with self._store.pinned() as catalog:
             return self._search(catalog, text, filters or Filters(), k, english_query)
+
+    def documents_matching(self, filters: Filters) -> list[DocumentMeta]:
+        """The indexed documents explicit filters allow (all when none), by doc_id; a bad
+        filter raises InvalidFilterError as it does for a search."""
+        with self._store.pinned() as catalog:
+            allowed = allowed_documents(catalog, filters)
+            chosen = catalog.documents if allowed is None else allowed
+            return [catalog.documents[doc_id] for doc_id in sorted(chosen)]
 
     def _search(
         self,

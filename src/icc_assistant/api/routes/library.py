@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from icc_assistant.api.listings import SourceList, count_facets, list_sources
 from icc_assistant.api.routes.deps import assistant_of, client_access
-from icc_assistant.api.schemas import ERRORS, FacetCount, Facets, FiltersIn
+from icc_assistant.api.schemas import ERRORS, Facets, FiltersIn
 from icc_assistant.documents import DocType, RetrievalResult
 
 router = APIRouter(
@@ -43,33 +44,13 @@ async def search(
     return await asyncio.to_thread(assistant.search, q, filters=filters.to_domain(), k=k)
 
 
-@router.get("/sources")
-async def sources(request: Request) -> dict[str, Any]:
+@router.get("/sources", response_model=SourceList)
+async def sources(request: Request) -> SourceList:
     """Every indexed document with its metadata and chunk count."""
-    catalog = assistant_of(request).store.catalog
-    documents = [
-        {**doc.model_dump(mode="json"), "chunks": len(catalog.doc_chunks.get(doc.doc_id, []))}
-        for doc in sorted(catalog.documents.values(), key=lambda d: d.doc_id)
-    ]
-    return {"documents": documents}
-
-
-def _counts(counts: dict[str, int]) -> list[FacetCount]:
-    return [
-        FacetCount(value=k, count=v)
-        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    return await asyncio.to_thread(list_sources, assistant_of(request))
 
 
 @router.get("/facets", response_model=Facets)
 async def facets(request: Request) -> Facets:
     """Cities, countries, topics, years, types and languages, with document counts."""
-    stats = assistant_of(request).store.stats()
-    return Facets(
-        cities=_counts(stats.cities),
-        countries=_counts(stats.countries),
-        topics=_counts(stats.topics),
-        years=_counts(stats.years),
-        doc_types=_counts(stats.doc_types),
-        languages=_counts(stats.languages),
-    )
+    return count_facets(assistant_of(request))
