@@ -1,12 +1,13 @@
-"""The `icc-assistant` command line: ingest, stats, inspect, search, ask, serve, mcp."""
+"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, serve, mcp."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import structlog
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -17,6 +18,9 @@ from icc_assistant import __version__
 from icc_assistant.documents import Filters, Turn
 from icc_assistant.errors import ConfigurationError, ICCAssistantError, InvalidQuestionError
 from icc_assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from icc_assistant.sync import SyncJob, SyncProgress, SyncSummary
 
 app = typer.Typer(
     name="icc-assistant",
@@ -114,6 +118,124 @@ def ingest(
     if failed:
         err.print(f"[red]{failed} file(s) failed; the others were ingested.")
         raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Start pages; default: ICC_SYNC_URLS.")
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help="URL prefix to stay within (repeat it); default: ICC_SYNC_ALLOW, else each"
+            " start page's folder.",
+        ),
+    ] = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option(
+            "--max-pages", min=1, envvar="ICC_SYNC_MAX_PAGES", help="Most URLs to request."
+        ),
+    ] = None,
+    delay: Annotated[
+        float | None,
+        typer.Option(
+            "--delay",
+            min=0,
+            envvar="ICC_SYNC_DELAY",
+            help="Seconds between requests to one host; robots.txt's Crawl-delay may raise it.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Fetch and compare; change neither index nor state.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents gone (404/410) on two runs in a row.")
+    ] = False,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Crawl the ICC website politely and index its pages and PDFs; unchanged ones are skipped.
+
+    A second run asks only for what changed (ETag, Last-Modified); a run stopped at any point
+    (even kill -9) resumes where it stopped when started again with the same options.
+
+    Example: icc-assistant sync https://www.coe.int/en/web/interculturalcities/good-practice
+    --allow https://www.coe.int/en/web/interculturalcities --allow https://rm.coe.int/
+    """
+    from icc_assistant.embeddings import create_embedder
+    from icc_assistant.index import IndexStore
+    from icc_assistant.sync import SyncJob, SyncOptions
+
+    settings = _settings(data_dir)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: results
+    options = SyncOptions(
+        urls=tuple(urls or settings.sync_urls),
+        allow=tuple(allow or settings.sync_allow),
+        max_pages=max_pages or settings.sync_max_pages,
+        delay=settings.sync_delay if delay is None else delay,
+        prune=prune,
+        dry_run=dry_run,
+    )
+    if not settings.sync_contact and not as_json:
+        err.print("[yellow]ICC_SYNC_CONTACT is not set: site owners cannot tell who is crawling.")
+    store = IndexStore.open(settings, create_embedder(settings))
+    job = SyncJob(settings, store, options)
+    if job.resumed and not as_json:
+        err.print(f"resuming run {job.run_id}, which was stopped before it finished")
+    if as_json:
+        summary = job.run()
+        out.print_json(summary.model_dump_json())
+    else:
+        summary = _run_with_progress(job)
+        _print_sync(summary)
+    if not summary.reached_site:
+        err.print("[red]Nothing could be fetched: check the URLs and the network.")
+        raise typer.Exit(1)
+
+
+def _run_with_progress(job: SyncJob) -> SyncSummary:
+    """Run a sync under a progress bar: URLs visited of those found so far."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[url]}", style="dim"),
+        console=err,
+    ) as progress:
+        task = progress.add_task("syncing", total=None, url="")
+
+        def advance(state: SyncProgress) -> None:
+            progress.update(task, completed=state.visited, total=state.found, url=state.url[-60:])
+
+        return job.run(on_progress=advance)
+
+
+def _print_sync(summary: SyncSummary) -> None:
+    counts = summary.counts
+    title = f"Sync run {summary.run_id}: {summary.status}" + (
+        " (dry run: nothing changed)" if summary.options.dry_run else ""
+    )
+    table = Table("", "count", title=title)
+    rows = [
+        ("fetched", counts.fetched), ("not modified (304)", counts.not_modified),
+        ("added", counts.added), ("updated", counts.updated), ("unchanged", counts.unchanged),
+        ("removed", counts.removed), ("gone (404/410)", counts.gone),
+        ("list pages (followed)", counts.lists), ("redirects", counts.redirects),
+        ("skipped by robots.txt", counts.robots), ("skipped traps", counts.traps),
+        ("skipped outside scope", counts.outside), ("skipped type/size", counts.skipped),
+        ("errors", counts.errors), ("texts embedded", counts.embedded),
+        ("requests", counts.requests),
+    ]  # fmt: skip
+    for name, value in rows:
+        table.add_row(name, str(value))
+    out.print(table)
+    for issue in summary.errors[:20]:
+        out.print(f"[red]error[/] {issue.url}: {issue.message}", markup=True, highlight=False)
+    if not summary.complete and summary.status == "finished":
+        out.print(f"stopped at --max-pages {summary.options.max_pages}; unvisited pages wait.")
 
 
 @app.command()

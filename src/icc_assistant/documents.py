@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,9 +29,21 @@ class DocumentMeta(_Frozen):
     doc_type: DocType = "other"
     topics: tuple[str, ...] = ()
     language: str = Field("en", description="ISO 639-1 code of the document's language.")
-    source: str = Field(description="File name the document came from.")
+    source: str = Field(description="File name (or, for a synced page, URL) it came from.")
     url: str | None = None
     content_hash: str = Field(description="sha256 of the raw bytes and the sidecar metadata.")
+    variant_key: str | None = Field(
+        None,
+        description="Documents sharing it are language versions of one page (a synced page's"
+        " host and path without the language prefix); None: a document of its own.",
+    )
+    fetched_at: datetime | None = Field(
+        None, description="When `sync` fetched this version (UTC); None for files."
+    )
+    etag: str | None = Field(None, description="ETag the web server sent with this version.")
+    last_modified: str | None = Field(
+        None, description="Last-Modified the web server sent with this version."
+    )
 
 
 class Chunk(_Frozen):

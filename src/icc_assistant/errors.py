@@ -16,6 +16,8 @@ ICCAssistantError
 ├── PromptError                 a prompt file is missing or its variables do not match
 ├── ModelUnavailableError       the chat or embeddings endpoint failed
 ├── FeedbackUnavailableError    the feedback database is locked or read-only
+├── SyncError                   a web sync cannot start (bad start URL or scope)
+│   └── SyncBusyError               another sync is running on this data directory
 └── AccessError                 (base of HTTP access problems)
     ├── AuthenticationError         no or unknown API key
     ├── PermissionDeniedError       the key lacks the scope
@@ -93,6 +95,14 @@ class ModelUnavailableError(ICCAssistantError):
 
 class FeedbackUnavailableError(ICCAssistantError):
     """Feedback could not be stored or read (database locked, read-only disk)."""
+
+
+class SyncError(ICCAssistantError):
+    """A web sync cannot start: a start URL or prefix is malformed or out of scope."""
+
+
+class SyncBusyError(SyncError):
+    """Another sync holds this data directory's sync lock."""
 
 
 class AccessError(ICCAssistantError):

@@ -66,6 +66,27 @@ class Settings(BaseSettings):
     max_history_turns: int = Field(20, ge=0, description="Most history turns accepted.")
     max_history_chars: int = Field(20_000, ge=0, description="Most history characters.")
 
+    # Web sync -----------------------------------------------------------
+    sync_urls: CsvList = Field(
+        default_factory=list, description="Start pages `sync` crawls when given none."
+    )
+    sync_allow: CsvList = Field(
+        default_factory=list,
+        description="URL prefixes `sync` stays within; empty: each start page's folder.",
+    )
+    sync_contact: str | None = Field(
+        None, description="Your email or URL, sent in the sync User-Agent for site owners."
+    )
+    sync_delay: float = Field(
+        1.0, ge=0, description="Seconds between requests to one host (Crawl-delay may raise it)."
+    )
+    sync_timeout: float = Field(20.0, gt=0, description="Seconds before a sync request fails.")
+    sync_retries: int = Field(3, ge=0, description="Retries of a request answered 429/5xx.")
+    sync_backoff: float = Field(
+        2.0, ge=0, description="Seconds before the first retry; doubles with each."
+    )
+    sync_max_pages: int = Field(5000, ge=1, description="Most URLs one sync run requests.")
+
     # Service ------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `serve` binds.")
     port: int = Field(8000, description="Port `serve` binds.")
@@ -84,9 +105,13 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
 
-    _split = field_validator("admin_keys", "api_keys", "cors_origins", mode="before")(_split_csv)
+    _split = field_validator(
+        "admin_keys", "api_keys", "cors_origins", "sync_urls", "sync_allow", mode="before"
+    )(_split_csv)
 
-    @field_validator("llm_base_url", "embeddings_base_url", "chroma_host", mode="before")
+    @field_validator(
+        "llm_base_url", "embeddings_base_url", "chroma_host", "sync_contact", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty variable means "not configured", as in most .env files."""
@@ -101,6 +126,11 @@ class Settings(BaseSettings):
             if url is not None and not url.startswith(("http://", "https://")):
                 raise ValueError(f"ICC_{name.upper()} must start with http:// or https://")
         return self
+
+    @property
+    def sync_dir(self) -> Path:
+        """Where `sync` keeps its state (validators, frontier, runs)."""
+        return self.data_dir / "sync"
 
     @property
     def chroma_dir(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,7 @@ from icc_assistant.api.errors import install_error_handlers
 from icc_assistant.api.limits import BodySizeLimit, RateLimiter
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
-from icc_assistant.api.routes import admin, chat, health, library, openai_compat
+from icc_assistant.api.routes import admin, chat, health, library, openai_compat, sync
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
 from icc_assistant.settings import Settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         language.warm_up()
         async with app.state.mcp.session_manager.run():
             yield
+        sync.stop_syncs(app.state)
 
     configure_logging(settings)
     app = FastAPI(
@@ -44,8 +46,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.assistant = assistant
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    for router in (chat.router, openai_compat.router, library.router, admin.router, health.router):
-        app.include_router(router)
+    app.state.sync_stop = threading.Event()
+    app.state.sync_threads = []
+    routers = (chat, openai_compat, library, admin, sync, health)
+    for module in routers:
+        app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)
     install_error_handlers(app)
     app.add_middleware(

@@ -25,6 +25,8 @@ STATUS: tuple[tuple[type[domain.ICCAssistantError], int], ...] = (
     (domain.NotFoundError, 404),
     (domain.PayloadTooLargeError, 413),
     (domain.RateLimitedError, 429),
+    (domain.SyncBusyError, 409),
+    (domain.SyncError, 422),
     (domain.IndexError_, 503),
     (domain.ModelUnavailableError, 503),
     (domain.FeedbackUnavailableError, 503),

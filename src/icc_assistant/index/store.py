@@ -345,6 +345,7 @@ class IndexStore:
             )
         return active
 
+    @_reaching_chroma
     def _active_hashes(self) -> dict[str, str]:
         """doc_id -> content hash of every committed document."""
         return {doc_id: content_hash for doc_id, (content_hash, _, _) in self._active().items()}
@@ -566,69 +567,81 @@ class IndexStore:
         max_bytes: int = 20_000_000,
         on_file: Callable[[FileResult], None] | None = None,
     ) -> SyncReport:
-        """Bring the index in line with `files`: add, replace, skip unchanged, optionally prune."""
+        """Bring the index in line with `files`: add, replace, skip unchanged, optionally prune.
+
+        Pruning leaves alone the pages `icc-assistant sync` fetched: their own sync prunes them."""
         if rebuild:
             self._drop_everything()
-        active = self._active_hashes()
         results: list[FileResult] = []
-        embedded = 0
-        for path, doc_id in files:
-            result, count = self._sync_file(path, doc_id, active, max_bytes)
-            embedded += count
-            results.append(result)
-            if on_file is not None:
-                on_file(result)
-        if prune:
-            keep = {doc_id for _, doc_id in files}
-            for doc_id in sorted(set(active) - keep):
-                self._uncommit(doc_id)
-                results.append(FileResult(source=doc_id, doc_id=doc_id, status="removed"))
-        self._finish()
-        return SyncReport(files=results, embedded=embedded)
+        with self.batch() as batch:
+            for path, doc_id in files:
+                result = self._sync_file(batch, path, doc_id, max_bytes)
+                results.append(result)
+                if on_file is not None:
+                    on_file(result)
+            if prune:
+                keep = {doc_id for _, doc_id in files}
+                fetched = {d for d, (_, meta, _) in self._active().items() if meta.fetched_at}
+                for doc_id in sorted(batch.committed_ids() - keep - fetched):
+                    batch.remove(doc_id)
+                    results.append(FileResult(source=doc_id, doc_id=doc_id, status="removed"))
+            batch.publish(always=True)  # also sweeps leftovers of a killed run
+        return SyncReport(files=results, embedded=batch.embedded)
 
     def _sync_file(
-        self, path: Path, doc_id: str, active: dict[str, str], max_bytes: int
-    ) -> tuple[FileResult, int]:
+        self, batch: DocumentBatch, path: Path, doc_id: str, max_bytes: int
+    ) -> FileResult:
         try:
             doc = load_document(path, doc_id=doc_id, max_bytes=max_bytes)
         except DocumentError as exc:
-            return FileResult(source=str(path), doc_id=doc_id, status="failed", message=str(exc)), 0
-        if active.get(doc_id) == doc.meta.content_hash:
-            return FileResult(
-                source=str(path), doc_id=doc_id, status="unchanged", chunks=len(doc.chunks)
-            ), 0
-        status: FileStatus = "updated" if doc_id in active else "added"
-        count = self._write(doc)
-        active[doc_id] = doc.meta.content_hash
-        return FileResult(
-            source=str(path), doc_id=doc_id, status=status, chunks=len(doc.chunks)
-        ), count
+            return FileResult(source=str(path), doc_id=doc_id, status="failed", message=str(exc))
+        return batch.put(doc).model_copy(update={"source": str(path)})
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[DocumentBatch]:
+        """Write documents one at a time, each committed on its own (a `kill -9` keeps what was
+        put), and publish them to readers once, when the block ends or at `publish()`."""
+        batch = DocumentBatch(self)
+        try:
+            yield batch
+        except BaseException:
+            with contextlib.suppress(ICCAssistantError):
+                batch.publish()  # what was committed before the failure
+            raise
+        batch.publish()
 
     @_reaching_chroma
     def add_document(self, doc: ParsedDocument) -> FileResult:
         """Index one already-parsed document (replacing its previous version) and commit."""
-        active = self._active_hashes()
-        if active.get(doc.meta.doc_id) == doc.meta.content_hash:
-            return FileResult(
-                source=doc.meta.source,
-                doc_id=doc.meta.doc_id,
-                status="unchanged",
-                chunks=len(doc.chunks),
-            )
-        status: FileStatus = "updated" if doc.meta.doc_id in active else "added"
-        self._write(doc)
-        self._finish()
-        return FileResult(
-            source=doc.meta.source, doc_id=doc.meta.doc_id, status=status, chunks=len(doc.chunks)
-        )
+        with self.batch() as batch:
+            return batch.put(doc)
 
     @_reaching_chroma
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; False if it was not indexed."""
-        if not self._docs.get(ids=[doc_id])["ids"] or doc_id == META_ID:
+        with self.batch() as batch:
+            return batch.remove(doc_id)
+
+    @_reaching_chroma
+    def _put(self, doc: ParsedDocument, active: dict[str, str]) -> tuple[FileResult, int]:
+        """Write and commit `doc` unless `active` already holds its content hash."""
+        doc_id = doc.meta.doc_id
+        result = FileResult(
+            source=doc.meta.source, doc_id=doc_id, status="unchanged", chunks=len(doc.chunks)
+        )
+        if active.get(doc_id) == doc.meta.content_hash:
+            return result, 0
+        status: FileStatus = "updated" if doc_id in active else "added"
+        embedded = self._write(doc)
+        active[doc_id] = doc.meta.content_hash
+        return result.model_copy(update={"status": status}), embedded
+
+    @_reaching_chroma
+    def _remove(self, doc_id: str, active: dict[str, str]) -> bool:
+        if doc_id not in active or doc_id == META_ID:
             return False
         self._uncommit(doc_id)
-        self._finish()
+        del active[doc_id]
         return True
 
     def _write(self, doc: ParsedDocument) -> int:
@@ -700,6 +713,7 @@ class IndexStore:
     def _uncommit(self, doc_id: str) -> None:
         self._docs.delete(ids=[doc_id])
 
+    @_reaching_chroma
     def _finish(self) -> None:
         """Bump the generation, save the catalog, then remove superseded chunks."""
         generation = int(self._meta().get("generation", 0)) + 1
@@ -737,6 +751,44 @@ class IndexStore:
         self._docs = self._collection("documents")
         self._write_meta(generation=0)
         self._catalog = None
+
+
+class DocumentBatch:
+    """Documents put into the index one at a time; see IndexStore.batch()."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self._store = store
+        self._active = store._active_hashes()
+        self._changed = False
+        self.embedded = 0
+
+    def committed(self, doc_id: str) -> str | None:
+        """The content hash the index holds for the document, if any."""
+        return self._active.get(doc_id)
+
+    def committed_ids(self) -> set[str]:
+        """Every committed document's id."""
+        return set(self._active)
+
+    def put(self, doc: ParsedDocument) -> FileResult:
+        """Commit a new or changed document (its old version stays until publish); an
+        unchanged one is left alone."""
+        result, embedded = self._store._put(doc, self._active)
+        self.embedded += embedded
+        self._changed = self._changed or result.status != "unchanged"
+        return result
+
+    def remove(self, doc_id: str) -> bool:
+        """Uncommit a document; False if it was not indexed."""
+        removed = self._store._remove(doc_id, self._active)
+        self._changed = self._changed or removed
+        return removed
+
+    def publish(self, *, always: bool = False) -> None:
+        """Show readers what was committed so far and delete superseded chunks."""
+        if self._changed or always:
+            self._store._finish()
+            self._changed = False
 
 
 def _best_by_record(

@@ -8,7 +8,7 @@ doc = load_document(files[0][0], doc_id=files[0][1])
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from icc_assistant.documents import DocumentMeta, ParsedDocument
 from icc_assistant.errors import DocumentError, EmptyDocumentError, UnsupportedDocumentError
 from icc_assistant.ingest.chunking import make_chunks
 from icc_assistant.ingest.cleaning import CleanPage, clean_page
-from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, load_text
+from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, read_bytes, text_of
 from icc_assistant.ingest.metadata import (
     facts_of,
     infer_city,
@@ -30,7 +30,14 @@ from icc_assistant.ingest.metadata import (
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
 from icc_assistant.language import detect_language
 
-__all__ = ["CHUNKER_VERSION", "SUPPORTED_SUFFIXES", "collect_paths", "load_document"]
+__all__ = [
+    "CHUNKER_VERSION",
+    "PARSER_REVISION",
+    "SUPPORTED_SUFFIXES",
+    "collect_paths",
+    "load_document",
+    "parse_document",
+]
 
 # Part of the index fingerprint: bump when chunk ids or their stored metadata change shape, and
 # an index built before must be rebuilt (`ingest --rebuild`).
@@ -82,47 +89,79 @@ def load_document(
     path: Path, *, doc_id: str | None = None, max_bytes: int = 20_000_000
 ) -> ParsedDocument:
     """Read, clean, describe and chunk one file; raises a DocumentError naming the file."""
-    raw_text = load_text(path, max_bytes)
+    data = read_bytes(path, max_bytes)
     sidecar, sidecar_bytes = read_sidecar(path)
-    front_matter, text = split_front_matter(raw_text, str(path))
-    overrides = {**front_matter, **sidecar}
-    doc_id = doc_id or path.name
+    return parse_document(
+        data,
+        suffix=path.suffix,
+        source=str(path),
+        doc_id=doc_id or path.name,
+        overrides=sidecar,
+        hashed_extra=sidecar_bytes,
+        fallback_title=path.stem,
+        name=path.name,
+    )
+
+
+def parse_document(
+    data: bytes,
+    *,
+    suffix: str,
+    source: str,
+    doc_id: str,
+    overrides: Mapping[str, Any] | None = None,
+    hashed_extra: bytes = b"",
+    fallback_title: str = "",
+    name: str | None = None,
+) -> ParsedDocument:
+    """Clean, describe and chunk a document's bytes, as if read from a file of type `suffix`.
+
+    Args:
+        source: names the document in error messages.
+        overrides: metadata fields that replace the inferred ones (a sidecar's, or a fetch's).
+        hashed_extra: bytes that join `data` in the content hash (the sidecar's), so that a
+            change to them re-indexes the document; metadata left out of it (fetch time, HTTP
+            validators) is stored with the next changed version only.
+        name: the `source` field of the metadata; default: `source`.
+    """
+    raw_text = text_of(data, suffix, source)
+    front_matter, text = split_front_matter(raw_text, source)
+    merged = {**front_matter, **(overrides or {})}
     content_hash = hashlib.sha256(
-        path.read_bytes()
-        + b"\0"
-        + sidecar_bytes
-        + f"\0{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
+        data + b"\0" + hashed_extra + f"\0{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
     ).hexdigest()
-    if _is_report(path, text):
-        title, body, blocks, fields = _describe_report(path, text)
+    if _is_report(suffix, text):
+        title, body, blocks, fields = _describe_report(suffix, text, fallback_title)
     else:
         title, body, blocks, fields = _describe_page(clean_page(text))
     if not body.strip():
-        raise EmptyDocumentError(f"{path} has no readable text after cleaning.", str(path))
+        raise EmptyDocumentError(f"{source} has no readable text after cleaning.", source)
     meta = _metadata(
         {**fields, "title": title},
-        overrides,
+        merged,
         body=body,
         doc_id=doc_id,
-        path=path,
+        name=name or source,
         content_hash=content_hash,
     )
     chunks = make_chunks(blocks, doc_id=doc_id, content_hash=content_hash, city=meta.city)
     return ParsedDocument(meta=meta, text=_readable(title, blocks), chunks=chunks)
 
 
-def _is_report(path: Path, text: str) -> bool:
-    if path.suffix.lower() in PDF_SUFFIXES:
+def _is_report(suffix: str, text: str) -> bool:
+    if suffix.lower() in PDF_SUFFIXES:
         return True
     headings = sum(1 for line in text.splitlines() if line.startswith("## "))
-    return path.suffix.lower() in {".md", ".markdown"} and headings >= 3
+    return suffix.lower() in {".md", ".markdown"} and headings >= 3
 
 
-def _describe_report(path: Path, text: str) -> tuple[str, str, list[Block], dict[str, Any]]:
-    if path.suffix.lower() in PDF_SUFFIXES:
+def _describe_report(
+    suffix: str, text: str, fallback_title: str
+) -> tuple[str, str, list[Block], dict[str, Any]]:
+    if suffix.lower() in PDF_SUFFIXES:
         text = promote_pdf_headings(text)
     report = structure_report(text)
-    title = " ".join(report.title.split()) or path.stem
+    title = " ".join(report.title.split()) or fallback_title
     body = "\n\n".join(b.text for b in report.blocks)
     fields = {
         "doc_type": infer_report_type(title, report.front),
@@ -154,7 +193,7 @@ def _metadata(
     *,
     body: str,
     doc_id: str,
-    path: Path,
+    name: str,
     content_hash: str,
 ) -> DocumentMeta:
     title = overrides.get("title") or fields["title"]
@@ -169,7 +208,7 @@ def _metadata(
         "doc_type": fields["doc_type"],
         "topics": infer_topics(body),
         "language": detect_language(body[:3000]),
-        "source": path.name,
+        "source": name,
         "url": None,
         "content_hash": content_hash,
     }

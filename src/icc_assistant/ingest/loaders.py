@@ -112,11 +112,18 @@ def pdf_to_text(data: bytes, source: str) -> str:
     return text
 
 
-def load_text(path: Path, max_bytes: int) -> str:
-    """Raw text of a supported file."""
-    data = read_bytes(path, max_bytes)
-    suffix = path.suffix.lower()
+def text_of(data: bytes, suffix: str, source: str) -> str:
+    """Raw text of a document's bytes, read as the file type `suffix` says."""
+    suffix = suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UnsupportedDocumentError(
+            f"{source}: unsupported file type {suffix or '(none)'!r}; use one of {kinds}.", source
+        )
+    if not data:
+        raise EmptyDocumentError(f"{source} is empty.", source)
     if suffix in PDF_SUFFIXES:
-        return pdf_to_text(data, str(path))
-    text = decode_text(data, str(path))
+        return pdf_to_text(data, source)
+    text = decode_text(data, source)
     return html_to_text(text) if suffix in HTML_SUFFIXES else text
+

@@ -20,7 +20,9 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _INDEX_REPORT = re.compile(
     r"index analysis|intercultural cit(y|ies) index|icc index", re.IGNORECASE
 )
-FIELDS = frozenset({"title", "city", "country", "year", "doc_type", "topics", "language", "url"})
+FIELDS = frozenset(
+    {"title", "city", "country", "year", "doc_type", "topics", "language", "url", "variant_key"}
+)
 
 
 def sidecar_path(path: Path) -> Path | None:

@@ -1,0 +1,586 @@
+"""One sync run: crawl from the start pages, hand pages and PDFs to the ingest, remember.
+
+Each URL is visited once per run, in the order found, the next one from whichever host may be
+asked soonest. A page's document is committed to the index before the page is marked done (in
+the same SQLite transaction that records its validators and links), so a run killed at any
+point resumes without fetching again what it committed. A page answering 304 is unchanged; a
+page answering 200 whose text is what was indexed is unchanged too (sites embed per-request
+tokens in their HTML); anything else is parsed and put into the index, which re-embeds only the
+text that changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import structlog
+from w3lib.encoding import html_to_unicode
+
+from icc_assistant import __version__
+from icc_assistant.documents import ParsedDocument
+from icc_assistant.errors import DocumentError, EmptyDocumentError, SyncBusyError, SyncError
+from icc_assistant.index import FileResult, IndexStore
+from icc_assistant.ingest import CHUNKER_VERSION, PARSER_REVISION, parse_document
+from icc_assistant.ingest.loaders import html_to_text
+from icc_assistant.settings import Settings
+from icc_assistant.sync.fetcher import FetchConfig, Fetched, Fetcher
+from icc_assistant.sync.links import read_links
+from icc_assistant.sync.models import (
+    RunStatus,
+    SyncCounts,
+    SyncIssue,
+    SyncOptions,
+    SyncSummary,
+)
+from icc_assistant.sync.state import PageRecord, RunRecord, SyncState, now
+from icc_assistant.sync.urls import Scope, host_of, normalise_url, trap_reason, variant_key
+
+log = structlog.get_logger(__name__)
+
+PUBLISH_SECONDS = 60.0  # how often a long run shows readers what it committed
+GONE_RUNS = 2  # consecutive runs a page must be gone before --prune removes it
+MAX_ISSUES = 50
+
+
+def user_agent(settings: Settings) -> str:
+    """`icc-assistant/<version> (+<contact>)`: who is asking, and how to reach them."""
+    contact = f" (+{settings.sync_contact})" if settings.sync_contact else ""
+    return f"icc-assistant/{__version__}{contact}"
+
+
+class DocumentSink(Protocol):
+    """Where documents go: the index (IndexStore.batch()) or, in a dry run, a comparison."""
+
+    embedded: int
+
+    def committed(self, doc_id: str) -> str | None: ...
+
+    def put(self, doc: ParsedDocument) -> FileResult: ...
+
+    def remove(self, doc_id: str) -> bool: ...
+
+    def publish(self) -> None: ...
+
+
+class _Preview:
+    """A dry run's sink: says what would happen to each document and changes nothing."""
+
+    def __init__(self, committed: dict[str, str]) -> None:
+        self._active = committed
+        self.embedded = 0
+
+    def committed(self, doc_id: str) -> str | None:
+        return self._active.get(doc_id)
+
+    def put(self, doc: ParsedDocument) -> FileResult:
+        known = self._active.get(doc.meta.doc_id)
+        status = "unchanged" if known == doc.meta.content_hash else "updated" if known else "added"
+        self._active[doc.meta.doc_id] = doc.meta.content_hash
+        return FileResult(source=doc.meta.source, doc_id=doc.meta.doc_id, status=status)
+
+    def remove(self, doc_id: str) -> bool:
+        return self._active.pop(doc_id, None) is not None
+
+    def publish(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Where a run is: URLs visited of those found so far, and the counts."""
+
+    visited: int
+    found: int
+    url: str
+    counts: SyncCounts
+
+
+class _Stopped(Exception):
+    """The run was asked to stop (service shutting down)."""
+
+
+class SyncLock:
+    """An exclusive lock on the data directory's sync state (flock: a killed holder frees it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise SyncBusyError(
+                f"Another sync is running on {self._path.parent}; wait for it to finish."
+            ) from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def is_held_elsewhere(self) -> bool:
+        """True while some sync (in this process or another) holds the lock."""
+        try:
+            self.acquire()
+        except SyncBusyError:
+            return True
+        self.release()
+        return False
+
+
+def check_options(options: SyncOptions) -> Scope:
+    """The run's scope; a SyncError names a start page that cannot be crawled."""
+    if not options.urls:
+        raise SyncError("No start pages: give URLs (icc-assistant sync URL...) or ICC_SYNC_URLS.")
+    scope = Scope.of(list(options.urls), list(options.allow))
+    if not scope.prefixes:
+        raise SyncError("No usable --allow prefix: each must be an http(s) URL.")
+    for url in options.urls:
+        normal = normalise_url(url)
+        if normal is None:
+            raise SyncError(f"{url!r} is not an http(s) URL.")
+        if trap_reason(url):
+            raise SyncError(f"{url} is a {trap_reason(url)}, not a page to start from.")
+        if not scope.allows(normal):
+            raise SyncError(f"{url} lies outside the allowed prefixes {list(scope.prefixes)}.")
+    return scope
+
+
+class SyncJob:
+    """A run prepared (lock held, run recorded or resumed); `run()` does it and frees the lock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: IndexStore,
+        options: SyncOptions,
+        *,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._options = options
+        self._scope = check_options(options)
+        self._stop = stop or threading.Event()
+        self._lock = SyncLock(settings.sync_dir / "lock")
+        self._lock.acquire()
+        try:
+            path = settings.sync_dir / "state.sqlite3"
+            self._state = SyncState.open(path, scratch=options.dry_run)
+            self.run_id, self.resumed = self._start_or_resume()
+            record = self._state.run(self.run_id)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._started_at = record.started_at
+        self._counts = SyncCounts.model_validate(record.counts)
+        self._issues = [SyncIssue.model_validate(i) for i in record.errors]
+        self._fetcher = Fetcher(self._fetch_config(), stop=self._stop)
+        self._seen: set[str] = set()
+        self._pending: dict[str, deque[str]] = defaultdict(deque)
+        self._skipped: set[str] = set()
+        self._visited = 0
+        self._embedded_before = self._counts.embedded
+        self._requests_before = self._counts.requests
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    def run(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncSummary:
+        """Crawl, index, prune; returns the summary. The lock is freed whatever happens."""
+        status: RunStatus = "failed"
+        complete = False
+        try:
+            with self._sink() as sink:
+                self._load_frontier(sink)
+                complete = self._crawl(sink, on_progress)
+                if complete:  # pages no longer linked: still there, changed, or gone?
+                    unlinked = self._state.documents_not_checked(self.run_id)
+                    in_scope = [url for url in unlinked if self._scope.allows(url)]
+                    self._state.add_to_frontier(self.run_id, self._enqueue(in_scope))
+                    complete = self._crawl(sink, on_progress)
+                self._prune(sink)
+            status = "finished"
+        except (_Stopped, KeyboardInterrupt):
+            status = "interrupted"
+            if not self._stop.is_set():
+                raise
+        finally:
+            self._close(status, complete)
+        return self.summary(status, complete)
+
+    def summary(self, status: RunStatus = "running", complete: bool = False) -> SyncSummary:
+        """The run as it stands."""
+        return SyncSummary(
+            run_id=self.run_id,
+            status=status,
+            started_at=self._started_at,
+            finished_at=None if status == "running" else now(),
+            options=self._options,
+            counts=self._counts,
+            errors=self._issues,
+            complete=complete,
+        )
+
+    def _close(self, status: RunStatus, complete: bool) -> None:
+        try:
+            self._save_progress()
+            self._state.end_run(self.run_id, status, complete=complete)
+        finally:
+            try:
+                self._fetcher.close()
+                self._state.close()
+            finally:
+                self._lock.release()
+
+    @contextmanager
+    def _sink(self) -> Iterator[DocumentSink]:
+        if self._options.dry_run:
+            committed = {d: m.content_hash for d, m in self._store.catalog.documents.items()}
+            yield _Preview(committed)
+            return
+        with self._store.batch() as batch:
+            yield batch
+
+    def _start_or_resume(self) -> tuple[int, bool]:
+        wanted = json.loads(self._options.model_dump_json())
+        last = self._state.runs(limit=1)
+        if last and last[0].status != "finished" and last[0].options == wanted:
+            return last[0].id, True
+        run_id = self._state.start_run(wanted)
+        starts = [normalise_url(url) for url in self._options.urls]
+        self._state.add_to_frontier(run_id, [url for url in starts if url])
+        return run_id, False
+
+    def _fetch_config(self) -> FetchConfig:
+        settings = self._settings
+        return FetchConfig(
+            user_agent=user_agent(settings),
+            delay=self._options.delay,
+            timeout=settings.sync_timeout,
+            retries=settings.sync_retries,
+            backoff=settings.sync_backoff,
+            max_bytes=settings.max_file_bytes,
+        )
+
+    # -- frontier ----------------------------------------------------------------------------------
+
+    def _load_frontier(self, sink: DocumentSink) -> None:
+        """The run's URLs; a page recorded but not marked done (killed between its index commit
+        and the mark) is done if the index holds what was recorded, else fetched again whole."""
+        found, pending = self._state.frontier(self.run_id)
+        self._seen.update(found)
+        self._visited = len(found) - len(pending)
+        for url in pending:
+            page = self._state.page(url)
+            if page is not None and page.checked_run == self.run_id:
+                if page.doc_id is None or sink.committed(page.doc_id) == page.content_hash:
+                    self._state.mark_done(self.run_id, url)
+                    self._visited += 1
+                    continue
+                self._state.forget_validators(url)
+            self._pending[host_of(url)].append(url)
+
+    def _enqueue(self, urls: list[str]) -> list[str]:
+        """Add URLs not seen this run to the frontier in memory; returns them for the caller
+        to store with the page that led to them."""
+        new = [url for url in dict.fromkeys(urls) if url not in self._seen]
+        for url in new:
+            self._seen.add(url)
+            self._pending[host_of(url)].append(url)
+        return new
+
+    def _admit(self, links: list[str]) -> list[str]:
+        """The links a page may lead to: traps and URLs outside the scope are counted and
+        dropped, the rest normalised."""
+        kept = []
+        for link in links:
+            if trap_reason(link):
+                self._skip("traps", link)
+                continue
+            normal = normalise_url(link)
+            if normal is None:
+                continue
+            if not self._scope.allows(normal):
+                self._skip("outside", normal)
+                continue
+            kept.append(normal)
+        return list(dict.fromkeys(kept))
+
+    def _skip(self, counter: str, url: str) -> None:
+        if url not in self._skipped:
+            self._skipped.add(url)
+            setattr(self._counts, counter, getattr(self._counts, counter) + 1)
+
+    def _next_url(self) -> str | None:
+        hosts = [host for host, queue in self._pending.items() if queue]
+        if not hosts:
+            return None
+        host = min(hosts, key=self._fetcher.ready_at)
+        return self._pending[host].popleft()
+
+    def _crawl(
+        self, sink: DocumentSink, on_progress: Callable[[SyncProgress], None] | None
+    ) -> bool:
+        """Visit URLs until none is left (True) or --max-pages is reached (False)."""
+        published = time.monotonic()
+        while (url := self._next_url()) is not None:
+            if self._stop.is_set():
+                raise _Stopped
+            if self._visited >= self._options.max_pages:
+                return False
+            self._visit(url, sink)
+            self._visited += 1
+            self._counts.requests = self._requests_before + self._fetcher.requests
+            self._counts.embedded = self._embedded_before + sink.embedded
+            self._save_progress()
+            if time.monotonic() - published > PUBLISH_SECONDS:
+                sink.publish()
+                published = time.monotonic()
+            if on_progress is not None:
+                on_progress(SyncProgress(self._visited, len(self._seen), url, self._counts))
+        return True
+
+    def _save_progress(self) -> None:
+        issues = [i.model_dump() for i in self._issues]
+        self._state.save_progress(self.run_id, self._counts.model_dump(), issues)
+
+    # -- one URL -----------------------------------------------------------------------------------
+
+    def _visit(self, url: str, sink: DocumentSink) -> None:
+        page = self._state.page(url)
+        if page is not None and page.redirect_to:  # a permanent redirect, seen on a past run
+            self._counts.redirects += 1
+            found = self._enqueue(self._admit([page.redirect_to]))
+            self._state.record(self.run_id, replace(page, checked_run=self.run_id), found=found)
+            return
+        fetched = self._fetcher.fetch(url, *self._validators(page, sink))
+        if fetched.kind == "ok":
+            self._counts.fetched += 1
+            self._take(fetched, page, sink)
+        elif fetched.kind == "not_modified" and page is not None:
+            self._unchanged(fetched, page)
+        elif fetched.kind == "redirect":
+            self._redirected(fetched, page)
+        elif fetched.kind == "gone":
+            self._gone(fetched, page)
+        elif fetched.kind == "robots":
+            self._counts.robots += 1
+            self._state.mark_done(self.run_id, url)
+        else:
+            self._failed(fetched, page)
+
+    def _validators(
+        self, page: PageRecord | None, sink: DocumentSink
+    ) -> tuple[str | None, str | None]:
+        """The validators to send: none when the index lost the page's document (a rebuild
+        or a deletion), since a 304 would then leave it out."""
+        if page is None or (page.doc_id and sink.committed(page.doc_id) != page.content_hash):
+            return None, None
+        return page.etag, page.last_modified
+
+    def _unchanged(self, fetched: Fetched, page: PageRecord) -> None:
+        self._counts.not_modified += 1
+        if page.doc_id:
+            self._counts.unchanged += 1
+        else:
+            self._counts.lists += 1
+        found = self._enqueue(self._admit(list(page.links)))
+        checked = replace(
+            page,
+            etag=fetched.etag or page.etag,
+            last_modified=fetched.last_modified or page.last_modified,
+            status=fetched.status,
+            checked_run=self.run_id,
+            missing=0,
+        )
+        self._state.record(self.run_id, checked, found=found)
+
+    def _redirected(self, fetched: Fetched, page: PageRecord | None) -> None:
+        """Schedule the target like any link; an indexed page that now redirects counts as
+        gone (the target is indexed under its own URL)."""
+        self._counts.redirects += 1
+        targets = self._admit([fetched.location] if fetched.location else [])
+        found = self._enqueue(targets)
+        record = self._missing(page or PageRecord(fetched.url), fetched)
+        if fetched.permanent and targets:
+            record = replace(record, redirect_to=targets[0])
+        self._state.record(self.run_id, record, found=found)
+
+    def _gone(self, fetched: Fetched, page: PageRecord | None) -> None:
+        self._counts.gone += 1
+        self._state.record(self.run_id, self._missing(page or PageRecord(fetched.url), fetched))
+
+    def _missing(self, page: PageRecord, fetched: Fetched) -> PageRecord:
+        """The page, found missing once more this run (counted once per run)."""
+        again = page.checked_run != self.run_id
+        return replace(
+            page,
+            status=fetched.status,
+            checked_run=self.run_id,
+            missing=page.missing + 1 if again else page.missing,
+        )
+
+    def _failed(self, fetched: Fetched, page: PageRecord | None) -> None:
+        if fetched.kind in ("too_large", "wrong_type"):
+            self._counts.skipped += 1
+        else:
+            message = fetched.message or f"HTTP {fetched.status}"
+            self._counts.errors += 1
+            if len(self._issues) < MAX_ISSUES:
+                self._issues.append(SyncIssue(url=fetched.url, message=message))
+            log.warning("sync could not fetch", url=fetched.url, reason=message)
+        record = replace(page or PageRecord(fetched.url), status=fetched.status)
+        self._state.record(self.run_id, replace(record, checked_run=self.run_id))
+
+    def _take(self, fetched: Fetched, page: PageRecord | None, sink: DocumentSink) -> None:
+        """A page or PDF answered in full: follow its links, index it if it changed."""
+        url, body, index, found, links = fetched.url, fetched.body, True, [], []
+        if fetched.suffix == ".html":
+            _, html = html_to_unicode(fetched.content_type, fetched.body)
+            read = read_links(html, url)
+            links = self._admit(list(read.links))
+            found = self._enqueue(links)
+            body, index = html.encode("utf-8"), read.index and not read.is_hub
+        record = PageRecord(
+            url,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            links=tuple(links),
+            status=fetched.status,
+            checked_run=self.run_id,
+        )
+        if not index:
+            self._counts.lists += 1
+            self._state.record(self.run_id, record, found=found)
+            return
+        text_hash = _text_hash(body, fetched.suffix)
+        if (
+            page is not None
+            and page.text_hash == text_hash
+            and page.content_hash
+            and sink.committed(url) == page.content_hash
+        ):
+            self._counts.unchanged += 1
+            same = replace(record, doc_id=url, text_hash=text_hash, content_hash=page.content_hash)
+            self._state.record(self.run_id, same, found=found)
+            return
+        self._index(fetched, body, record, text_hash, found, page, sink)
+
+    def _index(
+        self,
+        fetched: Fetched,
+        body: bytes,
+        record: PageRecord,
+        text_hash: str,
+        found: list[str],
+        page: PageRecord | None,
+        sink: DocumentSink,
+    ) -> None:
+        url = fetched.url
+        try:
+            doc = self._parse(fetched, body)
+        except EmptyDocumentError:
+            self._counts.lists += 1
+            self._state.record(self.run_id, record, found=found)
+            return
+        except DocumentError as exc:
+            self._counts.errors += 1
+            if len(self._issues) < MAX_ISSUES:
+                self._issues.append(SyncIssue(url=url, message=str(exc)))
+            if page is not None:  # the indexed version stays, and so does its record
+                record = replace(record, doc_id=page.doc_id, content_hash=page.content_hash)
+            self._state.record(self.run_id, record, found=found)
+            return
+        indexed = replace(
+            record, doc_id=url, text_hash=text_hash, content_hash=doc.meta.content_hash
+        )
+        self._state.record(self.run_id, indexed, found=found, done=False)
+        result = sink.put(doc)
+        setattr(self._counts, result.status, getattr(self._counts, result.status) + 1)
+        self._state.mark_done(self.run_id, url)
+
+    def _parse(self, fetched: Fetched, body: bytes) -> ParsedDocument:
+        url = fetched.url
+        overrides = {
+            "url": url,
+            "variant_key": variant_key(url),
+            "fetched_at": now(),
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+        }
+        name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        return parse_document(
+            body,
+            suffix=fetched.suffix,
+            source=url,
+            doc_id=url,
+            overrides=overrides,
+            hashed_extra=url.encode(),
+            fallback_title=name or url,
+        )
+
+    def _prune(self, sink: DocumentSink) -> None:
+        """With --prune, remove documents whose page was gone on GONE_RUNS runs in a row."""
+        if not self._options.prune:
+            return
+        for page in self._state.gone_documents(GONE_RUNS):
+            if page.doc_id and sink.remove(page.doc_id):
+                self._counts.removed += 1
+            self._state.forget(page.url)
+
+
+def _text_hash(body: bytes, suffix: str) -> str:
+    """A page's text (its bytes for a PDF), with the parser's version: equal hashes need no
+    new parse."""
+    text = html_to_text(body.decode("utf-8")).encode() if suffix == ".html" else body
+    version = f"{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
+    return hashlib.sha256(text + b"\0" + version).hexdigest()
+
+
+def list_runs(settings: Settings, limit: int = 20) -> list[SyncSummary]:
+    """The newest runs first; a run that never finished while no sync holds the lock was
+    killed, and is reported interrupted (the next sync with its options resumes it)."""
+    path = settings.sync_dir / "state.sqlite3"
+    if not path.exists():
+        return []
+    state = SyncState.open(path)
+    try:
+        records = state.runs(limit)
+    finally:
+        state.close()
+    running = SyncLock(settings.sync_dir / "lock").is_held_elsewhere()
+    return [_summary_of(record, running and i == 0) for i, record in enumerate(records)]
+
+
+def _summary_of(record: RunRecord, running: bool) -> SyncSummary:
+    status = record.status
+    if status == "running" and not running:
+        status = "interrupted"
+    return SyncSummary(
+        run_id=record.id,
+        status=status,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        options=SyncOptions.model_validate(record.options),
+        counts=SyncCounts.model_validate(record.counts),
+        errors=[SyncIssue.model_validate(i) for i in record.errors],
+        complete=record.complete,
+    )
