@@ -243,3 +243,23 @@ def test_short_passages_carry_neighbouring_context(retriever: Retriever) -> None
         else:
             assert passage.context == passage.chunk.text
     assert any(len(p.chunk.text) < 350 for p in result.passages)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Combien de langues les interprètes traduisent-ils aux séances d'accueil ?", "fr"),
+        ("How many newcomers attend the welcome sessions in Neuchâtel each year?", "en"),
+        ("Wie oft finden die Begrüßungsveranstaltungen in Neuenburg statt?", None),
+    ],
+)
+def test_one_language_version_of_a_page(
+    multilingual: Retriever, question: str, language: str | None
+) -> None:
+    """A page in English and French (one variant_key) takes one place, not two, and in the
+    question's language when it has a version in it."""
+    result = multilingual.search(question, k=5)
+    versions = {p.document.source for p in result.passages if "neuchatel" in p.document.source}
+    assert len(versions) == 1
+    if language is not None:
+        assert versions == {f"neuchatel-welcome-sessions-{language}.txt"}

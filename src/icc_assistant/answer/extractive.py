@@ -235,11 +235,32 @@ def _heading(language: str, passage: Passage, sentence: str) -> str:
     """The group a quoted sentence goes under: the city running the practice, the document."""
     doc = passage.document
     title = f"*{doc.title}*" + (f" ({doc.year})" if doc.year else "")
-    elsewhere = [c for c in gazetteer.find_cities(sentence) if c in passage.chunk.mentioned_cities]
-    if passage.chunk.is_recommendation and elsewhere and doc.city:
+    elsewhere = practising_cities(passage, sentence)
+    if elsewhere and doc.city:
         label = message(language, "recommendation", cities=", ".join(elsewhere), city=doc.city)
         return f"**{label}** — {title}"
     return f"**{doc.city or doc.title}** — {title}"
+
+
+def practising_cities(passage: Passage, sentence: str) -> list[str]:
+    """The other cities whose practice a quoted sentence describes, if any.
+
+    A sentence naming other cities and not the document's own describes theirs (a report's
+    recommendation, a page comparing itself with another city's model). In a recommendation
+    a sentence naming no city continues the last city named before it in the passage ("... Kirklees
+    runs a festival. The WOVEN festival celebrates..."), or, with none before it, belongs to the
+    cities the recommendation names."""
+    chunk, own = passage.chunk, passage.document.city
+    others = set(chunk.mentioned_cities)
+    named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
+    if own and any(gazetteer.same_city(own, city) for city in named):
+        return []
+    elsewhere = [city for city in named if city in others]
+    if elsewhere or not chunk.is_recommendation or not others:
+        return elsewhere
+    before = chunk.text[: max(0, chunk.text.find(sentence))]
+    earlier = [c for c in gazetteer.find_cities(before, known=tuple(others)) if c in others]
+    return earlier[-1:] or sorted(others)
 
 
 def history_text(history: Sequence[Turn]) -> str:

@@ -75,7 +75,7 @@ class Retriever:
             else gather(self._store, catalog, query, keyword, self.config)
         )
         ranked = rank(candidates, query, keyword, catalog, self.config)
-        chosen = select(ranked, k, catalog, self.config)
+        chosen = select(ranked, k, catalog, self.config, query.language)
         gate = judge(query, ranked, catalog, self._embedder, self.config)
         passages = tuple(to_passage(c, catalog, self.config.short_chunk_chars) for c in chosen)
         found = gate.reason == "relevant"
