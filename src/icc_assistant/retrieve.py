@@ -158,6 +158,8 @@ class Retriever:
         text = question.strip()
         if not text:
             raise InvalidQuestionError("The question is empty: type what you want to know.")
+        if not any(ch.isalnum() for ch in text):  # only emoji, punctuation or invisible marks
+            raise InvalidQuestionError("The question has no words: type what you want to know.")
         limit = self._settings.max_question_chars
         if len(text) > limit:
             raise InvalidQuestionError(

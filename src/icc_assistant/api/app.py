@@ -10,9 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from icc_assistant import __version__, language
 from icc_assistant.api.errors import install_error_handlers
-from icc_assistant.api.limits import BodySizeLimit, RateLimiter
+from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
-from icc_assistant.api.routes import admin, chat, health, library, openai_compat
+from icc_assistant.api.routes import admin, chat, health, library, openai_compat, widget
+from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
 from icc_assistant.settings import Settings
@@ -40,16 +41,24 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.assistant = assistant
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limits = Limits.from_settings(settings)
+    app.state.widget_tokens = WidgetTokens.from_settings(settings)
     app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    for router in (chat.router, openai_compat.router, library.router, admin.router, health.router):
-        app.include_router(router)
+    routers = (chat, openai_compat, library, admin, health, widget)
+    for module in routers:
+        app.include_router(module.router)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+        allow_headers=[
+            "Content-Type",
+            "Authorization",
+            "X-API-Key",
+            "X-Request-ID",
+            "X-Widget-Token",
+        ],
         expose_headers=["Retry-After", "X-Request-ID"],
     )
     app.add_middleware(
