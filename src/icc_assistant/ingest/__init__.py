@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from icc_assistant.documents import DocumentMeta, ParsedDocument
 from icc_assistant.errors import DocumentError, EmptyDocumentError, UnsupportedDocumentError
 from icc_assistant.ingest.chunking import make_chunks
 from icc_assistant.ingest.cleaning import CleanPage, clean_page
-from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, load_text
+from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, TextLimits, load_text
 from icc_assistant.ingest.metadata import (
     infer_city,
     infer_country,
@@ -29,7 +30,13 @@ from icc_assistant.ingest.metadata import (
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
 from icc_assistant.language import detect_language
 
-__all__ = ["CHUNKER_VERSION", "SUPPORTED_SUFFIXES", "collect_paths", "load_document"]
+__all__ = [
+    "CHUNKER_VERSION",
+    "SUPPORTED_SUFFIXES",
+    "TextLimits",
+    "collect_paths",
+    "load_document",
+]
 
 # Part of the index fingerprint: bump when chunk ids or their stored metadata change shape, and
 # an index built before must be rebuilt (`ingest --rebuild`).
@@ -39,6 +46,7 @@ CHUNKER_VERSION = "1"
 PARSER_REVISION = "2"
 
 _NOTE_PREFIXES = ("readme", "provenance")
+MAX_TITLE_CHARS = 300
 
 
 def _is_note(path: Path) -> bool:
@@ -78,10 +86,20 @@ def _unsupported(path: Path) -> UnsupportedDocumentError:
 
 
 def load_document(
-    path: Path, *, doc_id: str | None = None, max_bytes: int = 20_000_000
+    path: Path,
+    *,
+    doc_id: str | None = None,
+    max_bytes: int | None = None,
+    limits: TextLimits | None = None,
 ) -> ParsedDocument:
-    """Read, clean, describe and chunk one file; raises a DocumentError naming the file."""
-    raw_text = load_text(path, max_bytes)
+    """Read, clean, describe and chunk one file; raises a DocumentError naming the file.
+
+    `limits` bound the file and its text (defaults: the settings' defaults); `max_bytes`, if
+    given, overrides their byte limit."""
+    limits = limits or TextLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    raw_text = load_text(path, limits)
     sidecar, sidecar_bytes = read_sidecar(path)
     front_matter, text = split_front_matter(raw_text, str(path))
     overrides = {**front_matter, **sidecar}
@@ -154,7 +172,7 @@ def _metadata(
     path: Path,
     content_hash: str,
 ) -> DocumentMeta:
-    title = overrides.get("title") or fields["title"]
+    title = _shortened(overrides.get("title") or fields["title"])
     city = overrides.get("city") or infer_city(title, body)
     values = {
         "doc_id": doc_id,
@@ -171,6 +189,13 @@ def _metadata(
     }
     values.update({k: v for k, v in overrides.items() if k != "title"})
     return DocumentMeta(**values)
+
+
+def _shortened(title: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """The title, cut at a word before `limit` characters: it heads every chunk's embedding."""
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
 
 
 def _readable(title: str, blocks: Sequence[Block]) -> str:
