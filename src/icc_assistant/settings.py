@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     widget_secret: str | None = Field(
         None, description="Signs widget tokens; unset: a random key kept in ICC_DATA_DIR."
     )
-    widget_token_ttl: int = Field(900, ge=10, description="Seconds a widget token stays valid.")
+    widget_token_ttl: int = Field(900, ge=1, description="Seconds a widget token stays valid.")
     widget_tokens_per_minute: int = Field(
         10, ge=1, description="Widget tokens one address may get a minute."
     )

@@ -55,7 +55,7 @@ def client_access(request: Request) -> None:
 
 
 def admin_access(request: Request) -> None:
-    """What every admin route needs: address limit, then the admin key check."""
+    """What every admin route needs: address limit, admin key check, then the key's limit."""
     _count_address(request)
     require_admin(request)
     _count_key(request, presented_key(request))
