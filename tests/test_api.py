@@ -214,7 +214,7 @@ def test_rate_limit_answers_429_with_retry_after(serve: Serve) -> None:
 
 
 def test_keys_and_scopes(serve: Serve) -> None:
-    """With ICC_API_KEYS set, chat needs a key or an allowed origin; admin needs an admin key."""
+    """With ICC_API_KEYS set, chat needs a key or a widget token; admin needs an admin key."""
     url = serve(
         api_keys=["chat-key"],
         admin_keys=["admin-key"],
@@ -224,10 +224,11 @@ def test_keys_and_scopes(serve: Serve) -> None:
     assert_error(httpx.get(f"{url}/api/facets"), 401, "authentication")
     assert_error(httpx.get(f"{url}/api/facets", headers={"X-API-Key": "nope"}), 401)
     assert httpx.get(f"{url}/api/facets", headers={"X-API-Key": "chat-key"}).status_code == 200
-    assert (
-        httpx.get(f"{url}/api/facets", headers={"Origin": "https://city.example"}).status_code
-        == 200
-    )
+    city = {"Origin": "https://city.example"}
+    assert_error(httpx.get(f"{url}/api/facets", headers=city), 401)
+    token = httpx.post(f"{url}/api/widget/token", headers=city).json()["token"]
+    with_token = {**city, "X-Widget-Token": token}
+    assert httpx.get(f"{url}/api/facets", headers=with_token).status_code == 200
     assert_error(
         httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}),
         403,

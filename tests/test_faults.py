@@ -171,9 +171,8 @@ def resident_mb() -> float:
 def test_a_flooding_client_is_refused_while_others_are_served(serve: Serve) -> None:
     """Oversized bodies, thousands of history turns, giant tokens and a request flood from one
     client get 413/422/429; another client keeps getting answers and memory stays bounded.
-    Clients are told apart by X-Forwarded-For, which uvicorn trusts from loopback proxies."""
+    The clients connect from two loopback addresses (X-Forwarded-For is not believed)."""
     url = serve(rate_limit_per_minute=20)
-    flooder, other = {"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "198.51.100.7"}
     question = {"question": "How do cities run anti-rumour campaigns?"}
     abuse = [
         {"content": b'{"question": "' + b"a" * 2_000_000 + b'"}'},
@@ -185,15 +184,17 @@ def test_a_flooding_client_is_refused_while_others_are_served(serve: Serve) -> N
     before = resident_mb()
     statuses: list[int] = []
     served: list[int] = []
-    with httpx.Client(timeout=60) as client:
+    flooder = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=60)
+    other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3"), timeout=60)
+    with flooder, other:
         for round_ in range(60):
             for request in abuse if round_ < 10 else abuse[-1:] * 4:
-                response = client.post(f"{url}/api/chat", headers=flooder, **request)  # type: ignore[arg-type]
+                response = flooder.post(f"{url}/api/chat", **request)  # type: ignore[arg-type]
                 statuses.append(response.status_code)
                 assert response.status_code < 500 and response.content, response.text
                 assert response.status_code == 200 or "error" in response.json()
             if round_ % 10 == 5:
-                answer = client.post(f"{url}/api/chat", headers=other, json=question)
+                answer = other.post(f"{url}/api/chat", json=question)
                 served.append(answer.status_code)
     growth = resident_mb() - before
     assert {200, 413, 422, 429} <= set(statuses)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from fixtures.chroma_server import ChromaProcess, free_port
+from fixtures.cli_server import clean_environment, start_serve
 
 pytestmark = pytest.mark.server
 
@@ -134,3 +135,31 @@ def test_workers_answer_through_an_ingest_without_errors_or_stale_answers(
     assert all("120 anti-rumour" in r.text for r in settled)
     oslo = httpx.post(f"{url}/api/chat", json={"question": "Where can newcomers in Oslo get help?"})
     assert oslo.status_code == 200 and "welcome desk" in oslo.text
+
+
+def test_workers_keep_the_data_dir_given_on_the_command_line(tmp_path: Path) -> None:
+    """`serve --workers 2 --data-dir D` serves D's index and keeps its feedback in D."""
+    chroma = ChromaProcess(tmp_path / "chroma").start()
+    corpus, given, from_env = tmp_path / "corpus", tmp_path / "given", tmp_path / "env-data"
+    corpus.mkdir()
+    (corpus / "bilbao.txt").write_text(OLD, encoding="utf-8")
+    env = clean_environment(
+        ICC_DATA_DIR=str(from_env), ICC_CHROMA_HOST="127.0.0.1", ICC_CHROMA_PORT=str(chroma.port),
+        ICC_LOG_LEVEL="WARNING",
+    )  # fmt: skip
+    try:
+        run_cli(env, "ingest", "--data-dir", str(given), str(corpus))
+        server = start_serve(
+            env, tmp_path / "serve.log", "--workers", "2", "--data-dir", str(given), ready="/ready"
+        )
+        try:
+            answer = httpx.post(f"{server.url}/api/chat", json={"question": QUESTION}, timeout=60)
+            assert "40 anti-rumour" in answer.text
+            rating = {"answer_id": "a1", "rating": "up"}
+            assert httpx.post(f"{server.url}/api/feedback", json=rating).status_code == 201
+        finally:
+            server.stop()
+        assert (given / "feedback.sqlite3").is_file()
+        assert not (from_env / "feedback.sqlite3").exists()
+    finally:
+        chroma.stop()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from playwright.sync_api import (
 )
 
 from fakes.fake_openai import FakeOpenAIServer
+from fixtures.chroma_server import free_port
 from fixtures.live_server import Serve, ServerThread
 from icc_assistant.settings import Settings
 
@@ -279,6 +282,17 @@ def test_hostile_links_and_sources_stay_inert(page: Page, extractive_app: str) -
     assert "[this](javascript:alert(1))" in answer.inner_text()
     assert "<img src=x" in answer.locator(".source").inner_text()
     assert answer.locator("img, b").count() == 0 and page.evaluate("window.__xss") == 0
+
+
+def test_links_show_the_host_they_go_to(page: Page, extractive_app: str) -> None:
+    """A link whose text names one site but points at another shows the real host beside it."""
+    text = "Read [https://www.coe.int/interculturalcities](https://evil.example/login) [1]."
+    page.route("**/api/chat/stream", scripted_answer(text, [citation(1, "https://e.org/x")]))
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    link = answered(page).locator(".body a")
+    expect(link).to_have_text("https://www.coe.int/interculturalcities (evil.example)")
+    assert link.get_attribute("href") == "https://evil.example/login"
 
 
 def test_markdown_renders_as_elements(page: Page, extractive_app: str) -> None:
@@ -598,3 +612,100 @@ def test_text_contrast_meets_wcag_aa(page: Page, extractive_app: str) -> None:
     ]  # fmt: skip
     ratios = page.evaluate(CONTRAST, selectors)
     assert [(s, round(r, 1)) for s, r in ratios if r < 4.5] == []
+
+
+# -- with ICC_API_KEYS set: the widget's token, on a listed origin and on the demo page ---------
+
+
+class CitySite:
+    """A real web site on its own loopback port (another origin) serving one page at /."""
+
+    def __init__(self, html: str) -> None:
+        body = html.encode()
+
+        class Page(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def widget_page(app_url: str) -> str:
+    """A city's page that embeds the widget of the service at `app_url`."""
+    return (
+        f'<html lang="en"><body><h1>City</h1><script src="{app_url}/widget.js" '
+        f'data-api="{app_url}" defer></script></body></html>'
+    )
+
+
+@pytest.fixture(scope="module")
+def closed_app(indexed_settings: Settings) -> Iterator[tuple[str, CitySite, CitySite]]:
+    """The app with a client key, and two city sites: the first is listed, the other not.
+
+    The app's own origin is listed too, so its demo page may use the widget."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    listed, unlisted = CitySite(widget_page(url)), CitySite(widget_page(url))
+    settings = indexed_settings.model_copy(
+        update={
+            "api_keys": ["client-key"],
+            "cors_origins": [url, listed.url],
+            "rate_limit_per_minute": 1000,
+        }
+    )
+    server = ServerThread(settings, port=port).start()
+    yield url, listed, unlisted
+    server.stop()
+    listed.stop()
+    unlisted.stop()
+
+
+Closed = tuple[str, CitySite, CitySite]
+
+
+def test_a_listed_origin_s_widget_works_when_keys_are_required(
+    page: Page, closed_app: Closed
+) -> None:
+    """On a page of a listed origin the widget gets a token, answers and sends feedback (each of
+    which the service refuses without a key or a token)."""
+    _, listed, _ = closed_app
+    open_widget(page, listed.url)
+    expect(page.get_by_role("combobox", name="City").locator("option")).not_to_have_count(1)
+    ask(page, ENGLISH)
+    answered(page).get_by_role("button", name="Helpful", exact=True).click()
+    expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
+
+
+def test_an_unlisted_origin_s_widget_is_refused(page: Page, closed_app: Closed) -> None:
+    """On a page of an origin not in ICC_CORS_ORIGINS the widget cannot get answers."""
+    _, _, unlisted = closed_app
+    open_widget(page, unlisted.url)
+    ask(page, ENGLISH)
+    expect(page.get_by_role("alert")).to_be_visible(timeout=WAIT)
+    assert page.locator(".msg.bot .tools").count() == 0
+
+
+def test_the_demo_page_loads_its_filters_when_keys_are_required(
+    page: Page, closed_app: Closed
+) -> None:
+    """The server's own demo page, its origin listed, fills the city filter and answers."""
+    url, _, _ = closed_app
+    open_widget(page, url)
+    city = page.get_by_role("combobox", name="City")
+    expect(city.locator("option")).not_to_have_count(1)
+    city.select_option(value="Ansan")
+    ask(page, ENGLISH)
+    answered(page)

@@ -11,7 +11,9 @@
  * Everything lives in a shadow root, so host CSS cannot reach in and ours cannot leak out; the
  * styles are a constructed stylesheet, so a strict Content-Security-Policy does not block them.
  * No cookies (fetch credentials "omit"), no third-party requests, the conversation is kept in
- * sessionStorage. Model and source text reaches the DOM only as text nodes, never as HTML.
+ * sessionStorage. Model and source text reaches the DOM only as text nodes, never as HTML, and
+ * every link shows the host it goes to. When the service needs a key, the widget uses a
+ * short-lived token the service issues to this page's origin (POST /api/widget/token).
  */
 (() => {
   "use strict";
@@ -89,6 +91,7 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .body blockquote{border-inline-start:3px solid #b8bfc7;padding-inline-start:8px;color:#3d4752}
 .body code{background:#e9ecef;border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
 .body a,.source a{color:#0a4da3}
+.body a .host{color:#3d4752;font-size:.9em}
 .pending{color:#3d4752;font-style:italic}
 .cite{background:none;border:0;padding:0 1px;color:#0a4da3;font-weight:700;font-size:.85em;vertical-align:super;line-height:1;text-decoration:underline}
 .cite:hover{color:#002f68}
@@ -159,6 +162,11 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     return svg;
   }
 
+  /** The host a link really goes to, shown beside its text so the text cannot pose as another site. */
+  function hostOf(href) {
+    return new URL(href).host;
+  }
+
   function link(href, text) {
     return el("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", text });
   }
@@ -175,8 +183,9 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     /(https?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/.source // 9 bare link
   ].join("|"), "g");
 
-  /** Append `text` with inline markdown to `parent`, as elements and text nodes only. */
-  function renderInline(text, parent, cite) {
+  /** Append `text` with inline markdown to `parent`, as elements and text nodes only; inside a
+   * link (`inLink`) no further link is made, since links do not nest. */
+  function renderInline(text, parent, cite, inLink) {
     const pattern = new RegExp(INLINE.source, "g");
     let last = 0;
     let m;
@@ -187,20 +196,23 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       }
       if (m.index > last) parent.append(text.slice(last, m.index));
       last = pattern.lastIndex;
-      if (m[1] !== undefined) {
+      if (inLink && (m[1] !== undefined || m[3] !== undefined || m[9] !== undefined)) {
+        parent.append(m[0]);
+      } else if (m[1] !== undefined) {
         const href = safeUrl(m[2]);
         const a = href ? link(href, "") : el("span");
-        renderInline(m[1], a, cite);
+        renderInline(m[1], a, cite, Boolean(href));
+        if (href) a.append(el("span", { class: "host", text: " (" + hostOf(href) + ")" }));
         parent.append(a);
       } else if (m[3] !== undefined) {
         for (const n of m[3].split(/\s*[,;]\s*/)) parent.append(cite(Number(n)));
       } else if (m[4] !== undefined || m[5] !== undefined) {
         const strong = el("strong");
-        renderInline(m[4] !== undefined ? m[4] : m[5], strong, cite);
+        renderInline(m[4] !== undefined ? m[4] : m[5], strong, cite, inLink);
         parent.append(strong);
       } else if (m[6] !== undefined || m[7] !== undefined) {
         const em = el("em");
-        renderInline(m[6] !== undefined ? m[6] : m[7], em, cite);
+        renderInline(m[6] !== undefined ? m[6] : m[7], em, cite, inLink);
         parent.append(em);
       } else if (m[8] !== undefined) {
         parent.append(el("code", { text: m[8] }));
@@ -363,6 +375,47 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
 
   class Failure extends Error {}
 
+  // ---- access: a short-lived widget token when the service needs a key ----
+  // The service answers POST /api/widget/token with a token for this page's origin (sent by the
+  // browser), or with null when it is open to all. Kept in memory only, renewed before it
+  // expires, and once more if the service refuses it (expired, or the address changed).
+  let token = null;
+  let tokenUntil = 0;
+  let tokenRequest = null;
+
+  function widgetToken(renew) {
+    if (!renew && Date.now() < tokenUntil) return Promise.resolve(token);
+    if (!tokenRequest) {
+      tokenRequest = (async () => {
+        try {
+          const response = await fetch(API + "/api/widget/token", { method: "POST", credentials: "omit" });
+          if (!response.ok) return null; // the call itself will say what is wrong
+          const body = await response.json();
+          token = typeof body.token === "string" ? body.token : null;
+          tokenUntil = Date.now() + Math.max(0, (Number(body.expires_in) || 0) - 30) * 1000;
+          return token;
+        } catch (e) {
+          return null;
+        } finally {
+          tokenRequest = null;
+        }
+      })();
+    }
+    return tokenRequest;
+  }
+
+  /** fetch() a path of the service without cookies, with the widget token when there is one. */
+  async function call(path, init) {
+    for (let attempt = 0; ; attempt++) {
+      const current = await widgetToken(attempt > 0);
+      const headers = Object.assign({}, (init && init.headers) || {});
+      if (current) headers["X-Widget-Token"] = current;
+      const response = await fetch(API + path, Object.assign({}, init, { headers, credentials: "omit" }));
+      if (response.status !== 401 || !current || attempt > 0) return response;
+      tokenUntil = 0;
+    }
+  }
+
   // ---- the widget ----
   function mount() {
     const inlineMode = option("mode") === "inline";
@@ -472,7 +525,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       facetsLoaded = true;
       const preset = { city: option("city"), topic: option("topic") };
       try {
-        const response = await fetch(API + "/api/facets", { credentials: "omit" });
+        const response = await call("/api/facets", {});
         if (!response.ok) throw new Failure(String(response.status));
         const facets = await response.json();
         fillSelect(citySelect, facets.cities, preset.city);
@@ -609,7 +662,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
           const payload = { answer_id: turn.answer_id, rating, reason: reason.value.trim() || null, question: turn.question };
           let ok = false;
           try {
-            const response = await fetch(API + "/api/feedback", { method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
+            const response = await call("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
             ok = response.ok;
           } catch (e) {
             ok = false;
@@ -699,8 +752,8 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     }
 
     async function stream(turn, view, signal) {
-      const response = await fetch(API + "/api/chat/stream", {
-        method: "POST", credentials: "omit", signal,
+      const response = await call("/api/chat/stream", {
+        method: "POST", signal,
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify({ question: turn.question, history: historyOf(turns), filters: chosenFilters() })
       });

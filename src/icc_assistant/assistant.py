@@ -24,7 +24,7 @@ from icc_assistant.answer import (
 from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.index import FileResult, IndexStore
-from icc_assistant.ingest import load_document
+from icc_assistant.ingest import TextLimits, load_document
 from icc_assistant.retrieve import Retriever
 from icc_assistant.settings import Settings
 
@@ -140,7 +140,8 @@ class Assistant:
 
     def ingest_file(self, path: Path, doc_id: str) -> FileResult:
         """Ingest (or re-ingest) one uploaded file; a bad file raises its DocumentError."""
-        document = load_document(path, doc_id=doc_id, max_bytes=self.settings.max_file_bytes)
+        limits = TextLimits.from_settings(self.settings)
+        document = load_document(path, doc_id=doc_id, limits=limits)
         return self.store.add_document(document)
 
     def delete_document(self, doc_id: str) -> bool:

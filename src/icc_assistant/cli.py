@@ -276,9 +276,9 @@ def inspect(
 
     Example: icc-assistant inspect corpus/ansan-democratic-citizenship.txt
     """
-    from icc_assistant.ingest import load_document
+    from icc_assistant.ingest import TextLimits, load_document
 
-    doc = load_document(file, max_bytes=_settings(None).max_file_bytes)
+    doc = load_document(file, limits=TextLimits.from_settings(_settings(None)))
     if as_json:
         out.print_json(doc.model_dump_json())
         return

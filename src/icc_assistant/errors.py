@@ -5,13 +5,14 @@ ICCAssistantError
 ├── DocumentError               one file could not be ingested (per-file, others go on)
 │   ├── UnsupportedDocumentError    unknown file type
 │   ├── EmptyDocumentError          nothing left after cleaning
-│   ├── DocumentTooLargeError       over ICC_MAX_FILE_BYTES
+│   ├── DocumentTooLargeError       over ICC_MAX_FILE_BYTES, or its text over the text limits
 │   └── UnreadableDocumentError     binary junk, bad encoding, PDF without text layer
 ├── IndexError_                 (base of index problems)
 │   ├── IndexNotBuiltError          nothing ingested yet
 │   ├── IndexMismatchError          built by another embedder or chunker: rebuild
 │   └── IndexUnavailableError       the Chroma server cannot be reached
-├── InvalidQuestionError        empty, too long, bad history
+├── InvalidQuestionError        empty, too long, no words, bad history
+├── InvalidRequestError         another field of a request is malformed (an upload's name)
 ├── InvalidFilterError          unknown filter value or malformed range
 ├── PromptError                 a prompt file is missing or its variables do not match
 ├── ModelUnavailableError       the chat or embeddings endpoint failed
@@ -79,6 +80,10 @@ class IndexUnavailableError(IndexError_):
 
 class InvalidQuestionError(ICCAssistantError):
     """The question or its history is empty, too long or malformed."""
+
+
+class InvalidRequestError(ICCAssistantError):
+    """A request field other than the question is malformed."""
 
 
 class InvalidFilterError(ICCAssistantError):

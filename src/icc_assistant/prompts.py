@@ -1,15 +1,23 @@
-"""Prompts live as files in prompts/; they are loaded by name and their variables checked."""
+"""Prompts live as files in prompts/; they are loaded by name and their variables checked.
+
+The top-level prompts/ is the source; the package carries it as the resource
+`icc_assistant/prompts`, so an installed wheel has its prompts too.
+"""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 from icc_assistant.errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+
+def prompts_dir() -> Traversable:
+    """The prompts shipped with the package."""
+    return resources.files("icc_assistant").joinpath("prompts")
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,9 @@ class Prompt:
 
 
 @lru_cache(maxsize=32)
-def load_prompt(name: str, directory: Path = PROMPTS_DIR) -> Prompt:
-    """The prompt `<directory>/<name>.md`."""
-    path = directory / f"{name}.md"
+def load_prompt(name: str, directory: Traversable | None = None) -> Prompt:
+    """The prompt `<directory>/<name>.md` (by default the package's prompts)."""
+    path = (directory or prompts_dir()).joinpath(f"{name}.md")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
     collection: str = Field("icc", description="Prefix of the Chroma collection names.")
     max_file_bytes: int = Field(20_000_000, description="Largest document ingest accepts.")
+    max_document_chars: int = Field(
+        1_000_000, gt=0, description="Most characters of text one document may yield."
+    )
+    max_pdf_pages: int = Field(1000, gt=0, description="Most pages of a PDF ingest reads.")
+    max_pdf_expansion: int = Field(
+        100, gt=0, description="Most a PDF may grow when decompressed or extracted, per byte."
+    )
 
     # Embeddings --------------------------------------------------------
     embeddings_base_url: str | None = Field(
@@ -44,6 +51,9 @@ class Settings(BaseSettings):
     embeddings_model: str = Field("multilingual-e5-small-q4", description="Embeddings model.")
     embeddings_api_key: str | None = Field(None, description="Key for the embeddings endpoint.")
     embeddings_dimension: int = Field(384, description="Vector size of the remote embedder.")
+    embeddings_max_retries: int = Field(
+        2, ge=0, description="Retries of a failed call to the embeddings endpoint."
+    )
 
     # Chat model --------------------------------------------------------
     llm_base_url: str | None = Field(
@@ -99,6 +109,20 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
     rate_limit_per_minute: int = Field(60, ge=1, description="Requests a client may make a minute.")
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Failed key checks an address may make a minute (then 429)."
+    )
+    trusted_proxies: CsvList = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For is believed; empty: none.",
+    )
+    widget_secret: str | None = Field(
+        None, description="Signs widget tokens; unset: a random key kept in ICC_DATA_DIR."
+    )
+    widget_token_ttl: int = Field(900, ge=1, description="Seconds a widget token stays valid.")
+    widget_tokens_per_minute: int = Field(
+        10, ge=1, description="Widget tokens one address may get a minute."
+    )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
@@ -106,11 +130,20 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
 
     _split = field_validator(
-        "admin_keys", "api_keys", "cors_origins", "sync_urls", "sync_allow", mode="before"
+        "admin_keys", "api_keys", "cors_origins", "trusted_proxies", "sync_urls", "sync_allow",
+        mode="before",
     )(_split_csv)
 
     @field_validator(
-        "llm_base_url", "embeddings_base_url", "chroma_host", "sync_contact", mode="before"
+        "llm_base_url",
+        "llm_api_key",
+        "llm_api_version",
+        "embeddings_base_url",
+        "embeddings_api_key",
+        "chroma_host",
+        "widget_secret",
+        "sync_contact",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -125,12 +158,36 @@ class Settings(BaseSettings):
             url = getattr(self, name)
             if url is not None and not url.startswith(("http://", "https://")):
                 raise ValueError(f"ICC_{name.upper()} must start with http:// or https://")
+        for origin in self.cors_origins:
+            if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
+                raise ValueError(
+                    f"ICC_CORS_ORIGINS: {origin!r} is not an origin like https://city.example"
+                )
         return self
 
     @property
     def sync_dir(self) -> Path:
         """Where `sync` keeps its state (validators, frontier, runs)."""
         return self.data_dir / "sync"
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured key and secret: what no log line may show."""
+        optional = (self.llm_api_key, self.embeddings_api_key, self.widget_secret)
+        return tuple(v for v in (*self.admin_keys, *self.api_keys, *optional) if v)
+
+    def to_environment(self) -> dict[str, str]:
+        """These settings as ICC_ variables, for worker processes that build their own."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                text = ""
+            elif isinstance(value, list):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            env[f"ICC_{name.upper()}"] = text
+        return env
 
     @property
     def chroma_dir(self) -> Path:

@@ -7,12 +7,19 @@ malformed (invalid JSON / SSE), drop (closes a stream half-way), stall (streams 
 sleeps `delay` s, to see a client disconnect), nocite (answers without citations),
 html (answers with an HTML payload), unknown_cite (cites passage 99 too).
 
+It also serves `POST /v1/embeddings` (deterministic vectors of `embedding_dimension` derived from
+each input; the next `embedding_failures` calls answer `embedding_status` instead, and mode
+`malformed` garbles them), and speaks Azure OpenAI's dialect under `/openai/` (deployments,
+`api-version` query, `api-key` header: a request without them gets 401, as from Azure). Every GET
+is recorded too, with its headers.
+
     python tests/fakes/fake_openai.py --port 0     # prints its base URL, serves until killed
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import threading
@@ -21,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 MODES = ("ok", "error", "slow", "malformed", "drop", "stall", "nocite", "html", "unknown_cite")
 
@@ -33,6 +41,11 @@ class FakeState:
     delay: float = 5.0
     chunk_delay: float = 0.0  # seconds between streamed chunks
     requests: list[dict[str, Any]] = field(default_factory=list)
+    gets: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    embedding_calls: int = 0
+    embedding_failures: int = 0
+    embedding_status: int = 503
+    embedding_dimension: int = 384
     disconnects: int = 0
     completed_streams: int = 0
 
@@ -41,6 +54,9 @@ class FakeState:
         assert mode in MODES, mode
         self.mode, self.delay, self.chunk_delay = mode, delay, 0.0
         self.requests.clear()
+        self.gets.clear()
+        self.embedding_calls = self.embedding_failures = 0
+        self.embedding_status, self.embedding_dimension = 503, 384
         self.disconnects = self.completed_streams = 0
 
 
@@ -79,8 +95,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _azure_refused(self) -> bool:
+        """Under /openai/ (Azure), refuse requests lacking api-version or api-key, as Azure does."""
+        parts = urlsplit(self.path)
+        if not parts.path.startswith("/openai/"):
+            return False
+        if "api-version" in parse_qs(parts.query) and self.headers.get("api-key"):
+            return False
+        self._send(401, b'{"error": {"code": "401", "message": "Access denied"}}')
+        return True
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        if self.path.rstrip("/").endswith("/models"):
+        self.state.gets.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+        if self._azure_refused():
+            return
+        if urlsplit(self.path).path.rstrip("/") in ("/v1/models", "/openai/models"):
             models = {
                 "object": "list",
                 "data": [
@@ -96,7 +125,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         self.state.requests.append(body)
         mode = self.state.mode
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self._azure_refused():
+            return
+        if urlsplit(self.path).path.rstrip("/").endswith("/embeddings"):
+            self._embeddings(body)
+            return
+        if not urlsplit(self.path).path.rstrip("/").endswith("/chat/completions"):
             self._send(404, b'{"error": {"message": "not found"}}')
             return
         if mode == "error":
@@ -111,6 +145,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"id": "x", "choices": [{"message": ')
         else:
             self._send(200, json.dumps(_completion(body, text)).encode())
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        state = self.state
+        state.embedding_calls += 1
+        if state.embedding_failures > 0:
+            state.embedding_failures -= 1
+            self._send(state.embedding_status, b'{"error": {"message": "busy"}}')
+            return
+        if state.mode == "malformed":
+            self._send(200, b'{"data": [{"index": 0, "embedding": ')
+            return
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i, "embedding": _vector(t, state.embedding_dimension)}
+            for i, t in enumerate(texts)
+        ]
+        self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
     def _stream(self, body: dict[str, Any], text: str, mode: str) -> None:
         self.send_response(200)
@@ -145,6 +196,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b": waiting\n\n")
             self.wfile.flush()
             time.sleep(0.1)
+
+
+def _vector(text: str, dimension: int) -> list[float]:
+    """A deterministic vector for `text`: the same text always gets the same one."""
+    seed = hashlib.sha256(text.encode()).digest()
+    return [((seed[i % 32] + i) % 17 - 8) / 8.0 for i in range(dimension)]
 
 
 def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:

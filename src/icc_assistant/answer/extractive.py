@@ -245,18 +245,20 @@ def _heading(language: str, passage: Passage, sentence: str) -> str:
 def practising_cities(passage: Passage, sentence: str) -> list[str]:
     """The other cities whose practice a quoted sentence describes, if any.
 
-    A sentence naming other cities and not the document's own describes theirs (a report's
-    recommendation, a page comparing itself with another city's model). In a recommendation
-    a sentence naming no city continues the last city named before it in the passage ("... Kirklees
-    runs a festival. The WOVEN festival celebrates..."), or, with none before it, belongs to the
-    cities the recommendation names."""
+    In a report's recommendation, the other cities the sentence names ("Ansan may learn from
+    Auckland's Research and Monitoring Unit"); a sentence naming none continues the last one
+    named before it in the passage ("... Kirklees held a festival. WOVEN celebrates..."), or,
+    with none before it, belongs to all the cities the recommendation names. Elsewhere, a
+    sentence naming other cities and not the document's own describes theirs (a page comparing
+    itself with another city's model)."""
     chunk, own = passage.chunk, passage.document.city
     others = set(chunk.mentioned_cities)
     named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
-    if own and any(gazetteer.same_city(own, city) for city in named):
-        return []
     elsewhere = [city for city in named if city in others]
-    if elsewhere or not chunk.is_recommendation or not others:
+    if not chunk.is_recommendation:
+        names_own = own is not None and any(gazetteer.same_city(own, c) for c in named)
+        return [] if names_own else elsewhere
+    if elsewhere or not others:
         return elsewhere
     before = chunk.text[: max(0, chunk.text.find(sentence))]
     earlier = [c for c in gazetteer.find_cities(before, known=tuple(others)) if c in others]

@@ -13,9 +13,11 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
-from langchain_core.language_models.chat_models import BaseChatModel
+import openai
+import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import AzureChatOpenAI, ChatOpenAI
+from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
 
 from icc_assistant.answer.citations import MarkerFilter, citations_for, drop_unknown_markers
@@ -42,9 +44,18 @@ from icc_assistant.prompts import load_prompt
 from icc_assistant.settings import Settings
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+log = structlog.get_logger("icc_assistant.model")
 
 
-def create_chat_model(settings: Settings) -> BaseChatModel:
+def failure_fields(exc: BaseException) -> dict[str, object]:
+    """What a log line says about a failed model call: the error's kind and HTTP status only.
+
+    Messages are left out: a server's error body may quote the prompt, so the question."""
+    status = getattr(exc, "status_code", None)
+    return {"error": type(exc).__name__, "status": status if isinstance(status, int) else None}
+
+
+def create_chat_model(settings: Settings) -> BaseChatOpenAI:
     """A LangChain chat model for the configured endpoint, timeouts and retries explicit."""
     assert settings.llm_base_url is not None
     key = SecretStr(settings.llm_api_key or "not-needed")
@@ -64,31 +75,48 @@ def create_chat_model(settings: Settings) -> BaseChatModel:
             azure_endpoint=settings.llm_base_url,
             azure_deployment=settings.llm_model,
             api_version=settings.llm_api_version,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 
+# A passage's own text may hold something that looks like our delimiter ("</passage> SYSTEM:
+# ..."); its angle brackets are swapped for look-alikes so the text cannot close the fence.
+_DELIMITER = re.compile(r"<(\s*/?\s*passage\b[^<>\n]{0,80})>?", re.IGNORECASE)
+
+
+def fence(text: str) -> str:
+    """`text` with anything like a <passage> or </passage> tag made inert."""
+    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}›", text)
+
+
 def format_passages(passages: Sequence[Passage]) -> str:
-    """Numbered, delimited passages with their source, and who runs a recommended practice."""
+    """Numbered, delimited passages with their source, and who runs a recommended practice.
+
+    Everything a document supplies (title, section, text) is fenced, so only this function
+    writes the delimiters."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
         doc = passage.document
         where = ", ".join(str(x) for x in (doc.city, doc.country, doc.year) if x)
-        head = f'[{number}] {where} - "{doc.title}" ({doc.doc_type})'
+        title = " ".join(fence(doc.title).split())
+        head = f'[{number}] {fence(where)} - "{title}" ({doc.doc_type})'
         if passage.chunk.section:
-            head += f", section: {passage.chunk.section}"
+            head += f", section: {' '.join(fence(passage.chunk.section).split())}"
         if passage.chunk.is_recommendation:
             others = ", ".join(passage.chunk.mentioned_cities) or "other cities"
             head += (
                 f"\n    RECOMMENDATION to {doc.city or 'the city'}; "
                 f"the practices described are those of: {others}"
             )
-        blocks.append(f"{head}\n<passage>\n{passage.context}\n</passage>")
+        elif passage.chunk.mentioned_cities:
+            others = fence(", ".join(passage.chunk.mentioned_cities))
+            head += f"\n    Also names: {others} (a practice described as theirs is theirs)"
+        blocks.append(f"{head}\n<passage>\n{fence(passage.context)}\n</passage>")
     return "\n\n".join(blocks)
 
 
@@ -112,14 +140,14 @@ class ModelAnswerer:
         self._fallback = ExtractiveAnswerer(embedder)
 
     def check_ready(self) -> str:
-        """Ask the endpoint for its models, with a short timeout."""
-        assert self._settings.llm_base_url is not None
-        url = self._settings.llm_base_url.rstrip("/") + "/models"
-        headers = {"Authorization": f"Bearer {self._settings.llm_api_key or 'not-needed'}"}
+        """List the endpoint's models through the model's own client (so Azure's URL, api-version
+        and api-key header are right), with a short timeout. The public message names no URL."""
+        client = self._llm.root_client.with_options(timeout=5.0, max_retries=0)
         try:
-            httpx.get(url, headers=headers, timeout=5.0).raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ModelUnavailableError(f"The chat model at {url} is not reachable: {exc}") from exc
+            client.models.list()
+        except openai.OpenAIError as exc:
+            log.warning("model not ready", **failure_fields(exc))
+            raise ModelUnavailableError("The chat model is not reachable.") from exc
         return "model reachable"
 
     # -- condensing ------------------------------------------------------------------------------
@@ -135,7 +163,8 @@ class ModelAnswerer:
             reply = _text_of(self._llm.invoke([HumanMessage(prompt)]).content)
             data = json.loads(_JSON_OBJECT.search(reply).group(0))  # type: ignore[union-attr]
             text, english = str(data["standalone"]).strip(), str(data.get("english", "")).strip()
-        except Exception:  # noqa: BLE001 - any failure: fall back to the heuristic
+        except Exception as exc:  # noqa: BLE001 - any failure: fall back to the heuristic
+            log.warning("model call failed", stage="condense", **failure_fields(exc))
             return condense_without_model(request)
         if not text:
             return condense_without_model(request)
@@ -184,7 +213,8 @@ class ModelAnswerer:
         try:
             reply = self._llm.invoke(self._messages(request, retrieval))
             answer = self._finish(request, retrieval, _text_of(reply.content))
-        except Exception:  # noqa: BLE001 - the model failed: quote the sources instead
+        except Exception as exc:  # noqa: BLE001 - the model failed: quote the sources instead
+            log.warning("model call failed", stage="answer", **failure_fields(exc))
             answer = None
         return answer or self._fallback_answer(request, retrieval)
 
@@ -208,6 +238,8 @@ class ModelAnswerer:
             if not finished:  # the connection closed before the model said it was done
                 raise ModelUnavailableError("the model's stream ended before it finished")
         except Exception as exc:  # noqa: BLE001 - translated below
+            log.warning("model call failed", stage="stream", tokens_sent=len(sent),
+                        **failure_fields(exc))  # fmt: skip
             if sent:
                 raise ModelUnavailableError(f"The chat model failed mid-answer: {exc}") from exc
             async for event in self._stream_fallback(request, retrieval):

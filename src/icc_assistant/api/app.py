@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from icc_assistant import __version__, language
+from icc_assistant import __version__, gazetteer, language
 from icc_assistant.api.errors import install_error_handlers
-from icc_assistant.api.limits import BodySizeLimit, RateLimiter
+from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
-from icc_assistant.api.routes import admin, chat, health, library, openai_compat, sync
+from icc_assistant.api.routes import admin, chat, health, library, openai_compat, sync, widget
+from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
 from icc_assistant.settings import Settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         if getattr(app.state, "assistant", None) is None:
             app.state.assistant = Assistant.open(settings)
         language.warm_up()
+        gazetteer.warm_up()
         async with app.state.mcp.session_manager.run():
             yield
         sync.stop_syncs(app.state)
@@ -44,11 +46,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.assistant = assistant
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limits = Limits.from_settings(settings)
+    app.state.widget_tokens = WidgetTokens.from_settings(settings)
     app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     app.state.sync_stop = threading.Event()
     app.state.sync_threads = []
-    routers = (chat, openai_compat, library, admin, sync, health)
+    routers = (chat, openai_compat, library, admin, sync, health, widget)
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)
@@ -57,7 +60,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+        allow_headers=[
+            "Content-Type",
+            "Authorization",
+            "X-API-Key",
+            "X-Request-ID",
+            "X-Widget-Token",
+        ],
         expose_headers=["Retry-After", "X-Request-ID"],
     )
     app.add_middleware(

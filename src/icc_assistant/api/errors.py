@@ -17,6 +17,7 @@ log = structlog.get_logger("icc_assistant.api")
 STATUS: tuple[tuple[type[domain.ICCAssistantError], int], ...] = (
     (domain.InvalidQuestionError, 422),
     (domain.InvalidFilterError, 422),
+    (domain.InvalidRequestError, 422),
     (domain.DocumentTooLargeError, 413),
     (domain.UnsupportedDocumentError, 415),
     (domain.DocumentError, 422),
@@ -85,14 +86,9 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, kind, str(exc.detail), dict(exc.headers or {}))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", request_id=request_id_of(request))
-    return error_response(request, 500, "internal", "The server could not answer.")
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that give every error the same shape."""
+    """Register the handlers that give every error the same shape (RequestContext answers
+    exceptions none of them takes)."""
     app.add_exception_handler(domain.ICCAssistantError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)

@@ -1,10 +1,19 @@
-"""Structured logs (structlog) with a request id on every line; questions stay out of INFO."""
+"""Structured logs (structlog) with a request id on every line; questions stay out of INFO.
+
+No line shows a configured key or secret, nor the local variables of a traceback: exceptions
+are rendered as plain tracebacks (a rich traceback with locals once printed every key in the
+settings and took seconds per request), then every string is scrubbed of the secrets.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,19 +22,55 @@ from icc_assistant.settings import Settings
 
 log = structlog.get_logger("icc_assistant.api")
 
+REDACTED = "[redacted]"
+# Credentials in header-like text, whatever their value: "Bearer x", "api-key: x", "X-API-Key=x".
+_CREDENTIAL = re.compile(r"(?i)(bearer\s+|api[-_]key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;]+")
+
+
+class SecretRedactor:
+    """A structlog processor that replaces configured secrets and credentials in every value."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret and credential replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _CREDENTIAL.sub(lambda m: m.group(1) + REDACTED, text)
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self._clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._clean(v) for v in value]
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return self.redact(repr(value))
+
+    def __call__(
+        self, logger: Any, method: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        return {key: self._clean(value) for key, value in event_dict.items()}
+
 
 def configure_logging(settings: Settings) -> None:
-    """Console or JSON lines, at the configured level."""
+    """Console or JSON lines, at the configured level, never showing secrets or locals."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
-        else structlog.dev.ConsoleRenderer()
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.format_exc_info,  # a plain traceback: no local variables
+            SecretRedactor(settings.secret_values),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -36,7 +81,11 @@ def configure_logging(settings: Settings) -> None:
 
 
 class RequestContext:
-    """ASGI middleware: a request id (from X-Request-ID or new), bound to logs and echoed."""
+    """ASGI middleware: a request id (from X-Request-ID or new), bound to logs and echoed.
+
+    It is also the last line of defence: an exception no handler took is logged once (plain
+    traceback, secrets scrubbed) and answered with the common 500 shape, instead of reaching
+    the server, which would log it again with the request's headers in reach."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,16 +101,21 @@ class RequestContext:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, response_started = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:  # noqa: BLE001 - logged here, answered in the common shape
+            log.exception("unexpected error", path=scope["path"])
+            if not response_started:
+                await _internal_error(send_with_id, request_id)
         finally:
             log.info(
                 "request",
@@ -71,3 +125,26 @@ class RequestContext:
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
             structlog.contextvars.clear_contextvars()
+
+
+async def _internal_error(send: Send, request_id: str) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "type": "internal",
+                "message": "The server could not answer.",
+                "request_id": request_id,
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

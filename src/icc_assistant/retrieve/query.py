@@ -42,6 +42,8 @@ def checked_question(question: str, max_chars: int) -> str:
     text = question.strip()
     if not text:
         raise InvalidQuestionError("The question is empty: type what you want to know.")
+    if not any(ch.isalnum() for ch in text):  # only emoji, punctuation or invisible marks
+        raise InvalidQuestionError("The question has no words: type what you want to know.")
     if len(text) > max_chars:
         raise InvalidQuestionError(
             f"The question has {len(text)} characters; the limit is {max_chars}. Shorten it."

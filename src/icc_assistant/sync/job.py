@@ -33,7 +33,7 @@ from icc_assistant.documents import ParsedDocument
 from icc_assistant.errors import DocumentError, EmptyDocumentError, SyncBusyError, SyncError
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import CHUNKER_VERSION, PARSER_REVISION, parse_document
-from icc_assistant.ingest.loaders import html_to_text
+from icc_assistant.ingest.loaders import TextLimits, html_to_text
 from icc_assistant.settings import Settings
 from icc_assistant.sync.fetcher import FetchConfig, Fetched, Fetcher
 from icc_assistant.sync.links import read_links
@@ -535,6 +535,7 @@ class SyncJob:
             overrides=overrides,
             hashed_extra=url.encode(),
             fallback_title=name or url,
+            limits=TextLimits.from_settings(self._settings),
         )
 
     def _prune(self, sink: DocumentSink) -> None:

@@ -6,18 +6,20 @@ import asyncio
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from icc_assistant.api.routes.deps import assistant_of, client_access, rate_limit
+from icc_assistant.api.routes.deps import admin_access, assistant_of, client_access
 from icc_assistant.api.schemas import ERRORS, FeedbackIn, FeedbackOut, error_responses
-from icc_assistant.api.security import require_admin
-from icc_assistant.errors import DocumentError, InvalidQuestionError, NotFoundError
+from icc_assistant.errors import DocumentError, InvalidRequestError, NotFoundError
 from icc_assistant.index import FileResult
 
 router = APIRouter(prefix="/api", tags=["feedback and documents"])
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
+MAX_NAME_CHARS = 200
 
 
 @router.post(
@@ -36,31 +38,70 @@ async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
     return FeedbackOut(id=new_id)
 
 
-@router.get(
-    "/feedback", responses=ERRORS, dependencies=[Depends(require_admin), Depends(rate_limit)]
-)
+@router.get("/feedback", responses=ERRORS, dependencies=[Depends(admin_access)])
 async def export_feedback(request: Request) -> dict[str, Any]:
     """Every rating, newest first (admin)."""
     return {"items": await asyncio.to_thread(request.app.state.feedback.export)}
 
 
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A .txt, .md, .html or .pdf",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+async def _uploaded_file(request: Request) -> UploadFile:
+    """The multipart `file` part; read only after the admin check passed."""
+    try:
+        form = await request.form(max_files=1, max_fields=8)
+    except StarletteHTTPException as exc:  # a malformed multipart body
+        raise InvalidRequestError(f"The upload is not valid multipart data: {exc.detail}") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidRequestError("The upload needs a multipart part named `file`.")
+    return upload
+
+
+def _safe_name(filename: str | None) -> str:
+    name = _SAFE_NAME.sub("-", Path(filename or "").name).strip("-.")
+    if not name:
+        raise InvalidRequestError("The upload needs a file name with an extension.")
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidRequestError(
+            f"The file name has {len(name)} characters; the limit is {MAX_NAME_CHARS}."
+        )
+    return name
+
+
 @router.post(
     "/documents",
     response_model=FileResult,
-    responses=ERRORS,
-    dependencies=[Depends(require_admin), Depends(rate_limit)],
+    responses={**ERRORS, **error_responses(403, 415)},
+    dependencies=[Depends(admin_access)],
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
-async def upload_document(
-    request: Request, file: Annotated[UploadFile, File(description="A .txt, .md, .html or .pdf")]
-) -> FileResult:
+async def upload_document(request: Request) -> FileResult:
     """Ingest one document (admin); the result says added, updated, unchanged or failed."""
-    name = _SAFE_NAME.sub("-", Path(file.filename or "").name).strip("-.")
-    if not name:
-        raise InvalidQuestionError("The upload needs a file name with an extension.")
+    upload = await _uploaded_file(request)
+    name = _safe_name(upload.filename)
     assistant = assistant_of(request)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        path.write_bytes(await file.read())
+        path.write_bytes(await upload.read())
         try:
             return await asyncio.to_thread(assistant.ingest_file, path, name)
         except DocumentError as exc:  # name the upload, not the temporary path
@@ -71,7 +112,7 @@ async def upload_document(
     "/documents/{doc_id:path}",
     status_code=204,
     responses={**ERRORS, **error_responses(404)},
-    dependencies=[Depends(require_admin), Depends(rate_limit)],
+    dependencies=[Depends(admin_access)],
 )
 async def delete_document(doc_id: str, request: Request) -> Response:
     """Remove a document and its chunks (admin)."""

@@ -5,8 +5,16 @@ from __future__ import annotations
 from fastapi import Request
 
 from icc_assistant.answer import AnswerRequest
+from icc_assistant.api.limits import Limits
 from icc_assistant.api.schemas import ChatRequest
-from icc_assistant.api.security import presented_key, require_client
+from icc_assistant.api.security import (
+    client_address,
+    is_known,
+    key_identity,
+    presented_key,
+    require_admin,
+    require_client,
+)
 from icc_assistant.assistant import Assistant
 from icc_assistant.errors import InvalidQuestionError
 from icc_assistant.settings import Settings
@@ -18,20 +26,39 @@ def assistant_of(request: Request) -> Assistant:
     return assistant
 
 
-def rate_limit(request: Request) -> None:
-    """Count the request against its key and its address."""
-    limiter = request.app.state.limiter
-    key = presented_key(request)
+def _count_address(request: Request) -> None:
+    limits: Limits = request.app.state.limits
+    limits.requests.check(f"ip:{client_address(request)}")
+
+
+def _count_key(request: Request, key: str | None) -> None:
     if key is not None:
-        limiter.check(f"key:{key}")
-    client = request.client.host if request.client else "unknown"
-    limiter.check(f"ip:{client}")
+        limits: Limits = request.app.state.limits
+        limits.requests.check(key_identity(key))
+
+
+def rate_limit(request: Request) -> None:
+    """Count the request against its address, and against its key when the key is valid."""
+    _count_address(request)
+    settings: Settings = request.app.state.settings
+    key = presented_key(request)
+    if key is not None and is_known(key, settings.api_keys + settings.admin_keys):
+        _count_key(request, key)
 
 
 def client_access(request: Request) -> None:
-    """Key check, then rate limit: what every chat and search route needs."""
-    require_client(request)
-    rate_limit(request)
+    """What every chat and search route needs: address limit, then key check, then key limit.
+
+    The address is counted first, so requests with wrong keys are limited like any other."""
+    _count_address(request)
+    _count_key(request, require_client(request))
+
+
+def admin_access(request: Request) -> None:
+    """What every admin route needs: address limit, admin key check, then the key's limit."""
+    _count_address(request)
+    require_admin(request)
+    _count_key(request, presented_key(request))
 
 
 def answer_request(settings: Settings, body: ChatRequest) -> AnswerRequest:
@@ -39,6 +66,8 @@ def answer_request(settings: Settings, body: ChatRequest) -> AnswerRequest:
     question = body.question.strip()
     if not question:
         raise InvalidQuestionError("The question is empty: type what you want to know.")
+    if not any(ch.isalnum() for ch in question):  # only emoji, punctuation or invisible marks
+        raise InvalidQuestionError("The question has no words: type what you want to know.")
     if len(question) > settings.max_question_chars:
         raise InvalidQuestionError(
             f"The question has {len(question)} characters; the limit is "

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
 from icc_assistant.answer import AnswerDoneEvent, TokenEvent
 from icc_assistant.api.errors import error_type
@@ -51,8 +52,17 @@ def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
     turns = [m for m in body.messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user":
         raise InvalidQuestionError("The last message must be the user's question.")
-    history = [TurnIn(role=m.role, content=m.text()) for m in turns[:-1]]  # type: ignore[arg-type]
-    return ChatRequest(question=turns[-1].text(), history=history)
+    try:
+        history = [TurnIn(role=m.role, content=m.text()) for m in turns[:-1]]
+        return ChatRequest(question=turns[-1].text(), history=history)
+    except ValidationError as exc:  # a message over the parser's ceiling
+        raise InvalidQuestionError(_too_long(exc)) from exc
+
+
+def _too_long(exc: ValidationError) -> str:
+    """What was wrong, without the rejected text (pydantic would quote it)."""
+    where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+    return f"A message is too long or malformed ({where}); send shorter messages."
 
 
 def _cite(citations: Sequence[Citation]) -> list[dict[str, Any]]:

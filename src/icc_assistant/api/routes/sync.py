@@ -11,9 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.datastructures import State
 
-from icc_assistant.api.routes.deps import assistant_of, rate_limit
+from icc_assistant.api.routes.deps import admin_access, assistant_of
 from icc_assistant.api.schemas import ERRORS, error_responses
-from icc_assistant.api.security import require_admin
 from icc_assistant.settings import Settings
 from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
 
@@ -21,7 +20,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(
     prefix="/api",
     tags=["sync"],
-    dependencies=[Depends(require_admin), Depends(rate_limit)],
+    dependencies=[Depends(admin_access)],
     responses=ERRORS,
 )
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2000)]

@@ -1,0 +1,52 @@
+"""Hostile documents built from scratch: a Flate-compressed PDF bomb and deeply nested HTML."""
+
+from __future__ import annotations
+
+import zlib
+
+
+def pdf(content: bytes, *, compress: bool = True, pages: int = 1) -> bytes:
+    """A PDF (Helvetica, no embedded font) of `pages` pages that each draw `content`."""
+    stream = zlib.compress(content, 9) if compress else content
+    flate = b" /Filter /FlateDecode" if compress else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join([b"3 0 R"] * pages), pages),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d%s >>\nstream\n" % (len(stream), flate) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def text_lines(lines: list[str]) -> bytes:
+    """A content stream that writes each line (ASCII) on its own row."""
+    ops = []
+    for row, line in enumerate(lines):
+        ops.append(b"BT /F1 10 Tf 40 %d Td (%s) Tj ET\n" % (760 - 12 * (row % 60), line.encode()))
+    return b"".join(ops)
+
+
+def pdf_bomb(text_bytes: int = 1_000_000) -> bytes:
+    """A few kilobytes of PDF whose one page expands to about `text_bytes` of text."""
+    line = b"BT /F1 10 Tf 40 700 Td (intercultural cities welcome newcomers) Tj ET\n"
+    return pdf(line * (text_bytes // 38))
+
+
+def nested_html(depth: int) -> bytes:
+    """A page whose body nests `depth` blockquotes."""
+    return (b"<html><body>" + b"<blockquote>x" * depth + b"</blockquote>" * depth
+            + b"</body></html>")  # fmt: skip

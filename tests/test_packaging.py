@@ -1,0 +1,30 @@
+"""The built wheel carries what the installed program needs: prompts, the widget, data.
+(.ci/wheel_smoke installs it into a clean venv and runs ingest, ask and serve from it.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
+    """Every file of prompts/ and web/ is in the wheel, as package resources, byte for byte."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
+         str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("icc_assistant-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for folder in ("prompts", "web"):
+            sources = sorted(p for p in (ROOT / folder).iterdir() if p.is_file())
+            assert sources
+            for source in sources:
+                name = f"icc_assistant/{folder}/{source.name}"
+                assert name in names and archive.read(name) == source.read_bytes(), name
+    assert "icc_assistant/data/cities.json" in names
