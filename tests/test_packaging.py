@@ -27,4 +27,5 @@ def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
             for source in sources:
                 name = f"icc_assistant/{folder}/{source.name}"
                 assert name in names and archive.read(name) == source.read_bytes(), name
-    assert "icc_assistant/data/cities.json" in names
+    assert "icc_assistant/data/members.json" in names
+    assert "icc_assistant/data/gate_probes.json" in names
