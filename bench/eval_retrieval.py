@@ -153,7 +153,7 @@ def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
 
 def ours(retriever: Retriever, settings: Settings) -> Callable[[Question], Hit]:
     """Our pipeline: condense (with history), then retrieval, as the chat does it."""
-    answerer = create_answerer(settings, retriever._embedder)  # noqa: SLF001 - same embedder
+    answerer = create_answerer(settings)
 
     def run(question: Question) -> Hit:
         query = answerer.condense(AnswerRequest(question=question.text, history=question.history))

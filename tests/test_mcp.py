@@ -128,7 +128,12 @@ def test_documents_are_resources(client: MCPClient) -> None:
         ("search_icc", {"question": "schools", "k": 500}, "invalid_argument", "k:"),
         ("search_icc", {}, "invalid_argument", "question: Field required"),
         ("search_icc", {"question": "   "}, "invalid_question", "empty"),
-        ("search_icc", {"question": "schools", "city": "Nowhereville"}, "invalid_filter", "Nowhereville"),
+        (
+            "search_icc",
+            {"question": "schools", "city": "Nowhereville"},
+            "invalid_filter",
+            "Nowhereville",
+        ),
         ("ask_icc", {"question": "x" * 3000}, "invalid_question", "limit is 2000"),
         ("ask_icc", {"question": "q", "filters": {"town": "Ansan"}}, "invalid_argument", "town"),
         ("get_document", {"doc_id": "nope.txt"}, "not_found", "list_sources"),

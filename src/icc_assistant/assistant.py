@@ -66,7 +66,7 @@ class Assistant:
         embedder = create_embedder(settings)
         store = IndexStore.open(settings, embedder)
         retriever = Retriever(store, embedder, settings)
-        answerer = create_answerer(settings, embedder)
+        answerer = create_answerer(settings)
         return cls(settings, embedder, store, retriever, answerer)
 
     def search(
@@ -82,9 +82,7 @@ class Assistant:
         if not history:
             return self.retriever.search(question, filters=filters, k=k)
         query = self.answerer.condense(AnswerRequest(question=question, history=history))
-        return self.retriever.search(
-            query.text, filters=filters, k=k, english_query=query.english
-        )
+        return self.retriever.search(query.text, filters=filters, k=k, english_query=query.english)
 
     def retrieve_for(self, request: AnswerRequest, filters: Filters | None) -> RetrievalResult:
         """Condense the conversation into a search query, then retrieve for it."""

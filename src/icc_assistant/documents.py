@@ -80,6 +80,11 @@ class Passage(_Frozen):
     document: DocumentMeta
     score: float = Field(description="Relevance in [0, 1]; higher is better.")
     context: str = Field(description="Chunk text, widened with neighbours when short.")
+    focus: int | None = Field(
+        None,
+        description="Which part of the chunk (its views: consecutive sentences of about 500"
+        " characters) matched the question best; None when the chunk is one part.",
+    )
 
 
 class Citation(_Frozen):

@@ -130,7 +130,12 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
 
     _split = field_validator(
-        "admin_keys", "api_keys", "cors_origins", "trusted_proxies", "sync_urls", "sync_allow",
+        "admin_keys",
+        "api_keys",
+        "cors_origins",
+        "trusted_proxies",
+        "sync_urls",
+        "sync_allow",
         mode="before",
     )(_split_csv)
 

@@ -1,6 +1,6 @@
 """Question + passages -> a grounded Answer with numbered citations, with or without a model.
 
-answerer = create_answerer(settings, embedder)
+answerer = create_answerer(settings)
 answer = answerer.write_answer(AnswerRequest(question="..."), retrieval)
 """
 
@@ -16,7 +16,6 @@ from icc_assistant.answer.types import (
     SearchQuery,
     TokenEvent,
 )
-from icc_assistant.embeddings import Embedder
 from icc_assistant.settings import Settings
 
 __all__ = [
@@ -32,8 +31,8 @@ __all__ = [
 ]
 
 
-def create_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+def create_answerer(settings: Settings) -> Answerer:
     """A model answerer when ICC_LLM_BASE_URL is set, else the extractive one."""
     if settings.has_model:
-        return ModelAnswerer(settings, embedder)
-    return ExtractiveAnswerer(embedder)
+        return ModelAnswerer(settings)
+    return ExtractiveAnswerer()

@@ -1,8 +1,11 @@
 """The answer without a model: the most relevant sentences of the top passages, cited.
 
-Sentences are chosen by embedding similarity to the question (plus the passage's own score),
-at most two per passage, then grouped by the city that runs the practice and the document,
-and framed by short sentences in the user's language. Quotes stay in their original language.
+Sentences are chosen without embedding anything at answer time: a passage's rank and score say
+which passages matter, its focus (the part of the chunk, among those embedded at ingest, that
+retrieval found closest to the question) says where in it to quote, and the words a sentence
+shares with the question break ties. At most two sentences a passage, grouped by the city that
+runs the practice and the document, framed by short sentences in the user's language. Quotes
+stay in their original language.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from icc_assistant import gazetteer
 from icc_assistant.answer.citations import citations_for
@@ -27,17 +28,22 @@ from icc_assistant.answer.types import (
     TokenEvent,
 )
 from icc_assistant.documents import Answer, Passage, RetrievalResult, Turn
-from icc_assistant.embeddings import Embedder
+from icc_assistant.index.catalog import MAX_DISCUSSED
+from icc_assistant.index.views import windows
 from icc_assistant.ingest.chunking import split_sentences
 from icc_assistant.language import detect_language
+from icc_assistant.tokens import keyword_tokens
 
-SENTENCES_PER_PASSAGE = 6
-MAX_CANDIDATES = 36
 MAX_SENTENCES = 5
 MAX_PER_PASSAGE = 2
-# Below this question-sentence similarity the best evidence is weak: the answer is "partial".
-PARTIAL_BELOW = 0.80
-_CACHE_SIZE = 4096
+FOCUS_BONUS = 1.0  # a sentence in the passage's focus comes first
+WORDS_BONUS = 0.5  # times the share of the question's keywords a sentence holds
+POSITION_COST = 0.01  # per sentence before it in its passage
+# A relevance this close above the gate's threshold is weak evidence: the answer is "partial".
+PARTIAL_MARGIN = 0.01
+# Passages whose score is this far below the best one's are not quoted: a second city's page
+# that merely resembles the question does not belong in the answer.
+RELEVANCE_BAND = 0.04
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class _Sentence:
     passage: int  # index into the passages, 0-based
     position: int
     text: str
+    score: float = 0.0
 
 
 def answer_language(request: AnswerRequest) -> str:
@@ -94,10 +101,6 @@ class ExtractiveAnswerer:
     name = "extractive"
     uses_model = False
 
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-
     def condense(self, request: AnswerRequest) -> SearchQuery:
         return condense_without_model(request)
 
@@ -111,14 +114,15 @@ class ExtractiveAnswerer:
         language = answer_language(request)
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(language, retrieval)
-        passages = retrieval.passages
-        chosen, best = self._choose(request.question, passages)
-        text = self._compose(language, chosen, passages, weak=best < PARTIAL_BELOW, notice=notice)
+        passages = about_named_cities(retrieval)
+        chosen = choose_sentences(request.question, passages)
+        weak = is_weak(retrieval)
+        text = self._compose(language, chosen, passages, weak=weak, notice=notice)
         return Answer(
             answer_id=uuid.uuid4().hex,
             text=text,
             language=language,
-            status="partial" if best < PARTIAL_BELOW else "answered",
+            status="partial" if weak else "answered",
             citations=citations_for(text, _cited_passages(language, chosen, passages)),
             notice=notice,
         )
@@ -130,47 +134,6 @@ class ExtractiveAnswerer:
         for piece in re.findall(r"\S+\s*|\s+", answer.text):
             yield TokenEvent(text=piece)
         yield AnswerDoneEvent(answer=answer)
-
-    # -- choosing sentences ----------------------------------------------------------------------
-
-    def _candidates(self, passages: Sequence[Passage]) -> list[_Sentence]:
-        found = []
-        for index, passage in enumerate(passages):
-            sentences = [s for s in split_sentences(passage.chunk.text) if len(s) >= 25]
-            for position, sentence in enumerate(sentences[:SENTENCES_PER_PASSAGE]):
-                found.append(_Sentence(index, position, sentence[:500]))
-        found.sort(key=lambda s: (s.position, s.passage))  # round-robin over passages
-        return found[:MAX_CANDIDATES]
-
-    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vector in zip(missing, self._embedder.embed_passages(missing), strict=True):
-                self._cache[text] = vector
-                if len(self._cache) > _CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return np.vstack([self._cache[t] for t in texts])
-
-    def _choose(self, question: str, passages: Sequence[Passage]) -> tuple[list[_Sentence], float]:
-        """The best sentences (and the best one's similarity), at most two per passage."""
-        candidates = self._candidates(passages)
-        if not candidates:
-            return [], 0.0
-        similarity = self._vectors([c.text for c in candidates]) @ self._embedder.embed_query(
-            question
-        )
-        scores = similarity + 0.5 * np.array([passages[c.passage].score for c in candidates])
-        chosen: list[_Sentence] = []
-        per_passage: dict[int, int] = {}
-        for i in np.argsort(-scores):
-            cand = candidates[int(i)]
-            if per_passage.get(cand.passage, 0) >= MAX_PER_PASSAGE:
-                continue
-            chosen.append(cand)
-            per_passage[cand.passage] = per_passage.get(cand.passage, 0) + 1
-            if len(chosen) == MAX_SENTENCES:
-                break
-        return chosen, float(similarity.max())
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -188,7 +151,7 @@ class ExtractiveAnswerer:
         lines = [message(language, "intro"), ""]
         for heading, sentences in groups.items():
             lines.append(heading)
-            lines.extend(f'- "{s.text}" [{numbers[s.passage]}]' for s in sentences)
+            lines.extend(f'- "{_one_line(s.text)}" [{numbers[s.passage]}]' for s in sentences)
             lines.append("")
         footer = []
         if weak:
@@ -199,6 +162,75 @@ class ExtractiveAnswerer:
             footer.append(notice)
         lines.extend(f"_{line}_" for line in footer)
         return "\n".join(lines).strip()
+
+
+def is_weak(retrieval: RetrievalResult) -> bool:
+    """Evidence that only just passed the gate makes a "partial" answer."""
+    gate = retrieval.gate
+    return (
+        gate is not None
+        and gate.score is not None
+        and gate.score < (gate.threshold + PARTIAL_MARGIN)
+    )
+
+
+def about_named_cities(retrieval: RetrievalResult) -> tuple[Passage, ...]:
+    """The passages to quote: for a question naming cities, those about them (the page of the
+    city, or a passage describing its practice) when there are some; else all."""
+    if not retrieval.cities:
+        return retrieval.passages
+    about = tuple(p for p in retrieval.passages if _about(p, retrieval.cities))
+    return about or retrieval.passages
+
+
+def _about(passage: Passage, cities: Sequence[str]) -> bool:
+    places = [p for p in (passage.document.city, *passage.chunk.mentioned_cities) if p]
+    return any(gazetteer.same_city(city, place) for city in cities for place in places)
+
+
+def choose_sentences(question: str, passages: Sequence[Passage]) -> list[_Sentence]:
+    """The sentences to quote: the best of each passage in the order retrieval ranked them,
+    then the second best of each, up to MAX_SENTENCES. A sentence's score within its passage:
+    FOCUS_BONUS in the passage's focus, plus the share of the question's keywords it holds,
+    minus a little for each sentence before it."""
+    wanted = set(keyword_tokens(question))
+    best_score = max((p.score for p in passages), default=0.0)
+    ranked = [
+        sorted(
+            (
+                _Sentence(index, position, text, _score(text, focused, position, wanted))
+                for position, (text, focused) in enumerate(_sentences(passage))
+            ),
+            key=lambda c: c.score,
+            reverse=True,
+        )[:MAX_PER_PASSAGE]
+        for index, passage in enumerate(passages)
+        if passage.score >= best_score - RELEVANCE_BAND
+    ]
+    rounds = (best[turn] for turn in range(MAX_PER_PASSAGE) for best in ranked if turn < len(best))
+    return list(rounds)[:MAX_SENTENCES]
+
+
+def _sentences(passage: Passage) -> list[tuple[str, bool]]:
+    """The passage's sentences worth quoting, each with whether it lies in its focus."""
+    parts = windows(passage.chunk.text)
+    focus = passage.focus if passage.focus is not None and passage.focus < len(parts) else None
+    found = []
+    for number, part in enumerate(parts):
+        for sentence in split_sentences(part):
+            if len(sentence) >= 25:
+                found.append((sentence[:500], number == focus))
+    return found
+
+
+def _score(sentence: str, focused: bool, position: int, wanted: set[str]) -> float:
+    shared = len(wanted & set(keyword_tokens(sentence))) / len(wanted) if wanted else 0.0
+    return FOCUS_BONUS * focused + WORDS_BONUS * shared - POSITION_COST * position
+
+
+def _one_line(text: str) -> str:
+    """A quote on one line: a sentence running over a heading or a list stays one item."""
+    return " ".join(text.replace("#", " ").split())
 
 
 def _layout(
@@ -250,11 +282,14 @@ def practising_cities(passage: Passage, sentence: str) -> list[str]:
     named before it in the passage ("... Kirklees held a festival. WOVEN celebrates..."), or,
     with none before it, belongs to all the cities the recommendation names. Elsewhere, a
     sentence naming other cities and not the document's own describes theirs (a page comparing
-    itself with another city's model)."""
+    itself with another city's model). A sentence listing more than MAX_DISCUSSED cities
+    describes no one's practice."""
     chunk, own = passage.chunk, passage.document.city
     others = set(chunk.mentioned_cities)
     named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
     elsewhere = [city for city in named if city in others]
+    if len(elsewhere) > MAX_DISCUSSED:
+        return []  # a list of cities ("pilot cities: Lublin, Lyon, Oslo, ..."), no practice
     if not chunk.is_recommendation:
         names_own = own is not None and any(gazetteer.same_city(own, c) for c in named)
         return [] if names_own else elsewhere

@@ -37,7 +37,6 @@ from icc_assistant.answer.types import (
     TokenEvent,
 )
 from icc_assistant.documents import Answer, Passage, RetrievalResult
-from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import ModelUnavailableError
 from icc_assistant.language import detect_language
 from icc_assistant.prompts import load_prompt
@@ -133,11 +132,11 @@ class ModelAnswerer:
 
     uses_model = True
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.name = settings.llm_model
         self._settings = settings
         self._llm = create_chat_model(settings)
-        self._fallback = ExtractiveAnswerer(embedder)
+        self._fallback = ExtractiveAnswerer()
 
     def check_ready(self) -> str:
         """List the endpoint's models through the model's own client (so Azure's URL, api-version

@@ -23,6 +23,7 @@ class DenseHit:
     chunk_id: str
     similarity: float
     view_similarity: float
+    view: int = -1  # which of the chunk's views is closest (index/views.py); -1: none
 
 
 def _segments(
@@ -83,8 +84,11 @@ class VectorTable:
         for chunk_id, row, similarity in zip(chunk_ids, rows, whole, strict=True):
             start, end = self._view_pointer[row], self._view_pointer[row + 1]
             views = np.asarray(self._views[start:end], dtype=np.float32) @ query
-            best = float(views.max()) if len(views) else float(similarity)
-            found.append(DenseHit(chunk_id, float(similarity), best))
+            if len(views):
+                view = int(np.argmax(views))
+                found.append(DenseHit(chunk_id, float(similarity), float(views[view]), view))
+            else:
+                found.append(DenseHit(chunk_id, float(similarity), float(similarity)))
         return found
 
     def whole_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:

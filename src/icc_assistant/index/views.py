@@ -17,13 +17,13 @@ VIEW_CHARS = 500
 
 def view_texts(meta: DocumentMeta, chunk: Chunk) -> list[str]:
     """What is embedded for each view of the chunk; none when the chunk is one view already."""
-    pieces = _windows(chunk.text)
+    pieces = windows(chunk.text)
     if len(pieces) < 2:
         return []
     return [embedding_text(meta, chunk.model_copy(update={"text": piece})) for piece in pieces]
 
 
-def _windows(text: str) -> list[str]:
+def windows(text: str) -> list[str]:
     """Consecutive sentences packed greedily into pieces of about VIEW_CHARS characters."""
     sentences = [s for line in text.splitlines() for s in split_sentences(line)]
     pieces: list[str] = []

@@ -52,7 +52,7 @@ __all__ = [
 CHUNKER_VERSION = "1"
 # Part of every document's content hash: bump when cleaning or chunking output changes, and the
 # next ingest re-chunks every document by itself.
-PARSER_REVISION = "4"
+PARSER_REVISION = "5"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300

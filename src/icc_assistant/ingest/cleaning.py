@@ -71,6 +71,8 @@ LIST_SEGMENTS = 5  # a line of this many short segments is a list (tags, filters
 SHORT_SEGMENT = 40
 SHORT_LINE = 40
 FACT_SEGMENTS = range(2, 5)
+LIST_ITEM = 30  # characters of a line in a list of terms (a sidebar of topics, countries)
+LIST_RUN = 6  # consecutive such lines make a list
 _TOC_LINE = re.compile(r"^(?P<title>\S.*?)\s*\.{3,}\s*(?P<page>\d+)\s*$")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)\s]*)\)")
 _ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
@@ -108,10 +110,11 @@ def is_list_line(line: str) -> bool:
 
 
 def is_navigation(line: str) -> bool:
-    """A navigation bar or breadcrumb: three or more short parts and no sentence in them."""
+    """A navigation bar or breadcrumb: short parts and no sentence in them ("Weiterlesen ·
+    Zurück zur Übersicht", "Home > Intercultural Cities > Good practice")."""
     parts = segments(line)
     return (
-        len(parts) >= 3
+        len(parts) >= 2
         and all(len(p) <= SHORT_SEGMENT for p in parts)
         and not re.search(r"[.!?]\s", line)
         and not _YEAR.search(line)
@@ -169,6 +172,42 @@ def split_back_label(line: str) -> str | None:
     return None
 
 
+def drop_list_runs(lines: list[str]) -> list[str]:
+    """Blank out runs of LIST_RUN or more very short lines, blank lines between them allowed:
+    a filter sidebar or menu listing every topic, country or year, in any language, under a
+    heading nobody listed ("### Filtern nach Thema", "ΦΙΛΤΡΑ")."""
+    kept = list(lines)
+    run: list[int] = []
+    for i, line in enumerate([*lines, "."]):
+        text = line.strip().lstrip("#*•·- ").strip()
+        if not text:
+            continue
+        if len(text) <= LIST_ITEM and not text.endswith((".", ":", "!", "?", "。")):
+            run.append(i)
+            continue
+        if len(run) >= LIST_RUN:
+            for j in run:
+                kept[j] = ""
+        run = []
+    return kept
+
+
+def without_trailing_chrome(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without the short lines that end a page ("Read more »", "FILTERS",
+    "### Search good practices"): short, and no sentence in them."""
+    end = len(paragraphs)
+    while end and _is_stub(paragraphs[end - 1]):
+        end -= 1
+    return paragraphs[:end]
+
+
+def _is_stub(paragraph: str) -> bool:
+    text = paragraph.strip().lstrip("#*•·- ").strip()
+    if text.endswith(("»", ">>", "›")):
+        return True
+    return len(text) <= SHORT_SEGMENT and not text.endswith((".", "!", "?", "。"))
+
+
 def drop_sidebar(lines: list[str]) -> list[str]:
     """Cut the filter sidebar: a Topic/Countries/Year block of short value lines."""
     for i, line in enumerate(lines):
@@ -181,10 +220,15 @@ def drop_sidebar(lines: list[str]) -> list[str]:
 
 
 def paragraphs_of(lines: list[str]) -> list[str]:
-    """Blank-line separated paragraphs, wrapped lines joined."""
-    paragraphs, current = [], []
+    """Blank-line separated paragraphs, wrapped lines joined; a line of parts ("Portugal |
+    Amadora | 2008") stands alone rather than running into the paragraph after it."""
+    paragraphs: list[str] = []
+    current: list[str] = []
     for line in lines:
-        if line.strip():
+        if line.strip() and re.search(r"\s[|·]\s", line):
+            paragraphs.extend([" ".join(current), line.strip()] if current else [line.strip()])
+            current = []
+        elif line.strip():
             current.append(line.strip())
         elif current:
             paragraphs.append(" ".join(current))
@@ -199,7 +243,7 @@ def clean_page(text: str) -> CleanPage:
     lines = drop_sidebar(text.replace("\r\n", "\n").split("\n"))
     lines = ["" if is_chrome(line) or is_list_line(line) else line for line in lines]
     title, start, had_back = _find_title(lines)
-    rest = lines[start:]
+    rest = drop_list_runs(lines[start:])
     year_line = dateline = None
     head = [line.strip() for line in rest if line.strip()][:3]
     if head and _YEAR_LINE.match(head[0]):
@@ -212,6 +256,7 @@ def clean_page(text: str) -> CleanPage:
         for p in paragraphs_of(["" if is_navigation(line) else line for line in rest])
         if p not in skip and not is_boilerplate(p)
     ]
+    body = without_trailing_chrome(body)
     return CleanPage(title, year_line, dateline, had_back, tuple(body), tuple(head))
 
 

@@ -29,6 +29,7 @@ class Candidate:
     chunk: Chunk
     document: DocumentMeta
     dense: float
+    view: int = -1  # the chunk's view closest to the question (-1: the chunk has none)
     score: float = 0.0
 
 
@@ -48,24 +49,29 @@ def gather(
         (i, None) for i in keyword_candidates(catalog, query, keyword, config.keyword_candidates)
     )
     known = [i for i in ids if i in catalog.chunks]
-    dense = dense_similarities(catalog, query.vectors, known, config.view_weight)
+    dense, views = dense_similarities(catalog, query.vectors, known, config.view_weight)
     return [
-        Candidate(catalog.chunks[i], catalog.documents[catalog.chunks[i].doc_id], float(s))
-        for i, s in zip(known, dense, strict=True)
+        Candidate(catalog.chunks[i], catalog.documents[catalog.chunks[i].doc_id], float(s), int(v))
+        for i, s, v in zip(known, dense, views, strict=True)
     ]
 
 
 def dense_similarities(
     catalog: ChunkCatalog, vectors: np.ndarray, chunk_ids: list[str], view_weight: float
-) -> np.ndarray:
-    """Each chunk's dense similarity: for the best of the vectors, (1 - view_weight) times
-    the whole chunk's cosine plus view_weight times its best view's."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each chunk's dense similarity, for the best of the vectors: (1 - view_weight) times the
+    whole chunk's cosine plus view_weight times its best view's; and which view that was."""
     best = np.full(len(chunk_ids), -1.0)
+    views = np.full(len(chunk_ids), -1, dtype=np.int64)
     for vector in vectors:
         hits = catalog.similarities(vector, chunk_ids)
-        mixed = [(1 - view_weight) * h.similarity + view_weight * h.view_similarity for h in hits]
-        best = np.maximum(best, np.asarray(mixed))
-    return best
+        mixed = np.asarray(
+            [(1 - view_weight) * h.similarity + view_weight * h.view_similarity for h in hits]
+        )
+        better = mixed > best
+        best = np.where(better, mixed, best)
+        views = np.where(better, np.asarray([h.view for h in hits], dtype=np.int64), views)
+    return best, views
 
 
 def about_cities(candidate: Candidate, cities: tuple[str, ...]) -> bool:

@@ -71,6 +71,6 @@ def relevance(
     else:
         vectors = embedder.embed_query(topic)[np.newaxis, :]
         ids = [c.chunk.chunk_id for c in ranked]
-        dense = dense_similarities(catalog, vectors, ids, config.view_weight)
+        dense, _ = dense_similarities(catalog, vectors, ids, config.view_weight)
     same = np.asarray([c.document.language == query.language for c in ranked])
     return float(np.max(dense - language_penalty(catalog, config) * same))

@@ -14,6 +14,7 @@ def to_passage(candidate: Candidate, catalog: ChunkCatalog, short_chars: int) ->
         document=candidate.document,
         score=round(min(1.0, max(0.0, candidate.dense)), 4),
         context=_context(candidate.chunk, catalog, short_chars),
+        focus=candidate.view if candidate.view >= 0 else None,
     )
 
 

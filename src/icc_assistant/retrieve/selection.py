@@ -34,9 +34,7 @@ def select(
     for candidate in ranked:
         if len(selected) == k:
             break
-        if _duplicates(candidate, selected, catalog, config) or _other_version(
-            candidate, selected
-        ):
+        if _duplicates(candidate, selected, catalog, config) or _other_version(candidate, selected):
             continue
         same_document = sum(1 for s in selected if s.chunk.doc_id == candidate.chunk.doc_id)
         if same_document >= quota:
