@@ -1,22 +1,30 @@
 """Load on loopback: concurrent streaming chats for a bounded time, two deployments compared.
 
 (a) one process on the embedded store, (b) `serve --workers 2` against a `chroma run` server;
-both answer through the fake OpenAI-compatible model. Prints throughput, p50/p95 time to the
-first token, errors and the peak RSS of the service's processes.
+both answer through the fake OpenAI-compatible model. Every chat asks a question no chat asked
+before (the development questions of both sets, and each one naming a city asked again about
+every other city the corpus covers), so no cache can flatter the figures. Prints throughput,
+p50/p95 time to the first token, errors and the peak RSS of the service's processes; with
+--profile, where one chat's CPU goes (cProfile over chats in this process).
 
-    python bench/load.py [--clients 50] [--seconds 60]
+    python bench/load.py [--clients 50] [--seconds 60] [--profile 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import itertools
+import json
 import os
+import pstats
+import random
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -29,12 +37,39 @@ from fakes.fake_openai import FakeOpenAIServer  # noqa: E402
 from fixtures.chroma_server import ChromaProcess, free_port  # noqa: E402
 
 APP = Path(sys.executable).parent / "icc-assistant"
-QUESTIONS = [
-    "Comment les villes organisent-elles des campagnes anti-rumeurs ?",
-    "How many elementary schools are there in Ansan?",
-    "안산시는 외국인 주민을 위한 신문을 발행하나요?",
-    "What does Ansan's Research and Monitoring Unit (RIMU) do?",
+CORPORA = [ROOT / "corpus", ROOT.parent / "shared/eval/multilingual/corpus"]
+QUESTION_FILES = [
+    ROOT.parent / "shared/eval/questions_dev.jsonl",
+    ROOT.parent / "shared/eval/multilingual/questions.jsonl",
 ]
+
+
+def distinct_questions() -> list[str]:
+    """Every development question, and each one naming a city once more for every other city
+    the corpora cover, shuffled: thousands of different questions."""
+    from icc_assistant import gazetteer
+
+    asked = [
+        json.loads(line)["question"]
+        for path in QUESTION_FILES
+        if path.exists()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    cities = sorted({c for q in asked for c in gazetteer.find_cities(q)})
+    found = list(asked)
+    for question in asked:
+        mentions = gazetteer.mentions(question)
+        if mentions:
+            first = mentions[0]
+            found += [
+                question[: first.start] + city + question[first.end :]
+                for city in cities
+                if city != first.city
+            ]
+    unique = list(dict.fromkeys(found))
+    random.Random(0).shuffle(unique)
+    return unique
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -57,13 +92,13 @@ async def client_loop(
     client: httpx.AsyncClient,
     url: str,
     deadline: float,
-    n: int,
+    questions: Iterator[str],
     ttft: list[float],
     errors: list[str],
 ) -> int:
     done = 0
     while time.perf_counter() < deadline:
-        question = QUESTIONS[(n + done) % len(QUESTIONS)]
+        question = next(questions)
         started = time.perf_counter()
         first = None
         try:
@@ -86,15 +121,20 @@ async def client_loop(
     return done
 
 
-async def load(url: str, clients: int, seconds: float) -> tuple[int, list[float], list[str]]:
+async def load(
+    url: str, clients: int, seconds: float, questions: list[str]
+) -> tuple[int, list[float], list[str]]:
     ttft: list[float] = []
     errors: list[str] = []
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients)
+    shared = itertools.cycle(questions)  # one iterator: no two chats ask the same question
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         counts = await asyncio.gather(
-            *(client_loop(client, url, deadline, n, ttft, errors) for n in range(clients))
+            *(client_loop(client, url, deadline, shared, ttft, errors) for _ in range(clients))
         )
+    if sum(counts) > len(questions):
+        print(f"  ({sum(counts)} chats for {len(questions)} questions: some were asked twice)")
     return sum(counts), ttft, errors
 
 
@@ -114,15 +154,23 @@ def start_service(env: dict[str, str], port: int, workers: int) -> subprocess.Po
     raise RuntimeError("service did not start")
 
 
-def measure(label: str, env: dict[str, str], workers: int, clients: int, seconds: float) -> None:
+def measure(
+    label: str,
+    env: dict[str, str],
+    workers: int,
+    clients: int,
+    seconds: float,
+    questions: list[str],
+) -> None:
     port = free_port()
-    subprocess.run([str(APP), "ingest", str(ROOT / "corpus")], env=env, check=True,
+    corpora = [str(c) for c in CORPORA if c.exists()]
+    subprocess.run([str(APP), "ingest", *corpora], env=env, check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     service = start_service(env, port, workers)
     try:
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        done, ttft, errors = asyncio.run(load(url, clients, seconds))
+        done, ttft, errors = asyncio.run(load(url, clients, seconds, questions))
         elapsed = time.perf_counter() - started
         p50, p95 = (
             float(np.percentile(ttft, q)) * 1000 if ttft else float("nan") for q in (50, 95)
@@ -137,19 +185,46 @@ def measure(label: str, env: dict[str, str], workers: int, clients: int, seconds
         service.wait(timeout=30)
 
 
+def profile_chats(data_dir: Path, fake_url: str, questions: list[str], chats: int) -> None:
+    """Where a chat's CPU goes: cProfile over `chats` chats through the library."""
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.settings import Settings
+
+    settings = Settings(
+        data_dir=data_dir, llm_base_url=fake_url, llm_model="fake-model", llm_max_retries=0
+    )
+    assistant = Assistant.open(settings)
+    assistant.ask(AnswerRequest(question="warm-up question"))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for question in questions[:chats]:
+        assistant.ask(AnswerRequest(question=question))
+    profiler.disable()
+    print(f"\nprofile of {chats} chats (cumulative seconds, top 25):")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--profile", type=int, default=0, help="Profile this many chats.")
     args = parser.parse_args(argv)
+    questions = distinct_questions()
     fake = FakeOpenAIServer().start()
     base = {**os.environ, "ICC_LLM_BASE_URL": fake.url, "ICC_LLM_MODEL": "fake-model",
             "ICC_LLM_MAX_RETRIES": "0", "ICC_RATE_LIMIT_PER_MINUTE": "1000000",
             "ICC_LOG_LEVEL": "WARNING"}  # fmt: skip
-    print(f"{args.clients} concurrent streaming chats for {args.seconds:.0f} s on loopback")
+    print(
+        f"{args.clients} concurrent streaming chats for {args.seconds:.0f} s on loopback, "
+        f"{len(questions)} distinct questions"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         embedded = {**base, "ICC_DATA_DIR": str(Path(tmp) / "embedded")}
-        measure("1 process, embedded Chroma", embedded, 1, args.clients, args.seconds)
+        measure("1 process, embedded Chroma", embedded, 1, args.clients, args.seconds, questions)
+        if args.profile:
+            profile_chats(Path(tmp) / "embedded", fake.url, questions[::-1], args.profile)
         chroma = ChromaProcess(Path(tmp) / "chroma").start()
         try:
             server = {
@@ -158,7 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "ICC_CHROMA_HOST": "127.0.0.1",
                 "ICC_CHROMA_PORT": str(chroma.port),
             }
-            measure("2 workers + chroma run server", server, 2, args.clients, args.seconds)
+            measure(
+                "2 workers + chroma run server", server, 2, args.clients, args.seconds, questions
+            )
         finally:
             chroma.stop()
     fake.stop()

