@@ -32,7 +32,7 @@ from icc_assistant.answer import AnswerRequest, create_answerer
 from icc_assistant.documents import Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import SUPPORTED_SUFFIXES, collect_paths
+from icc_assistant.ingest import SUPPORTED_SUFFIXES, collect_paths, load_files
 from icc_assistant.retrieve import RetrievalConfig, Retriever
 from icc_assistant.settings import Settings
 
@@ -212,7 +212,7 @@ def open_index(corpora: Sequence[Path], data_dir: Path) -> tuple[Settings, Embed
     embedder = create_embedder(settings)
     store = IndexStore.open(settings, embedder)
     files, _ = collect_paths(list(corpora))  # notes such as MANIFEST.tsv are not documents
-    store.sync(files, prune=True)
+    store.sync(load_files(files), prune=True)
     return settings, embedder, store
 
 

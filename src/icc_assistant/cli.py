@@ -84,7 +84,7 @@ def ingest(
     """
     from icc_assistant.embeddings import create_embedder
     from icc_assistant.index import IndexStore
-    from icc_assistant.ingest import collect_paths
+    from icc_assistant.ingest import TextLimits, collect_paths, load_files
 
     settings = _settings(data_dir)
     files, missing = collect_paths(paths or [settings.corpus_dir])
@@ -99,10 +99,9 @@ def ingest(
             progress.advance(task)
 
         report = store.sync(
-            files,
+            load_files(files, limits=TextLimits.from_settings(settings)),
             prune=prune,
             rebuild=rebuild,
-            max_bytes=settings.max_file_bytes,
             on_file=advance,
         )
     table = Table("file", "status", "chunks", "message", title="Ingest")

