@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from fakes.hostile_files import nested_html, pdf, pdf_bomb, text_lines
+from fixtures import live_server
 from fixtures.live_server import Serve
 
 ADMIN = "adm-5b2f9c7e41d8"
@@ -23,12 +24,7 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def upload(url: str, name: str, data: bytes) -> httpx.Response:
     """POST /api/documents as the admin."""
-    return httpx.post(
-        f"{url}/api/documents",
-        files={"file": (name, data, "application/octet-stream")},
-        headers={"Authorization": f"Bearer {ADMIN}"},
-        timeout=120,
-    )
+    return live_server.upload(url, ADMIN, name, data, "application/octet-stream")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from fakes.fake_openai import FakeOpenAIServer
+from fixtures import live_server
 from fixtures.chroma_server import free_port, wait_until_up
 from fixtures.cli_server import ServeProcess
 from fixtures.live_server import Serve
@@ -73,12 +74,7 @@ def test_ready_asks_an_azure_deployment_through_its_client(
 
 
 def upload(url: str, name: str, data: bytes) -> httpx.Response:
-    return httpx.post(
-        f"{url}/api/documents",
-        files={"file": (name, data, "text/plain")},
-        headers={"Authorization": f"Bearer {ADMIN}"},
-        timeout=120,
-    )
+    return live_server.upload(url, ADMIN, name, data)
 
 
 def test_document_text_cannot_close_the_passage_fence(

@@ -367,18 +367,23 @@ def _kill_when_half_indexed(
 # -- command line and API ------------------------------------------------------------------------
 
 
-def test_cli_exits_non_zero_only_when_nothing_could_be_fetched(tmp_path: Path) -> None:
-    """With no site answering, sync prints its JSON summary alone on stdout and exits 1."""
-    closed = f"http://127.0.0.1:{_closed_port()}/en/web/interculturalcities"
-    env = {**os.environ, "ICC_DATA_DIR": str(tmp_path / "data"), "ICC_SYNC_TIMEOUT": "0.5"}
-    result = subprocess.run(
-        [str(SCRIPT), "sync", closed, "--json"],
+def run_sync_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`icc-assistant sync ARGS` as a scheduler runs it, its output captured."""
+    return subprocess.run(
+        [str(SCRIPT), "sync", *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
         check=False,
     )
+
+
+def test_cli_exits_non_zero_only_when_nothing_could_be_fetched(tmp_path: Path) -> None:
+    """With no site answering, sync prints its JSON summary alone on stdout and exits 1."""
+    closed = f"http://127.0.0.1:{_closed_port()}/en/web/interculturalcities"
+    env = {**os.environ, "ICC_DATA_DIR": str(tmp_path / "data"), "ICC_SYNC_TIMEOUT": "0.5"}
+    result = run_sync_cli([closed, "--json"], env)
     assert result.returncode == 1
     summary = json.loads(result.stdout)
     assert summary["counts"]["fetched"] == 0 and summary["status"] == "finished"
@@ -388,14 +393,7 @@ def test_cli_exits_non_zero_only_when_nothing_could_be_fetched(tmp_path: Path) -
 def test_cli_refuses_a_start_page_outside_the_allowed_prefixes(tmp_path: Path) -> None:
     """A start page outside --allow is a one-line error and exit code 1."""
     env = {**os.environ, "ICC_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run(
-        [str(SCRIPT), "sync", "https://example.org/a", "--allow", "https://example.org/b/"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    result = run_sync_cli(["https://example.org/a", "--allow", "https://example.org/b/"], env)
     assert result.returncode == 1
     assert "outside the allowed prefixes" in result.stderr and "Traceback" not in result.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import structlog
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from icc_assistant import errors as domain
 
@@ -32,6 +34,27 @@ STATUS: tuple[tuple[type[domain.ICCAssistantError], int], ...] = (
     (domain.ModelUnavailableError, 503),
     (domain.FeedbackUnavailableError, 503),
 )
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    kind: str,
+    message: str,
+    request_id: str | None,
+    *,
+    close: bool = False,
+) -> None:
+    """Answer with the common error shape from ASGI middleware, below FastAPI's handlers;
+    `close` asks the client to drop the connection (its body was not read)."""
+    body = json.dumps(
+        {"error": {"type": kind, "message": message, "request_id": request_id}}
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_type(exc: BaseException) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from icc_assistant.api.errors import send_error
 from icc_assistant.errors import RateLimitedError
 from icc_assistant.settings import Settings
 
@@ -166,18 +166,4 @@ class BodySizeLimit:
 async def _refuse(scope: Scope, send: Send, message: str) -> None:
     """Answer 413 in the common error shape without reading the body."""
     request_id = scope.get("state", {}).get("request_id")
-    body = json.dumps(
-        {"error": {"type": "payload_too_large", "message": message, "request_id": request_id}}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 413, "payload_too_large", message, request_id, close=True)

@@ -7,7 +7,6 @@ settings and took seconds per request), then every string is scrubbed of the sec
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from icc_assistant.api.errors import send_error
 from icc_assistant.settings import Settings
 
 log = structlog.get_logger("icc_assistant.api")
@@ -128,23 +128,4 @@ class RequestContext:
 
 
 async def _internal_error(send: Send, request_id: str) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "type": "internal",
-                "message": "The server could not answer.",
-                "request_id": request_id,
-            }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 500, "internal", "The server could not answer.", request_id)
