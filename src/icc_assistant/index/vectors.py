@@ -78,18 +78,35 @@ class VectorTable:
         self, vector: np.ndarray, rows: Sequence[int], chunk_ids: Sequence[str]
     ) -> list[DenseHit]:
         """The vector's cosine to each chunk at `rows`, whole and through its closest view."""
-        query = vector.astype(np.float32)
-        whole = np.asarray(self._whole[list(rows)], dtype=np.float32) @ query
-        found = []
-        for chunk_id, row, similarity in zip(chunk_ids, rows, whole, strict=True):
-            start, end = self._view_pointer[row], self._view_pointer[row + 1]
-            views = np.asarray(self._views[start:end], dtype=np.float32) @ query
-            if len(views):
-                view = int(np.argmax(views))
-                found.append(DenseHit(chunk_id, float(similarity), float(views[view]), view))
-            else:
-                found.append(DenseHit(chunk_id, float(similarity), float(similarity)))
-        return found
+        whole, view, which = self.cosines(vector[np.newaxis, :], rows)
+        return [
+            DenseHit(chunk_id, float(w), float(v), int(i))
+            for chunk_id, w, v, i in zip(chunk_ids, whole[0], view[0], which[0], strict=True)
+        ]
+
+    def cosines(
+        self, queries: np.ndarray, rows: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each query (row of `queries`) and each chunk at `rows`, all (queries, rows): the
+        cosine to the whole chunk, the cosine to its closest view (the whole's if it has none),
+        and which view that is (-1: none). One matrix product each, whatever the number of rows."""
+        picked = np.asarray(rows, dtype=np.int64)
+        queries = np.asarray(queries, dtype=np.float32)
+        whole = (np.asarray(self._whole[picked], dtype=np.float32) @ queries.T).T
+        starts = self._view_pointer[picked]
+        counts = self._view_pointer[picked + 1] - starts
+        width = int(counts.max()) if len(picked) else 0
+        if width == 0:
+            return whole, whole.copy(), np.full(whole.shape, -1, dtype=np.int64)
+        offsets = np.arange(width)
+        valid = offsets[np.newaxis, :] < counts[:, np.newaxis]  # (rows, width)
+        index = np.where(valid, starts[:, np.newaxis] + offsets[np.newaxis, :], 0)
+        flat = np.asarray(self._views[index.ravel()], dtype=np.float32) @ queries.T
+        views = np.where(valid, flat.T.reshape(len(queries), len(picked), width), -np.inf)
+        has_views = counts > 0
+        best = np.where(has_views, views.max(axis=2), whole)
+        which = np.where(has_views, views.argmax(axis=2), -1)
+        return whole, best, which
 
     def whole_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The whole-chunk vectors at `rows`, as float32."""

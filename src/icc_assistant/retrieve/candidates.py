@@ -44,7 +44,7 @@ def gather(
     ids: dict[str, None] = {}
     for hits in store.query_dense_many(query.vectors, config.candidates, doc_ids=query.allowed):
         ids.update((hit.chunk_id, None) for hit in hits)
-    ids.update((i, None) for i in _city_chunks(catalog, query))
+    ids.update((i, None) for i in _city_chunks(catalog, query, config))
     ids.update(
         (i, None) for i in keyword_candidates(catalog, query, keyword, config.keyword_candidates)
     )
@@ -61,17 +61,13 @@ def dense_similarities(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each chunk's dense similarity, for the best of the vectors: (1 - view_weight) times the
     whole chunk's cosine plus view_weight times its best view's; and which view that was."""
-    best = np.full(len(chunk_ids), -1.0)
-    views = np.full(len(chunk_ids), -1, dtype=np.int64)
-    for vector in vectors:
-        hits = catalog.similarities(vector, chunk_ids)
-        mixed = np.asarray(
-            [(1 - view_weight) * h.similarity + view_weight * h.view_similarity for h in hits]
-        )
-        better = mixed > best
-        best = np.where(better, mixed, best)
-        views = np.where(better, np.asarray([h.view for h in hits], dtype=np.int64), views)
-    return best, views
+    if not chunk_ids:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    whole, view, which = catalog.vectors.cosines(vectors, [catalog.rows[i] for i in chunk_ids])
+    mixed = (1 - view_weight) * whole + view_weight * view
+    best = mixed.argmax(axis=0)  # the first vector on ties
+    columns = np.arange(len(chunk_ids))
+    return mixed[best, columns].astype(np.float64), which[best, columns]
 
 
 def about_cities(candidate: Candidate, cities: tuple[str, ...]) -> bool:
@@ -81,11 +77,12 @@ def about_cities(candidate: Candidate, cities: tuple[str, ...]) -> bool:
     return any(gazetteer.same_city(city, place) for city in cities for place in places)
 
 
-def _city_chunks(catalog: ChunkCatalog, query: Query) -> list[str]:
-    """The chunks of the allowed documents about the cities the question names."""
+def _city_chunks(catalog: ChunkCatalog, query: Query, config: RetrievalConfig) -> list[str]:
+    """The chunks of the allowed documents about the cities the question names: all of them,
+    or the `config.candidates` nearest to the question when there are more."""
     if not query.cities:
         return []
-    return [
+    found = [
         chunk_id
         for doc in catalog.documents.values()
         if doc.city
@@ -93,3 +90,8 @@ def _city_chunks(catalog: ChunkCatalog, query: Query) -> list[str]:
         and any(gazetteer.same_city(city, doc.city) for city in query.cities)
         for chunk_id in catalog.doc_chunks.get(doc.doc_id, [])
     ]
+    if len(found) <= config.candidates:
+        return found
+    dense, _ = dense_similarities(catalog, query.vectors, found, config.view_weight)
+    nearest = np.argsort(-dense, kind="stable")[: config.candidates]
+    return [found[i] for i in sorted(nearest)]
