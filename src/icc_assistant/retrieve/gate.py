@@ -34,8 +34,10 @@ def judge(
     threshold = catalog.calibration.gate_threshold if config.use_gate else -1.0
     if not ranked:
         return Gate(threshold=threshold, reason="nothing_found", message="No passage matched.")
-    score = round(relevance(query, ranked, catalog, embedder, config), 4)
     if query.uncovered and config.use_gate:
+        # Decided by the city alone: the plain dense score says how near the passages came,
+        # without embedding the question a second time.
+        score = round(relevance(query, ranked, catalog, embedder, config, by_topic=False), 4)
         names = ", ".join(query.uncovered)
         return Gate(
             score=score,
@@ -43,6 +45,7 @@ def judge(
             reason="uncovered_city",
             message=f"No document is about {names}.",
         )
+    score = round(relevance(query, ranked, catalog, embedder, config), 4)
     if score < threshold:
         return Gate(
             score=score,
@@ -61,11 +64,13 @@ def relevance(
     catalog: ChunkCatalog,
     embedder: Embedder,
     config: RetrievalConfig,
+    *,
+    by_topic: bool = True,
 ) -> float:
     """The best passage's dense similarity to what the question asks about (for a question
-    naming cities, the question without them), less the language bias for passages in the
-    question's language."""
-    topic = query.topic
+    naming cities, the question without them, unless not `by_topic`), less the language bias
+    for passages in the question's language."""
+    topic = query.topic if by_topic else None
     if topic is None:
         dense = np.asarray([c.dense for c in ranked])
     else:
