@@ -54,9 +54,14 @@ def warm_up() -> None:
 
 def detect_language(text: str, default: str = "en") -> str:
     """ISO 639-1 code of the text's language, or `default` when the text has too few letters."""
+    return _detected(text) or default
+
+
+@lru_cache(maxsize=1024)  # a chat asks about its question at several stages
+def _detected(text: str) -> str | None:
     letters = len(_LETTERS.findall(text))
     if letters < 2:
-        return default
+        return None
     for pattern, code in _SCRIPT_HINTS:
         if pattern.search(text):
             return code
@@ -65,6 +70,6 @@ def detect_language(text: str, default: str = "en") -> str:
             return code
     ranked = _detector().compute_language_confidence_values(text)
     if not ranked or ranked[0].value < MIN_CONFIDENCE:
-        # Too short or mixed to tell ("What is RIMU?" reads as Estonian): use the default.
-        return default
-    return ranked[0].language.iso_code_639_1.name.lower()
+        # Too short or mixed to tell ("What is RIMU?" reads as Estonian): the caller's default.
+        return None
+    return str(ranked[0].language.iso_code_639_1.name.lower())

@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from icc_assistant import gazetteer
 from icc_assistant.answer.citations import citations_for
@@ -117,13 +118,14 @@ class ExtractiveAnswerer:
         passages = about_named_cities(retrieval)
         chosen = choose_sentences(request.question, passages)
         weak = is_weak(retrieval)
-        text = self._compose(language, chosen, passages, weak=weak, notice=notice)
+        groups = _layout(language, chosen, passages)
+        text = self._compose(language, groups, chosen, passages, weak=weak, notice=notice)
         return Answer(
             answer_id=uuid.uuid4().hex,
             text=text,
             language=language,
             status="partial" if weak else "answered",
-            citations=citations_for(text, _cited_passages(language, chosen, passages)),
+            citations=citations_for(text, _cited_passages(groups, passages)),
             notice=notice,
         )
 
@@ -140,13 +142,13 @@ class ExtractiveAnswerer:
     def _compose(
         self,
         language: str,
+        groups: OrderedDict[str, list[_Sentence]],
         chosen: list[_Sentence],
         passages: Sequence[Passage],
         *,
         weak: bool,
         notice: str | None,
     ) -> str:
-        groups = _layout(language, chosen, passages)
         numbers = _numbers(groups)
         lines = [message(language, "intro"), ""]
         for heading, sentences in groups.items():
@@ -224,8 +226,13 @@ def _sentences(passage: Passage) -> list[tuple[str, bool]]:
 
 
 def _score(sentence: str, focused: bool, position: int, wanted: set[str]) -> float:
-    shared = len(wanted & set(keyword_tokens(sentence))) / len(wanted) if wanted else 0.0
+    shared = len(wanted & _sentence_tokens(sentence)) / len(wanted) if wanted else 0.0
     return FOCUS_BONUS * focused + WORDS_BONUS * shared - POSITION_COST * position
+
+
+@lru_cache(maxsize=8192)  # sentences of the corpus recur across questions; at most 500 chars
+def _sentence_tokens(sentence: str) -> frozenset[str]:
+    return frozenset(keyword_tokens(sentence))
 
 
 def _one_line(text: str) -> str:
@@ -256,10 +263,10 @@ def _numbers(groups: OrderedDict[str, list[_Sentence]]) -> dict[int, int]:
 
 
 def _cited_passages(
-    language: str, chosen: list[_Sentence], passages: Sequence[Passage]
+    groups: OrderedDict[str, list[_Sentence]], passages: Sequence[Passage]
 ) -> list[Passage]:
     """Passages reordered so that passage number n is the one cited as [n]."""
-    numbers = _numbers(_layout(language, chosen, passages))
+    numbers = _numbers(groups)
     return [passages[index] for index, _ in sorted(numbers.items(), key=lambda kv: kv[1])]
 
 
@@ -286,6 +293,8 @@ def practising_cities(passage: Passage, sentence: str) -> list[str]:
     describes no one's practice."""
     chunk, own = passage.chunk, passage.document.city
     others = set(chunk.mentioned_cities)
+    if not others:
+        return []  # the chunk names no other city: whatever the sentence says is the page's own
     named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
     elsewhere = [city for city in named if city in others]
     if len(elsewhere) > MAX_DISCUSSED:
