@@ -33,6 +33,7 @@ from icc_assistant.index.catalog import MAX_DISCUSSED
 from icc_assistant.index.views import windows
 from icc_assistant.ingest.chunking import split_sentences
 from icc_assistant.language import detect_language
+from icc_assistant.retrieve.candidates import about_cities
 from icc_assistant.tokens import keyword_tokens
 
 MAX_SENTENCES = 5
@@ -181,13 +182,10 @@ def about_named_cities(retrieval: RetrievalResult) -> tuple[Passage, ...]:
     city, or a passage describing its practice) when there are some; else all."""
     if not retrieval.cities:
         return retrieval.passages
-    about = tuple(p for p in retrieval.passages if _about(p, retrieval.cities))
+    about = tuple(
+        p for p in retrieval.passages if about_cities(p.document, p.chunk, retrieval.cities)
+    )
     return about or retrieval.passages
-
-
-def _about(passage: Passage, cities: Sequence[str]) -> bool:
-    places = [p for p in (passage.document.city, *passage.chunk.mentioned_cities) if p]
-    return any(gazetteer.same_city(city, place) for city in cities for place in places)
 
 
 def choose_sentences(question: str, passages: Sequence[Passage]) -> list[_Sentence]:

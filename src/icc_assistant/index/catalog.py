@@ -88,11 +88,22 @@ class ChunkCatalog:
         """Jaccard overlap of two chunks' keyword tokens (near-duplicate test)."""
         return self.token_sets.jaccard(self.rows[first], self.rows[second])
 
+    def cosines(
+        self, vectors: np.ndarray, chunk_ids: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each vector's cosine to each of these chunks (all in the catalog), whole and through
+        its closest view, and which view that is: VectorTable.cosines, from the stored vectors
+        held here (no Chroma round trip)."""
+        return self.vectors.cosines(vectors, [self.rows[i] for i in chunk_ids])
+
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
-        """The vector's cosine to each of these chunks, whole and through its closest view,
-        from the stored vectors held here (no Chroma round trip)."""
+        """The vector's cosines to each of these chunks that the catalog holds, as hits."""
         known = [i for i in chunk_ids if i in self.rows]
-        return self.vectors.hits(vector, [self.rows[i] for i in known], known)
+        whole, view, which = self.cosines(vector[np.newaxis, :], known)
+        return [
+            DenseHit(chunk_id, float(w), float(v), int(n))
+            for chunk_id, w, v, n in zip(known, whole[0], view[0], which[0], strict=True)
+        ]
 
     @classmethod
     def build(

@@ -74,16 +74,6 @@ class VectorTable:
         pointer, stacked = _segments(parts, dim, np.float16)
         return cls(rows.astype(np.float16), pointer, stacked)
 
-    def hits(
-        self, vector: np.ndarray, rows: Sequence[int], chunk_ids: Sequence[str]
-    ) -> list[DenseHit]:
-        """The vector's cosine to each chunk at `rows`, whole and through its closest view."""
-        whole, view, which = self.cosines(vector[np.newaxis, :], rows)
-        return [
-            DenseHit(chunk_id, float(w), float(v), int(i))
-            for chunk_id, w, v, i in zip(chunk_ids, whole[0], view[0], which[0], strict=True)
-        ]
-
     def cosines(
         self, queries: np.ndarray, rows: Sequence[int] | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

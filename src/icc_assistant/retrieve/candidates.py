@@ -9,6 +9,7 @@ similarity mixes its whole vector's cosine with its best view's (index/views.py)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,17 +64,16 @@ def dense_similarities(
     whole chunk's cosine plus view_weight times its best view's; and which view that was."""
     if not chunk_ids:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
-    whole, view, which = catalog.vectors.cosines(vectors, [catalog.rows[i] for i in chunk_ids])
+    whole, view, which = catalog.cosines(vectors, chunk_ids)
     mixed = (1 - view_weight) * whole + view_weight * view
     best = mixed.argmax(axis=0)  # the first vector on ties
     columns = np.arange(len(chunk_ids))
     return mixed[best, columns].astype(np.float64), which[best, columns]
 
 
-def about_cities(candidate: Candidate, cities: tuple[str, ...]) -> bool:
-    """Whether the candidate's document is about one of the cities, or the chunk discusses it."""
-    own = candidate.document.city
-    places = (own, *candidate.chunk.mentioned_cities) if own else candidate.chunk.mentioned_cities
+def about_cities(document: DocumentMeta, chunk: Chunk, cities: Sequence[str]) -> bool:
+    """Whether the document is about one of the cities, or the chunk discusses it."""
+    places = [p for p in (document.city, *chunk.mentioned_cities) if p]
     return any(gazetteer.same_city(city, place) for city in cities for place in places)
 
 

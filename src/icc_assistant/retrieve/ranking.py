@@ -33,6 +33,6 @@ def rank(
         candidate.score = candidate.dense + config.keyword_weight * share
         if candidate.document.language == query.language:
             candidate.score -= penalty
-        if query.cities and about_cities(candidate, query.cities):
+        if query.cities and about_cities(candidate.document, candidate.chunk, query.cities):
             candidate.score += config.city_boost
     return sorted(candidates, key=lambda c: c.score, reverse=True)
