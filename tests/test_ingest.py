@@ -51,8 +51,15 @@ def seeds() -> dict[str, ParsedDocument]:
 
 
 def test_corpus_notes_are_not_ingested(seeds: dict[str, ParsedDocument]) -> None:
-    """The provenance note is skipped; the five seeds are collected."""
-    assert sorted(seeds) == sorted(p.name for p in CORPUS.iterdir() if p.name.startswith("ansan"))
+    """The provenance note and the sidecars are skipped; the five seeds are collected, each
+    with the public address its sidecar gives."""
+    documents = [
+        p.name for p in CORPUS.iterdir() if not p.name.endswith((".md.meta.json", ".txt.meta.json"))
+    ]
+    assert sorted(seeds) == sorted(name for name in documents if name.startswith("ansan"))
+    assert all(
+        doc.meta.url and doc.meta.url.startswith("https://www.coe.int/") for doc in seeds.values()
+    )
 
 
 def test_no_chunk_holds_chrome_sidebar_or_back_labels(seeds: dict[str, ParsedDocument]) -> None:

@@ -53,10 +53,10 @@ __all__ = [
 
 # Part of the index fingerprint: bump when chunk ids or their stored metadata change shape, and
 # an index built before must be rebuilt (`ingest --rebuild`).
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 # Part of every document's content hash: bump when cleaning or chunking output changes, and the
 # next ingest re-chunks every document by itself.
-PARSER_REVISION = "5"
+PARSER_REVISION = "6"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300
@@ -192,7 +192,13 @@ def parse_document(
         name=name or source,
         content_hash=content_hash,
     )
-    chunks = make_chunks(blocks, doc_id=doc_id, content_hash=content_hash, city=meta.city)
+    chunks = make_chunks(
+        blocks,
+        doc_id=doc_id,
+        content_hash=content_hash,
+        city=meta.city,
+        language=meta.language,
+    )
     return ParsedDocument(meta=meta, text=_readable(title, blocks), chunks=chunks)
 
 

@@ -8,13 +8,11 @@ from itertools import groupby
 
 from icc_assistant import gazetteer
 from icc_assistant.documents import Chunk
+from icc_assistant.ingest.sentences import prose_sentences, segment
 from icc_assistant.ingest.structure import RECOMMENDATION_HEADING, Block
 
 MAX_CHARS = 1000
 MIN_CHARS = 200
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?。！？])\s+(?=[\"“«(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff\uac00-\ud7af])"
-)
 _SCORE = re.compile(
     r"(?:score in the field of [\w\s'-]{2,60}? is (?:an? )?(?:\w+ )?|achieved a rate of )"
     r"(\d{1,3})\b",
@@ -25,16 +23,12 @@ _SAMPLE = re.compile(
 )
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph (a light, language-neutral splitter)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-def _pieces(paragraph: str, max_chars: int) -> list[str]:
-    """A paragraph, or windows of its sentences with one sentence of overlap when too long."""
+def _pieces(paragraph: str, max_chars: int, language: str) -> list[str]:
+    """A paragraph, or windows of its sentences with one sentence of overlap when too long
+    (a single sentence longer than max_chars is cut)."""
     if len(paragraph) <= max_chars:
         return [paragraph]
-    sentences = split_sentences(paragraph)
+    sentences = segment(paragraph, language)
     windows: list[str] = []
     current: list[str] = []
     for sentence in sentences:
@@ -47,11 +41,11 @@ def _pieces(paragraph: str, max_chars: int) -> list[str]:
     return [w[i : i + max_chars] for w in windows for i in range(0, len(w), max_chars)]
 
 
-def pack(paragraphs: Sequence[str], max_chars: int = MAX_CHARS) -> list[str]:
+def pack(paragraphs: Sequence[str], max_chars: int = MAX_CHARS, language: str = "en") -> list[str]:
     """Greedily pack paragraphs into texts of at most max_chars; tiny tails join the last."""
     packed: list[str] = []
     current = ""
-    for piece in (p for para in paragraphs for p in _pieces(para, max_chars)):
+    for piece in (p for para in paragraphs for p in _pieces(para, max_chars, language)):
         if current and len(current) + len(piece) + 2 > max_chars:
             packed.append(current)
             current = piece
@@ -92,14 +86,20 @@ def is_recommendation(path: tuple[str, ...]) -> bool:
 
 
 def make_chunks(
-    blocks: Sequence[Block], *, doc_id: str, content_hash: str, city: str | None
+    blocks: Sequence[Block],
+    *,
+    doc_id: str,
+    content_hash: str,
+    city: str | None,
+    language: str = "en",
 ) -> tuple[Chunk, ...]:
-    """Chunks of a document, in order, with section path, scores and mentioned cities."""
+    """Chunks of a document, in order, with section path, scores, mentioned cities and
+    quotable sentences."""
     scores = section_scores(blocks)
     chunks: list[Chunk] = []
     for path, group in groupby(blocks, key=lambda b: b.path):
         score, sample = scores.get(_score_key(path), (None, None))
-        for text in pack([b.text for b in group]):
+        for text in pack([b.text for b in group], language=language):
             named = gazetteer.find_cities(text, known=(city,) if city else ())
             others = tuple(c for c in named if not (city and gazetteer.same_city(c, city)))
             chunks.append(
@@ -113,6 +113,7 @@ def make_chunks(
                     mentioned_cities=others,
                     score=score,
                     sample_score=sample,
+                    sentences=prose_sentences(text, language),
                 )
             )
     return tuple(chunks)

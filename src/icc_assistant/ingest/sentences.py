@@ -1,0 +1,160 @@
+"""Chunk text -> the sentences worth quoting: whole, clean prose, nothing else.
+
+Segmentation is ICU's sentence BreakIterator (PyICU) with the document's language and ICU's
+abbreviation suppressions ("e.g.", "2007 r."): compared on both development corpora with
+sentencex, pySBD, Bling Fire and the regular expression used before, it was the only one that
+both split sentences written without a space after the full stop (Chinese, Japanese) and before
+a score mark ("… plans. ✗ The city …"), and never split after an abbreviation; it was also the
+fastest (3 ms for the 1,300 sentences of both corpora; pySBD took 1 s).
+
+What is kept is prose a reader can be shown as a quote: a score mark or an ALL-CAPS heading
+glued in front of a sentence is taken off; bracketed reference numbers ("strong [3].") are
+removed, so that a document's own text can never look like one of the answer's citations; and a
+sentence is left out when it is not prose at all: a table row, a heading, a question, a
+navigation or source line with an address, a piece that starts in lower case or does not end as
+a sentence ends, or one too short or too long to quote whole.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import icu
+
+MIN_WORDS = 5  # in scripts that separate words with spaces
+MIN_CHARS = 10  # in scripts that do not (Chinese, Japanese)
+TABLE_MIN_WORDS = 3  # a table row's label and value ("Aggregate index: 67%.")
+MAX_CHARS = 450  # a longer sentence is not quoted: a quote is always whole
+
+_MARKS = "✗✓✔✘✕☐☑☒"
+_REFERENCE = re.compile(r"\s*\[\d{1,3}\]")
+_LINK = re.compile(r"\[([^\]\n]{1,200})\]\([^)\s]{0,300}\)")
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_BULLET = re.compile(r"^(?:[-*•◦▪–—]+|\d{1,2}[.)])\s+")
+_ADDRESS = re.compile(r"https?://|www\.|\S+@\S+\.\w", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!。！…]['\"”’»)\]」』]*$")
+_QUESTION_END = re.compile(r"[?？]['\"”’»)\]」』]*$")
+_WORD = re.compile(r"[^\W\d_]+")
+_ABBREVIATION = re.compile(r"(?:^|[\s(])[^\W\d_A-Z]{1,2}\.$")
+_NUMBERED_END = re.compile(r"\s\d{1,3}\.$")  # a table of contents' "Public space 8."
+_INLINE_BULLET = re.compile(r"(?<=[.!?:;。！？])\s+[-•–]\s+(?=\S)")
+_TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+_local = threading.local()  # ICU break iterators are not thread-safe: one per thread
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> icu.Locale:
+    """The language's ICU locale, with abbreviation suppressions where ICU has them."""
+    return icu.Locale(f"{language or 'en'}@ss=standard")
+
+
+def _iterator(language: str) -> icu.BreakIterator:
+    cache: dict[str, icu.BreakIterator] = getattr(_local, "iterators", None) or {}
+    _local.iterators = cache
+    if language not in cache:
+        cache[language] = icu.BreakIterator.createSentenceInstance(_locale(language))
+    return cache[language]
+
+
+def segment(text: str, language: str = "en") -> list[str]:
+    """The sentences of one paragraph, as ICU splits them for the language. A split after a
+    one- or two-letter lower-case abbreviation ("W 2024 r. Centrum", "ca. 30") or before a
+    lower-case letter is undone: ICU has no abbreviation list for most languages."""
+    unicode = icu.UnicodeString(text)
+    iterator = _iterator(language)
+    iterator.setText(unicode)
+    found: list[str] = []
+    start = 0
+    for end in iterator:
+        piece = str(unicode[start:end]).strip()
+        start = end
+        if not piece:
+            continue
+        if found and (_ABBREVIATION.search(found[-1]) or piece[:1].islower()):
+            found[-1] = f"{found[-1]} {piece}"
+        else:
+            found.append(piece)
+    return found
+
+
+def _without_prefix(sentence: str) -> str:
+    """The sentence without a bullet, or a heading and score mark glued in front of it
+    ("BUSINESS AND LABOUR ✓ Ansan City runs …")."""
+    sentence = _BULLET.sub("", sentence)
+    last = max(sentence.rfind(mark, 0, 80) for mark in _MARKS)
+    if last >= 0 and not any(c.islower() for c in sentence[:last]):
+        sentence = sentence[last + 1 :]
+    return sentence.strip()
+
+
+def _caps_run(sentence: str) -> bool:
+    """Three ALL-CAPS words in a row: a heading, not prose."""
+    run = 0
+    for word in _WORD.findall(sentence):
+        run = run + 1 if len(word) > 1 and word.isupper() else 0
+        if run >= 3:
+            return True
+    return False
+
+
+def _long_enough(sentence: str, min_words: int) -> bool:
+    if _SPACELESS.search(sentence):
+        return len(sentence) >= MIN_CHARS
+    return len(_WORD.findall(sentence)) >= min_words
+
+
+def quotable(sentence: str, min_words: int = MIN_WORDS) -> str | None:
+    """The sentence cleaned for quoting, or None when it is not prose."""
+    text = _LINK.sub(r"\1", sentence)
+    text = _EMPHASIS.sub("", _REFERENCE.sub("", text))
+    text = _without_prefix(" ".join(text.replace("#", " ").split()))
+    if not text or len(text) > MAX_CHARS:
+        return None
+    if any(mark in text for mark in _MARKS) or "|" in text or _ADDRESS.search(text):
+        return None
+    if _QUESTION_END.search(text) or not _SENTENCE_END.search(text):
+        return None
+    if _NUMBERED_END.search(text):
+        return None
+    first = text.lstrip("\"'“„«‘(¿¡")[:1]
+    if not first or first.islower() or _caps_run(text):
+        return None
+    return text if _long_enough(text, min_words) else None
+
+
+def table_fact(row: str, header: bool) -> str | None:
+    """A two-cell table row stated as `label: value.` ("Aggregate index: 67%."), or None: a
+    header, a row of more cells or one that is not a label and a short value."""
+    if header or not row.strip().startswith("|"):
+        return None
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    if len(cells) != 2 or not all(cells) or len(cells[1]) > 40:
+        return None
+    label, value = (" ".join(cell.split()) for cell in cells)
+    if not any(ch.isalpha() for ch in label):
+        return None
+    return f"{label}: {value.rstrip('.')}."
+
+
+def prose_sentences(text: str, language: str = "en") -> tuple[str, ...]:
+    """The quotable sentences of a chunk's text, in order, each once; a two-cell table row
+    counts as one (table_fact)."""
+    found: dict[str, None] = {}
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        fact = table_fact(line, header=bool(_TABLE_RULE.match(following)))
+        if fact:
+            candidates = [(fact, TABLE_MIN_WORDS)]
+        else:
+            parts = _INLINE_BULLET.split(line)
+            candidates = [(p, MIN_WORDS) for part in parts for p in segment(part, language)]
+        for piece, min_words in candidates:
+            cleaned = quotable(piece, min_words)
+            if cleaned:
+                found.setdefault(cleaned, None)
+    return tuple(found)
