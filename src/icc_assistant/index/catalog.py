@@ -32,7 +32,7 @@ from icc_assistant.tokens import keyword_tokens
 log = structlog.get_logger(__name__)
 
 POINTER = "catalog.json"
-SNAPSHOT_FORMAT = 2  # bump when what a snapshot holds changes: older ones are rebuilt
+SNAPSHOT_FORMAT = 3  # bump when what a snapshot holds changes: older ones are rebuilt
 # A recommendation naming at most this many other cities discusses their practices; one naming
 # more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
 MAX_DISCUSSED = 3
@@ -89,12 +89,24 @@ class ChunkCatalog:
         return self.token_sets.jaccard(self.rows[first], self.rows[second])
 
     def cosines(
-        self, vectors: np.ndarray, chunk_ids: Sequence[str]
+        self, vectors: np.ndarray, chunk_ids: Sequence[str], *, sentences: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each vector's cosine to each of these chunks (all in the catalog), whole and through
-        its closest view, and which view that is: VectorTable.cosines, from the stored vectors
-        held here (no Chroma round trip)."""
-        return self.vectors.cosines(vectors, [self.rows[i] for i in chunk_ids])
+        its closest view (or sentence), and which view that is: VectorTable.cosines, from the
+        stored vectors held here (no Chroma round trip)."""
+        rows = [self.rows[i] for i in chunk_ids]
+        return self.vectors.cosines(vectors, rows, sentences=sentences)
+
+    def sentence_cosines(self, vectors: np.ndarray, chunk_id: str) -> tuple[float, ...]:
+        """The cosine of each of the chunk's sentences to the closest of the vectors; the
+        whole chunk's for each, when the chunk has one sentence (or lost a sentence's vector
+        in a crash)."""
+        chunk, row = self.chunks[chunk_id], self.rows[chunk_id]
+        found = self.vectors.sentence_cosines(vectors, row)
+        if len(found) != len(chunk.sentences):
+            whole = self.vectors.whole_rows([row]) @ np.asarray(vectors, dtype=np.float32).T
+            found = np.repeat(whole.max(), len(chunk.sentences))
+        return tuple(round(float(value), 4) for value in found)
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
         """The vector's cosines to each of these chunks that the catalog holds, as hits."""
@@ -112,10 +124,12 @@ class ChunkCatalog:
         chunks: Iterable[Chunk],
         vectors: Mapping[str, np.ndarray],
         view_vectors: Mapping[str, Sequence[np.ndarray]],
+        sentence_vectors: Mapping[str, Sequence[np.ndarray]],
         embedder: Embedder,
     ) -> ChunkCatalog:
         """A catalog over these documents and chunks, with their vectors (by chunk id, and each
-        chunk's views'): keyword index, token sets and the corpus' calibration included."""
+        chunk's views' and sentences'): keyword index, token sets and the corpus' calibration
+        included."""
         docs = {d.doc_id: d for d in documents}
         kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
         ids = sorted(kept)
@@ -124,7 +138,7 @@ class ChunkCatalog:
         tokens = [head + text for head, text in zip(heads, texts, strict=True)]
         version = digest_of({d.doc_id: d.content_hash for d in docs.values()})
         dim = next((len(v) for v in vectors.values()), 0)
-        table = VectorTable.build(ids, vectors, view_vectors, dim)
+        table = VectorTable.build(ids, vectors, view_vectors, sentence_vectors, dim)
         languages = [docs[kept[i].doc_id].language for i in ids]
         calibration = calibrate(table, languages, [kept[i].doc_id for i in ids], embedder)
         return cls(

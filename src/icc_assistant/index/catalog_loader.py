@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import structlog
+from chromadb.api.models.Collection import Collection as ChromaCollection
 
 from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.embeddings import Embedder, embedding_text
@@ -25,7 +26,7 @@ from icc_assistant.index.chroma import Chroma, Committed
 from icc_assistant.index.records import (
     chunk_from_record,
     chunk_metadata,
-    chunk_of_view,
+    sentence_id,
     text_hash,
     view_id,
 )
@@ -142,18 +143,30 @@ class CatalogLoader:
         lost = [c for c in chunks if c.chunk_id not in vectors]
         if lost:
             vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
-        views = self._view_vectors(chunks)
+        views = self._part_vectors(
+            {c.chunk_id: [view_id(c.chunk_id, n) for n in range(c.views)] for c in chunks},
+            self.chroma.views,
+        )
+        sentences = self._part_vectors(
+            {
+                c.chunk_id: [sentence_id(c.chunk_id, n) for n in range(len(c.sentences))]
+                for c in chunks
+                if len(c.sentences) > 1
+            },
+            self.chroma.sentences,
+        )
         documents = [meta for _, meta, _ in active.values()]
-        return ChunkCatalog.build(documents, chunks, vectors, views, self._embedder)
+        return ChunkCatalog.build(documents, chunks, vectors, views, sentences, self._embedder)
 
-    def _view_vectors(self, chunks: list[Chunk]) -> dict[str, list[np.ndarray]]:
-        """Chunk id -> the stored vectors of its views (lost ones left out)."""
-        ids = [view_id(c.chunk_id, n) for c in chunks for n in range(c.views)]
-        found = self.chroma.vectors_of(ids, self.chroma.views)
+    def _part_vectors(
+        self, ids: dict[str, list[str]], collection: ChromaCollection
+    ) -> dict[str, list[np.ndarray]]:
+        """Chunk id -> the stored vectors of its parts (views or sentences) in order, lost
+        ones left out."""
+        found = self.chroma.vectors_of([i for parts in ids.values() for i in parts], collection)
         grouped: dict[str, list[np.ndarray]] = defaultdict(list)
-        for record_id in ids:
-            if record_id in found:
-                grouped[chunk_of_view(record_id)].append(found[record_id])
+        for chunk_id, parts in ids.items():
+            grouped[chunk_id] = [found[i] for i in parts if i in found]
         return grouped
 
     def _repair(

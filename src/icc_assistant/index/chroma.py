@@ -2,7 +2,7 @@
 them; a Chroma server that stops answering becomes IndexUnavailableError.
 
 Collections (embedded PersistentClient, or a `chroma run` server), named `<prefix>_<kind>`:
-- `chunks` and `views`: the records of index/records.py, with their embeddings;
+- `chunks`, `views` and `sentences`: the records of index/records.py, with their embeddings;
 - `documents`: one record per document holding its metadata and ACTIVE content hash (and chunk
   count), plus the `__index__` record with the fingerprint and a generation counter.
 """
@@ -64,7 +64,12 @@ class Chroma:
         self._client = client
         self.chunks = self._collection("chunks")
         self.views = self._collection("views")
+        self.sentences = self._collection("sentences")
         self.documents = self._collection("documents")
+
+    def embedded(self) -> tuple[ChromaCollection, ...]:
+        """The collections of embedded texts, each record naming its doc_id and doc_hash."""
+        return (self.chunks, self.views, self.sentences)
 
     def where(self) -> str:
         """Where the index lives, for messages."""
@@ -159,13 +164,14 @@ class Chroma:
 
     def drop_everything(self) -> None:
         """Delete the index's collections and start an empty index (generation 0)."""
-        for kind in ("chunks", "views", "documents"):
+        for kind in ("chunks", "views", "sentences", "documents"):
             try:
                 self._client.delete_collection(f"{self.settings.collection}_{kind}")
             except Exception:  # noqa: BLE001 - absent collection: nothing to drop
                 log.debug("collection absent", kind=kind)
         self.chunks = self._collection("chunks")
         self.views = self._collection("views")
+        self.sentences = self._collection("sentences")
         self.documents = self._collection("documents")
         self.write_meta(generation=0)
 

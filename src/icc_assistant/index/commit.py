@@ -1,10 +1,10 @@
 """The commit protocol: parsed documents into Chroma, crash-safe, each committed on its own.
 
-For a changed document: write all chunks and views of the new version, then upsert the document
-record (a single-record write: the commit point), and only after the generation is bumped delete
-the old version's chunks. Readers only see chunks of committed hashes, so a `kill -9` at any
-moment leaves the previous version fully queryable; leftovers of a killed run are removed by the
-next publish.
+For a changed document: write all chunks, views and sentences of the new version, then upsert
+the document record (a single-record write: the commit point), and only after the generation is
+bumped delete the old version's chunks. Readers only see chunks of committed hashes, so a
+`kill -9` at any moment leaves the previous version fully queryable; leftovers of a killed run
+are removed by the next publish.
 
 Several processes may share one Chroma server (workers serving, an ingest writing): on a server
 the writer waits RETIRE_SECONDS after publishing before deleting superseded chunks, so that a
@@ -27,11 +27,12 @@ from icc_assistant.index.catalog_loader import REFRESH_SECONDS, CatalogLoader
 from icc_assistant.index.chroma import META_ID, PAGE, Chroma, reaching_chroma
 from icc_assistant.index.records import (
     chunk_metadata,
+    sentence_id,
     text_hash,
     view_id,
     view_metadata,
 )
-from icc_assistant.index.views import view_texts
+from icc_assistant.index.views import sentence_texts, view_texts
 
 log = structlog.get_logger(__name__)
 
@@ -106,12 +107,15 @@ class Committer:
         self._remove_orphans()
 
     def _write(self, doc: ParsedDocument) -> int:
-        """Write the new version's chunks and views, then commit the document record; returns
-        how many texts had to be embedded."""
+        """Write the new version's chunks, views and sentences, then commit the document
+        record; returns how many texts had to be embedded."""
         texts = [embedding_text(doc.meta, chunk) for chunk in doc.chunks]
         views = [(c, n, t) for c in doc.chunks for n, t in enumerate(view_texts(doc.meta, c))]
+        sentences = [
+            (c, n, t) for c in doc.chunks for n, t in enumerate(sentence_texts(doc.meta, c))
+        ]
         counts = Counter(c.chunk_id for c, _, _ in views)
-        every_text = [*texts, *(t for _, _, t in views)]
+        every_text = [*texts, *(t for _, _, t in views), *(t for _, _, t in sentences)]
         hashes = [text_hash(t) for t in every_text]
         vectors, embedded = self._vectors_for(doc.meta.doc_id, every_text, hashes)
         if doc.chunks:
@@ -124,16 +128,23 @@ class Committer:
                     for c, h in zip(doc.chunks, hashes[: len(texts)], strict=True)
                 ],
             )
-        if views:
-            self.chroma.views.upsert(
-                ids=[view_id(c.chunk_id, n) for c, n, _ in views],
-                embeddings=vectors[len(texts) :].tolist(),
-                documents=[t for _, _, t in views],
-                metadatas=[
-                    view_metadata(doc.meta, c, h)
-                    for (c, _, _), h in zip(views, hashes[len(texts) :], strict=True)
-                ],
-            )
+        start = len(texts)
+        for collection, parts, record_id in (
+            (self.chroma.views, views, view_id),
+            (self.chroma.sentences, sentences, sentence_id),
+        ):
+            if parts:
+                end = start + len(parts)
+                collection.upsert(
+                    ids=[record_id(c.chunk_id, n) for c, n, _ in parts],
+                    embeddings=vectors[start:end].tolist(),
+                    documents=[t for _, _, t in parts],
+                    metadatas=[
+                        view_metadata(doc.meta, c, h)
+                        for (c, _, _), h in zip(parts, hashes[start:end], strict=True)
+                    ],
+                )
+                start = end
         self.chroma.documents.upsert(  # the commit point
             ids=[doc.meta.doc_id],
             embeddings=np.ones((1, 1), dtype=np.float32),
@@ -158,9 +169,10 @@ class Committer:
         return (np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)), len(missing)
 
     def _stored_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
-        """Vectors of the document's stored chunks and views, by the hash of their text."""
+        """Vectors of the document's stored chunks, views and sentences, by the hash of their
+        text."""
         known: dict[str, np.ndarray] = {}
-        for collection in (self.chroma.chunks, self.chroma.views):
+        for collection in self.chroma.embedded():
             found = collection.get(where={"doc_id": doc_id}, include=["metadatas"])
             hashes = {
                 record_id: str(meta["text_hash"])
@@ -173,7 +185,7 @@ class Committer:
 
     def _remove_orphans(self) -> None:
         active = self.active_hashes()
-        for collection in (self.chroma.chunks, self.chroma.views):
+        for collection in self.chroma.embedded():
             stale = [
                 record_id
                 for record_id, _, meta in self.chroma.records(collection, texts=False)

@@ -1,14 +1,17 @@
-"""How chunks and views are stored as Chroma records: their ids, metadata and text hashes.
+"""How chunks, views and sentences are stored as Chroma records: ids, metadata, text hashes.
 
 - a chunk: id `<doc_id>#<hash12>:<ordinal>` (Chunk.chunk_id), its text, and flat metadata
-  (doc_id, doc_hash, section, ...) from which the chunk is read back;
-- a view: id `<chunk_id>/<n>`, with the same doc_id/doc_hash plus its chunk_id.
-Both carry the hash of the text that was embedded, so unchanged text keeps its vector.
+  (doc_id, doc_hash, section, its quotable sentences as JSON, ...) from which the chunk is
+  read back;
+- a view: id `<chunk_id>/<n>`, with the same doc_id/doc_hash plus its chunk_id;
+- a sentence: id `<chunk_id>~<n>` (the chunk's n-th quotable sentence), likewise.
+All carry the hash of the text that was embedded, so unchanged text keeps its vector.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from icc_assistant.documents import Chunk, DocumentMeta
@@ -28,6 +31,15 @@ def chunk_of_view(record_id: str) -> str:
     return record_id.rsplit("/", 1)[0]
 
 
+def sentence_id(chunk_id: str, number: int) -> str:
+    return f"{chunk_id}~{number}"
+
+
+def chunk_of_sentence(record_id: str) -> str:
+    """The chunk id a sentence's record id begins with."""
+    return record_id.rsplit("~", 1)[0]
+
+
 def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0) -> dict[str, Any]:
     """A chunk record's metadata."""
     meta: dict[str, Any] = {
@@ -38,6 +50,7 @@ def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0)
         "section": chunk.section,
         "is_recommendation": chunk.is_recommendation,
         "mentioned_cities": "|".join(chunk.mentioned_cities),
+        "sentences": json.dumps(chunk.sentences, ensure_ascii=False),
         "text_hash": hashed,
     }
     if chunk.score is not None:
@@ -48,7 +61,7 @@ def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0)
 
 
 def view_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str) -> dict[str, Any]:
-    """A view record's metadata."""
+    """A view's (or a sentence's) record metadata."""
     return {
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
@@ -69,6 +82,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         is_recommendation=bool(meta.get("is_recommendation")),
         mentioned_cities=tuple(c for c in cities.split("|") if c),
         views=int(meta.get("views") or 0),
+        sentences=tuple(str(s) for s in json.loads(str(meta.get("sentences") or "[]"))),
         score=meta.get("score"),
         sample_score=meta.get("sample_score"),
     )

@@ -3,7 +3,7 @@
 IndexStore is the front of the index package; each job has its module:
 
     chroma          the connection, the collections, paging reads, server outages -> 503
-    records         how chunks and views are stored as records
+    records         how chunks, views and sentences are stored as records
     commit          the crash-safe commit protocol (Committer, DocumentBatch)
     catalog_loader  loading, building, repairing and refreshing the catalog
     dense           nearest-neighbour search over chunks and views
@@ -41,6 +41,7 @@ class IndexStats(BaseModel):
     documents: int
     chunks: int
     views: int
+    sentences: int = 0
     cities: dict[str, int]
     countries: dict[str, int]
     doc_types: dict[str, int]
@@ -140,6 +141,7 @@ class IndexStore:
             documents=len(docs),
             chunks=len(catalog.chunks),
             views=self.chroma.views.count(),
+            sentences=self.chroma.sentences.count(),
             cities=count([d.city for d in docs]),
             countries=count([d.country for d in docs]),
             doc_types=count([d.doc_type for d in docs]),

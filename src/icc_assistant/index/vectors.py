@@ -46,15 +46,65 @@ def _load(directory: Path, name: str) -> np.ndarray:
     return np.asarray(found)
 
 
-class VectorTable:
-    """The stored unit vector of every chunk and of each of its views, as float16 rows in the
-    catalog's chunk order (float16 keeps cosines within 1e-3 and halves the memory: about 230
-    MB per 100k chunks with two views each)."""
+def _closest_part(
+    pointer: np.ndarray,
+    parts: np.ndarray,
+    queries: np.ndarray,
+    picked: np.ndarray,
+    whole: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each query and each picked chunk, (queries, rows): the cosine to the chunk's closest
+    part of one family (CSR `pointer`, `parts`), the whole chunk's if it has none, and which
+    part that is (-1: none)."""
+    starts = pointer[picked]
+    counts = pointer[picked + 1] - starts
+    width = int(counts.max()) if len(picked) else 0
+    if width == 0:
+        return whole.copy(), np.full(whole.shape, -1, dtype=np.int64)
+    offsets = np.arange(width)
+    valid = offsets[np.newaxis, :] < counts[:, np.newaxis]  # (rows, width)
+    index = np.where(valid, starts[:, np.newaxis] + offsets[np.newaxis, :], 0)
+    flat = np.asarray(parts[index.ravel()], dtype=np.float32) @ queries.T
+    cosines = np.where(valid, flat.T.reshape(len(queries), len(picked), width), -np.inf)
+    has_parts = counts > 0
+    best = np.where(has_parts, cosines.max(axis=2), whole)
+    which = np.where(has_parts, cosines.argmax(axis=2), -1)
+    return best, which
 
-    def __init__(self, whole: np.ndarray, view_pointer: np.ndarray, views: np.ndarray) -> None:
+
+def _closest_in_block(
+    pointer: np.ndarray, parts: np.ndarray, start: int, end: int, queries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the chunks start..end: which of them (offsets from start) have parts of one family,
+    and their closest part's cosine to each query, (those chunks, queries)."""
+    lo, hi = int(pointer[start]), int(pointer[end])
+    cosines = np.asarray(parts[lo:hi], dtype=np.float32) @ queries.T
+    rows = np.flatnonzero(np.diff(pointer[start : end + 1]))
+    if not len(rows):
+        return rows, np.zeros((0, len(queries)), dtype=np.float32)
+    offsets = (pointer[start:end][rows] - lo).astype(np.int64)
+    return rows, np.maximum.reduceat(cosines, offsets, axis=0)
+
+
+class VectorTable:
+    """The stored unit vector of every chunk, of each of its views and of each of its quotable
+    sentences, as float16 rows in the catalog's chunk order (float16 keeps cosines within 1e-3
+    and halves the memory: about 230 MB per 100k chunks with two views each, and about as much
+    again for four sentences each)."""
+
+    def __init__(
+        self,
+        whole: np.ndarray,
+        view_pointer: np.ndarray,
+        views: np.ndarray,
+        sentence_pointer: np.ndarray,
+        sentences: np.ndarray,
+    ) -> None:
         self._whole = whole
         self._view_pointer = view_pointer
         self._views = views
+        self._sentence_pointer = sentence_pointer
+        self._sentences = sentences
 
     def __len__(self) -> int:
         return len(self._whole)
@@ -65,61 +115,72 @@ class VectorTable:
         ids: Sequence[str],
         whole: Mapping[str, np.ndarray],
         views: Mapping[str, Sequence[np.ndarray]],
+        sentences: Mapping[str, Sequence[np.ndarray]],
         dim: int,
     ) -> VectorTable:
         """Rows for `ids` in order; a chunk without a stored vector gets a zero row."""
         zero = np.zeros(dim, dtype=np.float32)
         rows = np.vstack([whole.get(i, zero) for i in ids]) if ids else np.zeros((0, dim))
-        parts = [np.asarray(views.get(i, []), dtype=np.float32).reshape(-1, dim) for i in ids]
-        pointer, stacked = _segments(parts, dim, np.float16)
-        return cls(rows.astype(np.float16), pointer, stacked)
+
+        def stacked(parts: Mapping[str, Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+            found = [np.asarray(parts.get(i, []), dtype=np.float32).reshape(-1, dim) for i in ids]
+            return _segments(found, dim, np.float16)
+
+        return cls(rows.astype(np.float16), *stacked(views), *stacked(sentences))
 
     def cosines(
-        self, queries: np.ndarray, rows: Sequence[int] | np.ndarray
+        self, queries: np.ndarray, rows: Sequence[int] | np.ndarray, *, sentences: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each query (row of `queries`) and each chunk at `rows`, all (queries, rows): the
-        cosine to the whole chunk, the cosine to its closest view (the whole's if it has none),
-        and which view that is (-1: none). One matrix product each, whatever the number of rows."""
+        cosine to the whole chunk, the cosine to its closest view (the whole's if it has none;
+        with `sentences`, its closest view or sentence), and which view that is (-1: none).
+        One matrix product per family, whatever the number of rows."""
         picked = np.asarray(rows, dtype=np.int64)
         queries = np.asarray(queries, dtype=np.float32)
         whole = (np.asarray(self._whole[picked], dtype=np.float32) @ queries.T).T
-        starts = self._view_pointer[picked]
-        counts = self._view_pointer[picked + 1] - starts
-        width = int(counts.max()) if len(picked) else 0
-        if width == 0:
-            return whole, whole.copy(), np.full(whole.shape, -1, dtype=np.int64)
-        offsets = np.arange(width)
-        valid = offsets[np.newaxis, :] < counts[:, np.newaxis]  # (rows, width)
-        index = np.where(valid, starts[:, np.newaxis] + offsets[np.newaxis, :], 0)
-        flat = np.asarray(self._views[index.ravel()], dtype=np.float32) @ queries.T
-        views = np.where(valid, flat.T.reshape(len(queries), len(picked), width), -np.inf)
-        has_views = counts > 0
-        best = np.where(has_views, views.max(axis=2), whole)
-        which = np.where(has_views, views.argmax(axis=2), -1)
+        best, which = _closest_part(self._view_pointer, self._views, queries, picked, whole)
+        if sentences:
+            closest, _ = _closest_part(
+                self._sentence_pointer, self._sentences, queries, picked, whole
+            )
+            best = np.maximum(best, closest)
         return whole, best, which
+
+    def sentence_cosines(self, queries: np.ndarray, row: int) -> np.ndarray:
+        """The cosine of each stored sentence of the chunk at `row` to the closest of the
+        queries (empty when it has none)."""
+        start, end = int(self._sentence_pointer[row]), int(self._sentence_pointer[row + 1])
+        rows = np.asarray(self._sentences[start:end], dtype=np.float32)
+        found: np.ndarray = (rows @ np.asarray(queries, dtype=np.float32).T).max(
+            axis=1, initial=-1.0
+        )
+        return found
 
     def whole_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The whole-chunk vectors at `rows`, as float32."""
         return np.asarray(self._whole[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
 
-    def mixed_scores(self, queries: np.ndarray, view_weight: float) -> np.ndarray:
+    def mixed_scores(
+        self, queries: np.ndarray, view_weight: float, *, sentences: bool = False
+    ) -> np.ndarray:
         """(queries, chunks) dense scores of every chunk: (1 - view_weight) times the cosine to
-        the whole chunk plus view_weight times the best of its views' (the whole's, without
-        views). Computed block by block, for calibration rather than for each question."""
+        the whole chunk plus view_weight times the best of its views' (with `sentences`, of its
+        views' and sentences'; the whole's, without any). Computed block by block, for
+        calibration rather than for each question."""
         queries = queries.astype(np.float32)
         found = np.empty((len(queries), len(self._whole)), dtype=np.float32)
         block = 8192
         for start in range(0, len(self._whole), block):
             end = min(start + block, len(self._whole))
             whole = np.asarray(self._whole[start:end], dtype=np.float32) @ queries.T
-            lo, hi = int(self._view_pointer[start]), int(self._view_pointer[end])
-            views = np.asarray(self._views[lo:hi], dtype=np.float32) @ queries.T
             best = whole.copy()
-            counts = np.diff(self._view_pointer[start : end + 1])
-            has_views = np.flatnonzero(counts)
-            if len(has_views):
-                offsets = (self._view_pointer[start:end][has_views] - lo).astype(np.int64)
-                best[has_views] = np.maximum.reduceat(views, offsets, axis=0)
+            rows, closest = _closest_in_block(self._view_pointer, self._views, start, end, queries)
+            best[rows] = closest
+            if sentences:
+                rows, closest = _closest_in_block(
+                    self._sentence_pointer, self._sentences, start, end, queries
+                )
+                best[rows] = np.maximum(best[rows], closest)
             found[:, start:end] = ((1 - view_weight) * whole + view_weight * best).T
         return found
 
@@ -127,6 +188,8 @@ class VectorTable:
         np.save(directory / "vectors.npy", self._whole)
         np.save(directory / "view_pointer.npy", self._view_pointer)
         np.save(directory / "view_vectors.npy", self._views)
+        np.save(directory / "sentence_pointer.npy", self._sentence_pointer)
+        np.save(directory / "sentence_vectors.npy", self._sentences)
 
     @classmethod
     def load(cls, directory: Path, rows: int) -> VectorTable:
@@ -135,8 +198,11 @@ class VectorTable:
             _load(directory, "vectors"),
             _load(directory, "view_pointer"),
             _load(directory, "view_vectors"),
+            _load(directory, "sentence_pointer"),
+            _load(directory, "sentence_vectors"),
         )
-        if len(table._whole) != rows or len(table._view_pointer) != rows + 1:
+        pointers = (table._view_pointer, table._sentence_pointer)
+        if len(table._whole) != rows or any(len(p) != rows + 1 for p in pointers):
             raise ValueError("stored vectors do not match the chunks")
         return table
 

@@ -58,13 +58,19 @@ def gather(
 
 
 def dense_similarities(
-    catalog: ChunkCatalog, vectors: np.ndarray, chunk_ids: list[str], view_weight: float
+    catalog: ChunkCatalog,
+    vectors: np.ndarray,
+    chunk_ids: list[str],
+    view_weight: float,
+    *,
+    sentences: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each chunk's dense similarity, for the best of the vectors: (1 - view_weight) times the
-    whole chunk's cosine plus view_weight times its best view's; and which view that was."""
+    whole chunk's cosine plus view_weight times its best view's (with `sentences`, its best
+    view's or sentence's); and which view that was."""
     if not chunk_ids:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
-    whole, view, which = catalog.cosines(vectors, chunk_ids)
+    whole, view, which = catalog.cosines(vectors, chunk_ids, sentences=sentences)
     mixed = (1 - view_weight) * whole + view_weight * view
     best = mixed.argmax(axis=0)  # the first vector on ties
     columns = np.arange(len(chunk_ids))

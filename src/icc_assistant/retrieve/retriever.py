@@ -77,7 +77,9 @@ class Retriever:
         ranked = rank(candidates, query, keyword, catalog, self.config)
         chosen = select(ranked, k, catalog, self.config, query.language)
         gate = judge(query, ranked, catalog, self._embedder, self.config)
-        passages = tuple(to_passage(c, catalog, self.config.short_chunk_chars) for c in chosen)
+        passages = tuple(
+            to_passage(c, catalog, self.config.short_chunk_chars, query.vectors) for c in chosen
+        )
         found = gate.reason == "relevant"
         return RetrievalResult(
             query=text,
