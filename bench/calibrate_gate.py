@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for q, r in zip(groups["answerable"], results["answerable"], strict=True):
         if r.status != "found" and r.gate:
             print(f"  answerable refused: {q.id} {r.gate.reason} {r.gate.score} | {q.text[:70]}")
+    for name in OFFTOPIC:
+        for q, r in zip(groups[name], results[name], strict=True):
+            if r.status == "found" and r.gate:
+                print(f"  {name} answered: {r.gate.score} | {q.text[:70]}")
     return 0
 
 

@@ -68,14 +68,13 @@ def relevance(
     by_topic: bool = True,
 ) -> float:
     """The best passage's dense similarity to what the question asks about (for a question
-    naming cities, the question without them, unless not `by_topic`), less the language bias
-    for passages in the question's language."""
+    naming cities, the question without them, unless not `by_topic`), through its whole
+    vector, its views and its sentences (a fact in one sentence of a long chunk is relevant
+    evidence), less the language bias for passages in the question's language. The corpus'
+    calibration measures its off-topic probes the same way."""
     topic = query.topic if by_topic else None
-    if topic is None:
-        dense = np.asarray([c.dense for c in ranked])
-    else:
-        vectors = embedder.embed_query(topic)[np.newaxis, :]
-        ids = [c.chunk.chunk_id for c in ranked]
-        dense, _ = dense_similarities(catalog, vectors, ids, config.view_weight)
+    vectors = query.vectors if topic is None else embedder.embed_query(topic)[np.newaxis, :]
+    ids = [c.chunk.chunk_id for c in ranked]
+    dense, _ = dense_similarities(catalog, vectors, ids, config.view_weight, sentences=True)
     same = np.asarray([c.document.language == query.language for c in ranked])
     return float(np.max(dense - language_penalty(catalog, config) * same))
