@@ -18,9 +18,10 @@ from icc_assistant.answer import (
     create_answerer,
 )
 from icc_assistant.answer.citations import MARKER, MarkerFilter
+from icc_assistant.answer.evidence import MAX_ITEMS, MAX_PER_DOCUMENT, choose
 from icc_assistant.answer.messages import message, supported_languages
 from icc_assistant.assistant import Assistant
-from icc_assistant.documents import Answer, RetrievalResult, Turn
+from icc_assistant.documents import Answer, Chunk, DocumentMeta, Passage, RetrievalResult, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ModelUnavailableError, PromptError
 from icc_assistant.index import IndexStore
@@ -94,7 +95,8 @@ def model_answerer(settings: Settings, fake: FakeOpenAIServer, timeout: float = 
 def framing(answer: Answer) -> str:
     """The answer's own sentences: every line that is not a quote or a heading."""
     lines = answer.text.splitlines()
-    return " ".join(line.strip("_ ") for line in lines if line and not line.startswith(("-", "**")))
+    quoted = ("-", "*", "[")
+    return " ".join(line.strip("_ ") for line in lines if line and not line.startswith(quoted))
 
 
 def assert_citations_agree(answer: Answer) -> None:
@@ -142,14 +144,104 @@ def test_extractive_framing_follows_the_question_language(
     assert_citations_agree(answer)
 
 
+def test_a_city_name_does_not_change_the_answer_language(
+    extractive: ExtractiveAnswerer, retriever: Retriever
+) -> None:
+    """An English question naming an Icelandic city is answered in English."""
+    answer = ask(extractive, retriever, "What does Reykjavik do for refugees?")
+    assert answer.language == "en"
+    assert answer.text.startswith(message("en", "no_evidence"))
+
+
 def test_recommended_practice_is_attributed_to_its_city(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:
-    """RIMU is quoted under Auckland, named as an example for Ansan, not as Ansan's."""
+    """RIMU is quoted from Ansan's report but credited to Auckland, whose practice it is."""
     answer = ask(extractive, retriever, "What does Ansan's Research and Monitoring Unit (RIMU) do?")
-    heading = next(line for line in answer.text.splitlines() if "Auckland" in line)
-    assert heading.startswith("**Auckland")
-    assert "Ansan" in heading
+    line = next(line for line in answer.text.splitlines() if "Auckland" in line)
+    assert line.startswith("- **Auckland**: ")
+    credited = [item for g in answer.evidence for item in g.items if "Auckland" in item.cities]
+    assert credited and all("Auckland" in item.text for item in credited)
+    assert all(g.city == "Ansan" for g in answer.evidence if any(i in credited for i in g.items))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do cities run anti-rumour campaigns?",
+        "Ansan에는 초등학생이 몇 명이고 그중 외국 국적 학생은 몇 명인가요?",
+        "ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟",
+    ],
+)
+def test_extractive_answer_quotes_whole_sentences_once_by_document(
+    extractive: ExtractiveAnswerer, retriever: Retriever, question: str
+) -> None:
+    """Every quote is one whole stored sentence, said once, under its document's linked
+    heading; the evidence, the text and the citations agree."""
+    retrieval = retriever.search(question, k=6)
+    answer = extractive.write_answer(AnswerRequest(question=question), retrieval)
+    sentences = {s for p in retrieval.passages for s in p.chunk.sentences}
+    items = [item for g in answer.evidence for item in g.items]
+    assert items and all(item.text in sentences for item in items)
+    assert len({item.text for item in items}) == len(items) <= MAX_ITEMS
+    for group in answer.evidence:
+        assert group.url and f"]({group.url})" in answer.text
+        assert all(f'"{item.text}" [{group.citation}]' in answer.text for item in group.items)
+    assert [c.number for c in answer.citations] == [g.citation for g in answer.evidence]
+    assert [c.doc_id for c in answer.citations] == [g.doc_id for g in answer.evidence]
+    assert_citations_agree(answer)
+
+
+def passage(doc_id: str, score: float, sentences: dict[str, float]) -> Passage:
+    """A retrieved passage of `doc_id` whose sentences scored as given."""
+    meta = DocumentMeta(doc_id=doc_id, title=doc_id, source=doc_id, content_hash="h", city="X")
+    chunk = Chunk(
+        chunk_id=f"{doc_id}#0:0", doc_id=doc_id, ordinal=0, text=" ".join(sentences),
+        sentences=tuple(sentences),
+    )  # fmt: skip
+    return Passage(
+        chunk=chunk, document=meta, score=score, context=chunk.text,
+        sentence_scores=tuple(sentences.values()),
+    )  # fmt: skip
+
+
+def test_quotes_are_chosen_by_relevance_then_diversity() -> None:
+    """The closest sentences first, a figure before a statement as close, no sentence saying
+    what an earlier one says, none far below the best, and a cap per document."""
+    passages = [
+        passage(
+            "report",
+            0.85,
+            {
+                "The city supports schools with many migrant pupils.": 0.84,
+                "There are 3,342 migrant pupils in the city's schools.": 0.84,
+                "The city supports many schools with migrant pupils.": 0.83,
+                "The weather in the city is mild in spring and autumn.": 0.70,
+            },
+        ),
+        passage("page", 0.84, {f"Practice number {n} of the page is described here.": 0.82
+                               for n in range(8)}),
+    ]  # fmt: skip
+    chosen = [q.text for q in choose(passages)]
+    assert chosen[:2] == [
+        "There are 3,342 migrant pupils in the city's schools.",
+        "The city supports schools with many migrant pupils.",
+    ]
+    assert "The city supports many schools with migrant pupils." not in chosen
+    assert not any("weather" in text for text in chosen)
+    assert sum(text.startswith("Practice") for text in chosen) <= MAX_PER_DOCUMENT
+    assert len(chosen) <= MAX_ITEMS
+
+
+def test_not_covered_lists_the_nearest_documents_once_and_what_could_help(
+    extractive: ExtractiveAnswerer, retriever: Retriever
+) -> None:
+    answer = ask(extractive, retriever, "Who won the last football world cup final?")
+    assert answer.status == "no_evidence"
+    listed = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert listed and len(listed) == len(set(listed))
+    assert all("](https://" in line for line in listed)
+    assert answer.text.endswith(message("en", "hint_rewording"))
 
 
 def test_no_evidence_says_so_in_the_users_language(
@@ -167,7 +259,10 @@ def test_catalogue_covers_every_required_language() -> None:
     """Every EU official language plus ko ja zh ar tr ru uk has every message."""
     assert set(REQUIRED_LANGUAGES) <= set(supported_languages())
     for code in REQUIRED_LANGUAGES:
-        assert message(code, "recommendation", cities="X", city="Y")
+        assert message(code, "nearest_documents")
+        assert "X" in message(code, "hint_city", cities="X")
+        assert "Y" in message(code, "hint_filter", filters="Y")
+        assert message(code, "hint_rewording")
 
 
 def test_marker_filter_drops_unknown_markers_split_across_tokens() -> None:
@@ -399,14 +494,14 @@ def multilingual_assistant(multilingual_settings: Settings) -> Assistant:
 def test_practice_a_report_recommends_is_credited_to_its_city(
     multilingual_assistant: Assistant,
 ) -> None:
-    """The Setúbal report's recommendation describes Botkyrka's creative hub: the quote goes
-    under Botkyrka, named as an example for Setúbal, in the question's language."""
+    """The Setúbal report's recommendation describes Botkyrka's creative hub: the quote is
+    credited to Botkyrka under the Setúbal report, in the question's language."""
     answer = multilingual_assistant.ask(
         AnswerRequest(question="Quel lieu créatif Botkyrka propose-t-il aux jeunes ?")
     )
-    headings = [line for line in answer.text.splitlines() if line.startswith("**")]
-    assert any(h.startswith("**Botkyrka") and "Setúbal" in h for h in headings)
-    assert not any(h.startswith("**Setúbal") and "Botkyrka" in h for h in headings)
+    credited = [(g, item) for g in answer.evidence for item in g.items if "Botkyrka" in item.cities]
+    assert credited and all(g.city == "Setúbal" for g, _ in credited)
+    assert any(line.startswith("- **Botkyrka**: ") for line in answer.text.splitlines())
     assert answer.language == "fr"
 
 
@@ -416,5 +511,5 @@ def test_a_list_of_cities_credits_no_one(multilingual_assistant: Assistant) -> N
     answer = multilingual_assistant.ask(
         AnswerRequest(question="Who runs the information point for foreigners in Kraków?")
     )
-    headings = [line for line in answer.text.splitlines() if line.startswith("**")]
-    assert headings and all(h.startswith("**Kraków") for h in headings)
+    assert answer.evidence and all(g.city == "Kraków" for g in answer.evidence)
+    assert all(not item.cities for g in answer.evidence for item in g.items)

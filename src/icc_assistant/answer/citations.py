@@ -27,8 +27,8 @@ def drop_unknown_markers(text: str, valid: Iterable[int]) -> str:
     return MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in allowed else "", text)
 
 
-def citation_for(number: int, passage: Passage) -> Citation:
-    """The numbered source of a passage."""
+def citation_for(number: int, passage: Passage, quote: str | None = None) -> Citation:
+    """The numbered source of a passage, quoting `quote` (by default the passage's text)."""
     doc = passage.document
     return Citation(
         number=number,
@@ -42,7 +42,7 @@ def citation_for(number: int, passage: Passage) -> Citation:
         section=passage.chunk.section,
         url=doc.url,
         source=doc.source,
-        quote=passage.chunk.text,
+        quote=passage.chunk.text if quote is None else quote,
         language=doc.language,
     )
 

@@ -1,11 +1,10 @@
 """The answer without a model: the most relevant sentences of the top passages, cited.
 
-Sentences are chosen without embedding anything at answer time: a passage's rank and score say
-which passages matter, its focus (the part of the chunk, among those embedded at ingest, that
-retrieval found closest to the question) says where in it to quote, and the words a sentence
-shares with the question break ties. At most two sentences a passage, grouped by the city that
-runs the practice and the document, framed by short sentences in the user's language. Quotes
-stay in their original language.
+Sentences are chosen by answer/evidence.py from those stored with each chunk at ingest, ranked
+by their own vectors' cosine to the question (no embedding at answer time). They are quoted
+whole, grouped by document under its city, title, year and link, one citation number per
+document, and framed by short sentences in the user's language. Quotes stay in their original
+language; the answer says so when any is in another one.
 """
 
 from __future__ import annotations
@@ -13,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 
 from icc_assistant import gazetteer
-from icc_assistant.answer.citations import citations_for
+from icc_assistant.answer.citations import citation_for
+from icc_assistant.answer.evidence import choose, group
 from icc_assistant.answer.messages import message
 from icc_assistant.answer.types import (
     AnswerDoneEvent,
@@ -28,37 +25,27 @@ from icc_assistant.answer.types import (
     SearchQuery,
     TokenEvent,
 )
-from icc_assistant.documents import Answer, Passage, RetrievalResult, Turn
-from icc_assistant.index.catalog import MAX_DISCUSSED
-from icc_assistant.index.views import windows
-from icc_assistant.ingest.chunking import split_sentences
+from icc_assistant.documents import (
+    Answer,
+    Citation,
+    EvidenceGroup,
+    Filters,
+    Passage,
+    RetrievalResult,
+    Turn,
+)
 from icc_assistant.language import detect_language
 from icc_assistant.retrieve.candidates import about_cities
-from icc_assistant.tokens import keyword_tokens
 
-MAX_SENTENCES = 5
-MAX_PER_PASSAGE = 2
-FOCUS_BONUS = 1.0  # a sentence in the passage's focus comes first
-WORDS_BONUS = 0.5  # times the share of the question's keywords a sentence holds
-POSITION_COST = 0.01  # per sentence before it in its passage
 # A relevance this close above the gate's threshold is weak evidence: the answer is "partial".
 PARTIAL_MARGIN = 0.01
-# Passages whose score is this far below the best one's are not quoted: a second city's page
-# that merely resembles the question does not belong in the answer.
-RELEVANCE_BAND = 0.04
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    passage: int  # index into the passages, 0-based
-    position: int
-    text: str
-    score: float = 0.0
+NEAREST_DOCUMENTS = 3
 
 
 def answer_language(request: AnswerRequest) -> str:
-    """The language to answer in: forced, else the question's."""
-    return request.language or detect_language(request.question)
+    """The language to answer in: forced, else the question's, told without the city names
+    in it (a place name is no clue: "What does Reykjavik do for refugees?" is English)."""
+    return request.language or detect_language(gazetteer.without_cities(request.question))
 
 
 def condense_without_model(request: AnswerRequest) -> SearchQuery:
@@ -70,14 +57,15 @@ def condense_without_model(request: AnswerRequest) -> SearchQuery:
 
 
 def no_evidence_answer(language: str, retrieval: RetrievalResult) -> Answer:
-    """ "Not covered", with the nearest cities and topics that are."""
+    """ "Not covered": the nearest documents by title and link, once each, and what could help
+    (leaving out a filter, asking about a city the material covers, rewording)."""
     parts = [message(language, "no_evidence")]
-    items = _covered_items(retrieval.nearest)
-    if items:
-        # The items (names, English topic labels) go on list lines of their own, so the
-        # sentences stay wholly in the user's language.
-        lead = message(language, "nearest", items="").rstrip(" .。:")
-        parts.append(f"{lead}:\n" + "\n".join(f"- {item}" for item in items))
+    nearest = _nearest_documents(retrieval.nearest)
+    if nearest:
+        # Titles and links go on list lines of their own, so the sentences stay wholly in the
+        # user's language.
+        parts.append(f"{message(language, 'nearest_documents')}\n" + "\n".join(nearest))
+    parts.append(_hint(language, retrieval))
     return Answer(
         answer_id=uuid.uuid4().hex,
         text="\n\n".join(parts),
@@ -86,15 +74,41 @@ def no_evidence_answer(language: str, retrieval: RetrievalResult) -> Answer:
     )
 
 
-def _covered_items(passages: Sequence[Passage]) -> list[str]:
-    items: list[str] = []
+def _nearest_documents(passages: Sequence[Passage]) -> list[str]:
+    """List lines naming the documents of the nearest passages, once each."""
+    lines: dict[str, str] = {}
     for passage in passages:
         doc = passage.document
-        topics = ", ".join(doc.topics[:3])
-        item = f"{doc.city or doc.title} ({topics})" if topics else (doc.city or doc.title)
-        if item not in items:
-            items.append(item)
-    return items[:3]
+        if doc.doc_id not in lines:
+            lines[doc.doc_id] = f"- {document_line(doc.title, doc.url, doc.city, doc.year)}"
+    return list(lines.values())[:NEAREST_DOCUMENTS]
+
+
+def _hint(language: str, retrieval: RetrievalResult) -> str:
+    """What could help: the filter to leave out, the uncovered city, or rewording."""
+    gate = retrieval.gate
+    if gate is not None and gate.reason == "uncovered_city":
+        uncovered = ", ".join(retrieval.cities) or gate.message
+        return message(language, "hint_city", cities=uncovered)
+    if not retrieval.filters.is_empty():
+        return message(language, "hint_filter", filters=describe_filters(retrieval.filters))
+    return message(language, "hint_rewording")
+
+
+def describe_filters(filters: Filters) -> str:
+    """The filters in force, as `name: value` pairs."""
+    return ", ".join(
+        f"{name}: {value}" for name, value in filters.model_dump().items() if value is not None
+    )
+
+
+def document_line(title: str, url: str | None, city: str | None, year: int | None) -> str:
+    """A document as one Markdown line: its title, linked when it has a public address, then
+    its city and year."""
+    name = " ".join(title.replace("[", "(").replace("]", ")").split())
+    shown = f"[{name}]({url})" if url else f"*{name}*"
+    details = ", ".join(str(x) for x in (city, year) if x)
+    return f"{shown} ({details})" if details else shown
 
 
 class ExtractiveAnswerer:
@@ -117,16 +131,17 @@ class ExtractiveAnswerer:
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(language, retrieval)
         passages = about_named_cities(retrieval)
-        chosen = choose_sentences(request.question, passages)
+        groups = group(passages, choose(passages))
+        if not groups:  # nothing quotable in the passages found
+            return no_evidence_answer(language, retrieval.model_copy(update={"nearest": passages}))
         weak = is_weak(retrieval)
-        groups = _layout(language, chosen, passages)
-        text = self._compose(language, groups, chosen, passages, weak=weak, notice=notice)
         return Answer(
             answer_id=uuid.uuid4().hex,
-            text=text,
+            text=compose(language, groups, weak=weak, notice=notice),
             language=language,
             status="partial" if weak else "answered",
-            citations=citations_for(text, _cited_passages(groups, passages)),
+            citations=citations_of(groups, passages),
+            evidence=groups,
             notice=notice,
         )
 
@@ -138,33 +153,49 @@ class ExtractiveAnswerer:
             yield TokenEvent(text=piece)
         yield AnswerDoneEvent(answer=answer)
 
-    # -- writing ---------------------------------------------------------------------------------
 
-    def _compose(
-        self,
-        language: str,
-        groups: OrderedDict[str, list[_Sentence]],
-        chosen: list[_Sentence],
-        passages: Sequence[Passage],
-        *,
-        weak: bool,
-        notice: str | None,
-    ) -> str:
-        numbers = _numbers(groups)
-        lines = [message(language, "intro"), ""]
-        for heading, sentences in groups.items():
-            lines.append(heading)
-            lines.extend(f'- "{_one_line(s.text)}" [{numbers[s.passage]}]' for s in sentences)
-            lines.append("")
-        footer = []
-        if weak:
-            footer.append(message(language, "partial"))
-        if any(passages[s.passage].document.language != language for s in chosen):
-            footer.append(message(language, "original_language"))
-        if notice:
-            footer.append(notice)
-        lines.extend(f"_{line}_" for line in footer)
-        return "\n".join(lines).strip()
+def compose(
+    language: str, groups: Sequence[EvidenceGroup], *, weak: bool, notice: str | None
+) -> str:
+    """The answer's Markdown: a line in the user's language, then per document a heading (city,
+    linked title, year) over its quoted sentences, one a line, then notes in italics."""
+    lines = [message(language, "intro"), ""]
+    for evidence in groups:
+        lines.append(_heading(evidence))
+        for item in evidence.items:
+            credit = f"**{', '.join(item.cities)}**: " if item.cities else ""
+            lines.append(f'- {credit}"{item.text}" [{item.citation}]')
+        lines.append("")
+    footer = []
+    if weak:
+        footer.append(message(language, "partial"))
+    if any(item.language != language for g in groups for item in g.items):
+        footer.append(message(language, "original_language"))
+    if notice:
+        footer.append(notice)
+    lines.extend(f"_{line}_" for line in footer)
+    return "\n".join(lines).strip()
+
+
+def _heading(evidence: EvidenceGroup) -> str:
+    place = ", ".join(x for x in (evidence.city, evidence.country) if x)
+    title = document_line(evidence.title, evidence.url, None, evidence.year)
+    return f"**{place}** — {title}" if place else title
+
+
+def citations_of(
+    groups: Sequence[EvidenceGroup], passages: Sequence[Passage]
+) -> tuple[Citation, ...]:
+    """One citation per document, numbered as the groups are, quoting what the answer quotes."""
+    by_chunk = {p.chunk.chunk_id: p for p in passages}
+    return tuple(
+        citation_for(
+            g.citation,
+            by_chunk[g.items[0].chunk_id],
+            quote=" … ".join(item.text for item in g.items),
+        )
+        for g in groups
+    )
 
 
 def is_weak(retrieval: RetrievalResult) -> bool:
@@ -186,125 +217,6 @@ def about_named_cities(retrieval: RetrievalResult) -> tuple[Passage, ...]:
         p for p in retrieval.passages if about_cities(p.document, p.chunk, retrieval.cities)
     )
     return about or retrieval.passages
-
-
-def choose_sentences(question: str, passages: Sequence[Passage]) -> list[_Sentence]:
-    """The sentences to quote: the best of each passage in the order retrieval ranked them,
-    then the second best of each, up to MAX_SENTENCES. A sentence's score within its passage:
-    FOCUS_BONUS in the passage's focus, plus the share of the question's keywords it holds,
-    minus a little for each sentence before it."""
-    wanted = set(keyword_tokens(question))
-    best_score = max((p.score for p in passages), default=0.0)
-    ranked = [
-        sorted(
-            (
-                _Sentence(index, position, text, _score(text, focused, position, wanted))
-                for position, (text, focused) in enumerate(_sentences(passage))
-            ),
-            key=lambda c: c.score,
-            reverse=True,
-        )[:MAX_PER_PASSAGE]
-        for index, passage in enumerate(passages)
-        if passage.score >= best_score - RELEVANCE_BAND
-    ]
-    rounds = (best[turn] for turn in range(MAX_PER_PASSAGE) for best in ranked if turn < len(best))
-    return list(rounds)[:MAX_SENTENCES]
-
-
-def _sentences(passage: Passage) -> list[tuple[str, bool]]:
-    """The passage's sentences worth quoting, each with whether it lies in its focus."""
-    parts = windows(passage.chunk.text)
-    focus = passage.focus if passage.focus is not None and passage.focus < len(parts) else None
-    found = []
-    for number, part in enumerate(parts):
-        for sentence in split_sentences(part):
-            if len(sentence) >= 25:
-                found.append((sentence[:500], number == focus))
-    return found
-
-
-def _score(sentence: str, focused: bool, position: int, wanted: set[str]) -> float:
-    shared = len(wanted & _sentence_tokens(sentence)) / len(wanted) if wanted else 0.0
-    return FOCUS_BONUS * focused + WORDS_BONUS * shared - POSITION_COST * position
-
-
-@lru_cache(maxsize=8192)  # sentences of the corpus recur across questions; at most 500 chars
-def _sentence_tokens(sentence: str) -> frozenset[str]:
-    return frozenset(keyword_tokens(sentence))
-
-
-def _one_line(text: str) -> str:
-    """A quote on one line: a sentence running over a heading or a list stays one item."""
-    return " ".join(text.replace("#", " ").split())
-
-
-def _layout(
-    language: str, chosen: list[_Sentence], passages: Sequence[Passage]
-) -> OrderedDict[str, list[_Sentence]]:
-    """Sentences grouped under their heading, groups by relevance, sentences in text order."""
-    groups: OrderedDict[str, list[_Sentence]] = OrderedDict()
-    for sentence in chosen:
-        heading = _heading(language, passages[sentence.passage], sentence.text)
-        groups.setdefault(heading, []).append(sentence)
-    for sentences in groups.values():
-        sentences.sort(key=lambda s: (s.passage, s.position))
-    return groups
-
-
-def _numbers(groups: OrderedDict[str, list[_Sentence]]) -> dict[int, int]:
-    """Citation number of each passage, in order of first appearance in the answer."""
-    numbers: dict[int, int] = {}
-    for sentences in groups.values():
-        for sentence in sentences:
-            numbers.setdefault(sentence.passage, len(numbers) + 1)
-    return numbers
-
-
-def _cited_passages(
-    groups: OrderedDict[str, list[_Sentence]], passages: Sequence[Passage]
-) -> list[Passage]:
-    """Passages reordered so that passage number n is the one cited as [n]."""
-    numbers = _numbers(groups)
-    return [passages[index] for index, _ in sorted(numbers.items(), key=lambda kv: kv[1])]
-
-
-def _heading(language: str, passage: Passage, sentence: str) -> str:
-    """The group a quoted sentence goes under: the city running the practice, the document."""
-    doc = passage.document
-    title = f"*{doc.title}*" + (f" ({doc.year})" if doc.year else "")
-    elsewhere = practising_cities(passage, sentence)
-    if elsewhere and doc.city:
-        label = message(language, "recommendation", cities=", ".join(elsewhere), city=doc.city)
-        return f"**{label}** — {title}"
-    return f"**{doc.city or doc.title}** — {title}"
-
-
-def practising_cities(passage: Passage, sentence: str) -> list[str]:
-    """The other cities whose practice a quoted sentence describes, if any.
-
-    In a report's recommendation, the other cities the sentence names ("Ansan may learn from
-    Auckland's Research and Monitoring Unit"); a sentence naming none continues the last one
-    named before it in the passage ("... Kirklees held a festival. WOVEN celebrates..."), or,
-    with none before it, belongs to all the cities the recommendation names. Elsewhere, a
-    sentence naming other cities and not the document's own describes theirs (a page comparing
-    itself with another city's model). A sentence listing more than MAX_DISCUSSED cities
-    describes no one's practice."""
-    chunk, own = passage.chunk, passage.document.city
-    others = set(chunk.mentioned_cities)
-    if not others:
-        return []  # the chunk names no other city: whatever the sentence says is the page's own
-    named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
-    elsewhere = [city for city in named if city in others]
-    if len(elsewhere) > MAX_DISCUSSED:
-        return []  # a list of cities ("pilot cities: Lublin, Lyon, Oslo, ..."), no practice
-    if not chunk.is_recommendation:
-        names_own = own is not None and any(gazetteer.same_city(own, c) for c in named)
-        return [] if names_own else elsewhere
-    if elsewhere or not others:
-        return elsewhere
-    before = chunk.text[: max(0, chunk.text.find(sentence))]
-    earlier = [c for c in gazetteer.find_cities(before, known=tuple(others)) if c in others]
-    return earlier[-1:] or sorted(others)
 
 
 def history_text(history: Sequence[Turn]) -> str:

@@ -21,6 +21,7 @@ from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
 
 from icc_assistant.answer.citations import MarkerFilter, citations_for, drop_unknown_markers
+from icc_assistant.answer.evidence import offered_evidence
 from icc_assistant.answer.extractive import (
     ExtractiveAnswerer,
     answer_language,
@@ -115,8 +116,14 @@ def format_passages(passages: Sequence[Passage]) -> str:
         elif passage.chunk.mentioned_cities:
             others = fence(", ".join(passage.chunk.mentioned_cities))
             head += f"\n    Also names: {others} (a practice described as theirs is theirs)"
-        blocks.append(f"{head}\n<passage>\n{fence(passage.context)}\n</passage>")
+        blocks.append(f"{head}\n<passage>\n{fence(passage_text(passage))}\n</passage>")
     return "\n\n".join(blocks)
+
+
+def passage_text(passage: Passage) -> str:
+    """What the model reads of a passage: its clean sentences, one a line (no table rows,
+    headings or reference numbers), or its text when it has none."""
+    return "\n".join(passage.chunk.sentences) or passage.context
 
 
 def _text_of(content: object) -> str:
@@ -199,6 +206,7 @@ class ModelAnswerer:
             language=answer_language(request),
             status="answered",
             citations=citations,
+            evidence=offered_evidence(citations, retrieval.passages),
             model=self.name,
         )
 

@@ -85,8 +85,11 @@ async def sse_events(
             elif isinstance(event, TokenEvent):
                 yield {"event": "token", "data": json.dumps({"text": event.text})}
             elif isinstance(event, AnswerDoneEvent):
-                citations = [c.model_dump(mode="json") for c in event.answer.citations]
-                yield {"event": "citations", "data": json.dumps({"citations": citations})}
+                answer = event.answer
+                citations = [c.model_dump(mode="json") for c in answer.citations]
+                evidence = [g.model_dump(mode="json") for g in answer.evidence]
+                data = {"citations": citations, "evidence": evidence}
+                yield {"event": "citations", "data": json.dumps(data)}
                 yield {"event": "done", "data": json.dumps(_done(event.answer))}
     except ICCAssistantError as exc:
         yield {"event": "error", "data": json.dumps({"type": error_type(exc), "message": str(exc)})}

@@ -1,7 +1,8 @@
 """An OpenAI-compatible API (/v1) so the openai client and LangChain's ChatOpenAI just work.
 
-Citations survive three ways: an extra `citations` field, a final chunk carrying them before
-`[DONE]` when streaming, and a readable "Sources" list at the end of the content.
+Citations survive three ways: extra `citations` and `evidence` fields (the quoted sentences by
+document, answer.evidence), a final chunk carrying them before `[DONE]` when streaming, and a
+readable "Sources" list at the end of the content.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def _cite(citations: Sequence[Citation]) -> list[dict[str, Any]]:
     return [c.model_dump(mode="json") for c in citations]
 
 
+def _evidence(answer: Answer) -> list[dict[str, Any]]:
+    return [g.model_dump(mode="json") for g in answer.evidence]
+
+
 def completion(answer: Answer, profile: str) -> dict[str, Any]:
     """A chat.completion object with the answer, its Sources list and citations."""
     return {
@@ -88,6 +93,7 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": _cite(answer.citations),
+        "evidence": _evidence(answer),
         "answer": {
             "answer_id": answer.answer_id,
             "status": answer.status,
@@ -147,6 +153,7 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
                         {},
                         finish="stop",
                         citations=_cite(event.answer.citations),
+                        evidence=_evidence(event.answer),
                     )
         except ICCAssistantError as exc:
             error = {"error": {"type": error_type(exc), "message": str(exc)}}
@@ -167,6 +174,7 @@ def _chunk(
     delta: dict[str, Any],
     finish: str | None = None,
     citations: list[dict[str, Any]] | None = None,
+    evidence: list[dict[str, Any]] | None = None,
 ) -> str:
     body: dict[str, Any] = {
         "id": chunk_id,
@@ -177,4 +185,6 @@ def _chunk(
     }
     if citations is not None:
         body["citations"] = citations
+    if evidence is not None:
+        body["evidence"] = evidence
     return f"data: {json.dumps(body)}\n\n"
