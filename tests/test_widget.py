@@ -545,6 +545,41 @@ def test_copy_puts_the_answer_on_the_clipboard(
     expect(answer.get_by_role("button", name="Copied")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("Here is what the ICC material says")
+    sources = copied.split("\n\nSources:\n", 1)[1].splitlines()
+    assert sources and all(line.startswith(f"[{n}] ") for n, line in enumerate(sources, 1))
+    assert all(" — https://www.coe.int/" in line for line in sources)
+
+
+def test_quotes_carry_their_language_and_sources_open_their_page(
+    page: Page, extractive_app: str
+) -> None:
+    """A French question's English quotes are marked lang=en with a badge; a source's title is
+    a link to its public page."""
+    open_widget(page, extractive_app)
+    ask(page, FRENCH)
+    answer = answered(page)
+    quotes = answer.locator(".body li.quote")
+    expect(quotes.first).to_be_visible()
+    assert set(quotes.evaluate_all("items => items.map(li => li.lang)")) == {"en"}
+    assert set(quotes.evaluate_all("items => items.map(li => li.dir)")) == {"auto"}
+    expect(quotes.first.locator(".lang")).to_have_text("EN")
+    answer.get_by_role("button", name="Sources", exact=False).click()
+    link = answer.locator(".source a").first
+    assert (link.get_attribute("href") or "").startswith("https://www.coe.int/")
+    assert link.get_attribute("target") == "_blank"
+
+
+def test_a_new_question_comes_into_view_wherever_the_reader_was(
+    page: Page, extractive_app: str
+) -> None:
+    """Scrolled up to re-read the first answer, the reader still sees the next question."""
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    answered(page)
+    shadow_eval(page, "(root.querySelector('.log').scrollTop = 0, true)")
+    ask(page, "How can foreign residents take part in local decisions?")
+    answered(page)
+    expect(page.locator(".msg.user").last).to_be_in_viewport()
 
 
 def test_follow_up_sends_the_earlier_turn_as_history(page: Page, extractive_app: str) -> None:

@@ -91,7 +91,7 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .body blockquote{border-inline-start:3px solid #b8bfc7;padding-inline-start:8px;color:#3d4752}
 .body code{background:#e9ecef;border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
 .body a,.source a{color:#0a4da3}
-.body a .host{color:#3d4752;font-size:.9em}
+.body a .host,.source .host{color:#3d4752;font-size:.9em}
 .pending{color:#3d4752;font-style:italic}
 .cite{background:none;border:0;padding:0 1px;color:#0a4da3;font-weight:700;font-size:.85em;vertical-align:super;line-height:1;text-decoration:underline}
 .cite:hover{color:#002f68}
@@ -104,6 +104,7 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .source.active{border-color:#003f8a;box-shadow:0 0 0 2px #9dbbe3}
 .source .t{font-weight:700}
 .source .m{color:#3d4752}
+.body li .lang{font-size:11px;color:#3d4752;border:1px solid #b8bfc7;border-radius:4px;padding:0 3px;white-space:nowrap}
 .source blockquote{margin:6px 0;padding-inline-start:8px;border-inline-start:3px solid #9dbbe3;white-space:pre-wrap}
 .tools{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}
 .tools button{background:#fff;color:#1b1f24;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
@@ -343,6 +344,39 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     return [where, citation.section].filter(Boolean).join(" · ");
   }
 
+  /** The answer as plain text with its numbered sources and their links, for the clipboard. */
+  function withSources(turn) {
+    const citations = Array.isArray(turn.citations) ? turn.citations : [];
+    if (!citations.length) return turn.text;
+    const lines = citations.map((c) => {
+      const url = safeUrl(c.url);
+      return ["[" + c.number + "] " + (c.title || c.source || ""), describe(c), url].filter(Boolean).join(" — ");
+    });
+    return turn.text + "\n\n" + T.sources + ":\n" + lines.join("\n");
+  }
+
+  /** Mark each list item of a rendered answer that quotes a piece of evidence with the quote's
+   * language (its direction isolated by dir=auto), and badge quotes in another language. */
+  function markEvidence(body, evidence, language) {
+    const items = [];
+    for (const group of Array.isArray(evidence) ? evidence : []) {
+      for (const item of Array.isArray(group.items) ? group.items : []) {
+        if (item && typeof item.text === "string" && typeof item.language === "string") items.push(item);
+      }
+    }
+    if (!items.length) return;
+    for (const li of body.querySelectorAll("li")) {
+      const found = items.find((item) => li.textContent.includes(item.text));
+      if (!found) continue;
+      li.setAttribute("lang", found.language);
+      li.setAttribute("dir", "auto");
+      li.classList.add("quote");
+      if (language && found.language !== language) {
+        li.append(" ", el("span", { class: "lang", text: found.language.toUpperCase() }));
+      }
+    }
+  }
+
   async function copyText(text, root) {
     try {
       await navigator.clipboard.writeText(text);
@@ -552,15 +586,32 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       return Object.keys(chosen).length ? chosen : null;
     }
 
-    /** Run `change`, then follow the new content if the reader was at the bottom of the log. */
+    /** Run `change`, then follow the new content if the reader was at the bottom of the log,
+     * but never so far that the question being answered leaves the top. */
     function keepAtBottom(change) {
       const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
       change();
-      if (atBottom) log.scrollTop = log.scrollHeight;
+      if (!atBottom) return;
+      const questions = log.querySelectorAll(".msg.user");
+      const question = questions[questions.length - 1];
+      const limit = question ? log.scrollTop + offsetInLog(question) : Infinity;
+      log.scrollTop = Math.min(log.scrollHeight, limit);
+    }
+
+    /** How far below the top of the log's visible area `message` starts (less a margin). */
+    function offsetInLog(message) {
+      return message.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
     }
 
     function addUser(text) {
-      log.append(el("div", { class: "msg user", dir: "auto", text }));
+      const message = el("div", { class: "msg user", dir: "auto", text });
+      log.append(message);
+      return message;
+    }
+
+    /** Scroll the log so that `message` stands at its top: the answer then grows below it. */
+    function showFromTop(message) {
+      log.scrollTop += offsetInLog(message);
     }
 
     /** One answer bubble; paint() re-renders it from `turn`, finish() adds sources and tools. */
@@ -583,6 +634,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
           if (turn.language) body.setAttribute("lang", turn.language);
           if (turn.text) renderMarkdown(turn.text, body, cite);
           else body.replaceChildren(el("p", { class: "pending", text: T.thinking }));
+          if (turn.done) markEvidence(body, turn.evidence, turn.language);
         });
       }
 
@@ -604,11 +656,15 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
 
       function sourceItem(c) {
         const url = safeUrl(c.url);
+        const name = c.title || c.source || "";
+        const title = url
+          ? [link(url, name), el("span", { class: "host", text: " (" + hostOf(url) + ")" })]
+          : [name];
         return el("li", { class: "source", tabindex: "-1", "data-number": String(c.number) }, [
-          el("div", { class: "t", dir: "auto", text: "[" + c.number + "] " + (c.title || c.source || "") }),
+          el("div", { class: "t", dir: "auto" }, ["[" + c.number + "] "].concat(title)),
           describe(c) ? el("div", { class: "m", dir: "auto", text: describe(c) }) : null,
           c.quote ? el("blockquote", { lang: c.language || null, dir: "auto", text: c.quote }) : null,
-          url ? link(url, url) : c.source ? el("div", { class: "m", dir: "auto", text: c.source }) : null
+          !url && c.source ? el("div", { class: "m", dir: "auto", text: c.source }) : null
         ]);
       }
 
@@ -625,7 +681,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
         if (turn.stopped) extra.append(el("div", { class: "note", text: T.stopped }));
         const tools = el("div", { class: "tools" });
         const copy = el("button", { type: "button", text: T.copy, onclick: async () => {
-          if (await copyText(turn.text, shadow)) {
+          if (await copyText(withSources(turn), shadow)) {
             copy.textContent = T.copied;
             announce(T.copied);
             setTimeout(() => { copy.textContent = T.copy; }, 2000);
@@ -715,13 +771,14 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       const starters = log.querySelector(".starters");
       if (starters) starters.remove();
       for (const old of log.querySelectorAll(".error")) old.remove();
-      if (!isRetry) addUser(question);
+      const asked = isRetry ? null : addUser(question);
       input.value = "";
       fitInput();
-      const turn = { question, text: "", citations: [], answer_id: null, language: null };
+      const turn = { question, text: "", citations: [], evidence: [], answer_id: null, language: null };
       const view = addBot(turn);
       view.start();
       view.paint();
+      if (asked) showFromTop(asked); // the new question comes into view wherever the reader was
       controller = new AbortController();
       setBusy(true);
       announce(T.thinking);
@@ -768,6 +825,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
           view.paint();
         } else if (type === "citations") {
           turn.citations = Array.isArray(data.citations) ? data.citations : [];
+          turn.evidence = Array.isArray(data.evidence) ? data.evidence : [];
         } else if (type === "done") {
           finished = true;
           turn.answer_id = data.answer_id || turn.answer_id;
