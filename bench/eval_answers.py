@@ -122,7 +122,7 @@ def own_sentences(answer: Answer) -> str:
     """The answer without quotes, headings, citation markers or Sources list."""
     lines = []
     for line in answer.text.splitlines():
-        if line.startswith(("- ", "**", "Sources:")) or not line.strip():
+        if line.startswith(("- ", "*", "[", "Sources:")) or not line.strip():
             continue
         lines.append(line.strip("_ "))
     return " ".join(lines)
