@@ -26,7 +26,7 @@ import icu
 MIN_WORDS = 5  # in scripts that separate words with spaces
 MIN_CHARS = 10  # in scripts that do not (Chinese, Japanese)
 TABLE_MIN_WORDS = 3  # a table row's label and value ("Aggregate index: 67%.")
-MAX_CHARS = 450  # a longer sentence is not quoted: a quote is always whole
+MAX_CHARS = 600  # a longer sentence is not quoted: a quote is always whole
 
 _MARKS = "✗✓✔✘✕☐☑☒"
 _REFERENCE = re.compile(r"\s*\[\d{1,3}\]")
