@@ -639,7 +639,7 @@ def test_text_contrast_meets_wcag_aa(page: Page, extractive_app: str) -> None:
     """Every kind of text in the widget has a contrast ratio of at least 4.5:1."""
     open_widget(page, extractive_app)
     ask(page, ENGLISH)
-    answered(page).get_by_role("button", name="Source 1", exact=True).click()
+    answered(page).get_by_role("button", name="Source 1", exact=True).first.click()
     selectors = [
         ".launcher", "header h2", "header button", ".filters label", ".user", ".body p",
         ".cite", ".toggle", ".source .t", ".source .m", ".source blockquote", ".tools button",
