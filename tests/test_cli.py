@@ -7,10 +7,12 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from fixtures.cli_server import ServeProcess
 from icc_assistant.settings import Settings
 
 SCRIPT = Path(sys.executable).parent / "icc-assistant"
@@ -124,6 +126,34 @@ def test_serve_refuses_workers_with_embedded_storage(tmp_path: Path) -> None:
     result = run("serve", "--workers", "2", data_dir=tmp_path)
     assert result.returncode == 1
     assert "ICC_CHROMA_HOST" in result.stderr
+
+
+def start_line(server: ServeProcess) -> str:
+    """The line `serve` printed when it started listening."""
+    lines = [line for line in server.output().splitlines() if line.startswith("ICC Assistant on")]
+    assert len(lines) == 1, server.output()
+    return lines[0]
+
+
+def test_serve_prints_where_it_listens_and_what_it_serves(
+    serve_process: Callable[..., ServeProcess], indexed_settings: Settings
+) -> None:
+    """serve prints one line with its URL, the documents and chunks it serves, and that no
+    model is configured."""
+    server = serve_process()
+    line = start_line(server)
+    stats = json.loads(run("stats", "--json", data_dir=indexed_settings.data_dir).stdout)
+    assert f"on {server.url} " in line
+    assert f"{stats['documents']} documents, {stats['chunks']} chunks" in line
+    assert "no model configured" in line
+
+
+def test_serve_start_line_names_the_configured_model(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    """With ICC_LLM_BASE_URL set, the start line names the model and its endpoint's host."""
+    server = serve_process(ICC_LLM_BASE_URL="http://127.0.0.1:9/v1", ICC_LLM_MODEL="llama3.1")
+    assert "answers: model llama3.1 at 127.0.0.1:9" in start_line(server)
 
 
 def test_ingest_reports_each_file_and_is_incremental(tmp_path: Path) -> None:
