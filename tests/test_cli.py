@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -34,6 +35,31 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for command in ("ingest", "stats", "inspect", "search", "ask", "serve"):
         assert command in result.stdout
+
+
+COMMANDS = ("ingest", "sync", "stats", "inspect", "search", "ask", "serve", "mcp")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_no_type_for_flags(command: str) -> None:
+    """A flag takes no value, so its help shows no `<bool>` type (nor does --help's)."""
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--help" in result.stdout and "<bool>" not in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_keeps_each_paragraph_of_the_docstring_whole(command: str) -> None:
+    """Each paragraph of a command's docstring is one line of a wide --help, not cut where
+    the source wrapped it."""
+    from icc_assistant.cli import app
+
+    callbacks = [c.callback for c in app.registered_commands if c.callback is not None]
+    (callback,) = [c for c in callbacks if c.__name__ == command]
+    assert callback is not None and callback.__doc__
+    lines = [" ".join(line.split()) for line in run(command, "--help").stdout.splitlines()]
+    for paragraph in inspect.cleandoc(callback.__doc__).split("\n\n"):
+        assert " ".join(paragraph.split()) in lines
 
 
 def test_inspect_shows_metadata_and_chunks() -> None:
