@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from openai import OpenAI
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.live_server import Serve
 
+ROOT = Path(__file__).resolve().parent.parent
 FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
 
 
@@ -179,6 +181,18 @@ def test_errors_have_the_one_shape(
 ) -> None:
     """Every bad request gets its status and the common JSON error shape."""
     assert_error(httpx.request(method, f"{url}{path}", json=body, timeout=30), status, kind)
+
+
+def test_city_filters_do_what_the_readme_says(url: str) -> None:
+    """A city filter naming no known city is the README's `invalid_filter` error, word for word;
+    a real city no document is about (Atlantis, South Africa) is a "not covered" answer."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    body = {"question": "anti-rumour campaigns", "filters": {"city": "Gotham"}}
+    unknown = httpx.post(f"{url}/api/chat", json=body, timeout=60)
+    assert f'"message": "{assert_error(unknown, 422, "invalid_filter")["message"]}"' in readme
+    body["filters"] = {"city": "Atlantis"}
+    uncovered = httpx.post(f"{url}/api/chat", json=body, timeout=60)
+    assert uncovered.status_code == 200 and uncovered.json()["status"] == "no_evidence"
 
 
 def test_too_much_history_is_refused(url: str) -> None:

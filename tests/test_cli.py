@@ -147,6 +147,13 @@ def test_ask_refuses_an_empty_question(indexed_settings: Settings, question: str
     assert "empty" in result.stderr
 
 
+def test_unknown_city_filter_is_an_error(indexed_settings: Settings) -> None:
+    """ask --city with a name no gazetteer knows exits 1 with the invalid_filter message."""
+    result = run("ask", "anti-rumour", "--city", "Gotham", data_dir=indexed_settings.data_dir)
+    assert result.returncode == 1
+    assert "Unknown city 'Gotham'" in result.stderr
+
+
 def test_serve_refuses_workers_with_embedded_storage(tmp_path: Path) -> None:
     """Several workers on the embedded (not process-safe) store are refused with a hint."""
     result = run("serve", "--workers", "2", data_dir=tmp_path)
