@@ -40,6 +40,25 @@ def test_word_forms_share_a_prefix_token() -> None:
     assert keyword_tokens("Zürich") == keyword_tokens("Zurich")
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("oraz dla przez miasto", ["miasto"]),
+        ("och för att staden", ["staden"]),
+        ("het voor met stad", ["stad"]),
+        ("ve için bu şehir", ["sehir"]),
+        ("και για στο πόλη", ["πολη"]),
+        ("для этого как школа", ["школа"]),
+        ("og som til byen", ["byen"]),
+        ("The city and its schools", ["city", "school"]),
+    ],
+)
+def test_function_words_of_every_detected_language_are_dropped(text: str, kept: list[str]) -> None:
+    """Stop words come from stopwordsiso for each language the product detects (Polish,
+    Swedish, Turkish, Greek, Russian, Norwegian... not only the five a hand list covered)."""
+    assert keyword_tokens(text) == kept
+
+
 def test_cjk_text_becomes_bigrams() -> None:
     """Hangul runs are split into overlapping bigrams."""
     assert keyword_tokens("안산시") == ["안산", "산시"]
