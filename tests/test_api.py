@@ -195,6 +195,21 @@ def test_city_filters_do_what_the_readme_says(url: str) -> None:
     assert uncovered.status_code == 200 and uncovered.json()["status"] == "no_evidence"
 
 
+def test_a_short_question_is_answered_in_the_callers_language(url: str) -> None:
+    """A one-word question ("anti-rumour", which reads as French) is answered in the caller's
+    language_hint, else its Accept-Language; a full question keeps its own language."""
+
+    def language(body: dict[str, Any], accept: str | None = None) -> str:
+        headers = {"accept-language": accept} if accept else {}
+        answer = httpx.post(f"{url}/api/chat", json=body, headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["language"])
+
+    assert language({"question": "anti-rumour"}, "en-GB,en;q=0.9,fr;q=0.5") == "en"
+    assert language({"question": "anti-rumour", "language_hint": "de"}, "en") == "de"
+    assert language({"question": FRENCH, "language_hint": "en"}, "en") == "fr"
+
+
 def test_too_much_history_is_refused(url: str) -> None:
     """More history turns than ICC_MAX_HISTORY_TURNS is a 422 naming the limit."""
     history = [{"role": "user", "content": "q"}] * 21

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from icc_assistant.language import detect_language
+from icc_assistant.language import detect_language, language_from_hints
 from icc_assistant.settings import Settings
 from icc_assistant.tokens import keyword_tokens
 
@@ -87,3 +87,23 @@ def test_language_of_a_question(text: str, code: str) -> None:
 def test_text_without_letters_gets_the_default() -> None:
     """Digits and punctuation alone fall back to the default language."""
     assert detect_language("42 ?!", default="fr") == "fr"
+
+
+@pytest.mark.parametrize(
+    ("question", "hints", "language"),
+    [
+        ("anti-rumour", ["en"], "en"),  # lingua alone says French
+        ("intercultural mediation", [None, "en-GB", "fr"], "en"),
+        ("What is RIMU?", ["de"], "de"),  # three words, but lingua cannot tell
+        ("anti-rumour", ["xx", "pt-BR"], "pt"),
+        ("Comment les villes luttent-elles contre les rumeurs ?", ["en"], None),
+        ("안산 신문", ["en"], None),  # the script says Korean
+        ("anti-rumour", [None], None),
+    ],
+)
+def test_a_callers_language_counts_only_when_the_question_is_too_short(
+    question: str, hints: list[str | None], language: str | None
+) -> None:
+    """The first supported hint is the answer language for a question of under three words or
+    of no detectable language, never for one that says its language or whose script does."""
+    assert language_from_hints(question, hints) == language
