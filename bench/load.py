@@ -230,7 +230,7 @@ end
 function done(summary, latency, requests)
   local failed_total = 0
   for _, thread in ipairs(threads) do failed_total = failed_total + thread:get("failed") end
-  io.write(string.format("ICC %%d %%d %%.3f %%.3f %%.3f %%d\n", summary.requests,
+  io.write(string.format("ICC %%d %%d %%.3f %%.3f %%.3f %%d\\n", summary.requests,
     summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     failed_total + summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout))
