@@ -193,7 +193,7 @@ async def extractive_against_embedding(url: str, questions: list[str]) -> None:
     for label, runs in (("extractive POST /api/chat", chat), ("GET /api/search", search)):
         groups: dict[str, list[float]] = {}
         for (seconds, status), city in zip(runs, names_city, strict=True):
-            did = "no evidence" if status == "no_evidence" else "answered"
+            did = "no evidence" if status == "no_evidence" else "evidence found"
             where = "names a city" if city else "names no city"
             groups.setdefault(f"{did}, {where}", []).append(seconds)
         print(f"{label}, all: n={len(runs)} p50 {p([t for t, _ in runs], 50):6.1f} ms")
