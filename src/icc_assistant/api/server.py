@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from icc_assistant.api.app import create_app
-from icc_assistant.errors import ConfigurationError
+from icc_assistant.errors import ConfigurationError, ICCAssistantError
 from icc_assistant.settings import Settings
 
 
@@ -56,10 +56,14 @@ class _AnnouncingServer(uvicorn.Server):
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets=sockets)
-        if self.started:
+        if not self.started:
+            return
+        try:
             stats = self._app.state.assistant.store.stats()
-            line = start_line(self._settings, stats.documents, stats.chunks)
-            print(line, file=sys.stderr, flush=True)
+            counts: tuple[int | None, int | None] = (stats.documents, stats.chunks)
+        except ICCAssistantError:  # the index went away since start-up: /ready will say so
+            counts = (None, None)
+        print(start_line(self._settings, *counts), file=sys.stderr, flush=True)
 
 
 def _app_from_environment() -> object:
