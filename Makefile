@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test ingest lint bench clean
+.PHONY: setup browser run test ingest lint bench clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=26"
-	$(PY) -m pip install --quiet -e ".[test]"
+	@echo "installing icc-assistant and its dependencies into $(VENV): about two minutes"
+	$(PY) -m pip install --progress-bar on -e ".[test]"
 	touch $(STAMP)
 
 ingest: setup
@@ -24,8 +25,22 @@ ingest: setup
 run: ingest
 	$(APP) serve --host $(HOST) --port $(PORT)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
+
+# The browser tests drive Debian's chromium. Install it as .ci/run does where we can (root with
+# apt-get); otherwise stop with the command that does, rather than skip those tests quietly.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests (apt-get, about a minute)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "make test needs Debian's chromium for the browser tests; install it with:" >&2; \
+	    echo "    sudo apt-get install -y chromium" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

@@ -7,7 +7,13 @@ every other city the corpus covers), so no cache can flatter the figures. Prints
 p50/p95 time to the first token, errors and the peak RSS of the service's processes; with
 --profile, where one chat's CPU goes (cProfile over chats in this process).
 
-    python bench/load.py [--clients 50] [--seconds 60] [--profile 40]
+The load generator is Python (httpx, asyncio) by default, and it shares the two cores with the
+service, so its own CPU lowers the figure. `--generator wrk` drives the same chats with wrk, a
+compiled generator (Debian: `apt-get install wrk`), and `both` runs one then the other against
+the same service, wrk on the questions the first run did not ask. wrk times a whole streamed
+answer (it cannot see the first token): it prints chats/s and the latency to the end.
+
+    python bench/load.py [--clients 50] [--seconds 60] [--profile 40] [--generator both]
 """
 
 from __future__ import annotations
@@ -161,6 +167,7 @@ def measure(
     clients: int,
     seconds: float,
     questions: list[str],
+    generator: str,
 ) -> None:
     port = free_port()
     corpora = [str(c) for c in CORPORA if c.exists()]
@@ -169,20 +176,91 @@ def measure(
     service = start_service(env, port, workers)
     try:
         url = f"http://127.0.0.1:{port}"
-        started = time.perf_counter()
-        done, ttft, errors = asyncio.run(load(url, clients, seconds, questions))
-        elapsed = time.perf_counter() - started
-        p50, p95 = (
-            float(np.percentile(ttft, q)) * 1000 if ttft else float("nan") for q in (50, 95)
-        )
-        rss = peak_rss_mb(service.pid)
-        print(
-            f"{label:32} {done / elapsed:8.1f} chats/s  TTFT p50 {p50:7.0f} ms  p95 {p95:7.0f} ms"
-            f"  errors {len(errors):4d}  peak RSS {rss:7.0f} MB"
-        )
+        asked = 0
+        if generator in ("python", "both"):
+            asked = python_load(label, url, clients, seconds, questions)
+            print(f"{'':32} peak RSS {peak_rss_mb(service.pid):7.0f} MB")
+        if generator in ("wrk", "both"):
+            wrk_load(label, url, clients, seconds, questions[asked:] + questions[:asked])
+            print(f"{'':32} peak RSS {peak_rss_mb(service.pid):7.0f} MB")
     finally:
         service.terminate()
         service.wait(timeout=30)
+
+
+def python_load(label: str, url: str, clients: int, seconds: float, questions: list[str]) -> int:
+    """Chats/s, TTFT and errors with the Python generator; returns how many chats it made."""
+    started = time.perf_counter()
+    done, ttft, errors = asyncio.run(load(url, clients, seconds, questions))
+    elapsed = time.perf_counter() - started
+    p50, p95 = (float(np.percentile(ttft, q)) * 1000 if ttft else float("nan") for q in (50, 95))
+    print(
+        f"{label + ', python':32} {done / elapsed:8.1f} chats/s  TTFT p50 {p50:7.0f} ms"
+        f"  p95 {p95:7.0f} ms  errors {len(errors):4d}"
+    )
+    return done
+
+
+# Each wrk thread has its own Lua state: thread n asks questions n, n + threads, n + 2 threads...
+# so no two chats of a run ask the same question while the list lasts. A chat fails if it is not
+# a 200 or its stream carries an error event.
+WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local threads = {}
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  n = 0
+  failed = 0
+end
+function request()
+  local k = (id + n * %(threads)d) %% #bodies + 1
+  n = n + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[k])
+end
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, "event: error", 1, true) then
+    failed = failed + 1
+  end
+end
+function done(summary, latency, requests)
+  local failed_total = 0
+  for _, thread in ipairs(threads) do failed_total = failed_total + thread:get("failed") end
+  io.write(string.format("ICC %%d %%d %%.3f %%.3f %%.3f %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    failed_total + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout))
+end
+"""
+
+
+def wrk_load(label: str, url: str, clients: int, seconds: float, questions: list[str]) -> None:
+    """Chats/s and time to the end of the answer with wrk, a compiled load generator."""
+    threads = 2
+    bodies = ",\n".join(f"[==[{json.dumps({'question': q})}]==]" for q in questions)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"bodies": bodies, "threads": threads})
+    try:
+        run = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "120s",
+             "-s", script.name, f"{url}/api/chat/stream"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in run.stdout.splitlines() if x.startswith("ICC "))
+    requests, duration_us, p50, p95, p99, failed = line.split()[1:]
+    rate = int(requests) / (int(duration_us) / 1e6)
+    if int(requests) > len(questions):
+        print(f"  ({requests} chats for {len(questions)} questions: some were asked twice)")
+    print(
+        f"{label + ', wrk':32} {rate:8.1f} chats/s  whole answer p50 {float(p50) / 1000:7.0f} ms"
+        f"  p95 {float(p95) / 1000:7.0f} ms  p99 {float(p99) / 1000:7.0f} ms  errors {failed:>4}"
+    )
 
 
 def profile_chats(data_dir: Path, fake_url: str, questions: list[str], chats: int) -> None:
@@ -210,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--profile", type=int, default=0, help="Profile this many chats.")
+    parser.add_argument(
+        "--generator", choices=("python", "wrk", "both"), default="python",
+        help="Load generator: Python (httpx), wrk (compiled; apt-get install wrk), or both.",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     questions = distinct_questions()
     fake = FakeOpenAIServer().start()
@@ -222,7 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         embedded = {**base, "ICC_DATA_DIR": str(Path(tmp) / "embedded")}
-        measure("1 process, embedded Chroma", embedded, 1, args.clients, args.seconds, questions)
+        measure(
+            "1 process, embedded Chroma", embedded, 1, args.clients, args.seconds, questions,
+            args.generator,
+        )  # fmt: skip
         if args.profile:
             profile_chats(Path(tmp) / "embedded", fake.url, questions[::-1], args.profile)
         chroma = ChromaProcess(Path(tmp) / "chroma").start()
@@ -234,8 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "ICC_CHROMA_PORT": str(chroma.port),
             }
             measure(
-                "2 workers + chroma run server", server, 2, args.clients, args.seconds, questions
-            )
+                "2 workers + chroma run server", server, 2, args.clients, args.seconds,
+                questions, args.generator,
+            )  # fmt: skip
         finally:
             chroma.stop()
     fake.stop()

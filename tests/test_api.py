@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from openai import OpenAI
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.live_server import Serve
 
+ROOT = Path(__file__).resolve().parent.parent
 FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
 
 
@@ -179,6 +181,33 @@ def test_errors_have_the_one_shape(
 ) -> None:
     """Every bad request gets its status and the common JSON error shape."""
     assert_error(httpx.request(method, f"{url}{path}", json=body, timeout=30), status, kind)
+
+
+def test_city_filters_do_what_the_readme_says(url: str) -> None:
+    """A city filter naming no known city is the README's `invalid_filter` error, word for word;
+    a real city no document is about (Atlantis, South Africa) is a "not covered" answer."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    body = {"question": "anti-rumour campaigns", "filters": {"city": "Gotham"}}
+    unknown = httpx.post(f"{url}/api/chat", json=body, timeout=60)
+    assert f'"message": "{assert_error(unknown, 422, "invalid_filter")["message"]}"' in readme
+    body["filters"] = {"city": "Atlantis"}
+    uncovered = httpx.post(f"{url}/api/chat", json=body, timeout=60)
+    assert uncovered.status_code == 200 and uncovered.json()["status"] == "no_evidence"
+
+
+def test_a_short_question_is_answered_in_the_callers_language(url: str) -> None:
+    """A one-word question ("anti-rumour", which reads as French) is answered in the caller's
+    language_hint, else its Accept-Language; a full question keeps its own language."""
+
+    def language(body: dict[str, Any], accept: str | None = None) -> str:
+        headers = {"accept-language": accept} if accept else {}
+        answer = httpx.post(f"{url}/api/chat", json=body, headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["language"])
+
+    assert language({"question": "anti-rumour"}, "en-GB,en;q=0.9,fr;q=0.5") == "en"
+    assert language({"question": "anti-rumour", "language_hint": "de"}, "en") == "de"
+    assert language({"question": FRENCH, "language_hint": "en"}, "en") == "fr"
 
 
 def test_too_much_history_is_refused(url: str) -> None:

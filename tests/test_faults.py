@@ -19,7 +19,9 @@ from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import ChromaProcess
 from fixtures.live_server import Serve
 from icc_assistant.embeddings import create_embedder
+from icc_assistant.errors import IndexUnavailableError
 from icc_assistant.index import IndexStore
+from icc_assistant.index.chroma import Chroma, connect
 from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 
@@ -62,6 +64,31 @@ def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path)
     answer = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour agents"}, timeout=30)
     assert answer.status_code == 200 and "Bilbao" in answer.text
     chroma.stop()
+
+
+def test_stored_vectors_of_a_stopped_chroma_server_are_unavailable_not_lost(
+    tmp_path: Path,
+) -> None:
+    """Reading stored vectors from a Chroma server that stopped raises IndexUnavailableError
+    (a 503), rather than reporting every vector lost, which would have them re-embedded."""
+    chroma = ChromaProcess(tmp_path / "chroma").start()
+    try:
+        settings = Settings(
+            data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma.port
+        )
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        (corpus / "bilbao.txt").write_text(PAGE, encoding="utf-8")
+        store = IndexStore.open(settings, create_embedder(settings))
+        store.sync(load_files(collect_paths([corpus])[0]))
+        reader = Chroma(settings, connect(settings), store.fingerprint)
+        ids = [record_id for record_id, _, _ in reader.records(reader.chunks, texts=False)]
+        assert ids and set(reader.vectors_of(ids)) == set(ids)
+        chroma.stop()
+        with pytest.raises(IndexUnavailableError, match="not answering"):
+            reader.vectors_of(ids)
+    finally:
+        chroma.stop()
 
 
 def test_locked_feedback_database_is_a_503_and_chat_goes_on(serve: Serve, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from icc_assistant.language import detect_language
+from icc_assistant.language import detect_language, language_from_hints
 from icc_assistant.settings import Settings
 from icc_assistant.tokens import keyword_tokens
 
@@ -40,6 +40,25 @@ def test_word_forms_share_a_prefix_token() -> None:
     assert keyword_tokens("Zürich") == keyword_tokens("Zurich")
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("oraz dla przez miasto", ["miasto"]),
+        ("och för att staden", ["staden"]),
+        ("het voor met stad", ["stad"]),
+        ("ve için bu şehir", ["sehir"]),
+        ("και για στο πόλη", ["πολη"]),
+        ("для этого как школа", ["школа"]),
+        ("og som til byen", ["byen"]),
+        ("The city and its schools", ["city", "school"]),
+    ],
+)
+def test_function_words_of_every_detected_language_are_dropped(text: str, kept: list[str]) -> None:
+    """Stop words come from stopwordsiso for each language the product detects (Polish,
+    Swedish, Turkish, Greek, Russian, Norwegian... not only the five a hand list covered)."""
+    assert keyword_tokens(text) == kept
+
+
 def test_cjk_text_becomes_bigrams() -> None:
     """Hangul runs are split into overlapping bigrams."""
     assert keyword_tokens("안산시") == ["안산", "산시"]
@@ -68,3 +87,23 @@ def test_language_of_a_question(text: str, code: str) -> None:
 def test_text_without_letters_gets_the_default() -> None:
     """Digits and punctuation alone fall back to the default language."""
     assert detect_language("42 ?!", default="fr") == "fr"
+
+
+@pytest.mark.parametrize(
+    ("question", "hints", "language"),
+    [
+        ("anti-rumour", ["en"], "en"),  # lingua alone says French
+        ("intercultural mediation", [None, "en-GB", "fr"], "en"),
+        ("What is RIMU?", ["de"], "de"),  # three words, but lingua cannot tell
+        ("anti-rumour", ["xx", "pt-BR"], "pt"),
+        ("Comment les villes luttent-elles contre les rumeurs ?", ["en"], None),
+        ("안산 신문", ["en"], None),  # the script says Korean
+        ("anti-rumour", [None], None),
+    ],
+)
+def test_a_callers_language_counts_only_when_the_question_is_too_short(
+    question: str, hints: list[str | None], language: str | None
+) -> None:
+    """The first supported hint is the answer language for a question of under three words or
+    of no detectable language, never for one that says its language or whose script does."""
+    assert language_from_hints(question, hints) == language

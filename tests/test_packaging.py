@@ -12,12 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
-    """Every file of prompts/ and web/ is in the wheel, as package resources, byte for byte."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
-         str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+    """Every file of prompts/ and web/ is in the wheel, as package resources, byte for byte;
+    building it warns of nothing in pyproject.toml (setuptools did, of `project.license`)."""
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(tmp_path),
+         str(ROOT)],
+        check=True, capture_output=True, text=True,
     )  # fmt: skip
+    assert "Warning" not in build.stdout + build.stderr, build.stdout + build.stderr
     (wheel,) = tmp_path.glob("icc_assistant-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -29,3 +31,14 @@ def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
                 assert name in names and archive.read(name) == source.read_bytes(), name
     assert "icc_assistant/data/members.json" in names
     assert "icc_assistant/data/gate_probes.json" in names
+
+
+def test_make_test_without_chromium_stops_with_the_command_that_installs_it() -> None:
+    """Where chromium is missing and cannot be installed (no apt-get, not root), `make test`
+    fails before pytest with the one command to run, instead of skipping the browser tests."""
+    result = subprocess.run(
+        ["/usr/bin/make", "-s", "-C", str(ROOT), "browser"],
+        env={"PATH": "/nonexistent"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "sudo apt-get install -y chromium" in result.stderr

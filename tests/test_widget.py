@@ -744,3 +744,24 @@ def test_the_demo_page_loads_its_filters_when_keys_are_required(
     city.select_option(value="Ansan")
     ask(page, ENGLISH)
     answered(page)
+
+
+def test_a_one_word_question_is_answered_in_the_interface_language(
+    page: Page, extractive_app: str
+) -> None:
+    """The widget sends its interface language (data-lang="de" in an English browser) as the
+    hint, so "anti-rumour", which alone reads as French, is answered in German."""
+    sent = chat_requests(page)
+    host_page(
+        page,
+        f"{extractive_app}/de.html",
+        '<html><body><script src="/widget.js" data-api="" data-lang="de" defer></script>'
+        "</body></html>",
+    )
+    page.locator("[data-icc-assistant]").get_by_role("button").first.click()
+    box = page.get_by_role("textbox")
+    box.fill("anti-rumour")
+    box.press("Enter")
+    answer = answered(page)
+    assert sent[0]["language_hint"] == "de"
+    assert answer.locator(".body").get_attribute("lang") == "de"

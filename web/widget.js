@@ -812,7 +812,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       const response = await call("/api/chat/stream", {
         method: "POST", signal,
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ question: turn.question, history: historyOf(turns), filters: chosenFilters() })
+        body: JSON.stringify({ question: turn.question, history: historyOf(turns), filters: chosenFilters(), language_hint: LANG })
       });
       if (!response.ok || !response.body) throw new Failure(await problemOf(response));
       let finished = false;

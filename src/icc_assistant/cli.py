@@ -7,27 +7,53 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 from icc_assistant import __version__
-from icc_assistant.documents import Filters, Turn
 from icc_assistant.errors import ConfigurationError, ICCAssistantError, InvalidQuestionError
-from icc_assistant.settings import Settings
 
+# Each command imports what it needs when it runs: `--help` and the light commands do not pay
+# for pydantic models, structlog or rich's tables and progress bars, and none of them for the
+# others' dependencies (measured with `python -X importtime`).
 if TYPE_CHECKING:
+    from icc_assistant.documents import Filters, Turn
+    from icc_assistant.settings import Settings
     from icc_assistant.sync import SyncJob, SyncProgress, SyncSummary
 
+
+class _FlagsWithoutType:
+    """Help that shows no `<bool>` beside a flag (--json, --prune, --help): a flag takes no
+    value, so there is no type to show."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params: list[click.Parameter] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsWithoutType, TyperCommand):
+    pass
+
+
+class _Group(_FlagsWithoutType, TyperGroup):
+    pass
+
+
+# Markdown help joins a docstring's wrapped lines into paragraphs, where rich markup would keep
+# each source line break and cut sentences in the middle.
 app = typer.Typer(
     name="icc-assistant",
     help="Multilingual, cited answers over Intercultural Cities (ICC) material.",
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 out = Console()
 err = Console(stderr=True)
@@ -43,6 +69,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    from pydantic import ValidationError
+
+    from icc_assistant.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -67,7 +97,7 @@ def _main(
     """Multilingual, cited answers over Intercultural Cities (ICC) material."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def ingest(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Files or folders; default: ICC_CORPUS_DIR.")
@@ -82,6 +112,9 @@ def ingest(
 
     Example: icc-assistant ingest corpus --prune
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
     from icc_assistant.embeddings import create_embedder
     from icc_assistant.index import IndexStore
     from icc_assistant.ingest import TextLimits, collect_paths, load_files
@@ -119,7 +152,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def sync(
     urls: Annotated[
         list[str] | None, typer.Argument(help="Start pages; default: ICC_SYNC_URLS.")
@@ -164,6 +197,8 @@ def sync(
     Example: icc-assistant sync https://www.coe.int/en/web/interculturalcities/good-practice
     --allow https://www.coe.int/en/web/interculturalcities --allow https://rm.coe.int/
     """
+    import structlog
+
     from icc_assistant.embeddings import create_embedder
     from icc_assistant.index import IndexStore
     from icc_assistant.sync import SyncJob, SyncOptions
@@ -197,6 +232,8 @@ def sync(
 
 def _run_with_progress(job: SyncJob) -> SyncSummary:
     """Run a sync under a progress bar: URLs visited of those found so far."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -213,6 +250,8 @@ def _run_with_progress(job: SyncJob) -> SyncSummary:
 
 
 def _print_sync(summary: SyncSummary) -> None:
+    from rich.table import Table
+
     counts = summary.counts
     title = f"Sync run {summary.run_id}: {summary.status}" + (
         " (dry run: nothing changed)" if summary.options.dry_run else ""
@@ -237,7 +276,7 @@ def _print_sync(summary: SyncSummary) -> None:
         out.print(f"stopped at --max-pages {summary.options.max_pages}; unvisited pages wait.")
 
 
-@app.command()
+@app.command(cls=_Command)
 def stats(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
     """Show what the index holds, by city, country, type, language and topic.
 
@@ -266,7 +305,7 @@ def stats(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 def inspect(
     file: Annotated[Path, typer.Argument(help="A document to check, not ingested.")],
     as_json: JsonOpt = False,
@@ -296,6 +335,8 @@ def inspect(
 
 
 def _filters(city: str | None) -> Filters:
+    from icc_assistant.documents import Filters
+
     return Filters(city=city)
 
 
@@ -305,7 +346,7 @@ HistoryOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def search(
     question: Annotated[str, typer.Argument(help="What to look for, in any language.")],
     city: CityOpt = None,
@@ -348,6 +389,8 @@ def search(
 
 
 def _read_history(path: Path | None) -> tuple[Turn, ...]:
+    from icc_assistant.documents import Turn
+
     if path is None:
         return ()
     try:
@@ -359,7 +402,7 @@ def _read_history(path: Path | None) -> tuple[Turn, ...]:
         ) from exc
 
 
-@app.command()
+@app.command(cls=_Command)
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
     history: HistoryOpt = None,
@@ -387,7 +430,7 @@ def ask(
         out.print(f"[{c.number}] {c.title} ({where}) - {c.section or c.source}", markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     host: Annotated[str | None, typer.Option(envvar="ICC_HOST", help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(envvar="ICC_PORT", help="Port to bind.")] = None,
@@ -407,7 +450,7 @@ def serve(
     run_server(settings.model_copy(update=updates), workers=workers)
 
 
-@app.command()
+@app.command(cls=_Command)
 def mcp(data_dir: DataDir = None) -> None:
     """Serve the assistant's MCP tools over stdio, for clients that launch a command.
 

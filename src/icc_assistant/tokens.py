@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from icc_assistant.language import SUPPORTED_LANGUAGES
 
 PREFIX_LENGTH = 6
 
@@ -19,80 +22,23 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _GROUP_SEPARATORS = re.compile(r"[,\u00a0\u202f ]")
 
-# Function words of the corpus languages that only add noise to keyword scores.
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "this",
-        "to",
-        "was",
-        "were",
-        "which",
-        "with",
-        "de",
-        "la",
-        "le",
-        "les",
-        "des",
-        "du",
-        "et",
-        "en",
-        "un",
-        "une",
-        "est",
-        "pour",
-        "que",
-        "qui",
-        "dans",
-        "par",
-        "sur",
-        "der",
-        "die",
-        "das",
-        "und",
-        "ist",
-        "mit",
-        "von",
-        "den",
-        "dem",
-        "zu",
-        "el",
-        "los",
-        "las",
-        "y",
-        "del",
-        "con",
-        "por",
-        "para",
-        "il",
-        "di",
-        "che",
-        "per",
-        "e",
-        "o",
-    ]
-)
+# stopwordsiso has no list for Icelandic, Albanian, Serbian, Bosnian or Macedonian; Norwegian
+# Bokmål is under "no".
+_STOPWORD_LISTS = {"nb": "no"}
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Function words of every language the product detects (stopwordsiso's lists, folded), which
+    only add noise to keyword scores. One set for all text: tokens are language-neutral."""
+    import stopwordsiso  # loads every language's list: only when keywords are first made
+
+    words: set[str] = set()
+    for code in SUPPORTED_LANGUAGES:
+        code = _STOPWORD_LISTS.get(code, code)
+        if stopwordsiso.has_lang(code):
+            words.update(_fold(word) for word in stopwordsiso.stopwords(code))
+    return frozenset(words)
 
 
 def _fold(word: str) -> str:
@@ -120,6 +66,7 @@ def _cjk_tokens(run: str) -> list[str]:
 
 def _word_tokens(text: str) -> list[str]:
     tokens: list[str] = []
+    stop = stop_words()
     for match in _WORD.finditer(text):
         word = match.group(0)
         if _CJK.fullmatch(word):
@@ -127,7 +74,7 @@ def _word_tokens(text: str) -> list[str]:
             continue
         for run in _CJK.split(word):
             folded = _fold(run)
-            if len(folded) < 2 or folded in _STOPWORDS:
+            if len(folded) < 2 or folded in stop:
                 continue
             tokens.append(folded[:PREFIX_LENGTH])
         for run in _CJK.findall(word):

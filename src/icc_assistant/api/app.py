@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from icc_assistant import __version__, gazetteer, language
+from icc_assistant.api.docs_pages import DocsPagesPolicy
 from icc_assistant.api.errors import install_error_handlers
 from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
@@ -41,7 +43,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         sync.stop_syncs(app.state)
 
     configure_logging(settings)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: they work
+    # offline and send nothing to third parties.
+    app = FastAPIOffline(
         title="ICC Assistant", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.settings = settings
@@ -74,5 +78,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=settings.max_file_bytes + 65_536,
     )
+    app.add_middleware(DocsPagesPolicy, paths=frozenset({"/docs", "/redoc"}))
     app.add_middleware(RequestContext)
     return app

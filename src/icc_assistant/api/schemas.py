@@ -65,6 +65,13 @@ class ChatRequest(BaseModel):
     language: str | None = Field(
         None, pattern=r"^[a-z]{2}$", description="Force the answer language."
     )
+    language_hint: str | None = Field(
+        None,
+        max_length=35,
+        description="The caller's language, e.g. its interface's: the answer language when the"
+        " question is too short to tell its own (before Accept-Language).",
+        examples=["en"],
+    )
 
 
 class FeedbackIn(BaseModel):

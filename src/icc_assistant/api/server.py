@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
+from fastapi import FastAPI
 
 from icc_assistant.api.app import create_app
-from icc_assistant.errors import ConfigurationError
+from icc_assistant.errors import ConfigurationError, ICCAssistantError
 from icc_assistant.settings import Settings
 
 
@@ -26,6 +29,43 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def start_line(settings: Settings, documents: int | None, chunks: int | None) -> str:
+    """The one line `serve` prints when it listens: where, what it serves, which answers."""
+    where = f"http://{settings.host}:{settings.port}"
+    if settings.uses_chroma_server:
+        store = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+    else:
+        store = str(settings.chroma_dir)
+    served = "" if documents is None else f"{documents} documents, {chunks} chunks from "
+    if settings.has_model:
+        endpoint = urlsplit(str(settings.llm_base_url))
+        answers = f"model {settings.llm_model} at {endpoint.hostname}:{endpoint.port or '-'}"
+    else:
+        answers = "extractive, no model configured (set ICC_LLM_BASE_URL for one)"
+    return f"ICC Assistant on {where} (API docs: {where}/docs): {served}{store}; answers: {answers}"
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, printing the start line once its socket is bound (so never for a port
+    it could not take)."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI, settings: Settings) -> None:
+        super().__init__(config)
+        self._app = app
+        self._settings = settings
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.started:
+            return
+        try:
+            stats = self._app.state.assistant.store.stats()
+            counts: tuple[int | None, int | None] = (stats.documents, stats.chunks)
+        except ICCAssistantError:  # the index went away since start-up: /ready will say so
+            counts = (None, None)
+        print(start_line(self._settings, *counts), file=sys.stderr, flush=True)
+
+
 def _app_from_environment() -> object:
     """Factory for uvicorn workers: each builds its app from the environment `run_server` set."""
     return create_app(Settings())
@@ -40,6 +80,8 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         )
     options = uvicorn_options(settings)
     if workers > 1:
+        # Each worker opens the index on its own; this process only says where they listen.
+        print(f"{start_line(settings, None, None)}; {workers} workers", file=sys.stderr, flush=True)
         # Workers rebuild their settings from the environment: hand them these, command-line
         # options (--data-dir, --port) included.
         os.environ.update(settings.to_environment())
@@ -52,4 +94,9 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
             **options,
         )
         return
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **options)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, **options)
+    server = _AnnouncingServer(config, app, settings)
+    server.run()
+    if not server.started:  # as uvicorn.run does: the port was taken, or start-up failed
+        sys.exit(3)

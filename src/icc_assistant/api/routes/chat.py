@@ -40,7 +40,7 @@ def event_stream(events: list[str] | None) -> dict[str, Any]:
 async def chat(body: ChatRequest, request: Request) -> Answer:
     """Answer a question with numbered citations."""
     assistant = assistant_of(request)
-    question = answer_request(assistant.settings, body)
+    question = answer_request(assistant.settings, body, request.headers.get("accept-language"))
     filters = body.filters.to_domain() if body.filters else None
     return await asyncio.to_thread(assistant.ask, question, filters=filters)
 
@@ -58,7 +58,7 @@ async def chat(body: ChatRequest, request: Request) -> Answer:
 async def chat_stream(body: ChatRequest, request: Request) -> EventSourceResponse:
     """The same answer as Server-Sent Events: meta, token..., citations, done (or error)."""
     assistant = assistant_of(request)
-    question = answer_request(assistant.settings, body)
+    question = answer_request(assistant.settings, body, request.headers.get("accept-language"))
     filters = body.filters.to_domain() if body.filters else None
     retrieval = await asyncio.to_thread(assistant.retrieve_for, question, filters)
     return EventSourceResponse(sse_events(assistant, question, retrieval), ping=10)

@@ -17,6 +17,7 @@ from icc_assistant.api.security import (
 )
 from icc_assistant.assistant import Assistant
 from icc_assistant.errors import InvalidQuestionError
+from icc_assistant.language import language_from_hints
 from icc_assistant.settings import Settings
 
 
@@ -61,8 +62,28 @@ def admin_access(request: Request) -> None:
     _count_key(request, presented_key(request))
 
 
-def answer_request(settings: Settings, body: ChatRequest) -> AnswerRequest:
-    """The domain request, after the configured question and history limits."""
+def accepted_languages(header: str | None) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first (q=0 left out)."""
+    weighted = []
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = params.strip().removeprefix("q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        if tag and tag != "*" and weight > 0:
+            weighted.append((-weight, position, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def answer_request(
+    settings: Settings, body: ChatRequest, accept_language: str | None = None
+) -> AnswerRequest:
+    """The domain request, after the configured question and history limits.
+
+    The answer language is the `language` asked for; else, for a question too short to tell
+    its own, the caller's `language_hint`, then its Accept-Language; else the question's."""
     question = body.question.strip()
     if not question:
         raise InvalidQuestionError("The question is empty: type what you want to know.")
@@ -81,8 +102,9 @@ def answer_request(settings: Settings, body: ChatRequest) -> AnswerRequest:
         raise InvalidQuestionError(
             f"The history is over {settings.max_history_chars} characters; send fewer turns."
         )
+    hints = [body.language_hint, *accepted_languages(accept_language)]
     return AnswerRequest(
         question=question,
         history=tuple(t.to_domain() for t in body.history),
-        language=body.language,
+        language=body.language or language_from_hints(question, hints),
     )

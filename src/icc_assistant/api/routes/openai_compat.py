@@ -130,7 +130,9 @@ async def models(request: Request) -> dict[str, Any]:
 async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
     """Chat completion over the ICC material, streamed or not."""
     assistant = assistant_of(request)
-    question = answer_request(assistant.settings, to_chat_request(body))
+    question = answer_request(
+        assistant.settings, to_chat_request(body), request.headers.get("accept-language")
+    )
     profile = assistant.settings.profile
     if not body.stream:
         answer = await asyncio.to_thread(assistant.ask, question)
