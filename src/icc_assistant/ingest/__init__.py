@@ -37,6 +37,7 @@ from icc_assistant.ingest.metadata import (
     split_front_matter,
 )
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
+from icc_assistant.ingest.worker import WORKERS
 from icc_assistant.language import detect_language
 
 __all__ = [
@@ -170,8 +171,25 @@ def parse_document(
             change to them re-indexes the document; metadata left out of it (fetch time, HTTP
             validators) is stored with the next changed version only.
         name: the `source` field of the metadata; default: `source`.
-        limits: how large the document and its text may be (default: TextLimits()).
+        limits: how large the document and its text may be, and how long parsing it may
+            take (default: TextLimits(), no time budget).
     """
+    if limits is not None and limits.max_parse_seconds is not None:
+        in_worker = replace(limits, max_parse_seconds=None)
+        return WORKERS.run(
+            limits.max_parse_seconds,
+            source,
+            parse_document,
+            data,
+            suffix=suffix,
+            source=source,
+            doc_id=doc_id,
+            overrides=overrides,
+            hashed_extra=hashed_extra,
+            fallback_title=fallback_title,
+            name=name,
+            limits=in_worker,
+        )
     raw_text = text_of(data, suffix, source, limits)
     front_matter, text = split_front_matter(raw_text, source)
     merged = {**front_matter, **(overrides or {})}
