@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,8 +48,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.limits = Limits.from_settings(settings)
     app.state.widget_tokens = WidgetTokens.from_settings(settings)
     app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    app.state.sync_stop = threading.Event()
-    app.state.sync_threads = []
+    app.state.sync_runs = {}
     routers = (chat, openai_compat, library, admin, sync, health, widget)
     for module in routers:
         app.include_router(module.router)
