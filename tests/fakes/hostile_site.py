@@ -20,7 +20,7 @@ whatever `state.home_links` adds. Named behaviours, set on `HostileState` before
 
 Every request is recorded (`paths()`), with how many bytes the body sent.
 
-    python tests/fakes/hostile_site.py --robots gzip-bomb   # prints its base URL
+    python tests/fakes/hostile_site.py --robots gzip-bomb --home-link /drip   # prints its URL
 """
 
 from __future__ import annotations
@@ -128,10 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._redirect(state.robots_location)
         if mode == "corrupt-gzip":
             return self._send(200, b"\x1f\x8b\x08\x00garbage", "text/plain", encoding="gzip")
-        data = _rules_then_padding(state.robots_megabytes)
         if mode == "huge":
-            return self._send(200, data, "text/plain")
-        return self._send(200, _gzipped(data), "text/plain", encoding="gzip")
+            return self._send(200, _rules_then_padding(state.robots_megabytes), "text/plain")
+        return self._send(200, _gzipped(state.robots_megabytes), "text/plain", encoding="gzip")
 
     def _links(self, path: str) -> None:
         name = path.removeprefix("/links/")
@@ -204,11 +203,12 @@ def slow_pdf(operators: int, pages: int = 12) -> bytes:
 _GZIPPED: dict[int, bytes] = {}
 
 
-def _gzipped(data: bytes) -> bytes:
-    """gzip of `data`, made once per size (a 50 MB bomb takes a fraction of a second)."""
-    if len(data) not in _GZIPPED:
-        _GZIPPED[len(data)] = gzip.compress(data, compresslevel=9, mtime=0)
-    return _GZIPPED[len(data)]
+def _gzipped(megabytes: int) -> bytes:
+    """The gzip bomb of `_rules_then_padding(megabytes)`, made once per size."""
+    if megabytes not in _GZIPPED:
+        data = _rules_then_padding(megabytes)
+        _GZIPPED[megabytes] = gzip.compress(data, compresslevel=9, mtime=0)
+    return _GZIPPED[megabytes]
 
 
 class _Server(ThreadingHTTPServer):
@@ -245,7 +245,7 @@ class HostileSite:
 
     def prepare(self) -> HostileSite:
         """Build the gzip bomb now rather than while a client waits for robots.txt."""
-        _gzipped(_rules_then_padding(self.state.robots_megabytes))
+        _gzipped(self.state.robots_megabytes)
         return self
 
     def paths(self) -> list[str]:
@@ -257,9 +257,25 @@ class HostileSite:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Hostile website")
     parser.add_argument("--robots", choices=ROBOTS_MODES, default="plain")
+    parser.add_argument("--robots-megabytes", type=int, default=50)
+    parser.add_argument("--home-link", action="append", default=[], help="a path / links to")
     parser.add_argument("--link-count", type=int, default=1000)
+    parser.add_argument("--drip-seconds", type=float, default=0.2)
+    parser.add_argument("--drip-bytes", type=int, default=100)
+    parser.add_argument("--nested-depth", type=int, default=2000)
+    parser.add_argument("--pdf-operators", type=int, default=100_000)
     args = parser.parse_args()
-    site = HostileSite(HostileState(robots=args.robots, link_count=args.link_count)).start()
+    state = HostileState(
+        robots=args.robots,
+        robots_megabytes=args.robots_megabytes,
+        home_links=args.home_link,
+        link_count=args.link_count,
+        drip_seconds=args.drip_seconds,
+        drip_bytes=args.drip_bytes,
+        nested_depth=args.nested_depth,
+        pdf_operators=args.pdf_operators,
+    )
+    site = HostileSite(state).prepare().start()
     print(site.url, flush=True)
     threading.Event().wait()
 
