@@ -195,12 +195,20 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        address = self._vetted_address(host, port)
-        with self._deadline.timeouts():
-            stream = self._backend.connect_tcp(
-                str(address), port, self._deadline.bound(timeout), local_address, socket_options
-            )
-        return _DeadlineStream(stream, self._deadline)
+        addresses = self._vetted_addresses(host, port)
+        for attempt, address in enumerate(addresses, start=1):
+            try:
+                with self._deadline.timeouts():
+                    stream = self._backend.connect_tcp(
+                        str(address), port, self._deadline.bound(timeout), local_address,
+                        socket_options,
+                    )  # fmt: skip
+            except httpcore.ConnectError:
+                if attempt == len(addresses):
+                    raise
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise httpcore.ConnectError(f"{host} has no address")
 
     def connect_unix_socket(
         self,
@@ -213,9 +221,9 @@ class GuardedBackend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
 
-    def _vetted_address(self, host: str, port: int) -> IPAddress:
-        """The first address `host` resolves to; every one must be allowed, so that a name
-        answering a public and a private address cannot pick the private one."""
+    def _vetted_addresses(self, host: str, port: int) -> list[IPAddress]:
+        """The addresses `host` resolves to, in order; every one must be allowed, so that a
+        name answering a public and a private address cannot pick the private one."""
         try:
             infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
@@ -225,7 +233,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             reason = refusal(host, port, address, self._private)
             if reason:
                 raise AddressRefusedError(reason)
-        return addresses[0]
+        return list(dict.fromkeys(addresses))
 
 
 class GuardedTransport(httpx.HTTPTransport):
