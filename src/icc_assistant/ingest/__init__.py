@@ -10,6 +10,7 @@ for loaded in load_files(files):  # each file parsed, or the error that stopped 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,6 +62,7 @@ PARSER_REVISION = "5"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300
+_TAG_LIKE = re.compile(r"<\s*[a-zA-Z/!?][^>]*>?")
 
 
 def _is_note(path: Path) -> bool:
@@ -283,7 +285,10 @@ def _metadata(
 
 
 def _shortened(title: str, limit: int = MAX_TITLE_CHARS) -> str:
-    """The title, cut at a word before `limit` characters: it heads every chunk's embedding."""
+    """The title, without anything shaped like an HTML tag (a document's own `<title>` may
+    spell one with entities), cut at a word before `limit` characters: it heads every chunk's
+    embedding, and lists of sources show it."""
+    title = " ".join(_TAG_LIKE.sub(" ", title).split())
     if len(title) <= limit:
         return title
     return title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
