@@ -139,6 +139,9 @@ class Settings(BaseSettings):
         10, ge=1, description="Widget tokens one address may get a minute."
     )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
+    feedback_max_rows: int = Field(
+        100_000, ge=1, description="Ratings kept; the oldest go as new ones come."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )
