@@ -357,9 +357,9 @@ def test_a_widget_token_whose_origin_is_not_text_is_401(serve: Serve) -> None:
     assert "malformed" in error["message"]
 
 
-@pytest.mark.parametrize("claimed", ["abc status=200 path=/admin", 'a"b', "x" * 65])
+@pytest.mark.parametrize("claimed", ["abc status=200 path=/admin", 'a"b', "id=1;path=/admin"])
 def test_a_request_id_that_is_no_id_is_replaced(serve: Serve, claimed: str) -> None:
-    """An X-Request-ID with spaces, quotes or over 64 characters is not echoed nor logged:
+    """An X-Request-ID with spaces, quotes, `=` or `;` is not echoed nor logged:
     the request gets an id of its own."""
     url = serve()
     response = httpx.get(f"{url}/health", headers={"X-Request-ID": claimed})
