@@ -196,6 +196,27 @@ def test_a_malformed_start_page_is_a_sync_error(
         crawl(hostile_settings(tmp_path), embedder, start, allow=("http://x/",))
 
 
+def test_the_api_answers_a_bad_or_internal_start_page_with_422(tmp_path: Path) -> None:
+    """POST /api/sync with an IPv6 loopback, a malformed or a decimal-loopback start page is a
+    422 naming the problem, not a 500, and starts nothing."""
+    settings = hostile_settings(tmp_path, admin_keys=["admin-key"], sync_private_hosts=[])
+    server = ServerThread(settings).start()
+    admin = {"Authorization": "Bearer admin-key"}
+    try:
+        for start, problem in (
+            ("http://[::1]:60245/x", "ICC_SYNC_PRIVATE_HOSTS"),
+            ("http://x:99999/", "well-formed"),
+            ("http://a:b:c/", "well-formed"),
+            ("http://2130706433/", "ICC_SYNC_PRIVATE_HOSTS"),
+        ):
+            response = httpx.post(f"{server.url}/api/sync", json={"urls": [start]}, headers=admin)
+            assert response.status_code == 422, (start, response.text)
+            assert problem in response.json()["error"]["message"]
+        assert httpx.get(f"{server.url}/api/sync", headers=admin).json()["runs"] == []
+    finally:
+        server.stop()
+
+
 # -- 3. no fetch and no pause lasts for ever ----------------------------------------------------
 
 

@@ -154,13 +154,14 @@ def check_options(options: SyncOptions, private: PrivateHosts | None = None) -> 
     are checked when they are resolved, at each request)."""
     if not options.urls:
         raise SyncError("No start pages: give URLs (icc-assistant sync URL...) or ICC_SYNC_URLS.")
+    for url in options.urls:
+        if normalise_url(url) is None:
+            raise SyncError(f"{url!r} is not a well-formed http(s) URL.")
     scope = Scope.of(list(options.urls), list(options.allow))
     if not scope.prefixes:
         raise SyncError("No usable --allow prefix: each must be an http(s) URL.")
     for url in options.urls:
-        normal = normalise_url(url)
-        if normal is None:
-            raise SyncError(f"{url!r} is not a well-formed http(s) URL.")
+        normal = normalise_url(url) or url
         if trap_reason(url):
             raise SyncError(f"{url} is a {trap_reason(url)}, not a page to start from.")
         if not scope.allows(normal):
