@@ -87,7 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = TimedEmbedder()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), sync_contact="bench@example.org")
+            settings = Settings(
+                data_dir=Path(tmp),
+                sync_contact="bench@example.org",
+                sync_private_hosts=["127.0.0.1"],  # the fake site lives on loopback
+            )
             first = sync_once(settings, embedder, site)
             report("first run (empty index)", *first)
             print(f"trap URLs requested: {len(site.trap_requests())}"

@@ -1,11 +1,14 @@
-"""Schemathesis over a running service's OpenAPI schema: shared by the suite and bench/."""
+"""Schemathesis over a running service's OpenAPI schema, and Hypothesis over its /mcp endpoint:
+shared by the suite and bench/."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -56,4 +59,64 @@ def fuzz(
                 )
 
         call()
+    return calls, failures
+
+
+MCP_METHODS = (
+    "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read",
+    "resources/templates/list", "prompts/list", "notifications/initialized", "no/such/method",
+)  # fmt: skip
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+_TOOL_CALL = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["search_icc", "ask_icc", "get_document", "nope"]) | st.text(),
+        "arguments": st.dictionaries(st.sampled_from(["question", "query", "doc_id", "k"]), _JSON),
+    }
+)
+MCP_MESSAGES = st.fixed_dictionaries(
+    {"jsonrpc": st.sampled_from(["2.0", "1.0"]), "method": st.sampled_from(MCP_METHODS)},
+    optional={"id": st.integers() | st.text(max_size=8), "params": _TOOL_CALL | _JSON},
+)
+
+
+def fuzz_mcp(
+    url: str, examples: int, headers: dict[str, str] | None = None
+) -> tuple[Counter[str], list[str]]:
+    """POST `examples` generated JSON-RPC messages (and garbage bodies) to /mcp; return (calls
+    per method, failures). A failure is a 5xx, or an HTTP error outside the common shape."""
+    calls: Counter[str] = Counter()
+    failures: list[str] = []
+    sent = {**(headers or {}), "Accept": "application/json, text/event-stream"}
+
+    def check(label: str, response: httpx.Response) -> None:
+        calls[label] += 1
+        if response.status_code >= 500:
+            failures.append(f"POST /mcp {label} -> {response.status_code}: {response.text[:200]}")
+        elif response.status_code >= 400 and "jsonrpc" not in response.text:
+            try:
+                assert set(response.json()["error"]) == {"type", "message", "request_id"}
+            except (ValueError, KeyError, TypeError, AssertionError):
+                failures.append(f"POST /mcp {label} -> {response.status_code}: bad error shape")
+
+    @given(message=MCP_MESSAGES)
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def message(message: dict[str, object]) -> None:
+        check(str(message["method"]), httpx.post(f"{url}/mcp", json=message, headers=sent))
+
+    @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def garbage(body: bytes) -> None:
+        response = httpx.post(
+            f"{url}/mcp", content=body, headers={**sent, "Content-Type": "application/json"}
+        )
+        check("(garbage body)", response)
+
+    message()
+    garbage()
     return calls, failures

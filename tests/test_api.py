@@ -304,6 +304,38 @@ def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer)
     assert httpx.get(f"{url}/ready").json()["model"] == "model reachable"
 
 
+def test_feedback_keeps_the_newest_rows_and_is_exported_page_by_page(serve: Serve) -> None:
+    """With ICC_FEEDBACK_MAX_ROWS=3, five ratings leave the newest three, read two at a time."""
+    url = serve(admin_keys=["admin-key"], own_index=True, feedback_max_rows=3)
+    ids = [
+        httpx.post(f"{url}/api/feedback", json={"answer_id": f"a{n}", "rating": "up"}).json()["id"]
+        for n in range(5)
+    ]
+    admin = {"Authorization": "Bearer admin-key"}
+    first = httpx.get(f"{url}/api/feedback", params={"limit": 2}, headers=admin).json()
+    assert [i["id"] for i in first["items"]] == ids[:1:-1][:2]
+    params = {"limit": 2, "before": first["next_before"]}
+    second = httpx.get(f"{url}/api/feedback", params=params, headers=admin).json()
+    assert [i["id"] for i in second["items"]] == [ids[2]] and second["next_before"] is None
+
+
+def test_ready_asks_the_model_at_most_every_few_seconds(
+    serve: Serve, fake_llm: FakeOpenAIServer
+) -> None:
+    """Twenty /ready calls in a row list the model's models once, not twenty times."""
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", rate_limit_per_minute=1000)
+    for _ in range(20):
+        assert httpx.get(f"{url}/ready").json()["model"] == "model reachable"
+    assert [path for path, _ in fake_llm.state.gets if path.endswith("/models")] == ["/v1/models"]
+
+
+def test_ready_counts_against_the_rate_limit(serve: Serve) -> None:
+    """/ready is limited per address like any request: the fourth of three a minute is 429."""
+    url = serve(rate_limit_per_minute=3)
+    statuses = [httpx.get(f"{url}/ready").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
 def test_ready_fails_when_the_model_is_down(serve: Serve) -> None:
     """/ready is a 503 in the error shape when the configured model cannot be reached."""
     from fixtures.chroma_server import free_port

@@ -176,14 +176,58 @@ def test_keys_scopes_and_origins(serve: Serve, mcp_connect: Connect) -> None:
 
 
 def test_tool_calls_count_against_the_rate_limit(serve: Serve, mcp_connect: Connect) -> None:
-    """Tool calls share the per-minute limit; over it the call is a rate_limited tool error."""
-    url = serve(rate_limit_per_minute=3)
+    """Tool calls share the per-minute limit; over it the call is a rate_limited tool error.
+    (The client lists the tools once before its first call, and listing counts too.)"""
+    url = serve(rate_limit_per_minute=4)
     client = mcp_connect(http_transport(url, {}))
     for _ in range(3):
         client.result("icc_facets")
     error = client.error("icc_facets")
     assert error["type"] == "rate_limited" and "retry in" in error["message"]
     assert httpx.get(f"{url}/api/facets").status_code == 429  # one budget for both
+
+
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+def rpc(method: str, params: object = None, id_: int = 1) -> dict[str, object]:
+    message: dict[str, object] = {"jsonrpc": "2.0", "id": id_, "method": method}
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [rpc("resources/list"), rpc("tools/call", "not an object"), rpc("tools/list")],
+    ids=["resources/list", "malformed tools/call", "tools/list"],
+)
+def test_every_mcp_request_counts_against_the_rate_limit(
+    serve: Serve, message: dict[str, object]
+) -> None:
+    """Listing and malformed calls are counted like valid tool calls: with 5 a minute, the
+    sixth of each is a 429 in the common error shape."""
+    url = serve(rate_limit_per_minute=5)
+    statuses = [
+        httpx.post(f"{url}/mcp", json=message, headers=MCP_HEADERS).status_code for _ in range(6)
+    ]
+    assert statuses[-1] == 429 and 429 not in statuses[:5]
+
+
+def test_get_mcp_is_refused_instead_of_held_open(url: str) -> None:
+    """GET /mcp, which would hold an event stream open for ever, is a 405 at once."""
+    response = httpx.get(f"{url}/mcp", headers={"Accept": "text/event-stream"}, timeout=5)
+    assert response.status_code == 405
+    assert response.json()["error"]["type"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000, '{"a":' * 1000 + "1" + "}" * 1000])
+def test_deeply_nested_json_is_a_client_error(url: str, body: str) -> None:
+    """JSON nested thousands deep is refused in the common error shape, not a 500."""
+    headers = {**MCP_HEADERS, "Content-Type": "application/json"}
+    response = httpx.post(f"{url}/mcp", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["type"] == "invalid_request"
 
 
 def test_stdio_serves_the_same_tools(

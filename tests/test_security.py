@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+from itsdangerous import URLSafeTimedSerializer
 
 from fixtures.cli_server import ServeProcess
 from fixtures.live_server import Serve
@@ -341,3 +342,70 @@ def test_ready_does_not_reveal_the_model_url(serve: Serve) -> None:
     error = error_of(httpx.get(f"{url}/ready", timeout=30), 503)
     assert error["type"] == "model_unavailable"
     assert str(port) not in error["message"] and "internal-path" not in error["message"]
+
+
+# -- issue 24, finding 11: a title, a token claim and a request id a client chose ---------------
+
+
+def test_a_widget_token_whose_origin_is_not_text_is_401(serve: Serve) -> None:
+    """A token signed with the secret but claiming a list as its origin is a 401, not a 500."""
+    secret = "widget-secret-4c1d"
+    url = serve(api_keys=[CLIENT], cors_origins=[CITY], widget_secret=secret)
+    serializer = URLSafeTimedSerializer(secret, salt="icc-assistant widget token")
+    odd = serializer.dumps({"o": [CITY], "a": "x"})
+    error = error_of(httpx.get(f"{url}/api/facets", headers={"X-Widget-Token": odd}), 401)
+    assert "malformed" in error["message"]
+
+
+@pytest.mark.parametrize("claimed", ["abc status=200 path=/admin", 'a"b', "id=1;path=/admin"])
+def test_a_request_id_that_is_no_id_is_replaced(serve: Serve, claimed: str) -> None:
+    """An X-Request-ID with spaces, quotes, `=` or `;` is not echoed nor logged:
+    the request gets an id of its own."""
+    url = serve()
+    response = httpx.get(f"{url}/health", headers={"X-Request-ID": claimed})
+    assert response.headers["x-request-id"] != claimed
+    kept = httpx.get(f"{url}/health", headers={"X-Request-ID": "req-42.a:b"})
+    assert kept.headers["x-request-id"] == "req-42.a:b"
+
+
+def test_markup_in_a_document_s_own_title_never_reaches_the_source_list(serve: Serve) -> None:
+    """An HTML page whose <title> spells a tag with entities is listed with its title as text."""
+    url = serve(admin_keys=[ADMIN], own_index=True, rate_limit_per_minute=1000)
+    page = (
+        "<html><head><title>&lt;img src=x onerror=alert(1)&gt; Mediation in Bergen</title>"
+        "</head><body><p>Bergen trains neighbourhood mediators who speak twelve languages and "
+        "help residents settle disputes about noise, rubbish and shared courtyards.</p>"
+        "</body></html>"
+    )
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    files = {"file": ("bergen-mediation.html", page.encode(), "text/html")}
+    uploaded = httpx.post(f"{url}/api/documents", files=files, headers=admin, timeout=60)
+    assert uploaded.status_code == 200, uploaded.text
+    sources = httpx.get(f"{url}/api/sources").json()
+    titles = [s["title"] for s in sources["documents"] if "Bergen" in s["title"]]
+    assert titles == ["Mediation in Bergen"]
+
+
+# -- issue 24, finding 8: /mcp logs -------------------------------------------------------------
+
+
+def test_malformed_mcp_calls_log_little_and_no_secret(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    """Malformed MCP calls carrying the admin key in their body are refused in the common
+    shape; the log never shows the key and stays small."""
+    server = serve_process(
+        ICC_ADMIN_KEYS=ADMIN, ICC_API_KEYS=CLIENT, ICC_RATE_LIMIT_PER_MINUTE="1000"
+    )
+    headers = {"X-API-Key": CLIENT, "Accept": "application/json, text/event-stream"}
+    bodies = [
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": [ADMIN]},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": 7, "x": ADMIN}},
+        {"jsonrpc": "2.0", "id": 3, "method": ADMIN, "params": {"uri": ADMIN}},
+        {"jsonrpc": "2.0", "id": 4, "method": "resources/read", "params": {"uri": [ADMIN]}},
+    ]
+    for body in bodies * 5:
+        response = httpx.post(f"{server.url}/mcp", json=body, headers=headers)
+        assert response.status_code < 500, response.text
+    log = server.output()
+    assert ADMIN not in log and len(log) < 20_000

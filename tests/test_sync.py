@@ -53,6 +53,7 @@ def sync_settings(data_dir: Path) -> Settings:
         sync_retries=2,
         sync_contact=CONTACT,
         max_file_bytes=1_000_000,
+        sync_private_hosts=["127.0.0.1"],  # the fake site lives on loopback
     )
 
 
@@ -339,6 +340,7 @@ def _sync_in_subprocess(settings: Settings, options: SyncOptions) -> subprocess.
         "ICC_SYNC_RETRIES": str(settings.sync_retries),
         "ICC_SYNC_CONTACT": CONTACT,
         "ICC_MAX_FILE_BYTES": str(settings.max_file_bytes),
+        "ICC_SYNC_PRIVATE_HOSTS": "127.0.0.1",
     }
     command = [str(SCRIPT), "sync", *options.urls, *allow, "--delay", "0", "--max-pages", "500"]
     return subprocess.Popen(
@@ -383,7 +385,12 @@ def run_sync_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedPr
 def test_cli_exits_non_zero_only_when_nothing_could_be_fetched(tmp_path: Path) -> None:
     """With no site answering, sync prints its JSON summary alone on stdout and exits 1."""
     closed = f"http://127.0.0.1:{_closed_port()}/en/web/interculturalcities"
-    env = {**os.environ, "ICC_DATA_DIR": str(tmp_path / "data"), "ICC_SYNC_TIMEOUT": "0.5"}
+    env = {
+        **os.environ,
+        "ICC_DATA_DIR": str(tmp_path / "data"),
+        "ICC_SYNC_TIMEOUT": "0.5",
+        "ICC_SYNC_PRIVATE_HOSTS": "127.0.0.1",
+    }
     result = run_sync_cli([closed, "--json"], env)
     assert result.returncode == 1
     summary = json.loads(result.stdout)
@@ -420,6 +427,7 @@ def test_api_starts_a_sync_in_the_background_and_reports_it(serve: Serve, tmp_pa
             sync_timeout=0.5,
             sync_backoff=0.05,
             sync_retries=1,
+            sync_private_hosts=["127.0.0.1"],
         )
         admin = {"Authorization": "Bearer admin-key"}
         body = {"urls": [site.home("en")], "allow": site.allow(), "delay": 0}

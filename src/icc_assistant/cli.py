@@ -264,6 +264,7 @@ def _print_sync(summary: SyncSummary) -> None:
         ("list pages (followed)", counts.lists), ("redirects", counts.redirects),
         ("skipped by robots.txt", counts.robots), ("skipped traps", counts.traps),
         ("skipped outside scope", counts.outside), ("skipped type/size", counts.skipped),
+        ("skipped malformed links", counts.malformed), ("links over the caps", counts.dropped),
         ("errors", counts.errors), ("texts embedded", counts.embedded),
         ("requests", counts.requests),
     ]  # fmt: skip

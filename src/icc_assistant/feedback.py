@@ -1,4 +1,8 @@
-"""Thumbs up/down on answers, kept in a SQLite database under the data directory."""
+"""Thumbs up/down on answers, kept in a SQLite database under the data directory.
+
+The table keeps the newest `max_rows` ratings (older ones are deleted as new ones come), so
+with the request's own length limits its size is bounded; the export is read a page at a time.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 class FeedbackStore:
     """One SQLite file; a connection per call, so any thread or worker can use it."""
 
-    def __init__(self, path: Path, timeout: float = 2.0) -> None:
+    def __init__(self, path: Path, timeout: float = 2.0, max_rows: int = 100_000) -> None:
         self.path = path
         self._timeout = timeout
+        self._max_rows = max_rows
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = None
@@ -59,7 +64,9 @@ class FeedbackStore:
                     " VALUES (?, ?, ?, ?, ?)",
                     (answer_id, rating, reason, question, time.time()),
                 )
-            return int(cursor.lastrowid or 0)
+                new_id = int(cursor.lastrowid or 0)
+                connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
+            return new_id
         except sqlite3.Error as exc:
             raise FeedbackUnavailableError(
                 f"Feedback could not be saved ({exc}); the answer itself is unaffected."
@@ -67,12 +74,15 @@ class FeedbackStore:
         finally:
             connection.close()
 
-    def export(self) -> list[dict[str, Any]]:
-        """Every rating, newest first."""
+    def export(self, limit: int = 1000, before: int | None = None) -> list[dict[str, Any]]:
+        """Up to `limit` ratings, newest first, older than id `before` when it is given."""
         connection = self._connect()
         connection.row_factory = sqlite3.Row
         try:
-            rows = connection.execute("SELECT * FROM feedback ORDER BY id DESC").fetchall()
+            rows = connection.execute(
+                "SELECT * FROM feedback WHERE id < ? ORDER BY id DESC LIMIT ?",
+                (before if before is not None else 2**63 - 1, limit),
+            ).fetchall()
         except sqlite3.Error as exc:
             raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(1000, gt=0, description="Most pages of a PDF ingest reads.")
     max_pdf_expansion: int = Field(
         100, gt=0, description="Most a PDF may grow when decompressed or extracted, per byte."
+    )
+    max_parse_seconds: float = Field(
+        30.0, gt=0, description="Seconds of parsing one document may cost (in a worker process)."
     )
 
     # Embeddings --------------------------------------------------------
@@ -96,6 +100,17 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Seconds before the first retry; doubles with each."
     )
     sync_max_pages: int = Field(5000, ge=1, description="Most URLs one sync run requests.")
+    sync_max_crawl_delay: float = Field(
+        60.0, ge=0, description="Longest robots.txt Crawl-delay obeyed, in seconds (cap)."
+    )
+    sync_max_links_per_page: int = Field(
+        1000, ge=1, description="Most links one page adds to a sync's queue; the rest are dropped."
+    )
+    sync_private_hosts: CsvList = Field(
+        default_factory=list,
+        description="Hosts, host:port or CIDR ranges on private or loopback addresses that "
+        "`sync` may crawl; empty: public addresses only.",
+    )
 
     # Service ------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `serve` binds.")
@@ -124,6 +139,9 @@ class Settings(BaseSettings):
         10, ge=1, description="Widget tokens one address may get a minute."
     )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
+    feedback_max_rows: int = Field(
+        100_000, ge=1, description="Ratings kept; the oldest go as new ones come."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )
@@ -136,6 +154,7 @@ class Settings(BaseSettings):
         "trusted_proxies",
         "sync_urls",
         "sync_allow",
+        "sync_private_hosts",
         mode="before",
     )(_split_csv)
 
@@ -168,7 +187,22 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"ICC_CORS_ORIGINS: {origin!r} is not an origin like https://city.example"
                 )
+        self._check_private_hosts()
         return self
+
+    def _check_private_hosts(self) -> None:
+        for entry in self.sync_private_hosts:
+            try:
+                if "/" in entry:
+                    ipaddress.ip_network(entry, strict=False)
+                elif entry.count(":") == 1 or entry.startswith("["):
+                    port = int(entry.rsplit(":", 1)[1])
+                    if not 0 < port < 65536:
+                        raise ValueError(port)
+            except ValueError:
+                raise ValueError(
+                    f"ICC_SYNC_PRIVATE_HOSTS: {entry!r} is not a host, host:port or CIDR range"
+                ) from None
 
     @property
     def sync_dir(self) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -52,9 +51,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.assistant = assistant
     app.state.limits = Limits.from_settings(settings)
     app.state.widget_tokens = WidgetTokens.from_settings(settings)
-    app.state.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    app.state.sync_stop = threading.Event()
-    app.state.sync_threads = []
+    app.state.feedback = FeedbackStore(
+        settings.data_dir / "feedback.sqlite3", max_rows=settings.feedback_max_rows
+    )
+    app.state.sync_runs = {}
+    app.state.ready_check = health.ReadyCheck()
     routers = (chat, openai_compat, library, admin, sync, health, widget)
     for module in routers:
         app.include_router(module.router)

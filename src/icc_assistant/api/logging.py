@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -23,6 +24,9 @@ from icc_assistant.settings import Settings
 log = structlog.get_logger("icc_assistant.api")
 
 REDACTED = "[redacted]"
+# A client's X-Request-ID is kept only if it looks like an id: no spaces, quotes or `=` that
+# would make a log line say something the server did not.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # Credentials in header-like text, whatever their value: "Bearer x", "api-key: x", "X-API-Key=x".
 _CREDENTIAL = re.compile(r"(?i)(bearer\s+|api[-_]key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;]+")
 
@@ -57,8 +61,46 @@ class SecretRedactor:
         return {key: self._clean(value) for key, value in event_dict.items()}
 
 
+# A library's log message is cut here: the MCP SDK logs every request it cannot validate with
+# dozens of validation errors, and a client can send thousands.
+MAX_LIBRARY_MESSAGE = 500
+
+
+class _RedactingRecords:
+    """A log record factory whose records carry their message (and traceback) already
+    scrubbed and cut short: libraries that log through the standard library (the MCP SDK logs
+    the requests it cannot validate) never reach structlog's processors."""
+
+    def __init__(self, make: Callable[..., logging.LogRecord], redactor: SecretRedactor) -> None:
+        self.make = make
+        self.redactor = redactor
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format
+            message = f"{record.msg} {record.args!r}"
+        if len(message) > MAX_LIBRARY_MESSAGE:
+            message = f"{message[:MAX_LIBRARY_MESSAGE]}... ({len(message):,} characters)"
+        record.msg, record.args = self.redactor.redact(message), None
+        if record.exc_info:
+            text = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_text, record.exc_info = self.redactor.redact(text.rstrip()), None
+        return record
+
+
+def _redact_standard_logging(redactor: SecretRedactor) -> None:
+    """Install (or replace) the redacting record factory."""
+    make = logging.getLogRecordFactory()
+    if isinstance(make, _RedactingRecords):
+        make = make.make
+    logging.setLogRecordFactory(_RedactingRecords(make, redactor))
+
+
 def configure_logging(settings: Settings) -> None:
     """Console or JSON lines, at the configured level, never showing secrets or locals."""
+    _redact_standard_logging(SecretRedactor(settings.secret_values))
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
@@ -95,8 +137,8 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

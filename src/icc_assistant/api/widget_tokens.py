@@ -83,7 +83,9 @@ class WidgetTokens:
             raise AuthenticationError("The widget token has expired; get a new one.") from exc
         except BadSignature as exc:
             raise AuthenticationError("The widget token is not valid.") from exc
-        if not isinstance(data, dict) or data.get("o") not in self._origins:
+        if not isinstance(data, dict) or not isinstance(data.get("o"), str):
+            raise AuthenticationError("The widget token is malformed.")
+        if data["o"] not in self._origins:
             raise AuthenticationError("The widget token's origin is no longer allowed.")
         if origin is not None and origin != data["o"]:
             raise AuthenticationError("The widget token belongs to another origin.")

@@ -10,6 +10,7 @@ for loaded in load_files(files):  # each file parsed, or the error that stopped 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +38,7 @@ from icc_assistant.ingest.metadata import (
     split_front_matter,
 )
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
+from icc_assistant.ingest.worker import WORKERS
 from icc_assistant.language import detect_language
 
 __all__ = [
@@ -60,6 +62,7 @@ PARSER_REVISION = "6"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300
+_TAG_LIKE = re.compile(r"<\s*[a-zA-Z/!?][^>]*>?")
 
 
 def _is_note(path: Path) -> bool:
@@ -170,8 +173,25 @@ def parse_document(
             change to them re-indexes the document; metadata left out of it (fetch time, HTTP
             validators) is stored with the next changed version only.
         name: the `source` field of the metadata; default: `source`.
-        limits: how large the document and its text may be (default: TextLimits()).
+        limits: how large the document and its text may be, and how long parsing it may
+            take (default: TextLimits(), no time budget).
     """
+    if limits is not None and limits.max_parse_seconds is not None:
+        in_worker = replace(limits, max_parse_seconds=None)
+        return WORKERS.run(
+            limits.max_parse_seconds,
+            source,
+            parse_document,
+            data,
+            suffix=suffix,
+            source=source,
+            doc_id=doc_id,
+            overrides=overrides,
+            hashed_extra=hashed_extra,
+            fallback_title=fallback_title,
+            name=name,
+            limits=in_worker,
+        )
     raw_text = text_of(data, suffix, source, limits)
     front_matter, text = split_front_matter(raw_text, source)
     merged = {**front_matter, **(overrides or {})}
@@ -271,7 +291,10 @@ def _metadata(
 
 
 def _shortened(title: str, limit: int = MAX_TITLE_CHARS) -> str:
-    """The title, cut at a word before `limit` characters: it heads every chunk's embedding."""
+    """The title, without anything shaped like an HTML tag (a document's own `<title>` may
+    spell one with entities), cut at a word before `limit` characters: it heads every chunk's
+    embedding, and lists of sources show it."""
+    title = " ".join(_TAG_LIKE.sub(" ", title).split())
     if len(title) <= limit:
         return title
     return title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"

@@ -55,6 +55,8 @@ class TextLimits:
     max_chars: int = 1_000_000
     max_pdf_pages: int = 1000
     max_pdf_expansion: int = 100
+    # Seconds a parse may take, in a worker process; None parses in this process, unbounded.
+    max_parse_seconds: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TextLimits:
@@ -63,6 +65,7 @@ class TextLimits:
             max_chars=settings.max_document_chars,
             max_pdf_pages=settings.max_pdf_pages,
             max_pdf_expansion=settings.max_pdf_expansion,
+            max_parse_seconds=settings.max_parse_seconds,
         )
 
 

@@ -2,11 +2,13 @@
 
 Requests go out one after another from one thread, so no host ever sees two at once. After each
 response the host rests `delay` seconds (the larger of the configured delay and robots.txt's
-Crawl-delay), doubled after each 429 or 503 it sends. A request answered 429 or 5xx, or timed
-out, is tried again after `backoff` seconds, doubling each time, or after the Retry-After the
-server asked for. Redirects are not followed here: the caller schedules their target like any
-link, so that it passes the same scope, trap and robots.txt checks. Cookies are never kept and
-no credentials are sent.
+Crawl-delay, which is capped at `max_crawl_delay`), doubled after each 429 or 503 it sends. A
+request answered 429 or 5xx, or timed out, is tried again after `backoff` seconds, doubling each
+time, or after the Retry-After the server asked for. Every request must be over within
+DEADLINE_FACTOR times the timeout, and connects only where `guard` allows. Redirects of pages
+are not followed here: the caller schedules their target like any link, so that it passes the
+same scope, trap and robots.txt checks; robots.txt's own redirects are followed only within the
+scope. Cookies are never kept and no credentials are sent.
 """
 
 from __future__ import annotations
@@ -15,12 +17,22 @@ import email.utils
 import http.cookiejar
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx
 import structlog
 
+from icc_assistant.sync.body import ACCEPT_ENCODING, UndecodableBodyError, read_body
+from icc_assistant.sync.guard import (
+    AddressRefusedError,
+    Deadline,
+    DeadlineExceededError,
+    GuardedTransport,
+    PrivateHosts,
+)
 from icc_assistant.sync.robots import RobotsRules
 from icc_assistant.sync.urls import host_of
 
@@ -37,6 +49,11 @@ _SLOW_DOWN_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER = 120.0
 MAX_PENALTY = 8.0
 ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.1"
+# A request's whole exchange (connect, headers, body) must end within this many timeouts.
+DEADLINE_FACTOR = 3.0
+# RFC 9309 2.5: a crawler parses at least the first 500 KiB of robots.txt, and may ignore the rest.
+ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,13 @@ class FetchConfig:
     retries: int = 3
     backoff: float = 2.0
     max_bytes: int = 20_000_000
+    max_crawl_delay: float = 60.0
+    private_hosts: PrivateHosts = PrivateHosts()
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take in all."""
+        return DEADLINE_FACTOR * self.timeout
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,18 @@ class _Retryable(Exception):
         self.wait = wait
 
 
+class FetchStoppedError(Exception):
+    """The fetcher was asked to stop while it waited for a host's turn."""
+
+
+class _Refused(Exception):
+    """A request that must not be tried again: a refused address, a deadline passed."""
+
+
+class _DeadlinePassed(_Refused):
+    """The request went on past its total deadline."""
+
+
 @dataclass
 class _Host:
     robots: RobotsRules | None = None
@@ -84,24 +120,37 @@ class _Host:
     penalty: float = 1.0
 
 
+def _anywhere(url: str) -> bool:
+    return True
+
+
 @dataclass
 class Fetcher:
-    """Fetches URLs politely; `requests` counts every request sent (robots.txt included)."""
+    """Fetches URLs politely; `requests` counts every request sent (robots.txt included).
+    `in_scope` says where robots.txt may redirect to."""
 
     config: FetchConfig
     stop: threading.Event = field(default_factory=threading.Event)
+    in_scope: Callable[[str], bool] = _anywhere
     requests: int = 0
     _hosts: dict[str, _Host] = field(default_factory=dict)
     _client: httpx.Client | None = None
+    _deadline: Deadline = field(default_factory=Deadline)
 
     def __post_init__(self) -> None:
         refuse_all = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
         no_cookies = http.cookiejar.CookieJar(refuse_all)
         self._client = httpx.Client(
-            headers={"User-Agent": self.config.user_agent, "Accept": ACCEPT},
+            headers={
+                "User-Agent": self.config.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             timeout=self.config.timeout,
             follow_redirects=False,
             cookies=no_cookies,
+            trust_env=False,
+            transport=GuardedTransport(self.config.private_hosts, self._deadline),
         )
 
     def close(self) -> None:
@@ -124,8 +173,14 @@ class Fetcher:
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         """GET `url` (conditionally when validators are given), after robots.txt and the host's
         pause; retried on 429/5xx and timeouts."""
-        if not self.robots(url).allows(url):
-            return Fetched(url, "robots", message="disallowed by robots.txt")
+        try:
+            if not self.robots(url).allows(url):
+                return Fetched(url, "robots", message="disallowed by robots.txt")
+            return self._fetch(url, etag, last_modified)
+        except _Refused as exc:
+            return Fetched(url, "error", message=str(exc))
+
+    def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -149,42 +204,58 @@ class Fetcher:
 
     def _wait_turn(self, url: str) -> None:
         pause = self._host(url).next_at - time.monotonic()
-        if pause > 0:
-            self.stop.wait(pause)
+        if pause > 0 and self.stop.wait(pause):
+            raise FetchStoppedError(url)
 
     def _rest(self, url: str, status: int | None) -> None:
         host = self._host(url)
         if status in _SLOW_DOWN_STATUSES:
             host.penalty = min(host.penalty * 2, MAX_PENALTY)
         robots_delay = host.robots.delay() if host.robots else 0.0
-        host.next_at = time.monotonic() + max(self.config.delay, robots_delay) * host.penalty
+        delay = max(self.config.delay, min(robots_delay, self.config.max_crawl_delay))
+        host.next_at = time.monotonic() + delay * host.penalty
 
-    def _fetch_robots(self, origin: str) -> RobotsRules:
-        url = f"{origin}/robots.txt"
-        for _ in range(5):  # robots.txt may redirect (to https, to www.)
-            self._wait_turn(url)
-            self.requests += 1
-            try:
-                assert self._client is not None
-                response = self._client.get(url)
-            except httpx.HTTPError as exc:
-                log.warning("robots.txt unreachable", url=url, error=type(exc).__name__)
-                return RobotsRules.from_response(None, "")
-            finally:
-                self._rest(url, None)
-            if response.is_redirect and "location" in response.headers:
-                url = str(response.url.join(response.headers["location"]))
-                continue
-            return RobotsRules.from_response(response.status_code, response.text)
-        return RobotsRules.from_response(None, "")
-
-    def _get(self, url: str, headers: dict[str, str]) -> Fetched:
+    @contextmanager
+    def _request(self, url: str, headers: dict[str, str] | None = None) -> Iterator[httpx.Response]:
+        """One streamed GET within the deadline; refused addresses and passed deadlines
+        raise _Refused."""
         self._wait_turn(url)
         self.requests += 1
-        status: int | None = None
+        self._deadline.start(self.config.deadline)
         try:
             assert self._client is not None
             with self._client.stream("GET", url, headers=headers) as response:
+                yield response
+        except AddressRefusedError as exc:
+            raise _Refused(str(exc)) from exc
+        except DeadlineExceededError as exc:
+            raise _DeadlinePassed(str(exc)) from exc
+        finally:
+            self._deadline.clear()
+
+    def _fetch_robots(self, origin: str) -> RobotsRules:
+        url = f"{origin}/robots.txt"
+        for _ in range(ROBOTS_REDIRECTS):  # robots.txt may redirect (to https, to www.)
+            try:
+                with self._request(url) as response:
+                    if not (response.is_redirect and "location" in response.headers):
+                        return _robots_rules(url, response)
+                    target = str(response.url.join(response.headers["location"]))
+            except (httpx.HTTPError, _DeadlinePassed) as exc:  # a refused address: an error
+                log.warning("robots.txt unreachable", url=url, error=str(exc) or type(exc).__name__)
+                return RobotsRules.from_response(None, "")
+            finally:
+                self._rest(url, None)
+            if not self.in_scope(target):
+                log.warning("robots.txt redirects out of the scope", url=url, target=target)
+                return RobotsRules.from_response(None, "")
+            url = target
+        return RobotsRules.from_response(None, "")
+
+    def _get(self, url: str, headers: dict[str, str]) -> Fetched:
+        status: int | None = None
+        try:
+            with self._request(url, headers) as response:
                 status = response.status_code
                 return self._read(url, response)
         except httpx.TimeoutException as exc:
@@ -221,17 +292,37 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return Fetched(url, "too_large", status, message=f"{int(declared):,} bytes")
-        body = bytearray()
-        for piece in response.iter_bytes():
-            body.extend(piece)
-            if len(body) > limit:
-                return Fetched(url, "too_large", status, message=f"over {limit:,} bytes")
-        is_pdf = media in PDF_TYPES or bytes(body[:5]) == b"%PDF-"
+        try:
+            read = read_body(response, limit)
+        except UndecodableBodyError as exc:
+            return Fetched(url, "error", status, message=str(exc))
+        if read.truncated:
+            return Fetched(url, "too_large", status, message=f"over {limit:,} bytes")
+        body = read.data
+        is_pdf = media in PDF_TYPES or body[:5] == b"%PDF-"
         if media in _MAYBE_PDF and not is_pdf:
             return Fetched(url, "wrong_type", status, message=f"type {media}")
         suffix = ".pdf" if is_pdf else ".html"
         etag, modified = _validators(response)
-        return Fetched(url, "ok", status, bytes(body), suffix, content_type, etag, modified)
+        return Fetched(url, "ok", status, body, suffix, content_type, etag, modified)
+
+
+def _robots_rules(url: str, response: httpx.Response) -> RobotsRules:
+    """Rules from a robots.txt answer: its first ROBOTS_MAX_BYTES decoded bytes (to the last
+    whole line) are parsed, as RFC 9309 allows; a body that cannot be decoded counts as
+    unreachable."""
+    if not 200 <= response.status_code < 300:
+        return RobotsRules.from_response(response.status_code, "")
+    try:
+        read = read_body(response, ROBOTS_MAX_BYTES)
+    except UndecodableBodyError as exc:
+        log.warning("robots.txt undecodable", url=url, error=str(exc))
+        return RobotsRules.from_response(None, "")
+    data = read.data
+    if read.truncated:
+        log.warning("robots.txt over the limit; its start is read", url=url, limit=ROBOTS_MAX_BYTES)
+        data = data[: data.rfind(b"\n") + 1]
+    return RobotsRules.from_response(response.status_code, data.decode("utf-8", "replace"))
 
 
 def _validators(response: httpx.Response) -> tuple[str | None, str | None]:

@@ -12,12 +12,10 @@ text that changed.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -32,11 +30,15 @@ from icc_assistant import __version__
 from icc_assistant.documents import ParsedDocument
 from icc_assistant.errors import DocumentError, EmptyDocumentError, SyncBusyError, SyncError
 from icc_assistant.index import FileResult, IndexStore
-from icc_assistant.ingest import CHUNKER_VERSION, PARSER_REVISION, parse_document
-from icc_assistant.ingest.loaders import TextLimits, html_to_text
+from icc_assistant.ingest import parse_document
+from icc_assistant.ingest.loaders import TextLimits
+from icc_assistant.ingest.worker import WORKERS
 from icc_assistant.settings import Settings
-from icc_assistant.sync.fetcher import FetchConfig, Fetched, Fetcher
-from icc_assistant.sync.links import read_links
+from icc_assistant.sync.fetcher import FetchConfig, Fetched, Fetcher, FetchStoppedError
+from icc_assistant.sync.frontier import Frontier
+from icc_assistant.sync.guard import PrivateHosts, literal_address, refusal
+from icc_assistant.sync.links import PageRead, read_page
+from icc_assistant.sync.links import text_hash as hash_text
 from icc_assistant.sync.models import (
     RunStatus,
     SyncCounts,
@@ -45,7 +47,7 @@ from icc_assistant.sync.models import (
     SyncSummary,
 )
 from icc_assistant.sync.state import PageRecord, RunRecord, SyncState, now
-from icc_assistant.sync.urls import Scope, host_of, normalise_url, trap_reason, variant_key
+from icc_assistant.sync.urls import Scope, normalise_url, origin_of, trap_reason, variant_key
 
 log = structlog.get_logger(__name__)
 
@@ -146,22 +148,35 @@ class SyncLock:
         return False
 
 
-def check_options(options: SyncOptions) -> Scope:
-    """The run's scope; a SyncError names a start page that cannot be crawled."""
+def check_options(options: SyncOptions, private: PrivateHosts | None = None) -> Scope:
+    """The run's scope; a SyncError names a start page that cannot be crawled (a host given
+    as a loopback or private address is refused here too, unless `private` lists it; names
+    are checked when they are resolved, at each request)."""
     if not options.urls:
         raise SyncError("No start pages: give URLs (icc-assistant sync URL...) or ICC_SYNC_URLS.")
+    for url in options.urls:
+        if normalise_url(url) is None:
+            raise SyncError(f"{url!r} is not a well-formed http(s) URL.")
     scope = Scope.of(list(options.urls), list(options.allow))
     if not scope.prefixes:
         raise SyncError("No usable --allow prefix: each must be an http(s) URL.")
     for url in options.urls:
-        normal = normalise_url(url)
-        if normal is None:
-            raise SyncError(f"{url!r} is not an http(s) URL.")
+        normal = normalise_url(url) or url
         if trap_reason(url):
             raise SyncError(f"{url} is a {trap_reason(url)}, not a page to start from.")
         if not scope.allows(normal):
             raise SyncError(f"{url} lies outside the allowed prefixes {list(scope.prefixes)}.")
+        _check_address(normal, private or PrivateHosts())
     return scope
+
+
+def _check_address(url: str, private: PrivateHosts) -> None:
+    origin = origin_of(url)
+    address = literal_address(origin[1]) if origin else None
+    if origin and address is not None:
+        reason = refusal(origin[1], origin[2], address, private)
+        if reason:
+            raise SyncError(f"{url}: {reason}.")
 
 
 class SyncJob:
@@ -178,7 +193,7 @@ class SyncJob:
         self._settings = settings
         self._store = store
         self._options = options
-        self._scope = check_options(options)
+        self._scope = check_options(options, PrivateHosts.parse(settings.sync_private_hosts))
         self._stop = stop or threading.Event()
         self._lock = SyncLock(settings.sync_dir / "lock")
         self._lock.acquire()
@@ -193,10 +208,15 @@ class SyncJob:
         self._started_at = record.started_at
         self._counts = SyncCounts.model_validate(record.counts)
         self._issues = [SyncIssue.model_validate(i) for i in record.errors]
-        self._fetcher = Fetcher(self._fetch_config(), stop=self._stop)
-        self._seen: set[str] = set()
-        self._pending: dict[str, deque[str]] = defaultdict(deque)
-        self._skipped: set[str] = set()
+        self._fetcher = Fetcher(
+            self._fetch_config(), stop=self._stop, in_scope=self._scope.covers_origin
+        )
+        self._frontier = Frontier(
+            self._scope,
+            self._counts,
+            capacity=options.max_pages,
+            links_per_page=settings.sync_max_links_per_page,
+        )
         self._visited = 0
         self._embedded_before = self._counts.embedded
         self._requests_before = self._counts.requests
@@ -210,15 +230,15 @@ class SyncJob:
         try:
             with self._sink() as sink:
                 self._load_frontier(sink)
-                complete = self._crawl(sink, on_progress)
+                complete = self._crawl(sink, on_progress) and not self._frontier.dropped_any
                 if complete:  # pages no longer linked: still there, changed, or gone?
                     unlinked = self._state.documents_not_checked(self.run_id)
                     in_scope = [url for url in unlinked if self._scope.allows(url)]
-                    self._state.add_to_frontier(self.run_id, self._enqueue(in_scope))
-                    complete = self._crawl(sink, on_progress)
+                    self._state.add_to_frontier(self.run_id, self._frontier.enqueue(in_scope))
+                    complete = self._crawl(sink, on_progress) and not self._frontier.dropped_any
                 self._prune(sink)
             status = "finished"
-        except (_Stopped, KeyboardInterrupt):
+        except (_Stopped, FetchStoppedError, KeyboardInterrupt):
             status = "interrupted"
             if not self._stop.is_set():
                 raise
@@ -278,16 +298,18 @@ class SyncJob:
             retries=settings.sync_retries,
             backoff=settings.sync_backoff,
             max_bytes=settings.max_file_bytes,
+            max_crawl_delay=settings.sync_max_crawl_delay,
+            private_hosts=PrivateHosts.parse(settings.sync_private_hosts),
         )
 
-    # -- frontier ----------------------------------------------------------------------------------
+    # -- the frontier ------------------------------------------------------------------------------
 
     def _load_frontier(self, sink: DocumentSink) -> None:
         """The run's URLs; a page recorded but not marked done (killed between its index commit
         and the mark) is done if the index holds what was recorded, else fetched again whole."""
         found, pending = self._state.frontier(self.run_id)
-        self._seen.update(found)
         self._visited = len(found) - len(pending)
+        waiting = []
         for url in pending:
             page = self._state.page(url)
             if page is not None and page.checked_run == self.run_id:
@@ -296,52 +318,15 @@ class SyncJob:
                     self._visited += 1
                     continue
                 self._state.forget_validators(url)
-            self._pending[host_of(url)].append(url)
-
-    def _enqueue(self, urls: list[str]) -> list[str]:
-        """Add URLs not seen this run to the frontier in memory; returns them for the caller
-        to store with the page that led to them."""
-        new = [url for url in dict.fromkeys(urls) if url not in self._seen]
-        for url in new:
-            self._seen.add(url)
-            self._pending[host_of(url)].append(url)
-        return new
-
-    def _admit(self, links: list[str]) -> list[str]:
-        """The links a page may lead to: traps and URLs outside the scope are counted and
-        dropped, the rest normalised."""
-        kept = []
-        for link in links:
-            if trap_reason(link):
-                self._skip("traps", link)
-                continue
-            normal = normalise_url(link)
-            if normal is None:
-                continue
-            if not self._scope.allows(normal):
-                self._skip("outside", normal)
-                continue
-            kept.append(normal)
-        return list(dict.fromkeys(kept))
-
-    def _skip(self, counter: str, url: str) -> None:
-        if url not in self._skipped:
-            self._skipped.add(url)
-            setattr(self._counts, counter, getattr(self._counts, counter) + 1)
-
-    def _next_url(self) -> str | None:
-        hosts = [host for host, queue in self._pending.items() if queue]
-        if not hosts:
-            return None
-        host = min(hosts, key=self._fetcher.ready_at)
-        return self._pending[host].popleft()
+            waiting.append(url)
+        self._frontier.restore(found, waiting)
 
     def _crawl(
         self, sink: DocumentSink, on_progress: Callable[[SyncProgress], None] | None
     ) -> bool:
         """Visit URLs until none is left (True) or --max-pages is reached (False)."""
         published = time.monotonic()
-        while (url := self._next_url()) is not None:
+        while (url := self._frontier.next_url(self._fetcher.ready_at)) is not None:
             if self._stop.is_set():
                 raise _Stopped
             if self._visited >= self._options.max_pages:
@@ -355,7 +340,7 @@ class SyncJob:
                 sink.publish()
                 published = time.monotonic()
             if on_progress is not None:
-                on_progress(SyncProgress(self._visited, len(self._seen), url, self._counts))
+                on_progress(SyncProgress(self._visited, self._frontier.found, url, self._counts))
         return True
 
     def _save_progress(self) -> None:
@@ -368,7 +353,7 @@ class SyncJob:
         page = self._state.page(url)
         if page is not None and page.redirect_to:  # a permanent redirect, seen on a past run
             self._counts.redirects += 1
-            found = self._enqueue(self._admit([page.redirect_to]))
+            found = self._frontier.enqueue(self._frontier.admit([page.redirect_to]))
             self._state.record(self.run_id, replace(page, checked_run=self.run_id), found=found)
             return
         fetched = self._fetcher.fetch(url, *self._validators(page, sink))
@@ -402,7 +387,7 @@ class SyncJob:
             self._counts.unchanged += 1
         else:
             self._counts.lists += 1
-        found = self._enqueue(self._admit(list(page.links)))
+        found = self._frontier.enqueue(self._frontier.admit(list(page.links)))
         checked = replace(
             page,
             etag=fetched.etag or page.etag,
@@ -417,8 +402,8 @@ class SyncJob:
         """Schedule the target like any link; an indexed page that now redirects counts as
         gone (the target is indexed under its own URL)."""
         self._counts.redirects += 1
-        targets = self._admit([fetched.location] if fetched.location else [])
-        found = self._enqueue(targets)
+        targets = self._frontier.admit([fetched.location] if fetched.location else [])
+        found = self._frontier.enqueue(targets)
         record = self._missing(page or PageRecord(fetched.url), fetched)
         if fetched.permanent and targets:
             record = replace(record, redirect_to=targets[0])
@@ -451,14 +436,21 @@ class SyncJob:
         self._state.record(self.run_id, replace(record, checked_run=self.run_id))
 
     def _take(self, fetched: Fetched, page: PageRecord | None, sink: DocumentSink) -> None:
-        """A page or PDF answered in full: follow its links, index it if it changed."""
+        """A page or PDF answered in full: follow its links, index it if it changed. Reading
+        a page has the same time budget as parsing a document."""
         url, body, index, found, links = fetched.url, fetched.body, True, [], []
+        hashed = None
         if fetched.suffix == ".html":
             _, html = html_to_unicode(fetched.content_type, fetched.body)
-            read = read_links(html, url)
-            links = self._admit(list(read.links))
-            found = self._enqueue(links)
-            body, index = html.encode("utf-8"), read.index and not read.is_hub
+            try:
+                read = self._read_page(html, url)
+            except DocumentError as exc:
+                self._unreadable(fetched, page, str(exc))
+                return
+            links = self._frontier.admit(list(read.links.links))
+            found = self._frontier.enqueue(links)
+            body, index = html.encode("utf-8"), read.links.index and not read.links.is_hub
+            hashed = read.text_hash
         record = PageRecord(
             url,
             etag=fetched.etag,
@@ -471,7 +463,7 @@ class SyncJob:
             self._counts.lists += 1
             self._state.record(self.run_id, record, found=found)
             return
-        text_hash = _text_hash(body, fetched.suffix)
+        text_hash = hashed or hash_text(body, fetched.suffix)
         if (
             page is not None
             and page.text_hash == text_hash
@@ -502,9 +494,7 @@ class SyncJob:
             self._state.record(self.run_id, record, found=found)
             return
         except DocumentError as exc:
-            self._counts.errors += 1
-            if len(self._issues) < MAX_ISSUES:
-                self._issues.append(SyncIssue(url=url, message=str(exc)))
+            self._note_error(url, str(exc))
             if page is not None:  # the indexed version stays, and so does its record
                 record = replace(record, doc_id=page.doc_id, content_hash=page.content_hash)
             self._state.record(self.run_id, record, found=found)
@@ -516,6 +506,21 @@ class SyncJob:
         result = sink.put(doc)
         setattr(self._counts, result.status, getattr(self._counts, result.status) + 1)
         self._state.mark_done(self.run_id, url)
+
+    def _read_page(self, html: str, url: str) -> PageRead:
+        seconds = self._settings.max_parse_seconds
+        return WORKERS.run(seconds, url, read_page, html, url)
+
+    def _unreadable(self, fetched: Fetched, page: PageRecord | None, message: str) -> None:
+        """A page that could not be read: an error; an indexed version stays."""
+        self._note_error(fetched.url, message)
+        record = replace(page or PageRecord(fetched.url), status=fetched.status)
+        self._state.record(self.run_id, replace(record, checked_run=self.run_id))
+
+    def _note_error(self, url: str, message: str) -> None:
+        self._counts.errors += 1
+        if len(self._issues) < MAX_ISSUES:
+            self._issues.append(SyncIssue(url=url, message=message))
 
     def _parse(self, fetched: Fetched, body: bytes) -> ParsedDocument:
         url = fetched.url
@@ -546,14 +551,6 @@ class SyncJob:
             if page.doc_id and sink.remove(page.doc_id):
                 self._counts.removed += 1
             self._state.forget(page.url)
-
-
-def _text_hash(body: bytes, suffix: str) -> str:
-    """A page's text (its bytes for a PDF), with the parser's version: equal hashes need no
-    new parse."""
-    text = html_to_text(body.decode("utf-8")).encode() if suffix == ".html" else body
-    version = f"{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
-    return hashlib.sha256(text + b"\0" + version).hexdigest()
 
 
 def list_runs(settings: Settings, limit: int = 20) -> list[SyncSummary]:

@@ -1,12 +1,17 @@
-"""An HTML page's links, what its robots meta tag allows, and whether it is a list of links."""
+"""An HTML page's links, what its robots meta tag allows, whether it is a list of links, and a
+hash of its text (what decides whether it needs parsing again)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from icc_assistant.ingest import CHUNKER_VERSION, PARSER_REVISION
+from icc_assistant.ingest.loaders import check_html_depth, html_to_text
 
 # Site chrome around the content: its text says nothing about what kind of page this is.
 _CHROME_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "form", "aside", "svg")
@@ -24,6 +29,29 @@ class PageLinks:
     index: bool = True
     follow: bool = True
     is_hub: bool = False
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """A page's links and the hash of its text."""
+
+    links: PageLinks
+    text_hash: str
+
+
+def read_page(html: str, url: str) -> PageRead:
+    """The page's links and text hash; markup nested too deep is refused first, before any
+    parser meets it (UnreadableDocumentError). Run it with a time budget."""
+    check_html_depth(html, url)
+    return PageRead(read_links(html, url), text_hash(html.encode("utf-8"), ".html"))
+
+
+def text_hash(body: bytes, suffix: str) -> str:
+    """A page's text (its bytes for a PDF), with the parser's version: equal hashes need no
+    new parse."""
+    text = html_to_text(body.decode("utf-8")).encode() if suffix == ".html" else body
+    version = f"{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
+    return hashlib.sha256(text + b"\0" + version).hexdigest()
 
 
 def read_links(html: str, url: str) -> PageLinks:

@@ -39,6 +39,10 @@ class SyncCounts(BaseModel):
     robots: int = Field(0, description="URLs skipped because robots.txt disallows them.")
     traps: int = Field(0, description="Links never requested: language switch, login, print...")
     outside: int = Field(0, description="Links outside the allowed prefixes.")
+    malformed: int = Field(0, description="Links that are no well-formed http(s) URL.")
+    dropped: int = Field(
+        0, description="Links not queued: past the per-page link cap or the run's --max-pages."
+    )
     skipped: int = Field(0, description="Responses not indexed: wrong type or too large.")
     errors: int = Field(0, description="URLs that failed after retries, or could not be read.")
     embedded: int = Field(0, description="Texts embedded (changed text only).")

@@ -4,9 +4,10 @@
   of its text, its in-scope links (so a page answering 304 still leads to its links), a
   permanent redirect, and how many consecutive runs found it gone (404/410).
 - `runs`: each run's options, counts, errors and status.
-- `frontier`: each run's URLs and which are done, so a run killed at any point resumes where it
-  stopped. A page is marked done in the same transaction that records what it gave, after its
-  document was committed to the index.
+- `frontier`: the newest run's URLs and which are done, so a run killed at any point resumes
+  where it stopped. A page is marked done in the same transaction that records what it gave,
+  after its document was committed to the index. A finished run's frontier is deleted, as are
+  older runs' when a new one starts, and only the newest KEPT_RUNS runs are kept.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ CREATE TABLE IF NOT EXISTS frontier (
     PRIMARY KEY (run_id, url)
 );
 """
+
+KEPT_RUNS = 100  # runs listed by `GET /api/sync` and `sync --runs`; older ones are deleted
 
 
 def now() -> datetime:
@@ -130,19 +133,28 @@ class SyncState:
         return _run(row) if row else None
 
     def start_run(self, options: dict[str, Any]) -> int:
-        """Record a new run; returns its id."""
-        cursor = self._db.execute(
-            "INSERT INTO runs (started_at, status, options) VALUES (?, 'running', ?)",
-            (now().isoformat(), json.dumps(options, sort_keys=True)),
-        )
-        return int(cursor.lastrowid or 0)
+        """Record a new run; returns its id. Older runs' frontiers go (only the newest run
+        is ever resumed), and runs past the newest KEPT_RUNS are forgotten."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO runs (started_at, status, options) VALUES (?, 'running', ?)",
+                (now().isoformat(), json.dumps(options, sort_keys=True)),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self._db.execute("DELETE FROM frontier WHERE run_id != ?", (run_id,))
+            self._db.execute("DELETE FROM runs WHERE id <= ?", (run_id - KEPT_RUNS,))
+        return run_id
 
     def end_run(self, run_id: int, status: str, *, complete: bool = False) -> None:
-        """Mark a run finished, failed or interrupted."""
-        self._db.execute(
-            "UPDATE runs SET finished_at = ?, status = ?, complete = ? WHERE id = ?",
-            (now().isoformat(), status, int(complete), run_id),
-        )
+        """Mark a run finished, failed or interrupted; a finished run's frontier goes, as it
+        will never be resumed."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, complete = ? WHERE id = ?",
+                (now().isoformat(), status, int(complete), run_id),
+            )
+            if status == "finished":
+                self._db.execute("DELETE FROM frontier WHERE run_id = ?", (run_id,))
 
     def save_progress(
         self, run_id: int, counts: dict[str, int], errors: list[dict[str, str]]

@@ -41,14 +41,23 @@ _LANGUAGE_SEGMENT = re.compile(r"^[a-z]{2}(?:[-_][a-zA-Z]{2})?$")
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
     """One spelling of the page `url` (resolved against `base`) names, or None when it is not
-    an http(s) URL. Fragments, default ports, tracking/sort/filter parameters and portlet
-    parameters restating a normal view go; the other parameters are sorted."""
-    joined = urljoin(base, url.strip()) if base else url.strip()
+    a well-formed http(s) URL (no host, a port that is no number or over 65535, a broken IPv6
+    address). Fragments, default ports, tracking/sort/filter parameters and portlet parameters
+    restating a normal view go; the other parameters are sorted."""
+    try:
+        return _normalised(urljoin(base, url.strip()) if base else url.strip())
+    except ValueError:  # urllib's verdict on a malformed host or port
+        return None
+
+
+def _normalised(joined: str) -> str | None:
     parts = urlsplit(joined)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _kept(k, v)]
     host = parts.hostname.lower()
+    if ":" in host:  # IPv6: brackets keep its colons apart from the port's
+        host = f"[{host}]"
     port = parts.port
     default = {"http": 80, "https": 443}[parts.scheme.lower()]
     netloc = host if port in (None, default) else f"{host}:{port}"
@@ -109,9 +118,29 @@ def host_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port made explicit; None if malformed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or {"http": 80, "https": 443}[scheme]
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
 @dataclass(frozen=True)
 class Scope:
-    """The URL prefixes a sync stays within."""
+    """The URL prefixes a sync stays within: a URL is in scope when its scheme, host and port
+    are a prefix's and its path starts with the prefix's path (`https://rm.coe.int` admits
+    neither `https://rm.coe.int.attacker.example` nor `https://rm.coe.int:8443`)."""
 
     prefixes: tuple[str, ...]
 
@@ -129,4 +158,17 @@ class Scope:
 
     def allows(self, url: str) -> bool:
         """True when the (normalised) URL lies under one of the prefixes."""
-        return any(url.startswith(prefix) for prefix in self.prefixes)
+        origin = origin_of(url)
+        if origin is None:
+            return False
+        path = _path_of(url)
+        return any(
+            origin_of(prefix) == origin and path.startswith(_path_of(prefix))
+            for prefix in self.prefixes
+        )
+
+    def covers_origin(self, url: str) -> bool:
+        """True when the URL is on the scheme, host and port of one of the prefixes (where
+        robots.txt may redirect to)."""
+        origin = origin_of(url)
+        return origin is not None and any(origin_of(p) == origin for p in self.prefixes)

@@ -6,9 +6,9 @@ import asyncio
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,9 +39,16 @@ async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
 
 
 @router.get("/feedback", responses=ERRORS, dependencies=[Depends(admin_access)])
-async def export_feedback(request: Request) -> dict[str, Any]:
-    """Every rating, newest first (admin)."""
-    return {"items": await asyncio.to_thread(request.app.state.feedback.export)}
+async def export_feedback(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Ratings, newest first, a page at a time (admin): `next_before` is the `before` of the
+    next page, null on the last."""
+    items = await asyncio.to_thread(request.app.state.feedback.export, limit, before)
+    next_before = items[-1]["id"] if len(items) == limit else None
+    return {"items": items, "next_before": next_before}
 
 
 UPLOAD_BODY = {

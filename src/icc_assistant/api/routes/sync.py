@@ -1,9 +1,11 @@
-"""POST /api/sync starts a web sync in the background; GET /api/sync lists the last runs."""
+"""POST /api/sync starts a web sync in the background; GET lists the last runs; DELETE stops the
+one this service runs."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
@@ -13,6 +15,7 @@ from starlette.datastructures import State
 
 from icc_assistant.api.routes.deps import admin_access, assistant_of
 from icc_assistant.api.schemas import ERRORS, error_responses
+from icc_assistant.errors import NotFoundError
 from icc_assistant.settings import Settings
 from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
 
@@ -79,16 +82,31 @@ class SyncRuns(BaseModel):
     runs: list[SyncSummary]
 
 
+@dataclass(frozen=True)
+class _Running:
+    """A run going on in a background thread of this service, and how to stop it."""
+
+    stop: threading.Event
+    thread: threading.Thread
+
+
+class SyncStopping(BaseModel):
+    """The run asked to stop: it ends between two requests, within the sync's deadline."""
+
+    run_id: int
+
+
 @router.post("/sync", status_code=202, response_model=SyncStarted, responses=error_responses(409))
 async def start_sync(body: SyncRequest, request: Request) -> SyncStarted:
     """Start a sync of the website in the background (admin); 409 while one runs."""
     settings: Settings = request.app.state.settings
     store = assistant_of(request).store
-    stop: threading.Event = request.app.state.sync_stop
+    stop = threading.Event()
     job = await asyncio.to_thread(SyncJob, settings, store, body.to_options(settings), stop=stop)
     thread = threading.Thread(target=_run, args=(job,), name=f"icc-sync-{job.run_id}")
+    runs: dict[int, _Running] = request.app.state.sync_runs
+    runs[job.run_id] = _Running(stop, thread)
     thread.start()
-    request.app.state.sync_threads.append(thread)
     return SyncStarted(run_id=job.run_id, resumed=job.resumed)
 
 
@@ -97,6 +115,23 @@ async def sync_runs(request: Request, limit: Annotated[int, Query(ge=1, le=100)]
     """The last sync runs, newest first, with their counts and errors (admin)."""
     runs = await asyncio.to_thread(list_runs, request.app.state.settings, limit)
     return SyncRuns(runs=runs)
+
+
+@router.delete(
+    "/sync", status_code=202, response_model=SyncStopping, responses=error_responses(404)
+)
+async def stop_sync(request: Request) -> SyncStopping:
+    """Stop the sync this service is running (admin); it is recorded as interrupted, and the
+    next POST with the same options resumes it. 404 when none is running here."""
+    runs: dict[int, _Running] = request.app.state.sync_runs
+    for run_id, running in list(runs.items()):
+        if not running.thread.is_alive():
+            del runs[run_id]
+        elif not running.stop.is_set():
+            running.stop.set()
+            log.info("sync run stopping", run_id=run_id)
+            return SyncStopping(run_id=run_id)
+    raise NotFoundError("No sync is running in this service.")
 
 
 def _run(job: SyncJob) -> None:
@@ -112,6 +147,8 @@ def _run(job: SyncJob) -> None:
 
 def stop_syncs(state: State, timeout: float = 10.0) -> None:
     """Ask running syncs to stop between two pages, and wait a little for them."""
-    state.sync_stop.set()
-    for thread in state.sync_threads:
-        thread.join(timeout)
+    runs: dict[int, _Running] = state.sync_runs
+    for running in runs.values():
+        running.stop.set()
+    for running in runs.values():
+        running.thread.join(timeout)

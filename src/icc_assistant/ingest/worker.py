@@ -1,0 +1,124 @@
+"""Parsing under a time budget, in worker processes that can be stopped.
+
+A hostile document can make a parser work for minutes on a megabyte (a PDF whose pages share
+one content stream of `q Q` operators, markup nested thousands deep), and no parser checks a
+clock. So a parse with a budget runs in a worker process; when the budget is spent the worker
+is killed and the document refused. Workers are started with `spawn` (the service's threads
+make `fork` unsafe) and reused: the first parse pays for the start (about a second), the next
+only for sending the bytes and receiving the parsed document.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import pickle
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from icc_assistant.errors import DocumentTooLargeError, UnreadableDocumentError
+
+T = TypeVar("T")
+MAX_IDLE_WORKERS = 2
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+def _serve(conn: Connection) -> None:
+    """A worker's loop: call what it is sent, send back the result or the exception."""
+    while True:
+        try:
+            function, args, kwargs = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe or died
+            return
+        try:
+            reply: tuple[bool, Any] = (True, function(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - sent back and raised in the parent
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            conn.send((False, UnreadableDocumentError(f"the parser failed: {reply[1]!r}")))
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self) -> None:
+        self._conn, child = _CONTEXT.Pipe()
+        self._process = _CONTEXT.Process(
+            target=_serve, args=(child,), daemon=True, name="icc-parse"
+        )
+        self._process.start()
+        child.close()
+
+    def call(self, seconds: float, function: Callable[..., Any], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> tuple[bool, Any] | None:  # fmt: skip
+        """(ok, result or exception), or None when `seconds` passed first."""
+        self._conn.send((function, args, kwargs))
+        if not self._conn.poll(seconds):
+            return None
+        reply: tuple[bool, Any] = self._conn.recv()
+        return reply
+
+    def stop(self) -> None:
+        self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+
+class ParseWorkers:
+    """Idle workers kept for reuse (at most MAX_IDLE_WORKERS); a busy caller gets a new one."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def run(self, seconds: float, source: str, function: Callable[..., T], /, *args: Any,
+            **kwargs: Any) -> T:  # fmt: skip
+        """`function(*args, **kwargs)` in a worker; DocumentTooLargeError naming `source`
+        when it takes over `seconds`. Its own exceptions are raised here."""
+        worker = self._take()
+        try:
+            reply = worker.call(seconds, function, args, kwargs)
+        except BaseException:
+            worker.stop()
+            raise
+        if reply is None:
+            worker.stop()
+            raise DocumentTooLargeError(
+                f"{source} takes over {seconds:g} s to parse (ICC_MAX_PARSE_SECONDS): a "
+                "document built to be slow, or one to split or re-save.",
+                source,
+            )
+        self._give_back(worker)
+        ok, value = reply
+        if not ok:
+            raise value
+        result: T = value
+        return result
+
+    def close(self) -> None:
+        """Stop the idle workers (busy ones stop when their caller is done)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if len(self._idle) < MAX_IDLE_WORKERS:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+
+WORKERS = ParseWorkers()
+atexit.register(WORKERS.close)
