@@ -126,15 +126,16 @@ class Assistant:
                 event = AnswerDoneEvent(answer=answer)
             yield event
 
-    def ready(self) -> dict[str, str]:
-        """Readiness of each tier; raises the domain error of the first that is not ready."""
+    def index_ready(self) -> str:
+        """The index's readiness, in words; raises IndexUnavailableError when it is not."""
         self.store.ping()
         self.store.refresh()
         stats = self.store.stats()
-        return {
-            "index": f"{stats.documents} documents, {stats.chunks} chunks",
-            "model": self.answerer.check_ready(),
-        }
+        return f"{stats.documents} documents, {stats.chunks} chunks"
+
+    def model_ready(self) -> str:
+        """The answerer's readiness, in words; raises ModelUnavailableError when it is not."""
+        return self.answerer.check_ready()
 
     def ingest_file(self, path: Path, doc_id: str) -> FileResult:
         """Ingest (or re-ingest) one uploaded file; a bad file raises its DocumentError."""

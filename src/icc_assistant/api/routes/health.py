@@ -15,32 +15,35 @@ from icc_assistant.assistant import Assistant
 from icc_assistant.errors import ICCAssistantError
 
 router = APIRouter(tags=["health"])
-# How long one readiness check answers /ready: a probe (or anyone) polling it cannot make the
-# service call the model's /v1/models more than once per period.
+# How long one check of the model answers /ready: a probe (or anyone) polling it cannot make
+# the service call the model's /v1/models more than once per period. The index is local (or
+# on the deployment's own Chroma server) and is checked on every call.
 READY_SECONDS = 5.0
 
 
 class ReadyCheck:
-    """The last readiness verdict (tiers, or the error to raise) and when it expires."""
+    """The model's last readiness verdict (words, or the error to raise) and when it expires."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._expires = 0.0
-        self._verdict: dict[str, str] | ICCAssistantError = {}
+        self._model: str | ICCAssistantError = ""
 
     def verdict(self, assistant: Assistant) -> dict[str, str]:
-        """The cached verdict, checked again once it is READY_SECONDS old."""
+        """The index checked now, the model's cached verdict, checked again once it is
+        READY_SECONDS old; raises the domain error of the first tier that is not ready."""
+        index = assistant.index_ready()
         with self._lock:
             if time.monotonic() >= self._expires:
                 try:
-                    self._verdict = assistant.ready()
+                    self._model = assistant.model_ready()
                 except ICCAssistantError as exc:
-                    self._verdict = exc
+                    self._model = exc
                 self._expires = time.monotonic() + READY_SECONDS
-            verdict = self._verdict
-        if isinstance(verdict, ICCAssistantError):
-            raise verdict
-        return verdict
+            model = self._model
+        if isinstance(model, ICCAssistantError):
+            raise model
+        return {"index": index, "model": model}
 
 
 @router.get("/health")
