@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
@@ -89,9 +90,16 @@ def create_chat_model(settings: Settings) -> BaseChatOpenAI:
 _DELIMITER = re.compile(r"<(\s*/?\s*passage\b[^<>\n]{0,80})>?", re.IGNORECASE)
 
 
+# Characters that show nothing: "</pas\u200bsage>" reads as the tag to a model.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
 def fence(text: str) -> str:
-    """`text` with anything like a <passage> or </passage> tag made inert."""
-    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}›", text)
+    """`text` with anything like a <passage> or </passage> tag made inert, look-alikes too:
+    invisible characters are removed and compatibility forms folded (a fullwidth
+    "＜／ｐａｓｓａｇｅ＞" is "</passage>") before the tags are looked for."""
+    folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}›", folded)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
