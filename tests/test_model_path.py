@@ -188,3 +188,20 @@ def test_unreachable_malformed_or_misshapen_answers_are_errors(fake_llm: FakeOpe
     fake_llm.state.embedding_dimension = 128
     with pytest.raises(ModelUnavailableError, match="ICC_EMBEDDINGS_DIMENSION"):
         remote(fake_llm.url).embed_query("q")
+
+
+def test_v1_passes_the_token_limit_to_the_model_and_reports_its_usage(
+    serve: Serve, fake_llm: FakeOpenAIServer
+) -> None:
+    """max_tokens reaches the model; usage is the model's own count, not zeros."""
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)
+    body = {
+        "model": "icc-assistant",
+        "max_tokens": 77,
+        "messages": [{"role": "user", "content": "How does Ansan support migrant pupils?"}],
+    }
+    completion = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
+    sent = fake_llm.state.requests[-1]
+    assert 77 in (sent.get("max_tokens"), sent.get("max_completion_tokens"))
+    assert completion["usage"] == {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+    assert completion["answer"]["model"] == "fake-model"

@@ -158,6 +158,11 @@ class Answer(_Frozen):
         " sentences of the cited passages offered to the model.",
     )
     model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
+    usage: dict[str, int] | None = Field(
+        None,
+        description="Tokens the model reported (prompt_tokens, completion_tokens,"
+        " total_tokens); None when no model wrote the answer or it reported none.",
+    )
     notice: str | None = Field(None, description="E.g. why the extractive fallback was used.")
 
 

@@ -50,7 +50,7 @@ class Quote:
 def candidates(passages: Sequence[Passage]) -> list[Quote]:
     """Every sentence of the passages within RELEVANCE_BAND of the best, most relevant first."""
     best = max((p.score for p in passages), default=0.0)
-    found = []
+    found: list[Quote] = []
     for index, passage in enumerate(passages):
         if passage.score < best - RELEVANCE_BAND:
             continue
@@ -131,7 +131,7 @@ def offered_evidence(
 ) -> tuple[EvidenceGroup, ...]:
     """For a model's answer: per cited passage, its OFFERED_PER_PASSAGE most relevant
     sentences in text order, under the passage's citation number."""
-    found = []
+    found: list[EvidenceGroup] = []
     for citation in citations:
         index = citation.number - 1
         sentences = passages[index].chunk.sentences

@@ -12,11 +12,13 @@ import re
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 import openai
 import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from langchain_openai import AzureChatOpenAI, ChatOpenAI
 from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
@@ -134,6 +136,17 @@ def passage_text(passage: Passage) -> str:
     return "\n".join(passage.chunk.sentences) or passage.context
 
 
+def usage_of(metadata: object) -> dict[str, int] | None:
+    """LangChain's usage metadata in OpenAI's words, or None when the model reported none."""
+    if not isinstance(metadata, dict) or "total_tokens" not in metadata:
+        return None
+    return {
+        "prompt_tokens": int(metadata.get("input_tokens", 0)),
+        "completion_tokens": int(metadata.get("output_tokens", 0)),
+        "total_tokens": int(metadata["total_tokens"]),
+    }
+
+
 def _text_of(content: object) -> str:
     if isinstance(content, str):
         return content
@@ -199,8 +212,18 @@ class ModelAnswerer:
         )
         return [SystemMessage(system), HumanMessage(user)]
 
+    def _model_for(self, request: AnswerRequest) -> Runnable[Any, BaseMessage]:
+        """The chat model, bound to the request's token limit when it has one."""
+        if request.max_tokens is None:
+            return self._llm
+        return self._llm.bind(max_tokens=request.max_tokens)
+
     def _finish(
-        self, request: AnswerRequest, retrieval: RetrievalResult, text: str
+        self,
+        request: AnswerRequest,
+        retrieval: RetrievalResult,
+        text: str,
+        usage: dict[str, int] | None = None,
     ) -> Answer | None:
         """The model's answer with valid citations only; None if it cited nothing valid."""
         valid = range(1, len(retrieval.passages) + 1)
@@ -216,6 +239,7 @@ class ModelAnswerer:
             citations=citations,
             evidence=offered_evidence(citations, retrieval.passages),
             model=self.name,
+            usage=usage,
         )
 
     def _fallback_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
@@ -226,8 +250,9 @@ class ModelAnswerer:
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(answer_language(request), retrieval)
         try:
-            reply = self._llm.invoke(self._messages(request, retrieval))
-            answer = self._finish(request, retrieval, _text_of(reply.content))
+            reply = self._model_for(request).invoke(self._messages(request, retrieval))
+            usage = usage_of(getattr(reply, "usage_metadata", None))
+            answer = self._finish(request, retrieval, _text_of(reply.content), usage)
         except Exception as exc:  # noqa: BLE001 - the model failed: quote the sources instead
             log.warning("model call failed", stage="answer", **failure_fields(exc))
             answer = None
@@ -242,10 +267,12 @@ class ModelAnswerer:
             return
         markers = MarkerFilter(range(1, len(retrieval.passages) + 1))
         sent: list[str] = []
+        usage: dict[str, int] | None = None
         try:
             finished = False
-            async for chunk in self._llm.astream(self._messages(request, retrieval)):
+            async for chunk in self._model_for(request).astream(self._messages(request, retrieval)):
                 finished = finished or bool(chunk.response_metadata.get("finish_reason"))
+                usage = usage_of(getattr(chunk, "usage_metadata", None)) or usage
                 piece = markers.feed(_text_of(chunk.content))
                 if piece:
                     sent.append(piece)
@@ -264,7 +291,7 @@ class ModelAnswerer:
         if rest:
             sent.append(rest)
             yield TokenEvent(text=rest)
-        answer = self._finish(request, retrieval, "".join(sent))
+        answer = self._finish(request, retrieval, "".join(sent), usage)
         if answer is None:  # streamed, but nothing was cited: say so rather than present it
             notice = message(answer_language(request), "partial")
             yield TokenEvent(text=f"\n\n_{notice}_")

@@ -18,6 +18,7 @@ class AnswerRequest(BaseModel):
     question: str
     history: tuple[Turn, ...] = ()
     language: str | None = None
+    max_tokens: int | None = None  # the most a model may write; no bound on quotes
 
 
 class SearchQuery(BaseModel):

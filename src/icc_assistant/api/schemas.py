@@ -147,6 +147,13 @@ class OpenAIChatRequest(BaseModel):
     model: str = Field(max_length=200)
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=_MAX_TURNS)
     stream: bool = False
+    max_tokens: int | None = Field(None, ge=1, le=100_000)
+    max_completion_tokens: int | None = Field(None, ge=1, le=100_000)
+
+    @property
+    def token_limit(self) -> int | None:
+        """The most the model may write: `max_completion_tokens`, or the older `max_tokens`."""
+        return self.max_completion_tokens or self.max_tokens
 
 
 class ErrorBody(BaseModel):

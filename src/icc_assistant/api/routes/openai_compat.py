@@ -91,7 +91,7 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": answer.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": _cite(answer.citations),
         "evidence": _evidence(answer),
         "answer": {
@@ -132,7 +132,7 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
     assistant = assistant_of(request)
     question = answer_request(
         assistant.settings, to_chat_request(body), request.headers.get("accept-language")
-    )
+    ).model_copy(update={"max_tokens": body.token_limit})
     profile = assistant.settings.profile
     if not body.stream:
         answer = await asyncio.to_thread(assistant.ask, question)
