@@ -7,7 +7,6 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,50 +19,21 @@ from playwright.sync_api import (
     Request,
     Route,
     expect,
-    sync_playwright,
 )
 
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import free_port
+from fixtures.chromium import ARTIFACTS, BROWSER_MARKS
 from fixtures.live_server import Serve, ServerThread
 from icc_assistant.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
 ENGLISH = "How can a city support schools with many migrant pupils?"
 LAUNCHER = "Ask about intercultural cities"
 ADMIN_KEY = "admin-key"
 WAIT = 30_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, with nothing that phones home."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+pytestmark = BROWSER_MARKS
 
 
 def start_app(settings: Settings) -> Iterator[str]:
