@@ -33,9 +33,8 @@ def error_type(response: httpx.Response) -> str:
     return str(response.json()["error"]["type"])
 
 
-def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path) -> None:
-    """With the Chroma server gone /ready and chat answer 503; both recover when it returns."""
-    chroma = ChromaProcess(tmp_path / "chroma").start()
+def index_on_server(tmp_path: Path, chroma: ChromaProcess) -> tuple[Settings, IndexStore]:
+    """Settings pointing at the `chroma run` server, and an index of one page built on it."""
     settings = Settings(
         data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma.port
     )
@@ -44,6 +43,13 @@ def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path)
     (corpus / "bilbao.txt").write_text(PAGE, encoding="utf-8")
     store = IndexStore.open(settings, create_embedder(settings))
     store.sync(load_files(collect_paths([corpus])[0]))
+    return settings, store
+
+
+def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path) -> None:
+    """With the Chroma server gone /ready and chat answer 503; both recover when it returns."""
+    chroma = ChromaProcess(tmp_path / "chroma").start()
+    settings, _ = index_on_server(tmp_path, chroma)
     url = serve(
         data_dir=settings.data_dir,
         chroma_host="127.0.0.1",
@@ -73,14 +79,7 @@ def test_stored_vectors_of_a_stopped_chroma_server_are_unavailable_not_lost(
     (a 503), rather than reporting every vector lost, which would have them re-embedded."""
     chroma = ChromaProcess(tmp_path / "chroma").start()
     try:
-        settings = Settings(
-            data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma.port
-        )
-        corpus = tmp_path / "corpus"
-        corpus.mkdir()
-        (corpus / "bilbao.txt").write_text(PAGE, encoding="utf-8")
-        store = IndexStore.open(settings, create_embedder(settings))
-        store.sync(load_files(collect_paths([corpus])[0]))
+        settings, store = index_on_server(tmp_path, chroma)
         reader = Chroma(settings, connect(settings), store.fingerprint)
         ids = [record_id for record_id, _, _ in reader.records(reader.chunks, texts=False)]
         assert ids and set(reader.vectors_of(ids)) == set(ids)
