@@ -16,7 +16,7 @@ It reproduces the public structure `icc-assistant sync` meets on the real site:
 Tests change it between runs (`change`, `touch`, `remove`) and read what it served
 (`requests`, `trap_requests`, `robots_violations`). Every request is recorded.
 
-    python tests/fakes/fake_site.py --practices 90    # prints both base URLs, serves until killed
+    PYTHONPATH=tests python -m fakes.fake_site --practices 90 # prints its URLs; serves until killed
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from fakes.hostile_files import pdf_file
 
 ROOT = "/web/interculturalcities"
 PRIVATE = f"{ROOT}/private"
@@ -369,18 +371,7 @@ def make_pdf(lines: list[str]) -> bytes:
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    table = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{table}\n%%EOF\n"
-    ).encode()
-    return out
+    return pdf_file(objects)
 
 
 def report_pdf(number: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 
 def pdf(content: bytes, *, compress: bool = True, pages: int = 1) -> bytes:
@@ -17,11 +18,18 @@ def pdf(content: bytes, *, compress: bool = True, pages: int = 1) -> bytes:
         b"<< /Length %d%s >>\nstream\n" % (len(stream), flate) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    return pdf_file(objects)
+
+
+def pdf_file(objects: Sequence[bytes | str]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the first the catalog), with its
+    cross-reference table and trailer; text objects are written as Latin-1."""
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        data = body.encode("latin-1") if isinstance(body, str) else body
+        out += b"%d 0 obj\n" % number + data + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)

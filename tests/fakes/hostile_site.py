@@ -20,7 +20,7 @@ whatever `state.home_links` adds. Named behaviours, set on `HostileState` before
 
 Every request is recorded (`paths()`), with how many bytes the body sent.
 
-    python tests/fakes/hostile_site.py --robots gzip-bomb --home-link /drip   # prints its URL
+    PYTHONPATH=tests python -m fakes.hostile_site --robots gzip-bomb --home-link /drip  # its URL
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from fakes.hostile_files import pdf_file
 
 ROBOTS_MODES = ("plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay")
 BAD_LINKS = ("http://[::1]:60245/x", "http://x:99999/", "http://a:b:c/")
@@ -186,18 +188,7 @@ def slow_pdf(operators: int, pages: int = 12) -> bytes:
         * pages,
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    table = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{table}\n%%EOF\n".encode()
-    )
-    return out
+    return pdf_file(objects)
 
 
 _GZIPPED: dict[int, bytes] = {}
