@@ -76,9 +76,13 @@ def _country_matcher() -> NameMatcher:
     return NameMatcher(country_aliases())
 
 
-def warm_up() -> None:
-    """Load the places and build the matcher now rather than on first use."""
+def warm_up(*, small: bool = False) -> None:
+    """Load the places and build the matcher now rather than on first use; with `small`, the
+    smaller places too (what reading a document's city needs) and the country names."""
     _matcher(False)
+    if small:
+        _matcher(True)
+        _country_matcher()
 
 
 def _choose(

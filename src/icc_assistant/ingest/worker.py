@@ -4,8 +4,8 @@ A hostile document can make a parser work for minutes on a megabyte (a PDF whose
 one content stream of `q Q` operators, markup nested thousands deep), and no parser checks a
 clock. So a parse with a budget runs in a worker process; when the budget is spent the worker
 is killed and the document refused. Workers are started with `spawn` (the service's threads
-make `fork` unsafe) and reused: the first parse pays for the start (about a second), the next
-only for sending the bytes and receiving the parsed document.
+make `fork` unsafe) and reused: the first parse pays for the start (about a second, not counted
+in its budget), the next only for sending the bytes and receiving the parsed document.
 """
 
 from __future__ import annotations
@@ -22,16 +22,31 @@ from icc_assistant.errors import DocumentTooLargeError, UnreadableDocumentError
 
 T = TypeVar("T")
 MAX_IDLE_WORKERS = 2
+# A new worker's start, its loading of the parser's data and its import of the parser, before
+# the call it was sent is unpickled: not the document's doing, so not counted in its budget.
+START_SECONDS = 60.0
+_STARTED = "started"
 _CONTEXT = multiprocessing.get_context("spawn")
+
+
+def _prepare() -> None:
+    """Load what every parse needs (the language detector, the gazetteer's places) before the
+    first document's budget starts: that cost is the worker's, not the document's."""
+    from icc_assistant import gazetteer, language
+
+    language.warm_up()
+    gazetteer.warm_up(small=True)
 
 
 def _serve(conn: Connection) -> None:
     """A worker's loop: call what it is sent, send back the result or the exception."""
+    _prepare()
     while True:
         try:
             function, args, kwargs = conn.recv()
         except (EOFError, OSError):  # the parent closed the pipe or died
             return
+        conn.send(_STARTED)  # the budget runs from here
         try:
             reply: tuple[bool, Any] = (True, function(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - sent back and raised in the parent
@@ -55,8 +70,11 @@ class _Worker:
 
     def call(self, seconds: float, function: Callable[..., Any], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> tuple[bool, Any] | None:  # fmt: skip
-        """(ok, result or exception), or None when `seconds` passed first."""
+        """(ok, result or exception), or None when `seconds` passed first, counted from when
+        the worker has the call (so a new worker's start is not)."""
         self._conn.send((function, args, kwargs))
+        if not self._conn.poll(START_SECONDS) or self._conn.recv() != _STARTED:
+            return None
         if not self._conn.poll(seconds):
             return None
         reply: tuple[bool, Any] = self._conn.recv()
