@@ -153,6 +153,15 @@ def test_a_city_name_does_not_change_the_answer_language(
     assert answer.text.startswith(message("en", "no_evidence"))
 
 
+def test_not_covered_names_only_the_city_no_document_is_about(
+    extractive: ExtractiveAnswerer, retriever: Retriever
+) -> None:
+    """Asked about a covered and an uncovered city, the hint names the uncovered one alone."""
+    answer = ask(extractive, retriever, "How do Ansan and Reykjavik welcome refugees?")
+    assert answer.status == "no_evidence"
+    assert answer.text.endswith(message("en", "hint_city", cities="Reykjavik"))
+
+
 def test_recommended_practice_is_attributed_to_its_city(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:

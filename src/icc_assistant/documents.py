@@ -215,6 +215,7 @@ class RetrievalResult(_Frozen):
     status: RetrievalStatus
     passages: tuple[Passage, ...] = ()
     cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
+    uncovered: tuple[str, ...] = Field((), description="Of those, the cities no document is about.")
     filters: Filters = Field(default_factory=Filters)
     gate: Gate | None = Field(None, description="Why the status is what it is.")
     nearest: tuple[Passage, ...] = Field(

@@ -86,10 +86,8 @@ def _nearest_documents(passages: Sequence[Passage]) -> list[str]:
 
 def _hint(language: str, retrieval: RetrievalResult) -> str:
     """What could help: the filter to leave out, the uncovered city, or rewording."""
-    gate = retrieval.gate
-    if gate is not None and gate.reason == "uncovered_city":
-        uncovered = ", ".join(retrieval.cities) or gate.message
-        return message(language, "hint_city", cities=uncovered)
+    if retrieval.uncovered:
+        return message(language, "hint_city", cities=", ".join(retrieval.uncovered))
     if not retrieval.filters.is_empty():
         return message(language, "hint_filter", filters=describe_filters(retrieval.filters))
     return message(language, "hint_rewording")

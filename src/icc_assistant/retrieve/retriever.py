@@ -88,6 +88,7 @@ class Retriever:
             passages=passages if found else (),
             nearest=() if found else passages,
             cities=query.cities,
+            uncovered=query.uncovered,
             filters=filters,
             gate=gate,
         )
