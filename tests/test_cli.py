@@ -206,3 +206,60 @@ def test_ingest_reports_each_file_and_is_incremental(tmp_path: Path) -> None:
     assert second.returncode == 0 and "unchanged" in second.stdout
     stats = run("stats", "--json", data_dir=tmp_path / "data")
     assert json.loads(stats.stdout)["cities"] == {"Oslo": 1}
+
+
+def passages_of(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    return [p["document"] for p in found["passages"] or found["nearest"]]
+
+
+def test_search_takes_the_filters_http_takes(multilingual_settings: Settings) -> None:
+    """search --type/--language/--country/--year-* keep only the documents they name, as the
+    API's filters do; without them, the same question draws on other documents too."""
+    data_dir = multilingual_settings.data_dir
+    question = "intercultural strategy"
+    everything = passages_of(run("search", question, "--k", "10", "--json", data_dir=data_dir))
+    assert {d["doc_type"] for d in everything} > {"index_report"}
+    reports = passages_of(
+        run("search", question, "--type", "index_report", "--json", data_dir=data_dir)
+    )
+    assert reports and {d["doc_type"] for d in reports} == {"index_report"}
+    german = passages_of(run("search", question, "--language", "de", "--json", data_dir=data_dir))
+    assert german and {d["language"] for d in german} == {"de"}
+    korean = passages_of(
+        run("search", question, "--country", "South Korea", "--json", data_dir=data_dir)
+    )
+    assert korean and {d["country"] for d in korean} == {"South Korea"}
+    years = sorted(d["year"] for d in everything if d["year"])
+    recent = passages_of(
+        run("search", question, "--year-from", str(years[-1]), "--json", data_dir=data_dir)
+    )
+    assert recent and all(d["year"] >= years[-1] for d in recent)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--type", "leaflet"], "--type"),
+        (["--language", "French"], "--language"),
+        (["--year-from", "2020", "--year-to", "2010"], "after year_to"),
+        (["--year-from", "1200"], "--year-from"),
+    ],
+)
+def test_ask_refuses_a_bad_filter_with_a_message(
+    indexed_settings: Settings, options: list[str], message: str
+) -> None:
+    """A malformed filter exits 1 naming the option, as the API answers 422."""
+    result = run("ask", "anti-rumour", *options, data_dir=indexed_settings.data_dir)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_type_help_names_every_document_type() -> None:
+    """--type's help lists exactly the document types the index knows."""
+    from icc_assistant.documents import DOC_TYPES
+
+    help_text = " ".join(run("search", "--help").stdout.split())
+    for doc_type in DOC_TYPES:
+        assert doc_type in help_text

@@ -13,13 +13,23 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from icc_assistant import __version__
+from icc_assistant.cli_filters import (
+    CityOpt,
+    CountryOpt,
+    LanguageOpt,
+    TopicOpt,
+    TypeOpt,
+    YearFromOpt,
+    YearToOpt,
+    filters_from_options,
+)
 from icc_assistant.errors import ConfigurationError, ICCAssistantError, InvalidQuestionError
 
 # Each command imports what it needs when it runs: `--help` and the light commands do not pay
 # for pydantic models, structlog or rich's tables and progress bars, and none of them for the
 # others' dependencies (measured with `python -X importtime`).
 if TYPE_CHECKING:
-    from icc_assistant.documents import Filters, Turn
+    from icc_assistant.documents import Turn
     from icc_assistant.settings import Settings
     from icc_assistant.sync import SyncJob, SyncProgress, SyncSummary
 
@@ -61,9 +71,6 @@ err = Console(stderr=True)
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", envvar="ICC_DATA_DIR", help="Directory holding the index."),
-]
-CityOpt = Annotated[
-    str | None, typer.Option("--city", help="Only material about this city (any spelling).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -335,12 +342,6 @@ def inspect(
         out.print(chunk.text, markup=False, highlight=False)
 
 
-def _filters(city: str | None) -> Filters:
-    from icc_assistant.documents import Filters
-
-    return Filters(city=city)
-
-
 HistoryOpt = Annotated[
     Path | None,
     typer.Option("--history", help="JSON file of earlier turns ([{role, content}, ...])."),
@@ -351,6 +352,12 @@ HistoryOpt = Annotated[
 def search(
     question: Annotated[str, typer.Argument(help="What to look for, in any language.")],
     city: CityOpt = None,
+    country: CountryOpt = None,
+    year_from: YearFromOpt = None,
+    year_to: YearToOpt = None,
+    doc_type: TypeOpt = None,
+    topic: TopicOpt = None,
+    language: LanguageOpt = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many passages.")] = 8,
     history: HistoryOpt = None,
     as_json: JsonOpt = False,
@@ -363,8 +370,9 @@ def search(
     """
     from icc_assistant.assistant import Assistant
 
+    filters = filters_from_options(city, country, year_from, year_to, doc_type, topic, language)
     result = Assistant.open(_settings(data_dir)).search(
-        question, filters=_filters(city), k=k, history=_read_history(history)
+        question, filters=filters, k=k, history=_read_history(history)
     )
     if as_json:
         out.print_json(result.model_dump_json())
@@ -408,6 +416,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
     history: HistoryOpt = None,
     city: CityOpt = None,
+    country: CountryOpt = None,
+    year_from: YearFromOpt = None,
+    year_to: YearToOpt = None,
+    doc_type: TypeOpt = None,
+    topic: TopicOpt = None,
+    language: LanguageOpt = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -418,8 +432,9 @@ def ask(
     from icc_assistant.answer import AnswerRequest
     from icc_assistant.assistant import Assistant
 
+    filters = filters_from_options(city, country, year_from, year_to, doc_type, topic, language)
     request = AnswerRequest(question=question, history=_read_history(history))
-    answer = Assistant.open(_settings(data_dir)).ask(request, filters=_filters(city))
+    answer = Assistant.open(_settings(data_dir)).ask(request, filters=filters)
     if as_json:
         out.print_json(answer.model_dump_json())
         return
