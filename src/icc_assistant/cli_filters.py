@@ -36,7 +36,7 @@ TypeOpt = Annotated[
 TopicOpt = Annotated[str | None, typer.Option("--topic", help="Only documents with this topic.")]
 LanguageOpt = Annotated[
     str | None,
-    typer.Option("--language", help="Only documents written in this language (ISO 639-1, e.g. fr)."),
+    typer.Option("--language", help="Only documents in this language (ISO 639-1, e.g. fr)."),
 ]
 
 
@@ -60,7 +60,7 @@ def filters_from_options(
             country=country,
             year_from=year_from,
             year_to=year_to,
-            doc_type=doc_type,  # type: ignore[arg-type]
+            doc_type=doc_type,
             topic=topic,
             language=language,
         )
