@@ -7,7 +7,6 @@ answer = answerer.write_answer(AnswerRequest(question="..."), retrieval)
 from __future__ import annotations
 
 from icc_assistant.answer.extractive import ExtractiveAnswerer
-from icc_assistant.answer.model import ModelAnswerer
 from icc_assistant.answer.types import (
     AnswerDoneEvent,
     Answerer,
@@ -24,7 +23,6 @@ __all__ = [
     "AnswerRequest",
     "Answerer",
     "ExtractiveAnswerer",
-    "ModelAnswerer",
     "SearchQuery",
     "TokenEvent",
     "create_answerer",
@@ -34,5 +32,9 @@ __all__ = [
 def create_answerer(settings: Settings) -> Answerer:
     """A model answerer when ICC_LLM_BASE_URL is set, else the extractive one."""
     if settings.has_model:
+        # Imported here: openai and LangChain take about a second to import, which a CLI
+        # command or a server answering without a model should not pay.
+        from icc_assistant.answer.model import ModelAnswerer
+
         return ModelAnswerer(settings)
     return ExtractiveAnswerer()
