@@ -1,4 +1,5 @@
-"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, serve, mcp."""
+"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, serve,
+mcp."""
 
 from __future__ import annotations
 
@@ -429,6 +430,85 @@ def ask(
     for c in answer.citations:
         where = ", ".join(str(x) for x in (c.city, c.country, c.year) if x)
         out.print(f"[{c.number}] {c.title} ({where}) - {c.section or c.source}", markup=False)
+
+
+BRIEF_FORMATS = ("md", "html", "docx", "json")
+
+
+@app.command(cls=_Command)
+def brief(
+    question: Annotated[str, typer.Argument(help="The member's enquiry, in any language.")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="The note's language (ISO 639-1, e.g. fr).")
+    ] = None,
+    city: CityOpt = None,
+    country: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
+    year_from: Annotated[int | None, typer.Option("--year-from", help="From this year.")] = None,
+    year_to: Annotated[int | None, typer.Option("--year-to", help="Up to this year.")] = None,
+    doc_type: Annotated[
+        str | None,
+        typer.Option("--type", help="good_practice, index_report, news or other."),
+    ] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic.")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only documents in this language.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html, docx (needs --out) or json.")
+    ] = "md",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the note here instead of stdout.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write a briefing note for a member's enquiry: summary, practices by city, ICC
+    recommendations, numbered sources with links, the state of the material.
+
+    Example: icc-assistant brief "Comment les villes mènent-elles des campagnes anti-rumeurs ?"
+    --format docx --out note.docx
+    """
+    import re
+
+    from pydantic import ValidationError
+
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.brief import build_brief, render_brief
+    from icc_assistant.documents import DOC_TYPES, Filters
+
+    if fmt not in BRIEF_FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not a format; use one of {', '.join(BRIEF_FORMATS)}.", param_hint="--format"
+        )
+    if fmt == "docx" and out_file is None:
+        raise typer.BadParameter(
+            "a DOCX note is a binary file: give --out FILE to write it.", param_hint="--format"
+        )
+    if doc_type is not None and doc_type not in DOC_TYPES:
+        raise typer.BadParameter(f"use one of {', '.join(DOC_TYPES)}.", param_hint="--type")
+    for name, code in (("--lang", lang), ("--language", language)):
+        if code is not None and not re.fullmatch(r"[a-z]{2}", code):
+            raise typer.BadParameter(f"{code!r} is not a two-letter code.", param_hint=name)
+    if not question.strip():
+        raise InvalidQuestionError("The enquiry is empty: type what the member asks.")
+    try:
+        filters = Filters(
+            city=city, country=country, year_from=year_from, year_to=year_to,
+            doc_type=doc_type, topic=topic, language=language,
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidQuestionError(f"Invalid filters: {exc}") from exc
+    request = AnswerRequest(question=question.strip(), language=lang)
+    note = build_brief(Assistant.open(_settings(data_dir)), request, filters)
+    data = render_brief(note, fmt)
+    if out_file is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    try:
+        out_file.write_bytes(data)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot write {out_file}: {exc}") from exc
+    err.print(f"wrote {out_file} ({len(data)} bytes)", markup=False, highlight=False)
 
 
 @app.command(cls=_Command)
