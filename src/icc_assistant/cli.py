@@ -478,7 +478,8 @@ def brief(
 
     if fmt not in BRIEF_FORMATS:
         raise typer.BadParameter(
-            f"{fmt!r} is not a format; use one of {', '.join(BRIEF_FORMATS)}.", param_hint="--format"
+            f"{fmt!r} is not a format; use one of {', '.join(BRIEF_FORMATS)}.",
+            param_hint="--format",
         )
     if fmt == "docx" and out_file is None:
         raise typer.BadParameter(

@@ -92,7 +92,8 @@ def _day(moment: datetime | None) -> str:
 
 def _document(document: BriefDocument, place: str | None) -> Block:
     details = ", ".join(str(x) for x in (place, document.year) if x)
-    runs = [link(document.title, document.url)]
+    title = link(document.title, document.url)
+    runs = [Run(title.text, bold=True, url=title.url)]
     if details:
         runs.append(Run(f" ({details})"))
     runs.append(Run(f" [{document.citation}]"))
@@ -137,6 +138,8 @@ def brief_blocks(brief: Brief) -> list[Block]:
         heading("brief_summary" if brief.summary_by == "model" else "brief_key_evidence"),
         *markdown_blocks(brief.summary),
     ]
+    if brief.status == "partial" and brief.summary_by == "evidence":
+        blocks.append(Block("paragraph", (Run(label("partial"), italic=True),)))
     if brief.notice:
         blocks.append(Block("paragraph", (Run(brief.notice, italic=True),)))
     blocks.append(heading("brief_practices"))
@@ -162,7 +165,9 @@ def brief_blocks(brief: Brief) -> list[Block]:
     material = brief.material
     blocks.append(heading("brief_material"))
     blocks.append(Block("item", (Run(label("brief_documents", count=str(material.documents))),)))
-    blocks.append(Block("item", (Run(label("brief_last_ingest", date=_day(material.last_ingest))),)))
+    blocks.append(
+        Block("item", (Run(label("brief_last_ingest", date=_day(material.last_ingest))),))
+    )
     if material.last_sync:
         status = f" ({material.last_sync_status})" if material.last_sync_status else ""
         text = label("brief_last_sync", date=_day(material.last_sync)) + status

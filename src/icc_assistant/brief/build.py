@@ -48,8 +48,8 @@ def build_brief(
     retrieval = assistant.retrieve_for(request, filters)
     answer = assistant.answerer.write_answer(request, retrieval)
     found = retrieval.passages if retrieval.status == "found" else ()
-    practice = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
-    practice = about_named_cities(retrieval.model_copy(update={"passages": practice}))
+    pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
+    practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))
     advice = [p for p in found if is_advice(p)]
     sources = _Sources(answer.citations)
     practices = [(g, sources.document(g)) for g in group(practice, choose(practice))]
@@ -117,7 +117,7 @@ def lead_sentences(answer: Answer) -> str:
     for evidence in answer.evidence[:LEAD_SENTENCES]:
         item = evidence.items[0]
         mark = f" ({item.language.upper()})" if item.language != answer.language else ""
-        lines.append(f'- "{item.text}"{mark} [{evidence.citation}]')
+        lines.append(f"- “{item.text}”{mark} [{evidence.citation}]")
     return "\n".join(lines)
 
 

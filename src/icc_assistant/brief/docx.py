@@ -9,7 +9,6 @@ from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-
 from docx.text.paragraph import Paragraph
 
 from icc_assistant.brief.blocks import Block, Run
@@ -68,6 +67,3 @@ def render_docx(blocks: Sequence[Block], language: str, title: str) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-

@@ -19,7 +19,7 @@ STYLE = (
 
 def _run(run: Run) -> str:
     text = escape(run.text)
-    if run.bold:
+    if run.bold and text.strip():
         text = f"<strong>{text}</strong>"
     if run.italic:
         text = f"<em>{text}</em>"
