@@ -4,8 +4,8 @@ Builds the French anti-rumour note ("Comment les villes mènent-elles des campag
 anti-rumeurs ?") over corpus/ plus ../shared/eval/multilingual/corpus, five times each as
 Markdown and as DOCX, without a model and with the fake OpenAI-compatible model of tests/fakes
 (so the time is the note's own, not a real model's), and prints the median of each and the size
-of the DOCX. The first note of each configuration is built once beforehand and not counted
-(models and catalog loading).
+of the DOCX. The first note of each configuration and format is timed apart: it pays for the
+question's embedding (cached after) and, the very first, for loading the catalog and models.
 
     python bench/brief.py [--data-dir DIR] [--runs 5]
 """
@@ -43,16 +43,19 @@ def build_index(data_dir: Path) -> None:
     store.sync(load_files(files))
 
 
-def measure(assistant: Assistant, fmt: str, runs: int) -> tuple[float, int]:
-    """Median seconds to build and render the note, and the size of the last one."""
+def measure(assistant: Assistant, fmt: str, runs: int) -> tuple[float, float, int]:
+    """Seconds for the first note (cold: the question's embedding is not cached yet), the
+    median of the next `runs`, and the size of the last one."""
     request = AnswerRequest(question=QUESTION)
-    render_brief(build_brief(assistant, request), fmt)  # warm-up
+    start = time.perf_counter()
+    render_brief(build_brief(assistant, request), fmt)
+    first = time.perf_counter() - start
     times, size = [], 0
     for _ in range(runs):
         start = time.perf_counter()
         size = len(render_brief(build_brief(assistant, request), fmt))
         times.append(time.perf_counter() - start)
-    return statistics.median(times), size
+    return first, statistics.median(times), size
 
 
 def main() -> None:
@@ -74,12 +77,14 @@ def main() -> None:
                     llm_max_retries=0,
                 ),  # fmt: skip
             }
-            print(f"{'configuration':<22} {'format':<6} {'median s':>9} {'bytes':>8}")
+            print(
+                f"{'configuration':<22} {'format':<6} {'first s':>8} {'median s':>9} {'bytes':>8}"
+            )
             for name, settings in configurations.items():
                 assistant = Assistant.open(settings)
                 for fmt in ("md", "docx"):
-                    median, size = measure(assistant, fmt, args.runs)
-                    print(f"{name:<22} {fmt:<6} {median:>9.3f} {size:>8}")
+                    first, median, size = measure(assistant, fmt, args.runs)
+                    print(f"{name:<22} {fmt:<6} {first:>8.3f} {median:>9.3f} {size:>8}")
         finally:
             fake.stop()
 

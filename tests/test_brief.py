@@ -249,3 +249,32 @@ def test_the_brief_command_writes_docx_to_a_file_and_refuses_it_on_stdout(
     )
     assert md.returncode == 0, md.stderr
     assert md.stdout.startswith("# Informationsvermerk") and "## Quellen" in md.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) and poppler-utils (pdftotext) are not installed",
+)
+def test_libreoffice_renders_the_docx_with_its_french_headings(
+    brief_settings: Settings, tmp_path: Path
+) -> None:
+    """A DOCX reader other than python-docx opens the note: LibreOffice converts it to a PDF
+    whose text has the French headings and the enquiry."""
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.brief import build_brief, render_brief
+
+    note = build_brief(Assistant.open(brief_settings), AnswerRequest(question=QUESTION))
+    docx = tmp_path / "note.docx"
+    docx.write_bytes(render_brief(note, "docx"))
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+        capture_output=True, timeout=240, check=True,
+    )  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "note.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for heading in FRENCH_HEADINGS:
+        assert heading in text.replace("’", "'")
+    assert QUESTION in text

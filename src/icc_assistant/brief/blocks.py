@@ -40,6 +40,7 @@ class Run:
 class Block:
     kind: BlockKind
     runs: tuple[Run, ...]
+    language: str | None = None  # a quote's own language, when it is not the note's
 
     @property
     def text(self) -> str:
@@ -108,7 +109,8 @@ def _quote(quote: BriefQuote, language: str) -> Block:
     if quote.language != language:
         runs.append(Run(f" ({quote.language.upper()})", italic=True))
     runs.append(Run(f" [{quote.citation}]"))
-    return Block("quote", tuple(runs))
+    own = quote.language if quote.language != language else None
+    return Block("quote", tuple(runs), own)
 
 
 def _source(source: BriefSource) -> Block:

@@ -42,7 +42,8 @@ def render_html(blocks: Sequence[Block], language: str) -> str:
         in_list = block.kind == "item"
         inner = "".join(_run(run) for run in block.runs)
         tag = "li" if block.kind == "item" else _TAG[block.kind]
-        body.append(f"<{tag}>{inner}</{tag}>")
+        lang = f' lang="{escape(block.language, quote=True)}"' if block.language else ""
+        body.append(f"<{tag}{lang}>{inner}</{tag}>")
     if in_list:
         body.append("</ul>")
     return (
