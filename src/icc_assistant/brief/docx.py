@@ -12,6 +12,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from icc_assistant.brief.blocks import Block, Run
+from icc_assistant.brief.html import RTL
 
 _STYLE = {"item": "List Bullet", "quote": "Quote"}
 _LEVEL = {"title": 0, "heading": 1, "subheading": 2}
@@ -63,6 +64,8 @@ def render_docx(blocks: Sequence[Block], language: str, title: str) -> bytes:
             paragraph = document.add_heading(level=_LEVEL[block.kind])
         else:
             paragraph = document.add_paragraph(style=_STYLE.get(block.kind))
+        if language in RTL and not block.language:  # quotes keep their own direction
+            paragraph._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
         _fill(paragraph, block.runs)
     buffer = io.BytesIO()
     document.save(buffer)
