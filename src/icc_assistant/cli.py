@@ -1,4 +1,5 @@
-"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, serve, mcp."""
+"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, serve,
+mcp."""
 
 from __future__ import annotations
 
@@ -444,6 +445,69 @@ def ask(
     for c in answer.citations:
         where = ", ".join(str(x) for x in (c.city, c.country, c.year) if x)
         out.print(f"[{c.number}] {c.title} ({where}) - {c.section or c.source}", markup=False)
+
+
+BRIEF_FORMATS = ("md", "html", "docx", "json")
+
+
+@app.command(cls=_Command)
+def brief(
+    question: Annotated[str, typer.Argument(help="The member's enquiry, in any language.")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="The note's language (ISO 639-1, e.g. fr).")
+    ] = None,
+    city: CityOpt = None,
+    country: CountryOpt = None,
+    year_from: YearFromOpt = None,
+    year_to: YearToOpt = None,
+    doc_type: TypeOpt = None,
+    topic: TopicOpt = None,
+    language: LanguageOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html, docx (needs --out) or json.")
+    ] = "md",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the note here instead of stdout.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write a briefing note for a member's enquiry: summary, practices by city, ICC
+    recommendations, numbered sources with links, the state of the material.
+
+    Example: icc-assistant brief "Comment les villes mènent-elles des campagnes anti-rumeurs ?"
+    --format docx --out note.docx
+    """
+    import re
+
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.brief import build_brief, render_brief
+
+    if fmt not in BRIEF_FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not a format; use one of {', '.join(BRIEF_FORMATS)}.",
+            param_hint="--format",
+        )
+    if fmt == "docx" and out_file is None:
+        raise typer.BadParameter(
+            "a DOCX note is a binary file: give --out FILE to write it.", param_hint="--format"
+        )
+    if lang is not None and not re.fullmatch(r"[a-z]{2}", lang):
+        raise typer.BadParameter(f"{lang!r} is not a two-letter code.", param_hint="--lang")
+    if not question.strip():
+        raise InvalidQuestionError("The enquiry is empty: type what the member asks.")
+    filters = filters_from_options(city, country, year_from, year_to, doc_type, topic, language)
+    request = AnswerRequest(question=question.strip(), language=lang)
+    note = build_brief(Assistant.open(_settings(data_dir)), request, filters)
+    data = render_brief(note, fmt)
+    if out_file is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    try:
+        out_file.write_bytes(data)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot write {out_file}: {exc}") from exc
+    err.print(f"wrote {out_file} ({len(data)} bytes)", markup=False, highlight=False)
 
 
 @app.command(cls=_Command)

@@ -16,6 +16,7 @@ from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
 from icc_assistant.api.routes import admin, chat, health, library, openai_compat, sync, widget
+from icc_assistant.api.routes import brief as brief_notes
 from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
@@ -56,7 +57,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     app.state.sync_runs = {}
     app.state.ready_check = health.ReadyCheck()
-    routers = (chat, openai_compat, library, admin, sync, health, widget)
+    routers = (chat, openai_compat, library, admin, sync, health, widget, brief_notes)
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)

@@ -74,6 +74,45 @@ class ChatRequest(BaseModel):
     )
 
 
+class BriefRequest(BaseModel):
+    """An enquiry to turn into a briefing note, and the format to deliver it in."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "Comment les villes mènent-elles des campagnes anti-rumeurs ?",
+                    "format": "docx",
+                }
+            ]
+        },
+    )
+
+    question: str = Field(max_length=_MAX_TEXT)
+    filters: FiltersIn | None = None
+    language: str | None = Field(
+        None, pattern=r"^[a-z]{2}$", description="Force the note's language."
+    )
+    language_hint: str | None = Field(
+        None,
+        max_length=35,
+        description="The caller's language: the note's when the question is too short to tell.",
+    )
+    format: Literal["md", "html", "docx", "json"] = Field(
+        "md", description="md, html, docx (a file to download) or json (the note's structure)."
+    )
+
+    def as_chat(self) -> ChatRequest:
+        """The same enquiry as a chat question (no history)."""
+        return ChatRequest(
+            question=self.question,
+            filters=self.filters,
+            language=self.language,
+            language_hint=self.language_hint,
+        )
+
+
 class FeedbackIn(BaseModel):
     """A rating of one answer."""
 

@@ -1,0 +1,162 @@
+"""Enquiry -> Brief: the Assistant's answer (its summary, checked as chat checks it), the
+practices of other cities and the ICC's recommendations, each quoted whole and numbered.
+
+The answer goes through the Assistant's own path (condense, retrieve, answerer), so a model's
+citations are validated exactly as in chat. The note then sorts the quotable sentences by what
+the material says of them, never by the question: a sentence of an Index report, or one under a
+Recommendations/Suggestions heading, is ICC advice; any other is a city's practice. Practices
+are also searched among good-practice pages on their own, as an answer to an enquiry tends to
+rank the Index reports first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from icc_assistant.answer import AnswerRequest
+from icc_assistant.answer.evidence import choose, group
+from icc_assistant.answer.extractive import about_named_cities
+from icc_assistant.assistant import Assistant
+from icc_assistant.brief.material import material_state
+from icc_assistant.brief.model import (
+    Brief,
+    BriefDocument,
+    BriefQuote,
+    BriefSource,
+    CityPractices,
+)
+from icc_assistant.documents import (
+    Answer,
+    Citation,
+    EvidenceGroup,
+    Filters,
+    Passage,
+    RetrievalResult,
+)
+
+LEAD_SENTENCES = 3  # quotes the summary gives when no model writes it
+
+
+def build_brief(
+    assistant: Assistant,
+    request: AnswerRequest,
+    filters: Filters | None = None,
+    now: datetime | None = None,
+) -> Brief:
+    """The briefing note for one enquiry."""
+    retrieval = assistant.retrieve_for(request, filters)
+    answer = assistant.answerer.write_answer(request, retrieval)
+    found = retrieval.passages if retrieval.status == "found" else ()
+    pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
+    practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))
+    advice = [p for p in found if is_advice(p)]
+    sources = _Sources(answer.citations)
+    practices = [(g, sources.document(g)) for g in group(practice, choose(practice))]
+    recommendations = [sources.document(g) for g in group(advice, choose(advice))]
+    by_model = answer.model is not None
+    return Brief(
+        enquiry=request.question,
+        language=answer.language,
+        created=now or datetime.now(UTC),
+        filters=retrieval.filters,
+        status=answer.status,
+        summary=answer.text if by_model or not answer.evidence else lead_sentences(answer),
+        summary_by="model" if by_model else "evidence",
+        model=answer.model,
+        notice=answer.notice,
+        practices=by_city(practices),
+        recommendations=tuple(recommendations),
+        sources=sources.listed(),
+        material=material_state(assistant),
+    )
+
+
+def is_advice(passage: Passage) -> bool:
+    """Whether a passage is the ICC's advice: an Index report, or a Recommendations section."""
+    return passage.chunk.is_recommendation or passage.document.doc_type == "index_report"
+
+
+def _practice_pages(assistant: Assistant, retrieval: RetrievalResult) -> list[Passage]:
+    """The good-practice pages found for the same query, unless the caller chose a type."""
+    if retrieval.status != "found" or retrieval.filters.doc_type is not None:
+        return []
+    filters = retrieval.filters.model_copy(update={"doc_type": "good_practice"})
+    pages = assistant.retriever.search(
+        retrieval.query, filters=filters, k=assistant.settings.answer_passages
+    )
+    return list(pages.passages) if pages.status == "found" else []
+
+
+def _unique(passages: Iterable[Passage]) -> list[Passage]:
+    seen: set[str] = set()
+    kept = []
+    for passage in passages:
+        if passage.chunk.chunk_id not in seen:
+            seen.add(passage.chunk.chunk_id)
+            kept.append(passage)
+    return kept
+
+
+def by_city(documents: Sequence[tuple[EvidenceGroup, BriefDocument]]) -> tuple[CityPractices, ...]:
+    """Documents under their city, cities in order of their most relevant document."""
+    cities: dict[str | None, list[BriefDocument]] = {}
+    countries: dict[str | None, str | None] = {}
+    for evidence, document in documents:
+        cities.setdefault(evidence.city, []).append(document)
+        countries.setdefault(evidence.city, evidence.country)
+    return tuple(
+        CityPractices(city=city, country=countries[city], documents=tuple(docs))
+        for city, docs in cities.items()
+    )
+
+
+def lead_sentences(answer: Answer) -> str:
+    """The key evidence: the first sentence quoted from each of the first documents, cited."""
+    lines = []
+    for evidence in answer.evidence[:LEAD_SENTENCES]:
+        item = evidence.items[0]
+        mark = f" ({item.language.upper()})" if item.language != answer.language else ""
+        lines.append(f"- “{item.text}”{mark} [{evidence.citation}]")
+    return "\n".join(lines)
+
+
+class _Sources:
+    """The note's numbered sources: the answer's citations, then each further document quoted,
+    numbered after them; a document already cited keeps its (first) number."""
+
+    def __init__(self, citations: Sequence[Citation]) -> None:
+        self._by_number: dict[int, BriefSource] = {}
+        self._by_doc: dict[str, int] = {}
+        for c in citations:
+            self._by_number[c.number] = BriefSource(
+                number=c.number, doc_id=c.doc_id, title=c.title, city=c.city,
+                country=c.country, year=c.year, doc_type=c.doc_type, url=c.url,
+                language=c.language,
+            )  # fmt: skip
+            self._by_doc.setdefault(c.doc_id, c.number)
+
+    def number_of(self, evidence: EvidenceGroup) -> int:
+        if evidence.doc_id not in self._by_doc:
+            number = max(self._by_number, default=0) + 1
+            self._by_number[number] = BriefSource(
+                number=number, doc_id=evidence.doc_id, title=evidence.title, city=evidence.city,
+                country=evidence.country, year=evidence.year, doc_type=evidence.doc_type,
+                url=evidence.url, language=evidence.language,
+            )  # fmt: skip
+            self._by_doc[evidence.doc_id] = number
+        return self._by_doc[evidence.doc_id]
+
+    def document(self, evidence: EvidenceGroup) -> BriefDocument:
+        number = self.number_of(evidence)
+        quotes = tuple(
+            BriefQuote(text=i.text, language=i.language, citation=number, cities=i.cities)
+            for i in evidence.items
+        )
+        return BriefDocument(
+            citation=number, title=evidence.title, year=evidence.year, url=evidence.url,
+            quotes=quotes,
+        )  # fmt: skip
+
+    def listed(self) -> tuple[BriefSource, ...]:
+        return tuple(self._by_number[n] for n in sorted(self._by_number))

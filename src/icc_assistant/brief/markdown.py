@@ -1,0 +1,43 @@
+"""Blocks -> Markdown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from icc_assistant.brief.blocks import Block, Run
+
+_SPECIAL = re.compile(r"([\\`*_<>])")
+_SPACE = re.compile(r"\s+")
+_PREFIX = {"title": "# ", "heading": "## ", "subheading": "### ", "item": "- ", "quote": "> "}
+
+
+def _escape(text: str) -> str:
+    """Document text as literal Markdown: no emphasis, code, HTML or links of its own."""
+    return _SPECIAL.sub(r"\\\1", _SPACE.sub(" ", text))
+
+
+def _run(run: Run) -> str:
+    text = _escape(run.text)
+    if run.url:
+        label = text.replace("[", "\\[").replace("]", "\\]")
+        return f"[{label}](<{run.url}>)"
+    if run.bold and text.strip():
+        return f"**{text.strip()}**" + (" " if text.endswith(" ") else "")
+    if run.italic and text.strip():
+        lead = " " if text.startswith(" ") else ""
+        return f"{lead}*{text.strip()}*"
+    return text
+
+
+def render_markdown(blocks: Sequence[Block]) -> str:
+    """One line per block; a blank line between blocks, except between list items."""
+    lines: list[str] = []
+    previous: str | None = None
+    for block in blocks:
+        if lines and not (block.kind == previous == "item"):
+            lines.append("")
+        text = "".join(_run(run) for run in block.runs)
+        lines.append(_PREFIX.get(block.kind, "") + text)
+        previous = block.kind
+    return "\n".join(lines) + "\n"
