@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from icc_assistant.answer import AnswerRequest
-from icc_assistant.answer.evidence import choose, group
+from icc_assistant.answer.evidence import RELEVANCE_BAND, choose, group
 from icc_assistant.answer.extractive import about_named_cities
 from icc_assistant.assistant import Assistant
 from icc_assistant.brief.material import material_state
@@ -51,9 +51,14 @@ def build_brief(
     pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
     practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))
     advice = [p for p in found if is_advice(p)]
+    # One choice over both, so advice and practices are quoted against the same bar: a
+    # recommendation far less relevant than the best sentence is left out, as in chat.
+    pool = [*practice, *advice]
+    advised = {p.document.doc_id for p in advice}
     sources = _Sources(answer.citations)
-    practices = [(g, sources.document(g)) for g in group(practice, choose(practice))]
-    recommendations = [sources.document(g) for g in group(advice, choose(advice))]
+    groups = group(pool, choose(pool))
+    practices = [(g, sources.document(g)) for g in groups if g.doc_id not in advised]
+    recommendations = [sources.document(g) for g in groups if g.doc_id in advised]
     by_model = answer.model is not None
     return Brief(
         enquiry=request.question,
@@ -78,14 +83,19 @@ def is_advice(passage: Passage) -> bool:
 
 
 def _practice_pages(assistant: Assistant, retrieval: RetrievalResult) -> list[Passage]:
-    """The good-practice pages found for the same query, unless the caller chose a type."""
+    """The good-practice pages found for the same query, unless the caller chose a type, held
+    to the answer's own bar: a page scoring more than RELEVANCE_BAND below the best passage
+    only resembles the enquiry (as a chat answer leaves it out, so does the note)."""
     if retrieval.status != "found" or retrieval.filters.doc_type is not None:
         return []
     filters = retrieval.filters.model_copy(update={"doc_type": "good_practice"})
     pages = assistant.retriever.search(
         retrieval.query, filters=filters, k=assistant.settings.answer_passages
     )
-    return list(pages.passages) if pages.status == "found" else []
+    if pages.status != "found":
+        return []
+    best = max(p.score for p in retrieval.passages)
+    return [p for p in pages.passages if p.score >= best - RELEVANCE_BAND]
 
 
 def _unique(passages: Iterable[Passage]) -> list[Passage]:
