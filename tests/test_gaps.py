@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -427,3 +428,19 @@ def test_feedback_export_gives_iso_utc_times(serve: Serve) -> None:
     (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", item["created_at"])
     assert item["created_at"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_a_locked_gaps_database_never_fails_an_answer(serve: Serve, tmp_path: Path) -> None:
+    """While another writer holds the gaps database, answers go on; the report is a clear 503."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    chat(url, UNCOVERED)
+    holder = sqlite3.connect(data_dir_of(tmp_path) / "gaps.sqlite3", timeout=0.1)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert chat(url, UNCOVERED)["status"] == "no_evidence"
+        locked = httpx.get(f"{url}/api/admin/gaps", headers=ADMIN, timeout=30)
+        assert locked.status_code == 503 and locked.json()["error"]["type"] == "gaps_unavailable"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert report(url)["total"] == 1

@@ -66,6 +66,7 @@ class FeedbackStore:
             # Deleted rows are overwritten, so expired text does not linger in free pages.
             connection.execute("PRAGMA secure_delete=ON")
             connection.execute(_SCHEMA)
+            connection.execute("CREATE INDEX IF NOT EXISTS feedback_age ON feedback (created_at)")
         except (sqlite3.Error, OSError) as exc:
             if connection is not None:
                 connection.close()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel
 
 from icc_assistant.errors import InvalidRequestError
-from icc_assistant.gaps.store import GAP_KINDS, GapKind, GapStore, StoredGap
+from icc_assistant.gaps.store import GAP_KINDS, GapCounts, GapKind, GapStore, StoredGap
 
 MAX_EXAMPLES = 50
 CSV_COLUMNS = ("day", "kind", "language", "cities", "topics", "filters", "reason", "text")
@@ -74,41 +73,39 @@ def check_range(since: date | None, until: date | None) -> None:
         )
 
 
-def _ranked(keys: Iterable[str]) -> list[KeyCount]:
+def _ranked(counts: dict[str, int]) -> list[KeyCount]:
     """Counts, most first; ties by key, so the order is stable."""
-    counts = Counter(keys)
-    return [
-        KeyCount(key=k, count=n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [KeyCount(key=k, count=n) for k, n in ranked]
 
 
 def build_report(
-    gaps: Sequence[StoredGap],
+    counts: GapCounts,
     *,
     since: date | None,
     until: date | None,
     keeps_text: bool,
     retention_days: int,
 ) -> GapReport:
-    """The report of `gaps` (newest first, as the store returns them)."""
-    kinds = Counter(gap.kind for gap in gaps)
-    days = Counter(gap.day for gap in gaps)
+    """The report of the store's `counts`."""
+    groups = counts.groups
     return GapReport(
         since=since,
         until=until,
-        total=len(gaps),
+        total=counts.total,
         keeps_text=keeps_text,
         retention_days=retention_days,
-        by_kind={kind: kinds.get(kind, 0) for kind in GAP_KINDS},
-        by_language=_ranked(gap.language or "unknown" for gap in gaps),
-        by_city=_ranked(city for gap in gaps for city in gap.cities),
-        by_topic=_ranked(topic for gap in gaps for topic in gap.topics),
-        by_day=[DayCount(day=d, count=days[d]) for d in sorted(days)],
+        by_kind={kind: groups["kind"].get(kind, 0) for kind in GAP_KINDS},
+        by_language=_ranked(groups["language"]),
+        by_city=_ranked(groups["city"]),
+        by_topic=_ranked(groups["topic"]),
+        by_day=[
+            DayCount(day=date.fromisoformat(d), count=n) for d, n in sorted(groups["day"].items())
+        ],
         examples=[
-            Example(day=gap.day, kind=gap.kind, language=gap.language, text=gap.text)
-            for gap in gaps
-            if gap.text
-        ][:MAX_EXAMPLES],
+            Example(day=gap.day, kind=gap.kind, language=gap.language, text=gap.text or "")
+            for gap in counts.examples
+        ],
     )
 
 
@@ -142,7 +139,7 @@ def gap_report(store: GapStore, since: date | None, until: date | None) -> GapRe
     """The report of the gaps `store` holds from `since` to `until` (both included)."""
     check_range(since, until)
     return build_report(
-        store.gaps(since, until),
+        store.counts(since, until, MAX_EXAMPLES),
         since=since,
         until=until,
         keeps_text=store.keep_text,

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -37,8 +38,21 @@ CREATE TABLE IF NOT EXISTS gaps (
     filters TEXT NOT NULL,
     reason TEXT,
     text TEXT
-)
+);
+CREATE INDEX IF NOT EXISTS gaps_day ON gaps (day);
 """
+GroupName = Literal["kind", "language", "day", "city", "topic"]
+# How each count groups: a column, or the items of a JSON list column.
+_GROUPS: dict[GroupName, str] = {
+    "kind": "SELECT kind, COUNT(*) FROM gaps WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "language": "SELECT COALESCE(language, 'unknown'), COUNT(*) FROM gaps"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "day": "SELECT day, COUNT(*) FROM gaps WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "city": "SELECT j.value, COUNT(*) FROM gaps, json_each(gaps.cities) AS j"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "topic": "SELECT j.value, COUNT(*) FROM gaps, json_each(gaps.topics) AS j"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+}
 
 
 class Gap(BaseModel):
@@ -59,6 +73,15 @@ class StoredGap(Gap):
     """A gap as read back, with the day it was recorded."""
 
     day: date
+
+
+@dataclass(frozen=True)
+class GapCounts:
+    """How many gaps each kind, language, day, city and topic has, and the newest texts."""
+
+    total: int
+    groups: dict[GroupName, dict[str, int]]
+    examples: list[StoredGap]
 
 
 def utc_day(clock: Callable[[], float]) -> date:
@@ -119,14 +142,33 @@ class GapStore:
 
     def gaps(self, since: date | None = None, until: date | None = None) -> list[StoredGap]:
         """The gaps recorded from `since` to `until` (both included), newest first."""
-        low = since.isoformat() if since else "0000-00-00"
-        high = until.isoformat() if until else "9999-99-99"
         with self._transaction("read") as connection:
             rows = connection.execute(
-                "SELECT * FROM gaps WHERE day >= ? AND day <= ? ORDER BY day DESC, id DESC",
-                (low, high),
+                "SELECT * FROM gaps WHERE day BETWEEN ? AND ? ORDER BY day DESC, id DESC",
+                _span(since, until),
             ).fetchall()
         return [_stored(row) for row in rows]
+
+    def counts(
+        self, since: date | None = None, until: date | None = None, examples: int = 50
+    ) -> GapCounts:
+        """Counts of the gaps from `since` to `until` (both included), by SQL, so a report
+        over the whole table stays quick; with the `examples` newest gaps that kept text."""
+        span = _span(since, until)
+        with self._transaction("read") as connection:
+            (total,) = connection.execute(
+                "SELECT COUNT(*) FROM gaps WHERE day BETWEEN ? AND ?", span
+            ).fetchone()
+            groups = {
+                name: {str(key): int(n) for key, n in connection.execute(sql, span)}
+                for name, sql in _GROUPS.items()
+            }
+            rows = connection.execute(
+                "SELECT * FROM gaps WHERE day BETWEEN ? AND ? AND text IS NOT NULL"
+                " ORDER BY day DESC, id DESC LIMIT ?",
+                (*span, examples),
+            ).fetchall()
+        return GapCounts(int(total), groups, [_stored(row) for row in rows])
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -156,7 +198,9 @@ class GapStore:
             connection.execute("PRAGMA journal_mode=WAL")
             # Deleted rows are overwritten, so expired text does not linger in free pages.
             connection.execute("PRAGMA secure_delete=ON")
-            connection.execute(_SCHEMA)
+            # WAL with NORMAL sync cannot corrupt; a power cut may lose the last gaps only.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             if connection is not None:
                 connection.close()
@@ -166,9 +210,18 @@ class GapStore:
         return connection
 
 
+def _span(since: date | None, until: date | None) -> tuple[str, str]:
+    """The days from `since` to `until` as comparable ISO strings; None: unbounded."""
+    return (
+        since.isoformat() if since else "0000-00-00",
+        until.isoformat() if until else "9999-99-99",
+    )
+
+
 def _stored(row: sqlite3.Row) -> StoredGap:
+    """A row as a StoredGap; the store wrote it, so it is not validated again (fast reads)."""
     values: dict[str, Any] = dict(row)
-    return StoredGap(
+    return StoredGap.model_construct(
         day=date.fromisoformat(values["day"]),
         kind=values["kind"],
         language=values["language"],
