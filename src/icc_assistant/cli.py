@@ -443,9 +443,9 @@ def gaps(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per gap.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Report what members asked that the material did not answer (answers that ended as no
-    evidence, and answers rated down): counts by kind, language, city, topic and day, and
-    examples where question text is kept (ICC_GAPS_KEEP_TEXT).
+    """Report what members asked that the material did not answer, and answers rated down.
+
+    Counts by kind, language, city, topic and day; examples where text is kept (ICC_GAPS_KEEP_TEXT).
 
     Example: icc-assistant gaps --since 2026-01-01 --csv > gaps.csv
     """
