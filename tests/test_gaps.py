@@ -365,13 +365,15 @@ def test_cli_gaps_prints_json_csv_and_a_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (("--since", "2026-13-01"), "--since` must be a date"),
-        (("--since", "2026-03-01", "--until", "2026-02-01"), "is after"),
+        (("--since", "2026-13-01", "--json"), "--since` must be a date"),
+        (("--since", "2026-03-01", "--until", "2026-02-01", "--csv"), "is after"),
+        (("--json", "--csv"), "one of --json and --csv"),
     ],
 )
-def test_cli_gaps_refuses_bad_dates(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
-    """A bad day is a message on stderr and exit code 1."""
-    result = run_cli("gaps", *args, "--json", data_dir=tmp_path)
+def test_cli_gaps_refuses_bad_input(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
+    """A bad day, a range ending before it starts or two output formats is a message on
+    stderr and exit code 1."""
+    result = run_cli("gaps", *args, data_dir=tmp_path)
     assert result.returncode == 1 and words in result.stderr
 
 

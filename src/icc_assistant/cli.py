@@ -449,8 +449,11 @@ def gaps(
 
     Example: icc-assistant gaps --since 2026-01-01 --csv > gaps.csv
     """
+    from icc_assistant.errors import InvalidRequestError
     from icc_assistant.gaps import GapStore, check_range, gap_report, parse_day, to_csv
 
+    if as_json and as_csv:
+        raise InvalidRequestError("Choose one of --json and --csv.")
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     store = GapStore.from_settings(_settings(data_dir))
     if as_csv:
