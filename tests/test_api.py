@@ -136,11 +136,19 @@ def test_search_sources_and_facets(url: str) -> None:
     assert facets["cities"] == [{"value": "Ansan", "count": 5}]
 
 
+def real_answer_id(url: str) -> str:
+    """The id of an answer the service gave, as feedback must name one."""
+    answer = httpx.post(f"{url}/api/chat", json={"question": FRENCH}, timeout=60).json()
+    answer_id: str = answer["answer_id"]
+    return answer_id
+
+
 def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
     """A rating is saved in SQLite and appears in the admin export."""
+    answer_id = real_answer_id(url)
     created = httpx.post(
         f"{url}/api/feedback",
-        json={"answer_id": "abc123", "rating": "down", "reason": "wrong city"},
+        json={"answer_id": answer_id, "rating": "down", "reason": "wrong city"},
     )
     assert created.status_code == 201
     assert_error(httpx.get(f"{url}/api/feedback"), 401, "authentication")
@@ -307,10 +315,8 @@ def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer)
 def test_feedback_keeps_the_newest_rows_and_is_exported_page_by_page(serve: Serve) -> None:
     """With ICC_FEEDBACK_MAX_ROWS=3, five ratings leave the newest three, read two at a time."""
     url = serve(admin_keys=["admin-key"], own_index=True, feedback_max_rows=3)
-    ids = [
-        httpx.post(f"{url}/api/feedback", json={"answer_id": f"a{n}", "rating": "up"}).json()["id"]
-        for n in range(5)
-    ]
+    rating = {"answer_id": real_answer_id(url), "rating": "up"}
+    ids = [httpx.post(f"{url}/api/feedback", json=rating).json()["id"] for _ in range(5)]
     admin = {"Authorization": "Bearer admin-key"}
     first = httpx.get(f"{url}/api/feedback", params={"limit": 2}, headers=admin).json()
     assert [i["id"] for i in first["items"]] == ids[:1:-1][:2]

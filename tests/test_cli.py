@@ -37,7 +37,7 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
-COMMANDS = ("ingest", "sync", "stats", "inspect", "search", "ask", "serve", "mcp")
+COMMANDS = ("ingest", "sync", "stats", "inspect", "search", "ask", "gaps", "serve", "mcp")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

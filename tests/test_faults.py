@@ -90,10 +90,17 @@ def test_stored_vectors_of_a_stopped_chroma_server_are_unavailable_not_lost(
         chroma.stop()
 
 
+def answer_id(url: str) -> str:
+    """The id of an answer the service gave (feedback refuses made-up ones)."""
+    answer = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour strategy"}, timeout=60)
+    found: str = answer.json()["answer_id"]
+    return found
+
+
 def test_locked_feedback_database_is_a_503_and_chat_goes_on(serve: Serve, tmp_path: Path) -> None:
     """While another writer holds the feedback database, feedback is a clear 503; chat works."""
     url = serve(own_index=True, rate_limit_per_minute=1000)
-    body = {"answer_id": "a1", "rating": "up"}
+    body = {"answer_id": answer_id(url), "rating": "up"}
     assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
     database = next(tmp_path.glob("data*/feedback.sqlite3"))
     holder = sqlite3.connect(database, timeout=0.1)
@@ -135,7 +142,7 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
 ) -> None:
     """When the feedback database cannot be written, feedback is a clear 503; chat works."""
     url = serve(own_index=True, rate_limit_per_minute=1000)
-    body = {"answer_id": "a1", "rating": "down", "reason": "too short"}
+    body = {"answer_id": answer_id(url), "rating": "down", "reason": "too short"}
     assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
     database = next(tmp_path.glob("data*/feedback.sqlite3"))
     with contextlib.closing(sqlite3.connect(database)) as connection:  # fold the WAL in

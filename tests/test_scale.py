@@ -155,7 +155,7 @@ def test_workers_keep_the_data_dir_given_on_the_command_line(tmp_path: Path) -> 
         try:
             answer = httpx.post(f"{server.url}/api/chat", json={"question": QUESTION}, timeout=60)
             assert "40 anti-rumour" in answer.text
-            rating = {"answer_id": "a1", "rating": "up"}
+            rating = {"answer_id": answer.json()["answer_id"], "rating": "up"}
             assert httpx.post(f"{server.url}/api/feedback", json=rating).status_code == 201
         finally:
             server.stop()

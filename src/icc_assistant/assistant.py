@@ -1,17 +1,18 @@
 """The composition root: one object that wires embedder, index, retriever and answerer.
 
 The CLI and the HTTP service both go through it, so a question takes the same path everywhere:
-condense (with history) -> retrieve -> answer.
+condense (with history) -> retrieve -> answer -> (when nothing answered it) record the gap.
+Every answer id it hands out is signed (`signing.AnswerIds`), whatever the surface.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
+import structlog
 from pydantic import BaseModel
 
 from icc_assistant.answer import (
@@ -23,10 +24,15 @@ from icc_assistant.answer import (
 )
 from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
+from icc_assistant.errors import ICCAssistantError
+from icc_assistant.gaps import GapRecorder, GapStore, TopicLabels
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import TextLimits, load_document
 from icc_assistant.retrieve import Retriever
 from icc_assistant.settings import Settings
+from icc_assistant.signing import AnswerIds
+
+log = structlog.get_logger("icc_assistant.assistant")
 
 
 class MetaEvent(BaseModel):
@@ -53,12 +59,17 @@ class Assistant:
         store: IndexStore,
         retriever: Retriever,
         answerer: Answerer,
+        *,
+        answer_ids: AnswerIds | None = None,
+        gaps: GapRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.retriever = retriever
         self.answerer = answerer
+        self.answer_ids = answer_ids or AnswerIds.ephemeral()
+        self.gaps = gaps
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -67,7 +78,16 @@ class Assistant:
         store = IndexStore.open(settings, embedder)
         retriever = Retriever(store, embedder, settings)
         answerer = create_answerer(settings)
-        return cls(settings, embedder, store, retriever, answerer)
+        gaps = GapRecorder(GapStore.from_settings(settings), TopicLabels(embedder))
+        return cls(
+            settings,
+            embedder,
+            store,
+            retriever,
+            answerer,
+            answer_ids=AnswerIds.from_settings(settings),
+            gaps=gaps,
+        )
 
     def search(
         self,
@@ -97,8 +117,35 @@ class Assistant:
         return result.model_copy(update={"language": query.language})
 
     def ask(self, request: AnswerRequest, *, filters: Filters | None = None) -> Answer:
-        """A complete answer with citations."""
-        return self.answerer.write_answer(request, self.retrieve_for(request, filters))
+        """A complete answer with citations (and its gap recorded if nothing answered it)."""
+        return self.answer(request, self.retrieve_for(request, filters))
+
+    def answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+        """The answer to passages already retrieved, with a signed id (and its gap recorded
+        if nothing answered it)."""
+        answer = self.answerer.write_answer(request, retrieval)
+        answer = answer.model_copy(update={"answer_id": self.answer_ids.issue()})
+        self._record_gap(request, retrieval, answer)
+        return answer
+
+    def _record_gap(
+        self, request: AnswerRequest, retrieval: RetrievalResult, answer: Answer
+    ) -> None:
+        if self.gaps is not None:
+            self.gaps.record_answer(request.question, retrieval, answer)
+
+    def record_thumbs_down(self, question: str | None) -> None:
+        """Record a rating "down" as a gap; a question that came with it is analysed as
+        retrieval analyses it (language, cities, topic)."""
+        if self.gaps is None:
+            return
+        retrieval = None
+        if question is not None:
+            try:
+                retrieval = self.retriever.search(question, k=1)
+            except ICCAssistantError as exc:  # too long, index away: the rating still counts
+                log.warning("down-rated question not analysed", error=type(exc).__name__)
+        self.gaps.record_thumbs_down(question, retrieval)
 
     async def stream(
         self, request: AnswerRequest, *, filters: Filters | None = None
@@ -112,7 +159,7 @@ class Assistant:
         self, request: AnswerRequest, retrieval: RetrievalResult
     ) -> AsyncIterator[AssistantEvent]:
         """Stream the answer to passages already retrieved (so retrieval errors come first)."""
-        answer_id = uuid.uuid4().hex
+        answer_id = self.answer_ids.issue()
         yield MetaEvent(
             answer_id=answer_id,
             language=request.language or retrieval.language,
@@ -123,6 +170,7 @@ class Assistant:
         async for event in self.answerer.stream_answer(request, retrieval):
             if isinstance(event, AnswerDoneEvent):
                 answer = event.answer.model_copy(update={"answer_id": answer_id})
+                await asyncio.to_thread(self._record_gap, request, retrieval, answer)
                 event = AnswerDoneEvent(answer=answer)
             yield event
 

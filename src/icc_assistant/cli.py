@@ -1,5 +1,5 @@
-"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, serve,
-mcp."""
+"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, gaps,
+serve, mcp."""
 
 from __future__ import annotations
 
@@ -508,6 +508,79 @@ def brief(
     except OSError as exc:
         raise ConfigurationError(f"Cannot write {out_file}: {exc}") from exc
     err.print(f"wrote {out_file} ({len(data)} bytes)", markup=False, highlight=False)
+
+
+DayOpt = Annotated[str | None, typer.Option(help="A day, YYYY-MM-DD (UTC), included.")]
+
+
+@app.command(cls=_Command)
+def gaps(
+    since: DayOpt = None,
+    until: DayOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per gap.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Report what members asked that the material did not answer, and answers rated down.
+
+    Counts by kind, language, city, topic and day; examples where text is kept (ICC_GAPS_KEEP_TEXT).
+
+    Example: icc-assistant gaps --since 2026-01-01 --csv > gaps.csv
+    """
+    from icc_assistant.errors import InvalidRequestError
+    from icc_assistant.gaps import GapStore, check_range, gap_report, parse_day, to_csv
+
+    if as_json and as_csv:
+        raise InvalidRequestError("Choose one of --json and --csv.")
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    store = GapStore.from_settings(_settings(data_dir))
+    if as_csv:
+        check_range(first, last)
+        sys.stdout.write(to_csv(store.gaps(first, last)))
+        return
+    report = gap_report(store, first, last)
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    _print_gap_report(report)
+
+
+def _print_gap_report(report: Any) -> None:
+    from rich.table import Table
+
+    span = f"{report.since or 'the start'} to {report.until or 'today'}"
+    kinds = ", ".join(f"{kind} {n}" for kind, n in report.by_kind.items())
+    out.print(
+        f"{report.total} gaps from {span} ({kinds}); kept {report.retention_days} days; "
+        f"question text {'kept, scrubbed' if report.keeps_text else 'not kept'}",
+        markup=False,
+        highlight=False,
+    )
+    for title, rows in (
+        ("Language", report.by_language),
+        ("City", report.by_city),
+        ("Topic", report.by_topic),
+    ):
+        if rows:
+            table = Table(title=f"By {title.lower()}")
+            table.add_column(title)
+            table.add_column("Gaps", justify="right")
+            for row in rows:
+                table.add_row(row.key, str(row.count))
+            out.print(table)
+    if report.by_day:
+        table = Table(title="By day")
+        table.add_column("Day")
+        table.add_column("Gaps", justify="right")
+        for day in report.by_day:
+            table.add_row(day.day.isoformat(), str(day.count))
+        out.print(table)
+    for example in report.examples:
+        out.print(
+            f"{example.day} {example.kind} {example.language or '-'}: {example.text}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command(cls=_Command)

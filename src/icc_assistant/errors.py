@@ -17,6 +17,7 @@ ICCAssistantError
 ├── PromptError                 a prompt file is missing or its variables do not match
 ├── ModelUnavailableError       the chat or embeddings endpoint failed
 ├── FeedbackUnavailableError    the feedback database is locked or read-only
+├── GapsUnavailableError        the gaps database is locked or read-only
 ├── SyncError                   a web sync cannot start (bad start URL or scope)
 │   └── SyncBusyError               another sync is running on this data directory
 └── AccessError                 (base of HTTP access problems)
@@ -100,6 +101,10 @@ class ModelUnavailableError(ICCAssistantError):
 
 class FeedbackUnavailableError(ICCAssistantError):
     """Feedback could not be stored or read (database locked, read-only disk)."""
+
+
+class GapsUnavailableError(ICCAssistantError):
+    """The record of unanswered questions could not be written or read."""
 
 
 class SyncError(ICCAssistantError):

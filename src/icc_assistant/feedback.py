@@ -1,17 +1,23 @@
 """Thumbs up/down on answers, kept in a SQLite database under the data directory.
 
-The table keeps the newest `max_rows` ratings (older ones are deleted as new ones come), so
-with the request's own length limits its size is bounded; the export is read a page at a time.
+The table keeps the newest `max_rows` ratings (older ones are deleted as new ones come) and
+nothing older than `retention_days` (deleted before every read and write), so with the
+request's own length limits its size is bounded; the export is read a page at a time. The
+question a rating may carry is stored only when the operator keeps question text
+(ICC_GAPS_KEEP_TEXT), scrubbed of contact details like the reason.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from icc_assistant.errors import FeedbackUnavailableError
+from icc_assistant.gaps.scrub import scrub
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -23,15 +29,33 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at REAL NOT NULL
 )
 """
+DAY_SECONDS = 86_400
+
+
+def iso_utc(timestamp: float) -> str:
+    """`1796241183.2` -> `2026-12-02T19:53:03Z`."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FeedbackStore:
     """One SQLite file; a connection per call, so any thread or worker can use it."""
 
-    def __init__(self, path: Path, timeout: float = 2.0, max_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        timeout: float = 2.0,
+        max_rows: int = 100_000,
+        *,
+        retention_days: int = 90,
+        keep_question: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = path
         self._timeout = timeout
         self._max_rows = max_rows
+        self.retention_days = retention_days
+        self.keep_question = keep_question
+        self._clock = clock
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = None
@@ -39,7 +63,10 @@ class FeedbackStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=self._timeout)
             connection.execute("PRAGMA journal_mode=WAL")
+            # Deleted rows are overwritten, so expired text does not linger in free pages.
+            connection.execute("PRAGMA secure_delete=ON")
             connection.execute(_SCHEMA)
+            connection.execute("CREATE INDEX IF NOT EXISTS feedback_age ON feedback (created_at)")
         except (sqlite3.Error, OSError) as exc:
             if connection is not None:
                 connection.close()
@@ -47,6 +74,10 @@ class FeedbackStore:
                 f"The feedback database cannot be opened: {exc}"
             ) from exc
         return connection
+
+    def _delete_expired(self, connection: sqlite3.Connection) -> None:
+        oldest = self._clock() - self.retention_days * DAY_SECONDS
+        connection.execute("DELETE FROM feedback WHERE created_at < ?", (oldest,))
 
     def add(
         self,
@@ -56,13 +87,16 @@ class FeedbackStore:
         question: str | None = None,
     ) -> int:
         """Store one rating; returns its id."""
+        kept = scrub(question) if self.keep_question and question else None
+        row = (answer_id, rating, scrub(reason) if reason else None, kept, self._clock())
         connection = self._connect()
         try:
             with connection:
+                self._delete_expired(connection)
                 cursor = connection.execute(
                     "INSERT INTO feedback (answer_id, rating, reason, question, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (answer_id, rating, reason, question, time.time()),
+                    row,
                 )
                 new_id = int(cursor.lastrowid or 0)
                 connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
@@ -75,16 +109,19 @@ class FeedbackStore:
             connection.close()
 
     def export(self, limit: int = 1000, before: int | None = None) -> list[dict[str, Any]]:
-        """Up to `limit` ratings, newest first, older than id `before` when it is given."""
+        """Up to `limit` ratings, newest first, older than id `before` when it is given;
+        `created_at` as ISO 8601 UTC."""
         connection = self._connect()
         connection.row_factory = sqlite3.Row
         try:
-            rows = connection.execute(
-                "SELECT * FROM feedback WHERE id < ? ORDER BY id DESC LIMIT ?",
-                (before if before is not None else 2**63 - 1, limit),
-            ).fetchall()
+            with connection:
+                self._delete_expired(connection)
+                rows = connection.execute(
+                    "SELECT * FROM feedback WHERE id < ? ORDER BY id DESC LIMIT ?",
+                    (before if before is not None else 2**63 - 1, limit),
+                ).fetchall()
         except sqlite3.Error as exc:
             raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
         finally:
             connection.close()
-        return [dict(row) for row in rows]
+        return [{**dict(row), "created_at": iso_utc(row["created_at"])} for row in rows]

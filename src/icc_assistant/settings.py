@@ -142,6 +142,17 @@ class Settings(BaseSettings):
     feedback_max_rows: int = Field(
         100_000, ge=1, description="Ratings kept; the oldest go as new ones come."
     )
+    retention_days: int = Field(
+        90, ge=1, description="Days ratings and recorded gaps are kept; older rows are deleted."
+    )
+    gaps_keep_text: bool = Field(
+        False,
+        description="Keep the text of unanswered and down-rated questions (e-mail addresses and"
+        " phone numbers scrubbed); off: only their language, cities and topics.",
+    )
+    gaps_max_rows: int = Field(
+        100_000, ge=1, description="Gaps kept; the oldest go as new ones come."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )

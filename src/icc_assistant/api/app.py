@@ -15,11 +15,21 @@ from icc_assistant.api.errors import install_error_handlers
 from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
-from icc_assistant.api.routes import admin, chat, health, library, openai_compat, sync, widget
-from icc_assistant.api.routes import brief as brief_notes
+from icc_assistant.api.routes import (
+    admin,
+    brief,
+    chat,
+    gaps,
+    health,
+    library,
+    openai_compat,
+    sync,
+    widget,
+)
 from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
+from icc_assistant.gaps import GapStore
 from icc_assistant.settings import Settings
 
 DESCRIPTION = """Multilingual, cited answers over Intercultural Cities (ICC) material.
@@ -53,11 +63,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.limits = Limits.from_settings(settings)
     app.state.widget_tokens = WidgetTokens.from_settings(settings)
     app.state.feedback = FeedbackStore(
-        settings.data_dir / "feedback.sqlite3", max_rows=settings.feedback_max_rows
+        settings.data_dir / "feedback.sqlite3",
+        max_rows=settings.feedback_max_rows,
+        retention_days=settings.retention_days,
+        keep_question=settings.gaps_keep_text,
     )
+    app.state.gaps = GapStore.from_settings(settings)
     app.state.sync_runs = {}
     app.state.ready_check = health.ReadyCheck()
-    routers = (chat, openai_compat, library, admin, sync, health, widget, brief_notes)
+    routers = (chat, openai_compat, library, admin, gaps, sync, health, widget, brief)
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)

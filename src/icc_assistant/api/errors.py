@@ -33,6 +33,7 @@ STATUS: tuple[tuple[type[domain.ICCAssistantError], int], ...] = (
     (domain.IndexError_, 503),
     (domain.ModelUnavailableError, 503),
     (domain.FeedbackUnavailableError, 503),
+    (domain.GapsUnavailableError, 503),
 )
 
 

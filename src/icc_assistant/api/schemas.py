@@ -120,15 +120,28 @@ class FeedbackIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"answer_id": "3f2a...", "rating": "down", "reason": "Cites the wrong city"}
+                {
+                    "answer_id": "f658c3eb7322b0ceebd0bfb79c8cb3bd.9VTKdf6YyEvrKFQkVWCRcp7lFdk",
+                    "rating": "down",
+                    "reason": "Cites the wrong city",
+                }
             ]
         },
     )
 
-    answer_id: str = Field(min_length=1, max_length=64)
+    answer_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The `answer_id` of the answer rated, as the chat, stream, /v1 or MCP gave it.",
+    )
     rating: Literal["up", "down"]
     reason: str | None = Field(None, max_length=2000)
-    question: str | None = Field(None, max_length=4000)
+    question: str | None = Field(
+        None,
+        max_length=4000,
+        description="The question answered; its text is kept only with ICC_GAPS_KEEP_TEXT,"
+        " scrubbed of e-mail addresses and phone numbers.",
+    )
 
 
 class FeedbackOut(BaseModel):

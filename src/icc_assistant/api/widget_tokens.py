@@ -12,42 +12,13 @@ requests and failed checks (README, "Security").
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import secrets
-import tempfile
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from icc_assistant.errors import AuthenticationError, PermissionDeniedError
 from icc_assistant.settings import Settings
-
-SECRET_FILE = "widget-secret"
-
-
-def load_secret(settings: Settings) -> str:
-    """ICC_WIDGET_SECRET, else a random secret kept in the data directory (shared by workers)."""
-    if settings.widget_secret:
-        return settings.widget_secret
-    path = settings.data_dir / SECRET_FILE
-    if not path.is_file():
-        _create_secret(path)
-    return path.read_text(encoding="utf-8").strip()
-
-
-def _create_secret(path: Path) -> None:
-    """Write a new secret atomically; if another worker won the race, keep theirs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".widget-secret-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(32))
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+from icc_assistant.signing import load_secret
 
 
 def _address_digest(address: str) -> str:

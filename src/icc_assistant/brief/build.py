@@ -1,11 +1,12 @@
 """Enquiry -> Brief: the Assistant's answer (its summary, checked as chat checks it), the
 practices of other cities and the ICC's recommendations, each quoted whole and numbered.
 
-The answer goes through the Assistant's own path (condense, retrieve, answerer), so a model's
-citations are validated exactly as in chat. The note then sorts the quotable sentences by what
-the material says of them, never by the question: a sentence of an Index report, or one under a
-Recommendations/Suggestions heading, is ICC advice; any other is a city's practice. Practices
-are also searched among good-practice pages on their own, as an answer to an enquiry tends to
+The answer goes through the Assistant's own path (condense, retrieve, answer), so a model's
+citations are validated exactly as in chat, and an enquiry nothing answers is recorded as a
+gap. The note then sorts the quotable sentences by what the material says of them, never by
+the question: a sentence of an Index report, or one under a Recommendations/Suggestions
+heading, is ICC advice; any other is a city's practice. Practices are also searched among
+good-practice pages on their own, as an answer to an enquiry tends to
 rank the Index reports first.
 """
 
@@ -46,7 +47,7 @@ def build_brief(
 ) -> Brief:
     """The briefing note for one enquiry."""
     retrieval = assistant.retrieve_for(request, filters)
-    answer = assistant.answerer.write_answer(request, retrieval)
+    answer = assistant.answer(request, retrieval)
     found = retrieval.passages if retrieval.status == "found" else ()
     pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
     practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))

@@ -30,12 +30,26 @@ MAX_NAME_CHARS = 200
     dependencies=[Depends(client_access)],
 )
 async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
-    """Thumbs up or down on an answer, with an optional reason."""
+    """Thumbs up or down on an answer this service gave (its `answer_id`), with an optional
+    reason; a rating "down" is also recorded as a gap (GET /api/admin/gaps)."""
+    assistant = assistant_of(request)
+    answer_id = body.answer_id.removeprefix("chatcmpl-")  # /v1 names answers by completion id
+    if not assistant.answer_ids.is_genuine(answer_id):
+        raise InvalidRequestError(
+            "Unknown answer id: rate an answer by the `answer_id` this service gave it."
+        )
     store = request.app.state.feedback
-    new_id = await asyncio.to_thread(
-        store.add, body.answer_id, body.rating, body.reason, body.question
-    )
+    new_id = await asyncio.to_thread(store.add, answer_id, body.rating, body.reason, body.question)
+    if body.rating == "down":
+        await asyncio.to_thread(assistant.record_thumbs_down, _question(body.question))
     return FeedbackOut(id=new_id)
+
+
+def _question(text: str | None) -> str | None:
+    """The rated question, if the rating carried one with words in it."""
+    if text is None or not any(ch.isalnum() for ch in text):
+        return None
+    return text.strip()
 
 
 @router.get("/feedback", responses=ERRORS, dependencies=[Depends(admin_access)])

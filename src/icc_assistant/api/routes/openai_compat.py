@@ -24,6 +24,7 @@ from icc_assistant.api.errors import error_type
 from icc_assistant.api.routes.chat import event_stream
 from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
 from icc_assistant.api.schemas import ERRORS, ChatRequest, OpenAIChatRequest, TurnIn
+from icc_assistant.assistant import MetaEvent
 from icc_assistant.documents import Answer, Citation
 from icc_assistant.errors import ICCAssistantError, InvalidQuestionError
 
@@ -143,7 +144,9 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
         chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
         try:
             async for event in assistant.stream_retrieved(question, retrieval):
-                if isinstance(event, TokenEvent):
+                if isinstance(event, MetaEvent):  # first: the chunks carry the answer's id
+                    chunk_id = f"chatcmpl-{event.answer_id}"
+                elif isinstance(event, TokenEvent):
                     yield _chunk(chunk_id, profile, {"content": event.text})
                 elif isinstance(event, AnswerDoneEvent):
                     yield _chunk(

@@ -1,0 +1,233 @@
+"""The record of gaps: one SQLite file under the data directory, pruned by the store itself.
+
+A row holds the UTC day (never the time), the kind, the language, the cities and topics
+detected, the filters and the gate's reason. The question's text is stored only when the store
+is told to keep it, and then scrubbed first (`scrub`). Rows older than the retention period are
+deleted before every read and every write, and the newest `max_rows` are all that is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from icc_assistant.errors import GapsUnavailableError
+from icc_assistant.gaps.scrub import scrub
+from icc_assistant.settings import Settings
+
+GapKind = Literal["no_evidence", "thumbs_down"]
+GAP_KINDS: tuple[GapKind, ...] = ("no_evidence", "thumbs_down")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('no_evidence', 'thumbs_down')),
+    language TEXT,
+    cities TEXT NOT NULL,
+    topics TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    reason TEXT,
+    text TEXT
+);
+CREATE INDEX IF NOT EXISTS gaps_day ON gaps (day);
+"""
+GroupName = Literal["kind", "language", "day", "city", "topic"]
+# How each count groups: a column, or the items of a JSON list column.
+_GROUPS: dict[GroupName, str] = {
+    "kind": "SELECT kind, COUNT(*) FROM gaps WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "language": "SELECT COALESCE(language, 'unknown'), COUNT(*) FROM gaps"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "day": "SELECT day, COUNT(*) FROM gaps WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "city": "SELECT j.value, COUNT(*) FROM gaps, json_each(gaps.cities) AS j"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+    "topic": "SELECT j.value, COUNT(*) FROM gaps, json_each(gaps.topics) AS j"
+    " WHERE day BETWEEN ? AND ? GROUP BY 1",
+}
+
+
+class Gap(BaseModel):
+    """One recorded question the material did not answer (or an answer rated down)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: GapKind
+    language: str | None = None
+    cities: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    filters: dict[str, str | int] = {}
+    reason: str | None = None
+    text: str | None = None
+
+
+class StoredGap(Gap):
+    """A gap as read back, with the day it was recorded."""
+
+    day: date
+
+
+@dataclass(frozen=True)
+class GapCounts:
+    """How many gaps each kind, language, day, city and topic has, and the newest texts."""
+
+    total: int
+    groups: dict[GroupName, dict[str, int]]
+    examples: list[StoredGap]
+
+
+def utc_day(clock: Callable[[], float]) -> date:
+    """Today in UTC, by `clock`."""
+    return datetime.fromtimestamp(clock(), UTC).date()
+
+
+class GapStore:
+    """One SQLite file; a connection per call, so any thread or worker can use it."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        retention_days: int = 90,
+        keep_text: bool = False,
+        max_rows: int = 100_000,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 2.0,
+    ) -> None:
+        self.path = path
+        self.retention_days = retention_days
+        self.keep_text = keep_text
+        self._max_rows = max_rows
+        self._clock = clock
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GapStore:
+        return cls(
+            settings.data_dir / "gaps.sqlite3",
+            retention_days=settings.retention_days,
+            keep_text=settings.gaps_keep_text,
+            max_rows=settings.gaps_max_rows,
+        )
+
+    def add(self, gap: Gap) -> None:
+        """Record one gap today; its text only if this store keeps text, scrubbed first."""
+        text = scrub(gap.text) if self.keep_text and gap.text else None
+        row = (
+            utc_day(self._clock).isoformat(),
+            gap.kind,
+            gap.language,
+            json.dumps(list(gap.cities), ensure_ascii=False),
+            json.dumps(list(gap.topics), ensure_ascii=False),
+            json.dumps(gap.filters, ensure_ascii=False, sort_keys=True),
+            gap.reason,
+            text,
+        )
+        with self._transaction("saved") as connection:
+            cursor = connection.execute(
+                "INSERT INTO gaps (day, kind, language, cities, topics, filters, reason, text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            new_id = int(cursor.lastrowid or 0)
+            connection.execute("DELETE FROM gaps WHERE id <= ?", (new_id - self._max_rows,))
+
+    def gaps(self, since: date | None = None, until: date | None = None) -> list[StoredGap]:
+        """The gaps recorded from `since` to `until` (both included), newest first."""
+        with self._transaction("read") as connection:
+            rows = connection.execute(
+                "SELECT * FROM gaps WHERE day BETWEEN ? AND ? ORDER BY day DESC, id DESC",
+                _span(since, until),
+            ).fetchall()
+        return [_stored(row) for row in rows]
+
+    def counts(
+        self, since: date | None = None, until: date | None = None, examples: int = 50
+    ) -> GapCounts:
+        """Counts of the gaps from `since` to `until` (both included), by SQL, so a report
+        over the whole table stays quick; with the `examples` newest gaps that kept text."""
+        span = _span(since, until)
+        with self._transaction("read") as connection:
+            (total,) = connection.execute(
+                "SELECT COUNT(*) FROM gaps WHERE day BETWEEN ? AND ?", span
+            ).fetchone()
+            groups = {
+                name: {str(key): int(n) for key, n in connection.execute(sql, span)}
+                for name, sql in _GROUPS.items()
+            }
+            rows = connection.execute(
+                "SELECT * FROM gaps WHERE day BETWEEN ? AND ? AND text IS NOT NULL"
+                " ORDER BY day DESC, id DESC LIMIT ?",
+                (*span, examples),
+            ).fetchall()
+        return GapCounts(int(total), groups, [_stored(row) for row in rows])
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A connection inside one transaction, expired rows already gone."""
+        connection = self._connect()
+        try:
+            with connection:
+                self._delete_expired(connection)
+                yield connection
+        except sqlite3.Error as exc:
+            raise GapsUnavailableError(
+                f"The record of unanswered questions could not be {doing}: {exc}"
+            ) from exc
+        finally:
+            connection.close()
+
+    def _delete_expired(self, connection: sqlite3.Connection) -> None:
+        oldest = utc_day(self._clock) - timedelta(days=self.retention_days)
+        connection.execute("DELETE FROM gaps WHERE day < ?", (oldest.isoformat(),))
+
+    def _connect(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=self._timeout)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            # Deleted rows are overwritten, so expired text does not linger in free pages.
+            connection.execute("PRAGMA secure_delete=ON")
+            # WAL with NORMAL sync cannot corrupt; a power cut may lose the last gaps only.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            if connection is not None:
+                connection.close()
+            raise GapsUnavailableError(
+                f"The record of unanswered questions cannot be opened: {exc}"
+            ) from exc
+        return connection
+
+
+def _span(since: date | None, until: date | None) -> tuple[str, str]:
+    """The days from `since` to `until` as comparable ISO strings; None: unbounded."""
+    return (
+        since.isoformat() if since else "0000-00-00",
+        until.isoformat() if until else "9999-99-99",
+    )
+
+
+def _stored(row: sqlite3.Row) -> StoredGap:
+    """A row as a StoredGap; the store wrote it, so it is not validated again (fast reads)."""
+    values: dict[str, Any] = dict(row)
+    return StoredGap.model_construct(
+        day=date.fromisoformat(values["day"]),
+        kind=values["kind"],
+        language=values["language"],
+        cities=tuple(json.loads(values["cities"])),
+        topics=tuple(json.loads(values["topics"])),
+        filters=json.loads(values["filters"]),
+        reason=values["reason"],
+        text=values["text"],
+    )

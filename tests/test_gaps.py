@@ -1,0 +1,448 @@
+"""What members ask that the material does not answer: recorded, reported, private, expiring;
+and feedback that only rates answers this service gave."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from fixtures.live_server import NOT_THE_INDEX, Serve
+from fixtures.mcp_client import Connect, http_transport
+from icc_assistant.feedback import FeedbackStore
+from icc_assistant.gaps import Gap, GapStore, scrub
+from icc_assistant.settings import Settings
+from icc_assistant.signing import AnswerIds
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT.parent / "shared" / "eval"
+QUESTION_SETS = (EVAL / "questions_dev.jsonl", EVAL / "multilingual" / "questions.jsonl")
+SCRIPT = Path(sys.executable).parent / "icc-assistant"
+ADMIN = {"Authorization": "Bearer admin-key"}
+DAY = 86_400.0
+NOW = 1_796_241_183.0  # 2026-12-02T19:53:03Z
+# Oslo is not in the shipped corpus: the gate stops this question whatever surface asks it.
+UNCOVERED = "Wie viele Geflüchtete hat Oslo im Jahr 2023 aufgenommen?"
+CONTACT = "What does Oslo do for refugees? Write to jane.doe@example.org or call +47 22 33 44 55."
+
+
+def unanswerable_questions() -> list[dict[str, Any]]:
+    """The unanswerable questions of both visible evaluation sets (../shared/eval)."""
+    if not all(path.is_file() for path in QUESTION_SETS):
+        pytest.skip(f"the evaluation sets are not at {EVAL}")
+    rows = [json.loads(line) for path in QUESTION_SETS for line in path.open(encoding="utf-8")]
+    return [row for row in rows if row["kind"] == "unanswerable"]
+
+
+def chat(url: str, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body = {"question": question, "history": history or []}
+    response = httpx.post(f"{url}/api/chat", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def report(url: str, **params: str) -> dict[str, Any]:
+    response = httpx.get(f"{url}/api/admin/gaps", params=params, headers=ADMIN, timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def rate(url: str, answer_id: str, rating: str = "down", **extra: str) -> httpx.Response:
+    body = {"answer_id": answer_id, "rating": rating, **extra}
+    return httpx.post(f"{url}/api/feedback", json=body, timeout=60)
+
+
+def data_dir_of(tmp_path: Path) -> Path:
+    """The data directory `serve(own_index=True)` made for the test's first server."""
+    return tmp_path / "data0"
+
+
+def stored_bytes(data_dir: Path) -> bytes:
+    """Every byte of the gaps and feedback databases, their WAL and shared-memory files."""
+    files = sorted(data_dir.glob("gaps.sqlite3*")) + sorted(data_dir.glob("feedback.sqlite3*"))
+    assert any(f.name == "gaps.sqlite3" for f in files), files
+    return b"".join(f.read_bytes() for f in files)
+
+
+def distinctive_word(question: str, recorded: list[str]) -> str:
+    """The question's longest word that is not part of a recorded city or topic name."""
+    names = " ".join(recorded).casefold()
+    words = [w for w in re.findall(r"\w+", question) if w.casefold() not in names]
+    return max(words, key=len)
+
+
+def test_unanswerable_questions_of_both_sets_are_reported_by_language_and_city(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """Each unanswerable question asked over HTTP shows up in the report, by language and city."""
+    questions = unanswerable_questions()
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    answers = [chat(url, q["question"], q.get("history")) for q in questions]
+    assert [a["status"] for a in answers] == ["no_evidence"] * len(questions)
+    body = report(url)
+    assert body["total"] == len(questions)
+    assert body["by_kind"] == {"no_evidence": len(questions), "thumbs_down": 0}
+    languages = Counter(q["lang"] for q in questions)
+    assert {row["key"]: row["count"] for row in body["by_language"]} == dict(languages)
+    assert [row["count"] for row in body["by_language"]] == sorted(languages.values(), reverse=True)
+    cities = {row["key"]: row["count"] for row in body["by_city"]}
+    assert {"Lisbon", "Oslo", "Parla", "Wrocław", "Tilburg", "Genoa", "Tangier"} <= set(cities)
+    assert sum(cities.values()) == len(questions) and set(cities.values()) == {1}
+    assert sum(row["count"] for row in body["by_topic"]) == len(questions)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert body["by_day"] == [{"day": today, "count": len(questions)}]
+    assert body["examples"] == [] and body["keeps_text"] is False
+    assert body["retention_days"] == 90 and body["since"] is None and body["until"] is None
+
+
+def test_answered_questions_leave_no_gap(serve: Serve) -> None:
+    """A question the material answers is not recorded."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    answer = chat(url, "How do cities run anti-rumour campaigns?")
+    assert answer["status"] != "no_evidence"
+    assert report(url)["total"] == 0
+
+
+def test_every_surface_records_the_gap(serve: Serve, mcp_connect: Connect) -> None:
+    """JSON chat, the stream, /v1 (plain and streamed) and MCP each record an unanswered
+    question."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    chat(url, UNCOVERED)
+    with httpx.stream(
+        "POST", f"{url}/api/chat/stream", json={"question": UNCOVERED}, timeout=120
+    ) as response:
+        assert '"status": "no_evidence"' in response.read().decode()
+    client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+    messages: Any = [{"role": "user", "content": UNCOVERED}]
+    client.chat.completions.create(model="icc-assistant", messages=messages)
+    list(client.chat.completions.create(model="icc-assistant", messages=messages, stream=True))
+    mcp = mcp_connect(http_transport(url, {}))
+    assert mcp.result("ask_icc", question=UNCOVERED)["status"] == "no_evidence"
+    body = report(url)
+    assert body["by_kind"]["no_evidence"] == 5
+    assert body["by_city"] == [{"key": "Oslo", "count": 5}]
+    assert body["by_language"] == [{"key": "de", "count": 5}]
+
+
+def test_cli_ask_records_the_gap(tmp_path: Path, indexed_settings: Settings) -> None:
+    """`icc-assistant ask` records an unanswered question in its data directory too."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(indexed_settings.data_dir, data_dir, ignore=NOT_THE_INDEX)
+    result = run_cli("ask", UNCOVERED, "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "no_evidence"
+    gaps = run_cli("gaps", "--json", data_dir=data_dir)
+    assert json.loads(gaps.stdout)["by_city"] == [{"key": "Oslo", "count": 1}]
+
+
+def test_a_thumbs_down_is_a_gap_with_its_question_analysed(serve: Serve) -> None:
+    """A rating "down" is recorded with the language and cities of the question it carries."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    answer = chat(url, "What does Ansan do for schools?")
+    assert (
+        rate(url, answer["answer_id"], question="Que fait Ansan pour les écoles ?").status_code
+        == 201
+    )
+    assert rate(url, answer["answer_id"]).status_code == 201
+    assert rate(url, answer["answer_id"], rating="up").status_code == 201
+    body = report(url)
+    assert body["by_kind"] == {"no_evidence": 0, "thumbs_down": 2}
+    assert body["by_city"] == [{"key": "Ansan", "count": 1}]
+    assert {row["key"] for row in body["by_language"]} == {"fr", "unknown"}
+
+
+def test_without_text_retention_no_question_text_reaches_the_disk(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """With ICC_GAPS_KEEP_TEXT off, neither the gaps nor the feedback files hold a question's
+    words."""
+    questions = unanswerable_questions()
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    for q in questions:
+        answer = chat(url, q["question"], q.get("history"))
+        assert rate(url, answer["answer_id"], question=q["question"]).status_code == 201
+    body = report(url)
+    assert body["total"] == 2 * len(questions)
+    recorded = [row["key"] for row in body["by_city"] + body["by_topic"]]
+    words = [distinctive_word(q["question"], recorded) for q in questions]
+    stored = stored_bytes(data_dir_of(tmp_path))
+    found = [w for w in words if w.encode("utf-8") in stored]
+    assert found == [], f"question words on disk: {found}"
+
+
+def test_with_text_retention_contact_details_are_scrubbed(serve: Serve, tmp_path: Path) -> None:
+    """With ICC_GAPS_KEEP_TEXT on, the text is kept without its e-mail address and phone number."""
+    url = serve(
+        admin_keys=["admin-key"], own_index=True, gaps_keep_text=True, rate_limit_per_minute=1000
+    )
+    answer = chat(url, CONTACT)
+    assert answer["status"] == "no_evidence"
+    assert (
+        rate(url, answer["answer_id"], question=CONTACT, reason="mail me: a.b@c.org").status_code
+        == 201
+    )
+    body = report(url)
+    assert body["keeps_text"] is True and len(body["examples"]) == 2
+    expected = "What does Oslo do for refugees? Write to [email] or call [number]."
+    assert {e["text"] for e in body["examples"]} == {expected}
+    exported = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"][0]
+    assert exported["question"] == expected and exported["reason"] == "mail me: [email]"
+    stored = stored_bytes(data_dir_of(tmp_path))
+    assert b"refugees" in stored  # the text itself is there, so the grep below can fail
+    for secret in (b"jane.doe", b"example.org", b"22 33 44 55", b"a.b@c.org"):
+        assert secret not in stored
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("mail jane.doe+icc@city.example.org now", "mail [email] now"),
+        ("call +33 (0)6 12 34 56 78", "call [number]"),
+        ("call 06-12-34-56-78.", "call [number]."),
+        ("ref 123456", "ref [number]"),
+        ("in 2019 there were 12 345 pupils", "in 2019 there were 12 345 pupils"),
+    ],
+)
+def test_scrub_takes_out_contact_details_and_keeps_short_numbers(text: str, scrubbed: str) -> None:
+    """E-mail addresses and runs of six or more digits go; years and counts stay."""
+    assert scrub(text) == scrubbed
+
+
+def test_expired_gaps_are_deleted_by_the_store(tmp_path: Path) -> None:
+    """A gap older than the retention period is gone on the next read, from the file too."""
+    now = [NOW]
+    store = GapStore(
+        tmp_path / "gaps.sqlite3", retention_days=90, keep_text=True, clock=lambda: now[0]
+    )
+    store.add(Gap(kind="no_evidence", language="fr", cities=("Oslo",), text="old question marker"))
+    now[0] += 90 * DAY
+    assert [g.text for g in store.gaps()] == ["old question marker"]
+    store.add(Gap(kind="thumbs_down", language="en", text="new question"))
+    now[0] += 1 * DAY
+    assert [g.text for g in store.gaps()] == ["new question"]
+    files = b"".join(p.read_bytes() for p in tmp_path.glob("gaps.sqlite3*"))
+    assert b"old question marker" not in files
+
+
+def test_expired_feedback_is_deleted_by_the_store(tmp_path: Path) -> None:
+    """A rating older than the retention period is gone from the export."""
+    now = [NOW]
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", retention_days=90, clock=lambda: now[0])
+    store.add("old", "down", "too old")
+    now[0] += 60 * DAY
+    store.add("new", "up")
+    now[0] += 31 * DAY
+    assert [row["answer_id"] for row in store.export()] == ["new"]
+    assert store.export()[0]["created_at"] == "2027-01-31T19:53:03Z"
+
+
+def test_expired_gaps_are_gone_from_the_report(serve: Serve, tmp_path: Path) -> None:
+    """Gaps written 91 days ago do not appear in the report, and leave the file when it is read."""
+    url = serve(admin_keys=["admin-key"], own_index=True, gaps_keep_text=True)
+    path = data_dir_of(tmp_path) / "gaps.sqlite3"
+    past = GapStore(path, keep_text=True, clock=lambda: time.time() - 91 * DAY)
+    past.add(Gap(kind="no_evidence", language="sv", cities=("Tilburg",), text="expired marker"))
+    recent = GapStore(path, keep_text=True, clock=lambda: time.time() - 89 * DAY)
+    recent.add(Gap(kind="no_evidence", language="ca", cities=("Genoa",), text="recent marker"))
+    body = report(url)
+    assert body["total"] == 1 and body["by_city"] == [{"key": "Genoa", "count": 1}]
+    assert [e["text"] for e in body["examples"]] == ["recent marker"]
+    assert b"expired marker" not in b"".join(p.read_bytes() for p in path.parent.glob("gaps.*"))
+
+
+def test_report_filters_by_days(serve: Serve, tmp_path: Path) -> None:
+    """`since` and `until` bound the report and the CSV to the days asked for."""
+    url = serve(admin_keys=["admin-key"], own_index=True)
+    path = data_dir_of(tmp_path) / "gaps.sqlite3"
+    for days_ago, city in ((10, "Oslo"), (5, "Parla"), (1, "Genoa")):
+        GapStore(path, clock=lambda d=days_ago: time.time() - d * DAY).add(
+            Gap(kind="no_evidence", cities=(city,))
+        )
+    day = lambda d: time.strftime("%Y-%m-%d", time.gmtime(time.time() - d * DAY))  # noqa: E731
+    body = report(url, since=day(6), until=day(2))
+    assert body["since"] == day(6) and body["until"] == day(2)
+    assert body["by_city"] == [{"key": "Parla", "count": 1}]
+    assert body["by_day"] == [{"day": day(5), "count": 1}]
+    assert report(url, since=day(6))["total"] == 2
+    csv_text = httpx.get(
+        f"{url}/api/admin/gaps", params={"until": day(6), "format": "csv"}, headers=ADMIN
+    ).text
+    assert [row["cities"] for row in csv.DictReader(io.StringIO(csv_text))] == ["Oslo"]
+
+
+def test_gaps_need_an_admin_key(serve: Serve) -> None:
+    """A client key gets 403, no key 401, an admin key the report."""
+    url = serve(admin_keys=["admin-key"], api_keys=["chat-key"])
+    refused = httpx.get(f"{url}/api/admin/gaps", headers={"Authorization": "Bearer chat-key"})
+    assert refused.status_code == 403 and refused.json()["error"]["type"] == "permission_denied"
+    assert httpx.get(f"{url}/api/admin/gaps").status_code == 401
+    assert httpx.get(f"{url}/api/admin/gaps", headers=ADMIN).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"since": "2026-02-30"}, "`since` must be a date"),
+        ({"since": "yesterday"}, "`since` must be a date"),
+        ({"until": "2026/01/31"}, "`until` must be a date"),
+        ({"until": "20260131"}, "`until` must be a date"),
+        ({"since": "2026-03-01", "until": "2026-02-01"}, "is after `until`"),
+        ({"since": "2026-03-01", "until": "2026-02-01", "format": "csv"}, "is after `until`"),
+        ({"format": "xml"}, "format"),
+    ],
+)
+def test_bad_dates_are_a_clear_422(serve: Serve, params: dict[str, str], words: str) -> None:
+    """A malformed day, a range that ends before it starts or an unknown format is a 422."""
+    url = serve(admin_keys=["admin-key"])
+    response = httpx.get(f"{url}/api/admin/gaps", params=params, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["type"] in {"invalid_request", "validation_error"} and words in error["message"]
+
+
+def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ICC_LLM_BASE_URL": "", "ICC_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def test_cli_gaps_prints_json_csv_and_a_table(tmp_path: Path) -> None:
+    """`icc-assistant gaps` reports the data directory's gaps as JSON, CSV or a table."""
+    store = GapStore(tmp_path / "gaps.sqlite3", keep_text=True)
+    store.add(
+        Gap(
+            kind="no_evidence",
+            language="ro",
+            cities=("Parla",),
+            topics=("Anti-rumour",),
+            filters={"year_from": 2018},
+            reason="uncovered_city",
+            text="=Parla 2018",
+        )
+    )
+    store.add(Gap(kind="thumbs_down", language="sv", cities=("Tilburg", "Oslo")))
+    as_json = run_cli("gaps", "--json", data_dir=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    body = json.loads(as_json.stdout)
+    assert body["total"] == 2 and body["by_kind"] == {"no_evidence": 1, "thumbs_down": 1}
+    assert body["by_topic"] == [{"key": "Anti-rumour", "count": 1}]
+    assert body["examples"][0]["text"] == "=Parla 2018" and body["keeps_text"] is False
+    as_csv = run_cli("gaps", "--csv", data_dir=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert list(rows[0]) == [
+        "day",
+        "kind",
+        "language",
+        "cities",
+        "topics",
+        "filters",
+        "reason",
+        "text",
+    ]
+    assert rows[0]["cities"] == "Tilburg; Oslo" and rows[1]["filters"] == "year_from=2018"
+    assert rows[1]["reason"] == "uncovered_city" and rows[1]["text"] == "'=Parla 2018"
+    table = run_cli("gaps", data_dir=tmp_path)
+    assert table.returncode == 0 and "Tilburg" in table.stdout and "By city" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--since", "2026-13-01", "--json"), "--since` must be a date"),
+        (("--since", "2026-03-01", "--until", "2026-02-01", "--csv"), "is after"),
+        (("--json", "--csv"), "one of --json and --csv"),
+    ],
+)
+def test_cli_gaps_refuses_bad_input(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
+    """A bad day, a range ending before it starts or two output formats is a message on
+    stderr and exit code 1."""
+    result = run_cli("gaps", *args, data_dir=tmp_path)
+    assert result.returncode == 1 and words in result.stderr
+
+
+def test_a_forged_answer_id_is_refused(serve: Serve) -> None:
+    """Feedback on an id this service never gave is a 422; on a real answer's id, a 201."""
+    url = serve(admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    real = chat(url, "How do cities run anti-rumour campaigns?")["answer_id"]
+    other_deployment = AnswerIds("another deployment's secret").issue()
+    nonce, signature = real.split(".")
+    for forged in (
+        "a1",
+        "0" * 32,
+        f"{'0' * 32}.{signature}",
+        f"{nonce}.{signature[::-1]}",
+        other_deployment,
+    ):
+        response = rate(url, forged, rating="up")
+        assert response.status_code == 422, forged
+        assert "unknown answer id" in response.json()["error"]["message"].lower()
+    assert rate(url, real, rating="up").status_code == 201
+    assert len(real) <= 100 and re.fullmatch(r"[A-Za-z0-9._-]+", real)
+
+
+def test_every_surface_gives_ids_feedback_accepts(serve: Serve, mcp_connect: Connect) -> None:
+    """The ids of the stream's done event, /v1 (plain and streamed) and MCP can all be rated."""
+    url = serve(admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    question = "How do cities run anti-rumour campaigns?"
+    with httpx.stream(
+        "POST", f"{url}/api/chat/stream", json={"question": question}, timeout=120
+    ) as r:
+        done = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")][-1]
+    client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+    messages: Any = [{"role": "user", "content": question}]
+    plain = client.chat.completions.create(model="icc-assistant", messages=messages)
+    streamed = list(
+        client.chat.completions.create(model="icc-assistant", messages=messages, stream=True)
+    )
+    mcp = mcp_connect(http_transport(url, {}))
+    ids = [
+        done["answer_id"],
+        plain.id,
+        (plain.model_extra or {})["answer"]["answer_id"],
+        streamed[-1].id,
+        mcp.result("ask_icc", question=question)["answer_id"],
+    ]
+    assert [rate(url, i, rating="up").status_code for i in ids] == [201] * len(ids)
+
+
+def test_feedback_export_gives_iso_utc_times(serve: Serve) -> None:
+    """The admin export's `created_at` is an ISO 8601 UTC string."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    answer = chat(url, "How do cities run anti-rumour campaigns?")
+    assert rate(url, answer["answer_id"], rating="up").status_code == 201
+    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", item["created_at"])
+    assert item["created_at"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_a_locked_gaps_database_never_fails_an_answer(serve: Serve, tmp_path: Path) -> None:
+    """While another writer holds the gaps database, answers go on; the report is a clear 503."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    chat(url, UNCOVERED)
+    holder = sqlite3.connect(data_dir_of(tmp_path) / "gaps.sqlite3", timeout=0.1)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert chat(url, UNCOVERED)["status"] == "no_evidence"
+        locked = httpx.get(f"{url}/api/admin/gaps", headers=ADMIN, timeout=30)
+        assert locked.status_code == 503 and locked.json()["error"]["type"] == "gaps_unavailable"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert report(url)["total"] == 1
