@@ -51,15 +51,16 @@ def build_brief(
     found = retrieval.passages if retrieval.status == "found" else ()
     pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
     practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))
-    advice = [p for p in found if is_advice(p)]
-    # One choice over both, so advice and practices are quoted against the same bar: a
-    # recommendation far less relevant than the best sentence is left out, as in chat.
-    pool = [*practice, *advice]
-    advised = {p.document.doc_id for p in advice}
+    # Advice is held to the answer's own bar (what a chat answer would quote of it), so an
+    # Index report's recommendations on another subject stay out. Practices are chosen among
+    # good-practice pages on their own: ranked beside a report written in the enquiry's
+    # language, a page in another language would always trail, and listing the other
+    # cities' practices is what the note is for.
+    best = max((p.score for p in found), default=0.0)
+    advice = [p for p in found if is_advice(p) and p.score >= best - RELEVANCE_BAND]
     sources = _Sources(answer.citations)
-    groups = group(pool, choose(pool))
-    practices = [(g, sources.document(g)) for g in groups if g.doc_id not in advised]
-    recommendations = [sources.document(g) for g in groups if g.doc_id in advised]
+    practices = [(g, sources.document(g)) for g in group(practice, choose(practice))]
+    recommendations = [sources.document(g) for g in group(advice, choose(advice))]
     by_model = answer.model is not None
     return Brief(
         enquiry=request.question,
@@ -84,19 +85,15 @@ def is_advice(passage: Passage) -> bool:
 
 
 def _practice_pages(assistant: Assistant, retrieval: RetrievalResult) -> list[Passage]:
-    """The good-practice pages found for the same query, unless the caller chose a type, held
-    to the answer's own bar: a page scoring more than RELEVANCE_BAND below the best passage
-    only resembles the enquiry (as a chat answer leaves it out, so does the note)."""
+    """The good-practice pages found for the same query, unless the caller chose a type; the
+    search's own evidence gate decides whether any is relevant enough."""
     if retrieval.status != "found" or retrieval.filters.doc_type is not None:
         return []
     filters = retrieval.filters.model_copy(update={"doc_type": "good_practice"})
     pages = assistant.retriever.search(
         retrieval.query, filters=filters, k=assistant.settings.answer_passages
     )
-    if pages.status != "found":
-        return []
-    best = max(p.score for p in retrieval.passages)
-    return [p for p in pages.passages if p.score >= best - RELEVANCE_BAND]
+    return list(pages.passages) if pages.status == "found" else []
 
 
 def _unique(passages: Iterable[Passage]) -> list[Passage]:
