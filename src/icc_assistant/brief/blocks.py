@@ -130,13 +130,16 @@ def brief_blocks(brief: Brief) -> list[Block]:
     def label(key: str, **values: str) -> str:
         return message(lang, key, **values)
 
+    def field(key: str) -> str:  # "Demande : " in French, "日期：" in Chinese
+        return label("brief_field", label=label(key))
+
     def heading(key: str, kind: BlockKind = "heading") -> Block:
         return Block(kind, (Run(label(key)),))
 
     blocks = [
         heading("brief_title", "title"),
-        Block("paragraph", (Run(f"{label('brief_enquiry')}: ", bold=True), Run(brief.enquiry))),
-        Block("paragraph", (Run(f"{label('brief_date')}: ", bold=True), Run(_day(brief.created)))),
+        Block("paragraph", (Run(field("brief_enquiry"), bold=True), Run(brief.enquiry))),
+        Block("paragraph", (Run(field("brief_date"), bold=True), Run(_day(brief.created)))),
         heading("brief_summary" if brief.summary_by == "model" else "brief_key_evidence"),
         *markdown_blocks(brief.summary),
     ]
