@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Query, Request
 
 from icc_assistant.answer import AnswerRequest
 from icc_assistant.api.limits import Limits
-from icc_assistant.api.schemas import ChatRequest
+from icc_assistant.api.schemas import ChatRequest, FiltersIn
 from icc_assistant.api.security import (
     client_address,
     is_known,
@@ -16,6 +18,7 @@ from icc_assistant.api.security import (
     require_client,
 )
 from icc_assistant.assistant import Assistant
+from icc_assistant.documents import DocType, Filters
 from icc_assistant.errors import InvalidQuestionError
 from icc_assistant.language import language_from_hints
 from icc_assistant.settings import Settings
@@ -60,6 +63,29 @@ def admin_access(request: Request) -> None:
     _count_address(request)
     require_admin(request)
     _count_key(request, presented_key(request))
+
+
+def query_filters(
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    country: Annotated[str | None, Query(max_length=100)] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    doc_type: Annotated[DocType | None, Query()] = None,
+    topic: Annotated[str | None, Query(max_length=100)] = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
+) -> Filters:
+    """The filter query parameters every library route takes, as the body's `filters` are
+    checked (FiltersIn); values the index does not know (a city, year_from after year_to)
+    are refused where the documents are matched, as InvalidFilterError (422)."""
+    return FiltersIn(
+        city=city,
+        country=country,
+        year_from=year_from,
+        year_to=year_to,
+        doc_type=doc_type,
+        topic=topic,
+        language=language,
+    ).to_domain()
 
 
 def accepted_languages(header: str | None) -> list[str]:
