@@ -1,17 +1,29 @@
-"""Issue 23, parity: /api/sources filtered like /api/search. Real server on loopback, real
-ChromaDB."""
+"""Issue 23, parity: one document's text over HTTP, and /api/sources filtered like /api/search.
+Real server on loopback, real ChromaDB."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from fixtures.live_server import Serve
+from icc_assistant.embeddings import create_embedder
+from icc_assistant.index import IndexStore
+from icc_assistant.ingest import load_files
 from icc_assistant.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
 REPORT = "ansan-icc-index-analysis-2020.md"
+PRACTICE = "ansan-democratic-citizenship.txt"
+MULTILINGUAL = ROOT / "tests" / "data" / "multilingual"
+# Ids of documents that are not files: a sub-folder's file and a synced page (its URL).
+NESTED_ID = "cities/neuchatel/welcome-sessions-en.txt"
+URL_ID = "https://www.coe.int/fr/web/interculturalcities/-/neuchatel-welcome-sessions"
 
 
 def error_of(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
@@ -23,10 +35,166 @@ def error_of(response: httpx.Response, status: int, kind: str) -> dict[str, Any]
     return error
 
 
+def read(url: str, doc_id: str, **params: int) -> dict[str, Any]:
+    response = httpx.get(f"{url}/api/documents/{doc_id}", params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def read_all(url: str, doc_id: str, limit: int | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The whole text, page after page from offset 0 along next_offset, and the pages."""
+    pages = []
+    offset: int | None = 0
+    while offset is not None:
+        params = {"offset": offset} | ({"limit": limit} if limit else {})
+        page = read(url, doc_id, **params)
+        assert page["offset"] == offset
+        pages.append(page)
+        offset = page["next_offset"]
+        assert len(pages) < 100
+    return "".join(p["text"] for p in pages), pages
+
+
+@pytest.fixture
+def url(serve: Serve) -> str:
+    return serve(rate_limit_per_minute=1000)
+
+
 @pytest.fixture
 def many(serve: Serve, multilingual_settings: Settings) -> str:
     """A server over corpus/ plus pages from Hamburg, Kraków, Neuchâtel (en, fr) and Setúbal."""
     return serve(data_dir=multilingual_settings.data_dir, rate_limit_per_minute=1000)
+
+
+@pytest.fixture(scope="module")
+def nested_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """An index whose documents' ids hold slashes, as a folder's files and synced pages do."""
+    folder = tmp_path_factory.mktemp("nested-corpus") / "cities" / "neuchatel"
+    folder.mkdir(parents=True)
+    english = shutil.copy(MULTILINGUAL / "neuchatel-welcome-sessions-en.txt", folder)
+    french = shutil.copy(MULTILINGUAL / "neuchatel-welcome-sessions-fr.txt", folder)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("nested"), corpus_dir=folder, llm_base_url=None
+    )
+    store = IndexStore.open(settings, create_embedder(settings))
+    report = store.sync(load_files([(Path(english), NESTED_ID), (Path(french), URL_ID)]))
+    assert [f.status for f in report.files] == ["added", "added"], report.files
+    yield settings
+
+
+# -- GET /api/documents/{doc_id} -----------------------------------------------------------
+
+
+def test_a_long_report_reads_in_pages_that_make_up_the_whole_text(url: str) -> None:
+    """The Index report (98 KB) reads a bounded window at a time; the pages, by default size or
+    by a small limit, join into the same text of total_chars characters, start to end."""
+    whole, pages = read_all(url, REPORT)
+    assert len(pages) == 5 and all(len(p["text"]) == 20_000 for p in pages[:-1])
+    assert len(whole) == pages[0]["total_chars"] and pages[-1]["next_offset"] is None
+    # the cleaned text: from the first section of the report to its last sentence
+    assert whole.startswith("## INTRODUCTION\n\nIntercultural Cities is a Council of Europe")
+    assert whole.endswith("as well as in the Intercultural cities database.")
+    small, small_pages = read_all(url, REPORT, limit=7_000)
+    assert small == whole and len(small_pages) == 14
+    assert all(p["total_chars"] == len(whole) for p in small_pages)
+
+
+def test_a_short_page_reads_whole_with_its_metadata(url: str) -> None:
+    """A good-practice page fits in one read; its metadata is the source list's entry."""
+    page = read(url, PRACTICE)
+    assert set(page) == {"document", "chunks", "text", "offset", "total_chars", "next_offset"}
+    assert page["offset"] == 0 and page["next_offset"] is None
+    assert page["total_chars"] == len(page["text"]) > 3_000
+    assert page["text"].startswith("Under the Public Official Election Act of the Republic")
+    listed = httpx.get(f"{url}/api/sources").json()["documents"]
+    entry = next(d for d in listed if d["doc_id"] == PRACTICE)
+    assert page["document"] | {"chunks": page["chunks"]} == entry
+    document = page["document"]
+    assert (document["city"], document["country"], document["year"]) == (
+        "Ansan",
+        "South Korea",
+        2020,
+    )
+    assert (document["doc_type"], document["language"], page["chunks"]) == (
+        "good_practice",
+        "en",
+        4,
+    )
+    assert (
+        document["url"]
+        == "https://www.coe.int/en/web/interculturalcities/-/democratic-citizenship-in-ansan"
+    )
+    assert document["source"] == PRACTICE and "Education" not in document["topics"]
+    assert "Political and public participation" in document["topics"]
+
+
+def test_reading_from_the_very_end_is_an_empty_last_window(url: str) -> None:
+    total = read(url, PRACTICE, limit=1)["total_chars"]
+    end = read(url, PRACTICE, offset=total)
+    assert end["text"] == "" and end["next_offset"] is None and end["offset"] == total
+
+
+def test_ids_with_slashes_are_read(serve: Serve, nested_settings: Settings) -> None:
+    """A file in a sub-folder and a synced page (its URL is its id) are read by their ids, as
+    written or with the slashes percent-encoded."""
+    nested = serve(data_dir=nested_settings.data_dir)
+    english = read(nested, NESTED_ID)
+    assert english["document"]["doc_id"] == NESTED_ID and "600 newcomers" in english["text"]
+    assert read(nested, NESTED_ID.replace("/", "%2F")) == english
+    french = read(nested, URL_ID)
+    assert french["document"]["doc_id"] == URL_ID and french["document"]["language"] == "fr"
+    assert french["document"]["city"] == "Neuchâtel"
+
+
+@pytest.mark.parametrize(
+    ("path", "doc_id"),
+    [
+        ("nope.txt", "nope.txt"),
+        (f"{PRACTICE}.bak", f"{PRACTICE}.bak"),
+        ("..%2F..%2Fetc%2Fpasswd", "../../etc/passwd"),
+        ("%2E%2E%2Fcorpus%2F" + PRACTICE, f"../corpus/{PRACTICE}"),
+        (f"%2E%2E/{PRACTICE}", f"../{PRACTICE}"),
+        (f"/{PRACTICE}", f"/{PRACTICE}"),
+        ("%2Fetc%2Fpasswd", "/etc/passwd"),
+        (f"{PRACTICE}%2F..", f"{PRACTICE}/.."),
+        ("..%5C..%5Cwindows%5Cwin.ini", "..\\..\\windows\\win.ini"),
+        ("%00", "\x00"),
+    ],
+)
+def test_unknown_and_traversal_like_ids_are_404(url: str, path: str, doc_id: str) -> None:
+    """An id that is not indexed is 404 naming it and where the ids are listed; a path that
+    climbs out of somewhere is just such an id (nothing is read from disk by id)."""
+    error = error_of(httpx.get(f"{url}/api/documents/{path}"), 404, "not_found")
+    assert repr(doc_id) in error["message"] and "/api/sources" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"offset": -1}, "offset"),
+        ({"offset": "ten"}, "offset"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 20_001}, "limit"),
+        ({"limit": -5}, "limit"),
+        ({"offset": 10_000_000}, "past the end"),
+    ],
+)
+def test_a_bad_offset_or_limit_is_422(url: str, params: dict[str, Any], words: str) -> None:
+    response = httpx.get(f"{url}/api/documents/{PRACTICE}", params=params)
+    assert words in error_of(response, 422, "invalid_request")["message"]
+
+
+def test_documents_need_a_client_key_when_keys_are_set(serve: Serve) -> None:
+    """With ICC_API_KEYS set, reading a document needs a key as search does (401 without)."""
+    closed = serve(api_keys=["chat-key"], admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    path = f"{closed}/api/documents/{PRACTICE}"
+    error_of(httpx.get(path), 401, "authentication")
+    error_of(httpx.get(path, headers={"X-API-Key": "nope"}), 401, "authentication")
+    error_of(httpx.get(f"{closed}/api/documents/nope.txt"), 401, "authentication")
+    for key in ("chat-key", "admin-key"):
+        reply = httpx.get(path, headers={"Authorization": f"Bearer {key}"})
+        assert reply.status_code == 200 and reply.json()["document"]["doc_id"] == PRACTICE
 
 
 # -- GET /api/sources with search's filters --------------------------------------------------
