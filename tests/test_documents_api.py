@@ -1,5 +1,5 @@
-"""Issue 23, parity: one document's text over HTTP, and /api/sources filtered like /api/search.
-Real server on loopback, real ChromaDB."""
+"""Issue 23, parity: one document's text over HTTP, /api/sources filtered like /api/search, and
+admin changes refused from foreign web pages. Real server on loopback, real ChromaDB."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT = "ansan-icc-index-analysis-2020.md"
 PRACTICE = "ansan-democratic-citizenship.txt"
 MULTILINGUAL = ROOT / "tests" / "data" / "multilingual"
+ADMIN = {"Authorization": "Bearer admin-key"}
 # Ids of documents that are not files: a sub-folder's file and a synced page (its URL).
 NESTED_ID = "cities/neuchatel/welcome-sessions-en.txt"
 URL_ID = "https://www.coe.int/fr/web/interculturalcities/-/neuchatel-welcome-sessions"
@@ -282,3 +283,122 @@ def test_bad_source_filters_are_422_as_for_search(
     listed = error_of(httpx.get(f"{many}/api/sources", params=params), 422, kind)
     found = httpx.get(f"{many}/api/search", params={"q": "welcome", **params}, timeout=30)
     assert words in listed["message"] and listed["message"] == error_of(found, 422, kind)["message"]
+
+
+# -- The Origin rule for admin changes ---------------------------------------------------------
+
+
+@pytest.fixture
+def admin_url(serve: Serve) -> str:
+    return serve(
+        own_index=True,
+        admin_keys=["admin-key"],
+        cors_origins=["https://console.example"],
+        rate_limit_per_minute=1000,
+    )
+
+
+def is_indexed(url: str, doc_id: str) -> bool:
+    status = httpx.get(f"{url}/api/documents/{doc_id}").status_code
+    assert status in (200, 404)
+    return status == 200
+
+
+PAGE = b"Back Cycling school in Bergen\n\n2022\n\nBergen runs a free cycling school for newcomers."
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "null",
+        "http://localhost",  # the same machine by another name is another origin
+        "https://console.example.evil.example",
+        "https://console.example:8443",
+        "http://console.example",
+    ],
+)
+def test_admin_changes_from_a_foreign_origin_are_403(admin_url: str, origin: str) -> None:
+    """A browser on another site holding the admin key still cannot delete, upload or stop a
+    sync: 403 naming the rule, and nothing changed."""
+    foreign = {**ADMIN, "Origin": origin}
+    error = error_of(
+        httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers=foreign),
+        403,
+        "permission_denied",
+    )
+    assert "ICC_CORS_ORIGINS" in error["message"] and origin in error["message"]
+    assert is_indexed(admin_url, PRACTICE)
+    files = {"file": ("bergen.txt", PAGE, "text/plain")}
+    posted = httpx.post(f"{admin_url}/api/documents", files=files, headers=foreign, timeout=60)
+    error_of(posted, 403, "permission_denied")
+    assert not is_indexed(admin_url, "bergen.txt")
+    error_of(httpx.delete(f"{admin_url}/api/sync", headers=foreign), 403, "permission_denied")
+    # without a key, too: the Origin is judged before any key
+    error_of(
+        httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers={"Origin": origin}),
+        403,
+        "permission_denied",
+    )
+
+
+def test_only_foreign_origins_are_refused(admin_url: str) -> None:
+    """Next to a foreign page's refused change: the service's own origin (the console it
+    serves), an ICC_CORS_ORIGINS origin and scripts that send no Origin change documents as
+    before; reads, and public routes, are not judged by Origin at all."""
+    foreign = {**ADMIN, "Origin": "https://evil.example"}
+    refused = httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers=foreign)
+    error_of(refused, 403, "permission_denied")
+    for headers in (
+        {**ADMIN, "Origin": admin_url},
+        {**ADMIN, "Origin": "https://console.example"},
+        ADMIN,
+    ):
+        added = httpx.post(
+            f"{admin_url}/api/documents",
+            files={"file": ("bergen.txt", PAGE, "text/plain")},
+            headers=headers,
+            timeout=60,
+        )
+        assert added.status_code == 200 and added.json()["status"] == "added", added.text
+        assert is_indexed(admin_url, "bergen.txt")
+        deleted = httpx.delete(f"{admin_url}/api/documents/bergen.txt", headers=headers)
+        assert deleted.status_code == 204, deleted.text
+        assert not is_indexed(admin_url, "bergen.txt")
+    # nothing to stop is 404, not 403: the Origin passed
+    own = {**ADMIN, "Origin": admin_url}
+    error_of(httpx.delete(f"{admin_url}/api/sync", headers=own), 404, "not_found")
+    # a GET changes nothing: any Origin may read (the admin key is still needed)
+    assert httpx.get(f"{admin_url}/api/feedback", headers=foreign).status_code == 200
+    assert httpx.get(f"{admin_url}/api/sync", headers=foreign).status_code == 200
+    no_key = {"Origin": "https://evil.example"}
+    error_of(httpx.get(f"{admin_url}/api/feedback", headers=no_key), 401, "authentication")
+    # the rule is the admin routes': a page elsewhere may still ask, as the widget does
+    reply = httpx.post(
+        f"{admin_url}/api/chat",
+        json={"question": "What does Ansan do for migrant pupils?"},
+        headers=no_key,
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+
+
+def test_a_widget_elsewhere_can_read_a_brief_s_file_name(admin_url: str) -> None:
+    """CORS exposes Content-Disposition to listed origins (the briefing note's file name), and
+    offers no DELETE to any origin."""
+    listed = {"Origin": "https://console.example"}
+    note = httpx.post(
+        f"{admin_url}/api/brief",
+        json={"question": "How do cities welcome newcomers?", "format": "docx"},
+        headers=listed,
+        timeout=60,
+    )
+    assert note.status_code == 200, note.text
+    assert note.headers["content-disposition"].startswith("attachment; filename=")
+    exposed = {h.strip().lower() for h in note.headers["access-control-expose-headers"].split(",")}
+    assert "content-disposition" in exposed
+    preflight = httpx.options(
+        f"{admin_url}/api/documents/{PRACTICE}",
+        headers={**listed, "Access-Control-Request-Method": "DELETE"},
+    )
+    assert "DELETE" not in preflight.headers.get("access-control-allow-methods", "")
