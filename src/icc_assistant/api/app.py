@@ -79,6 +79,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
+        # No DELETE (nor PUT, PATCH): every public route is GET or POST; the DELETE routes
+        # (documents, sync) are admin routes, meant for the same-origin admin console, so a
+        # preflight from another origin is refused for them.
         allow_methods=["GET", "POST"],
         allow_headers=[
             "Content-Type",
@@ -87,7 +90,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             "X-Request-ID",
             "X-Widget-Token",
         ],
-        expose_headers=["Retry-After", "X-Request-ID"],
+        # Content-Disposition: a widget on another origin downloads briefing notes from
+        # POST /api/brief and needs the file name.
+        expose_headers=["Content-Disposition", "Retry-After", "X-Request-ID"],
     )
     app.add_middleware(
         BodySizeLimit,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from icc_assistant.api.schemas import FacetCount, Facets
 from icc_assistant.assistant import Assistant
 from icc_assistant.documents import Chunk, DocumentMeta, Filters
-from icc_assistant.errors import NotFoundError
+from icc_assistant.errors import InvalidRequestError, NotFoundError
 
 # One read of a document returns at most this many characters; `offset` reads on.
 DOCUMENT_CHARS = 20_000
@@ -89,7 +89,8 @@ def join_chunks(chunks: list[Chunk]) -> str:
 def read_document(
     assistant: Assistant, doc_id: str, *, offset: int = 0, limit: int = DOCUMENT_CHARS
 ) -> DocumentText:
-    """A window of one document's cleaned text; NotFoundError names what to do instead."""
+    """A window of one document's cleaned text; NotFoundError names what to do instead, and an
+    offset past the end is InvalidRequestError (offset == length reads an empty window)."""
     with assistant.store.pinned() as catalog:
         document = catalog.documents.get(doc_id)
         if document is None:
@@ -99,6 +100,10 @@ def read_document(
             )
         chunks = [catalog.chunks[c] for c in catalog.doc_chunks.get(doc_id, [])]
     text = join_chunks(chunks)
+    if offset > len(text):
+        raise InvalidRequestError(
+            f"offset {offset} is past the end of {doc_id!r}, which has {len(text)} characters."
+        )
     window = text[offset : offset + limit]
     end = offset + len(window)
     return DocumentText(

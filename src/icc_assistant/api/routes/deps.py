@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Query, Request
 
 from icc_assistant.answer import AnswerRequest
 from icc_assistant.api.limits import Limits
-from icc_assistant.api.schemas import ChatRequest
+from icc_assistant.api.schemas import ChatRequest, FiltersIn
 from icc_assistant.api.security import (
     client_address,
     is_known,
@@ -16,7 +19,8 @@ from icc_assistant.api.security import (
     require_client,
 )
 from icc_assistant.assistant import Assistant
-from icc_assistant.errors import InvalidQuestionError
+from icc_assistant.documents import DocType, Filters
+from icc_assistant.errors import InvalidQuestionError, PermissionDeniedError
 from icc_assistant.language import language_from_hints
 from icc_assistant.settings import Settings
 
@@ -55,11 +59,84 @@ def client_access(request: Request) -> None:
     _count_key(request, require_client(request))
 
 
+# Methods that only read: a page on another site gains nothing by making a browser send them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, netloc: str) -> str | None:
+    """`scheme://host:port`, lower case, the port always written; None if it is no origin."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    extra = parts.path or parts.query or parts.fragment or parts.username or parts.password
+    if not parts.hostname or port is None or extra:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def _own_origin(request: Request) -> str | None:
+    return _origin(request.url.scheme, request.headers.get("host", ""))
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a state-changing request a browser sent from a foreign page.
+
+    The admin console keeps its key in sessionStorage, so a page on another site cannot read
+    it; this is the second wall. A browser names the page's origin in `Origin`; a request
+    that carries one must come from this service's own origin (scheme, host and port of the
+    request) or from ICC_CORS_ORIGINS. Requests without `Origin` (curl, scripts) pass."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    scheme, _, netloc = origin.strip().partition("://")
+    claimed = _origin(scheme.lower(), netloc) if netloc else None
+    settings: Settings = request.app.state.settings
+    allowed = {_own_origin(request)} | {
+        _origin(*o.lower().split("://", 1)) for o in settings.cors_origins
+    }
+    if claimed is None or claimed not in allowed:
+        raise PermissionDeniedError(
+            f"Admin changes are refused from the web page at {origin[:200]!r}: only this "
+            "service's own origin and ICC_CORS_ORIGINS may send them from a browser."
+        )
+
+
 def admin_access(request: Request) -> None:
-    """What every admin route needs: address limit, admin key check, then the key's limit."""
+    """What every admin route needs: address limit, the Origin check for changes, admin key
+    check, then the key's limit."""
     _count_address(request)
+    check_origin(request)
     require_admin(request)
     _count_key(request, presented_key(request))
+
+
+def query_filters(
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    country: Annotated[str | None, Query(max_length=100)] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    doc_type: Annotated[DocType | None, Query()] = None,
+    topic: Annotated[str | None, Query(max_length=100)] = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
+) -> Filters:
+    """The filter query parameters every library route takes, as the body's `filters` are
+    checked (FiltersIn); values the index does not know (a city, year_from after year_to)
+    are refused where the documents are matched, as InvalidFilterError (422)."""
+    return FiltersIn(
+        city=city,
+        country=country,
+        year_from=year_from,
+        year_to=year_to,
+        doc_type=doc_type,
+        topic=topic,
+        language=language,
+    ).to_domain()
 
 
 def accepted_languages(header: str | None) -> list[str]:

@@ -1,53 +1,74 @@
-"""GET /api/search, /api/sources and /api/facets: the material itself."""
+"""GET /api/search, /api/sources, /api/documents/{doc_id} and /api/facets: the material itself."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
-from icc_assistant.api.listings import SourceList, count_facets, list_sources
-from icc_assistant.api.routes.deps import assistant_of, client_access
-from icc_assistant.api.schemas import ERRORS, Facets, FiltersIn
-from icc_assistant.documents import DocType, RetrievalResult
+from icc_assistant.api.listings import (
+    DOCUMENT_CHARS,
+    DocumentText,
+    SourceList,
+    count_facets,
+    list_sources,
+    read_document,
+)
+from icc_assistant.api.routes.deps import assistant_of, client_access, query_filters
+from icc_assistant.api.schemas import ERRORS, Facets, error_responses
+from icc_assistant.documents import Filters, RetrievalResult
 
 router = APIRouter(
     prefix="/api", tags=["library"], dependencies=[Depends(client_access)], responses=ERRORS
 )
+QueryFilters = Annotated[Filters, Depends(query_filters)]
 
 
 @router.get("/search", response_model=RetrievalResult)
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=10_000, description="The question or keywords.")],
+    filters: QueryFilters,
     k: Annotated[int, Query(ge=1, le=50)] = 8,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    country: Annotated[str | None, Query(max_length=100)] = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    doc_type: Annotated[DocType | None, Query()] = None,
-    topic: Annotated[str | None, Query(max_length=100)] = None,
-    language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
 ) -> RetrievalResult:
     """Ranked passages for tools that want retrieval only."""
-    filters = FiltersIn(
-        city=city,
-        country=country,
-        year_from=year_from,
-        year_to=year_to,
-        doc_type=doc_type,
-        topic=topic,
-        language=language,
-    )
     assistant = assistant_of(request)
-    return await asyncio.to_thread(assistant.search, q, filters=filters.to_domain(), k=k)
+    return await asyncio.to_thread(assistant.search, q, filters=filters, k=k)
 
 
 @router.get("/sources", response_model=SourceList)
-async def sources(request: Request) -> SourceList:
-    """Every indexed document with its metadata and chunk count."""
-    return await asyncio.to_thread(list_sources, assistant_of(request))
+async def sources(request: Request, filters: QueryFilters) -> SourceList:
+    """The indexed documents the filters allow (all without any), with metadata and chunk
+    count; the filters are search's, and a bad one is the same 422."""
+    assistant = assistant_of(request)
+    return await asyncio.to_thread(list_sources, assistant, filters)
+
+
+@router.get("/documents/{doc_id:path}", response_model=DocumentText, responses=error_responses(404))
+async def document(
+    request: Request,
+    doc_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=1000,
+            description="A doc_id from /api/sources, a search passage or a citation (it may"
+            " hold slashes).",
+        ),
+    ],
+    offset: Annotated[
+        int,
+        Query(ge=0, description="Character to start from: 0, or the last read's next_offset."),
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=DOCUMENT_CHARS, description="Most characters to return.")
+    ] = DOCUMENT_CHARS,
+) -> DocumentText:
+    """One document's metadata and a window of its cleaned text (section headings as `## `
+    lines): read on from `next_offset` until it is null. 404 for an id not indexed."""
+    assistant = assistant_of(request)
+    return await asyncio.to_thread(read_document, assistant, doc_id, offset=offset, limit=limit)
 
 
 @router.get("/facets", response_model=Facets)
