@@ -1,6 +1,7 @@
 """Who may call what: API keys by scope, widget tokens for public pages, failed-check limits.
 
-- Admin routes need a key from ICC_ADMIN_KEYS.
+- Admin routes need a key from ICC_ADMIN_KEYS, and a browser may call them only from a page of
+  this service (the admin console): another site's page is refused whatever key it sends.
 - Chat and search are open while ICC_API_KEYS is empty; else they need a key from
   ICC_API_KEYS (or an admin key), or a widget token (see `widget_tokens`).
 - Every address may fail ICC_AUTH_FAILURES_PER_MINUTE key checks a minute; past that it gets
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from fastapi import Request
 
@@ -102,6 +104,25 @@ def _client_key(request: Request, settings: Settings) -> str | None:
         "This API needs a key (Authorization: Bearer <key>) or, from a web page, a widget "
         "token (X-Widget-Token) from POST /api/widget/token."
     )
+
+
+def require_same_site(request: Request) -> None:
+    """Refuse a browser request from a page of another host (its Origin names that host).
+
+    Clients outside browsers send no Origin and pass. The host, not the port, is compared: a
+    proxy such as deploy/nginx.conf passes `Host` without the port the browser used."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    try:
+        origin_host = urlsplit(origin).hostname
+        own_host = urlsplit("//" + request.headers.get("host", "")).hostname
+    except ValueError:
+        origin_host = own_host = None
+    if origin_host is None or origin_host != own_host:
+        raise PermissionDeniedError(
+            f"Admin routes may be called from this service's own pages, not from {origin[:100]}."
+        )
 
 
 def require_admin(request: Request) -> None:

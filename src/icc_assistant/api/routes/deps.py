@@ -14,6 +14,7 @@ from icc_assistant.api.security import (
     presented_key,
     require_admin,
     require_client,
+    require_same_site,
 )
 from icc_assistant.assistant import Assistant
 from icc_assistant.errors import InvalidQuestionError
@@ -56,8 +57,10 @@ def client_access(request: Request) -> None:
 
 
 def admin_access(request: Request) -> None:
-    """What every admin route needs: address limit, admin key check, then the key's limit."""
+    """What every admin route needs: address limit, same-site origin, admin key check, then
+    the key's limit."""
     _count_address(request)
+    require_same_site(request)
     require_admin(request)
     _count_key(request, presented_key(request))
 
