@@ -336,6 +336,8 @@ def test_interface_language_follows_data_lang_then_page_then_browser(
 def test_keyboard_only_flow(page: Page, extractive_app: str) -> None:
     """Tab to the launcher, Enter opens, Enter asks, Tab reaches [1], Escape closes."""
     page.goto(extractive_app)
+    # The widget mounts once its shared modules (/lib/*.js) are loaded.
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
     for _ in range(20):
         page.keyboard.press("Tab")
         if shadow_eval(page, "root.activeElement && root.activeElement.className") == "launcher":
