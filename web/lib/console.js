@@ -43,8 +43,8 @@ function writeStore(key, value) {
   }
 }
 
-let memoryKey = null;
-const currentKey = () => memoryKey || readStore(KEY_STORE);
+let memoryKey = null; // only while a key is being tried, or where sessionStorage is disabled
+const currentKey = () => readStore(KEY_STORE) || memoryKey;
 const api = adminClient(BASE, currentKey, (error) => lock(refusalText(error)));
 
 function refusalText(error) {
@@ -118,6 +118,7 @@ async function tryKey(key) {
   try {
     await api.json("/api/feedback" + query({ limit: 1 })); // any admin route: is the key an admin's?
     writeStore(KEY_STORE, key);
+    if (readStore(KEY_STORE) === key) memoryKey = null;
     keyInput.value = "";
     unlock(true);
   } catch (error) {

@@ -47,6 +47,11 @@ async def console_styles() -> Response:
     return web_file("admin.css", "text/css; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
 
 
+@router.get("/icon.svg", include_in_schema=False)
+async def console_icon() -> Response:
+    return web_file("icon.svg", "image/svg+xml", {"X-Content-Type-Options": "nosniff"})
+
+
 @router.get("/lib/{name}.js", include_in_schema=False)
 async def shared_module(name: str) -> Response:
     if name not in LIB_MODULES:
