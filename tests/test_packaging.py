@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
-    """Every file of prompts/ and web/ is in the wheel, as package resources, byte for byte;
+    """Every file of prompts/ and web/ (web/lib/ too) is in the wheel, as package resources,
+    byte for byte;
     building it warns of nothing in pyproject.toml (setuptools did, of `project.license`)."""
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(tmp_path),
@@ -24,11 +25,14 @@ def test_the_wheel_ships_prompts_widget_and_data(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for folder in ("prompts", "web"):
-            sources = sorted(p for p in (ROOT / folder).iterdir() if p.is_file())
+            sources = sorted(p for p in (ROOT / folder).rglob("*") if p.is_file())
             assert sources
             for source in sources:
-                name = f"icc_assistant/{folder}/{source.name}"
+                name = f"icc_assistant/{source.relative_to(ROOT).as_posix()}"
                 assert name in names and archive.read(name) == source.read_bytes(), name
+        # the admin console and the modules it shares with the widget
+        for name in ("web/admin.html", "web/admin.css", "web/lib/console.js", "web/lib/dom.js"):
+            assert f"icc_assistant/{name}" in names, name
     assert "icc_assistant/data/members.json" in names
     assert "icc_assistant/data/gate_probes.json" in names
 

@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -336,6 +337,8 @@ def test_interface_language_follows_data_lang_then_page_then_browser(
 def test_keyboard_only_flow(page: Page, extractive_app: str) -> None:
     """Tab to the launcher, Enter opens, Enter asks, Tab reaches [1], Escape closes."""
     page.goto(extractive_app)
+    # The widget mounts once its shared modules (/lib/*.js) are loaded.
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
     for _ in range(20):
         page.keyboard.press("Tab")
         if shadow_eval(page, "root.activeElement && root.activeElement.className") == "launcher":
@@ -735,3 +738,57 @@ def test_a_one_word_question_is_answered_in_the_interface_language(
     answer = answered(page)
     assert sent[0]["language_hint"] == "de"
     assert answer.locator(".body").get_attribute("lang") == "de"
+
+
+def brief_requests(page: Page) -> list[dict[str, Any]]:
+    """The JSON bodies the page posts to /api/brief, recorded as they go."""
+    sent: list[dict[str, Any]] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/brief"):
+            sent.append(request.post_data_json or {})
+
+    page.on("request", record)
+    return sent
+
+
+def test_download_brief_saves_markdown_and_word(browser: Browser, extractive_app: str) -> None:
+    """An answer's Download brief buttons post the asked question with its filters to
+    /api/brief and save the note as .md and .docx; the tools still fit a 375 px screen."""
+    shots = ARTIFACTS / "console"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 375):
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="en-US", accept_downloads=True
+        )
+        page = context.new_page()
+        posted = brief_requests(page)
+        open_widget(page, extractive_app)
+        city = page.get_by_role("combobox", name="City")
+        expect(city.locator("option")).not_to_have_count(1)
+        city.select_option(value="Ansan")
+        ask(page, ENGLISH)
+        answer = answered(page)
+        brief = answer.get_by_role("group", name="Download brief")
+        expect(brief).to_be_visible()
+        brief.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"widget-brief-{width}.png"))
+        assert int(str(shadow_eval(page, "root.querySelector('.log').scrollWidth"))) <= width
+        if width == 375:
+            context.close()
+            continue
+        for kind, label, check in (
+            ("md", "Markdown", lambda data: data.decode().startswith("# ")),
+            ("docx", "Word", lambda data: data[:2] == b"PK"),
+        ):
+            with page.expect_download(timeout=60_000) as info:
+                brief.get_by_role("button", name=f"Download brief ({label})").click()
+            download = info.value
+            path = download.path()
+            assert path is not None and check(Path(path).read_bytes()), kind
+            assert download.suggested_filename.endswith("." + kind)
+            sent = posted[-1]
+            assert (sent["question"], sent["format"]) == (ENGLISH, kind)
+            assert sent["filters"] == {"city": "Ansan"} and sent["language_hint"] == "en"
+        expect(answer.get_by_role("alert")).to_have_count(0)
+        context.close()

@@ -1,4 +1,4 @@
-/* ICC Assistant chat widget: one script tag, no dependencies, no build step.
+/* ICC Assistant chat widget: one script tag, no third-party dependencies, no build step.
  *
  *   <script src="https://HOST/widget.js" data-api="https://HOST" defer></script>
  *
@@ -14,6 +14,10 @@
  * sessionStorage. Model and source text reaches the DOM only as text nodes, never as HTML, and
  * every link shows the host it goes to. When the service needs a key, the widget uses a
  * short-lived token the service issues to this page's origin (POST /api/widget/token).
+ *
+ * The safe element builder, the markdown renderer, the event-stream reader and the language
+ * choice are ES modules the widget shares with the admin console (web/lib/); the widget
+ * imports them from the service that served it before it mounts.
  */
 (() => {
   "use strict";
@@ -27,37 +31,28 @@
 
   // UI strings. Keys missing in a language fall back to English.
   const STRINGS = {
-    en: { title: "ICC Assistant", open: "Ask about intercultural cities", placeholder: "Ask a question in any language", send: "Send", stop: "Stop", fresh: "New conversation", close: "Close", sources: "Sources", source: "Source", copy: "Copy", copied: "Copied", up: "Helpful", down: "Not helpful", reason: "What was wrong? (optional)", submit: "Send feedback", thanks: "Thank you for your feedback.", fbError: "The feedback could not be sent.", error: "The assistant cannot be reached. Check your connection and try again.", busy: "Too many questions at once. Try again in a few seconds.", retry: "Retry", city: "City", topic: "Topic", any: "Any", thinking: "Searching the ICC material…", stopped: "Stopped.", starters: ["How do cities run anti-rumour campaigns?", "How can a city support schools with many migrant pupils?", "How can foreign residents take part in local decisions?"] },
-    fr: { title: "Assistant ICC", open: "Questions sur les cités interculturelles", placeholder: "Posez une question dans votre langue", send: "Envoyer", stop: "Arrêter", fresh: "Nouvelle conversation", close: "Fermer", sources: "Sources", source: "Source", copy: "Copier", copied: "Copié", up: "Utile", down: "Pas utile", reason: "Qu'est-ce qui n'allait pas ? (facultatif)", submit: "Envoyer l'avis", thanks: "Merci pour votre avis.", fbError: "L'avis n'a pas pu être envoyé.", error: "L'assistant est injoignable. Vérifiez votre connexion et réessayez.", busy: "Trop de questions à la fois. Réessayez dans quelques secondes.", retry: "Réessayer", city: "Ville", topic: "Thème", any: "Tous", thinking: "Recherche dans les documents de l'ICC…", stopped: "Arrêté.", starters: ["Comment les villes mènent-elles des campagnes anti-rumeurs ?", "Comment une ville peut-elle soutenir les écoles accueillant beaucoup d'élèves migrants ?", "Comment les résidents étrangers participent-ils aux décisions locales ?"] },
-    de: { title: "ICC-Assistent", open: "Fragen zu interkulturellen Städten", placeholder: "Stellen Sie eine Frage in Ihrer Sprache", send: "Senden", stop: "Stopp", fresh: "Neues Gespräch", close: "Schließen", sources: "Quellen", source: "Quelle", copy: "Kopieren", copied: "Kopiert", up: "Hilfreich", down: "Nicht hilfreich", reason: "Was war falsch? (optional)", submit: "Rückmeldung senden", thanks: "Danke für Ihre Rückmeldung.", fbError: "Die Rückmeldung konnte nicht gesendet werden.", error: "Der Assistent ist nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es erneut.", busy: "Zu viele Fragen auf einmal. Bitte gleich noch einmal versuchen.", retry: "Erneut versuchen", city: "Stadt", topic: "Thema", any: "Alle", thinking: "Suche in den ICC-Unterlagen…", stopped: "Abgebrochen.", starters: ["Wie führen Städte Anti-Gerüchte-Kampagnen durch?", "Wie kann eine Stadt Schulen mit vielen zugewanderten Kindern unterstützen?"] },
-    es: { title: "Asistente ICC", open: "Preguntas sobre ciudades interculturales", placeholder: "Haga una pregunta en su idioma", send: "Enviar", stop: "Detener", fresh: "Nueva conversación", close: "Cerrar", sources: "Fuentes", source: "Fuente", copy: "Copiar", copied: "Copiado", up: "Útil", down: "No útil", reason: "¿Qué falló? (opcional)", submit: "Enviar opinión", thanks: "Gracias por su opinión.", fbError: "No se pudo enviar la opinión.", error: "No se puede contactar con el asistente. Compruebe la conexión e inténtelo de nuevo.", busy: "Demasiadas preguntas a la vez. Inténtelo en unos segundos.", retry: "Reintentar", city: "Ciudad", topic: "Tema", any: "Todas", thinking: "Buscando en los documentos del ICC…", stopped: "Detenido.", starters: ["¿Cómo organizan las ciudades campañas antirrumores?", "¿Cómo participan los residentes extranjeros en las decisiones locales?"] },
-    it: { title: "Assistente ICC", open: "Domande sulle città interculturali", placeholder: "Fai una domanda nella tua lingua", send: "Invia", stop: "Ferma", fresh: "Nuova conversazione", close: "Chiudi", sources: "Fonti", source: "Fonte", copy: "Copia", copied: "Copiato", up: "Utile", down: "Non utile", reason: "Cosa non andava? (facoltativo)", submit: "Invia riscontro", thanks: "Grazie per il riscontro.", fbError: "Impossibile inviare il riscontro.", error: "L'assistente non è raggiungibile. Controlla la connessione e riprova.", busy: "Troppe domande insieme. Riprova tra qualche secondo.", retry: "Riprova", city: "Città", topic: "Tema", any: "Tutte", thinking: "Ricerca nei documenti ICC…", stopped: "Interrotto.", starters: ["Come organizzano le città le campagne anti-dicerie?", "Come può una città sostenere le scuole con molti alunni migranti?"] },
-    pt: { title: "Assistente ICC", open: "Perguntas sobre cidades interculturais", placeholder: "Faça uma pergunta na sua língua", send: "Enviar", stop: "Parar", fresh: "Nova conversa", close: "Fechar", sources: "Fontes", source: "Fonte", copy: "Copiar", copied: "Copiado", up: "Útil", down: "Pouco útil", reason: "O que correu mal? (opcional)", submit: "Enviar opinião", thanks: "Obrigado pela sua opinião.", fbError: "Não foi possível enviar a opinião.", error: "Não é possível contactar o assistente. Verifique a ligação e tente de novo.", busy: "Demasiadas perguntas de uma vez. Tente de novo dentro de segundos.", retry: "Tentar de novo", city: "Cidade", topic: "Tema", any: "Todas", thinking: "A pesquisar nos documentos do ICC…", stopped: "Interrompido.", starters: ["Como é que as cidades fazem campanhas anti-rumores?", "Como podem os residentes estrangeiros participar nas decisões locais?"] },
-    nl: { title: "ICC-assistent", open: "Vragen over interculturele steden", placeholder: "Stel een vraag in uw taal", send: "Versturen", stop: "Stoppen", fresh: "Nieuw gesprek", close: "Sluiten", sources: "Bronnen", source: "Bron", copy: "Kopiëren", copied: "Gekopieerd", up: "Nuttig", down: "Niet nuttig", reason: "Wat was er mis? (optioneel)", submit: "Feedback versturen", thanks: "Bedankt voor uw feedback.", fbError: "De feedback kon niet worden verstuurd.", error: "De assistent is niet bereikbaar. Controleer de verbinding en probeer het opnieuw.", busy: "Te veel vragen tegelijk. Probeer het over een paar seconden opnieuw.", retry: "Opnieuw", city: "Stad", topic: "Thema", any: "Alle", thinking: "Zoeken in het ICC-materiaal…", stopped: "Gestopt.", starters: ["Hoe voeren steden anti-geruchtencampagnes?", "Hoe kan een stad scholen met veel migrantenleerlingen steunen?"] },
-    pl: { title: "Asystent ICC", open: "Pytania o miasta międzykulturowe", placeholder: "Zadaj pytanie w swoim języku", send: "Wyślij", stop: "Zatrzymaj", fresh: "Nowa rozmowa", close: "Zamknij", sources: "Źródła", source: "Źródło", copy: "Kopiuj", copied: "Skopiowano", up: "Pomocne", down: "Niepomocne", reason: "Co było nie tak? (opcjonalnie)", submit: "Wyślij opinię", thanks: "Dziękujemy za opinię.", fbError: "Nie udało się wysłać opinii.", error: "Nie można połączyć się z asystentem. Sprawdź połączenie i spróbuj ponownie.", busy: "Zbyt wiele pytań naraz. Spróbuj za kilka sekund.", retry: "Ponów", city: "Miasto", topic: "Temat", any: "Wszystkie", thinking: "Szukam w materiałach ICC…", stopped: "Zatrzymano.", starters: ["Jak miasta prowadzą kampanie przeciw plotkom?", "Jak miasto może wspierać szkoły z wieloma uczniami-migrantami?"] },
-    el: { title: "Βοηθός ICC", open: "Ερωτήσεις για τις διαπολιτισμικές πόλεις", placeholder: "Κάντε μια ερώτηση στη γλώσσα σας", send: "Αποστολή", stop: "Διακοπή", fresh: "Νέα συζήτηση", close: "Κλείσιμο", sources: "Πηγές", source: "Πηγή", copy: "Αντιγραφή", copied: "Αντιγράφηκε", up: "Χρήσιμο", down: "Όχι χρήσιμο", reason: "Τι δεν πήγε καλά; (προαιρετικό)", submit: "Αποστολή σχολίων", thanks: "Ευχαριστούμε για τα σχόλιά σας.", fbError: "Τα σχόλια δεν στάλθηκαν.", error: "Ο βοηθός δεν είναι διαθέσιμος. Ελέγξτε τη σύνδεση και δοκιμάστε ξανά.", busy: "Πάρα πολλές ερωτήσεις μαζί. Δοκιμάστε ξανά σε λίγα δευτερόλεπτα.", retry: "Επανάληψη", city: "Πόλη", topic: "Θέμα", any: "Όλα", thinking: "Αναζήτηση στο υλικό του ICC…", stopped: "Διακόπηκε.", starters: ["Πώς οργανώνουν οι πόλεις εκστρατείες κατά των φημών;", "Πώς μπορεί μια πόλη να στηρίξει σχολεία με πολλούς μαθητές μετανάστες;"] },
-    tr: { title: "ICC Asistanı", open: "Kültürlerarası şehirler hakkında sorun", placeholder: "Kendi dilinizde bir soru sorun", send: "Gönder", stop: "Durdur", fresh: "Yeni sohbet", close: "Kapat", sources: "Kaynaklar", source: "Kaynak", copy: "Kopyala", copied: "Kopyalandı", up: "Yararlı", down: "Yararlı değil", reason: "Sorun neydi? (isteğe bağlı)", submit: "Geri bildirim gönder", thanks: "Geri bildiriminiz için teşekkürler.", fbError: "Geri bildirim gönderilemedi.", error: "Asistana ulaşılamıyor. Bağlantınızı kontrol edip yeniden deneyin.", busy: "Aynı anda çok fazla soru. Birkaç saniye sonra yeniden deneyin.", retry: "Yeniden dene", city: "Şehir", topic: "Konu", any: "Tümü", thinking: "ICC belgelerinde aranıyor…", stopped: "Durduruldu.", starters: ["Şehirler söylentiyle mücadele kampanyalarını nasıl yürütüyor?", "Yabancı sakinler yerel kararlara nasıl katılabilir?"] },
-    ru: { title: "Помощник ICC", open: "Вопросы о межкультурных городах", placeholder: "Задайте вопрос на своём языке", send: "Отправить", stop: "Стоп", fresh: "Новый разговор", close: "Закрыть", sources: "Источники", source: "Источник", copy: "Копировать", copied: "Скопировано", up: "Полезно", down: "Бесполезно", reason: "Что было не так? (необязательно)", submit: "Отправить отзыв", thanks: "Спасибо за отзыв.", fbError: "Не удалось отправить отзыв.", error: "Помощник недоступен. Проверьте подключение и повторите попытку.", busy: "Слишком много вопросов сразу. Повторите через несколько секунд.", retry: "Повторить", city: "Город", topic: "Тема", any: "Все", thinking: "Поиск в материалах ICC…", stopped: "Остановлено.", starters: ["Как города проводят кампании против слухов?", "Как город может поддержать школы, где много детей-мигрантов?"] },
-    uk: { title: "Помічник ICC", open: "Запитання про міжкультурні міста", placeholder: "Поставте запитання своєю мовою", send: "Надіслати", stop: "Стоп", fresh: "Нова розмова", close: "Закрити", sources: "Джерела", source: "Джерело", copy: "Копіювати", copied: "Скопійовано", up: "Корисно", down: "Некорисно", reason: "Що було не так? (необов'язково)", submit: "Надіслати відгук", thanks: "Дякуємо за відгук.", fbError: "Не вдалося надіслати відгук.", error: "Помічник недоступний. Перевірте з'єднання і спробуйте ще раз.", busy: "Забагато запитань одночасно. Спробуйте за кілька секунд.", retry: "Повторити", city: "Місто", topic: "Тема", any: "Усі", thinking: "Пошук у матеріалах ICC…", stopped: "Зупинено.", starters: ["Як міста проводять кампанії проти чуток?", "Як місто може підтримати школи, де багато дітей-мігрантів?"] },
-    ko: { title: "ICC 도우미", open: "상호문화도시에 대해 질문하기", placeholder: "원하는 언어로 질문하세요", send: "보내기", stop: "중지", fresh: "새 대화", close: "닫기", sources: "출처", source: "출처", copy: "복사", copied: "복사됨", up: "도움이 됨", down: "도움이 안 됨", reason: "무엇이 문제였나요? (선택)", submit: "의견 보내기", thanks: "의견을 보내 주셔서 감사합니다.", fbError: "의견을 보내지 못했습니다.", error: "도우미에 연결할 수 없습니다. 연결을 확인한 뒤 다시 시도하세요.", busy: "질문이 너무 많습니다. 몇 초 후 다시 시도하세요.", retry: "다시 시도", city: "도시", topic: "주제", any: "전체", thinking: "ICC 자료를 검색하는 중…", stopped: "중지됨.", starters: ["도시들은 반루머 캠페인을 어떻게 운영하나요?", "외국인 주민은 지역 의사결정에 어떻게 참여할 수 있나요?"] },
-    ja: { title: "ICCアシスタント", open: "インターカルチュラル・シティについて質問", placeholder: "お好きな言語で質問してください", send: "送信", stop: "停止", fresh: "新しい会話", close: "閉じる", sources: "出典", source: "出典", copy: "コピー", copied: "コピーしました", up: "役に立った", down: "役に立たない", reason: "何が問題でしたか?(任意)", submit: "意見を送信", thanks: "ご意見ありがとうございます。", fbError: "意見を送信できませんでした。", error: "アシスタントに接続できません。接続を確認して、もう一度お試しください。", busy: "質問が多すぎます。数秒後にもう一度お試しください。", retry: "再試行", city: "都市", topic: "テーマ", any: "すべて", thinking: "ICCの資料を検索しています…", stopped: "停止しました。", starters: ["都市は反うわさキャンペーンをどのように行っていますか?", "外国人住民は地域の意思決定にどのように参加できますか?"] },
-    zh: { title: "ICC 助手", open: "咨询跨文化城市", placeholder: "用任何语言提问", send: "发送", stop: "停止", fresh: "新对话", close: "关闭", sources: "来源", source: "来源", copy: "复制", copied: "已复制", up: "有帮助", down: "没有帮助", reason: "哪里有问题?(可选)", submit: "提交反馈", thanks: "感谢您的反馈。", fbError: "反馈未能发送。", error: "无法连接助手。请检查网络连接后重试。", busy: "提问过于频繁,请几秒后再试。", retry: "重试", city: "城市", topic: "主题", any: "全部", thinking: "正在检索 ICC 资料…", stopped: "已停止。", starters: ["城市如何开展反谣言运动?", "外国居民如何参与地方决策?"] },
-    ar: { title: "مساعد المدن المتعددة الثقافات", open: "اسأل عن المدن المتعددة الثقافات", placeholder: "اطرح سؤالك بأي لغة", send: "إرسال", stop: "إيقاف", fresh: "محادثة جديدة", close: "إغلاق", sources: "المصادر", source: "المصدر", copy: "نسخ", copied: "تم النسخ", up: "مفيد", down: "غير مفيد", reason: "ما المشكلة؟ (اختياري)", submit: "إرسال الملاحظات", thanks: "شكرًا على ملاحظاتك.", fbError: "تعذّر إرسال الملاحظات.", error: "تعذّر الوصول إلى المساعد. تحقّق من الاتصال وحاول مجددًا.", busy: "أسئلة كثيرة في وقت واحد. حاول مجددًا بعد ثوانٍ.", retry: "إعادة المحاولة", city: "المدينة", topic: "الموضوع", any: "الكل", thinking: "جارٍ البحث في مواد البرنامج…", stopped: "تم الإيقاف.", starters: ["كيف تنظم المدن حملات مكافحة الشائعات؟", "كيف يشارك السكان الأجانب في القرارات المحلية؟"] }
+    en: { title: "ICC Assistant", open: "Ask about intercultural cities", placeholder: "Ask a question in any language", send: "Send", stop: "Stop", fresh: "New conversation", close: "Close", sources: "Sources", source: "Source", copy: "Copy", copied: "Copied", up: "Helpful", down: "Not helpful", reason: "What was wrong? (optional)", submit: "Send feedback", thanks: "Thank you for your feedback.", fbError: "The feedback could not be sent.", error: "The assistant cannot be reached. Check your connection and try again.", busy: "Too many questions at once. Try again in a few seconds.", retry: "Retry", city: "City", topic: "Topic", any: "Any", thinking: "Searching the ICC material…", stopped: "Stopped.", brief: "Download brief", briefBusy: "Writing the brief…", briefError: "The brief could not be written.", starters: ["How do cities run anti-rumour campaigns?", "How can a city support schools with many migrant pupils?", "How can foreign residents take part in local decisions?"] },
+    fr: { title: "Assistant ICC", open: "Questions sur les cités interculturelles", placeholder: "Posez une question dans votre langue", send: "Envoyer", stop: "Arrêter", fresh: "Nouvelle conversation", close: "Fermer", sources: "Sources", source: "Source", copy: "Copier", copied: "Copié", up: "Utile", down: "Pas utile", reason: "Qu'est-ce qui n'allait pas ? (facultatif)", submit: "Envoyer l'avis", thanks: "Merci pour votre avis.", fbError: "L'avis n'a pas pu être envoyé.", error: "L'assistant est injoignable. Vérifiez votre connexion et réessayez.", busy: "Trop de questions à la fois. Réessayez dans quelques secondes.", retry: "Réessayer", city: "Ville", topic: "Thème", any: "Tous", thinking: "Recherche dans les documents de l'ICC…", stopped: "Arrêté.", brief: "Télécharger la note", briefBusy: "Rédaction de la note…", briefError: "La note n'a pas pu être rédigée.", starters: ["Comment les villes mènent-elles des campagnes anti-rumeurs ?", "Comment une ville peut-elle soutenir les écoles accueillant beaucoup d'élèves migrants ?", "Comment les résidents étrangers participent-ils aux décisions locales ?"] },
+    de: { title: "ICC-Assistent", open: "Fragen zu interkulturellen Städten", placeholder: "Stellen Sie eine Frage in Ihrer Sprache", send: "Senden", stop: "Stopp", fresh: "Neues Gespräch", close: "Schließen", sources: "Quellen", source: "Quelle", copy: "Kopieren", copied: "Kopiert", up: "Hilfreich", down: "Nicht hilfreich", reason: "Was war falsch? (optional)", submit: "Rückmeldung senden", thanks: "Danke für Ihre Rückmeldung.", fbError: "Die Rückmeldung konnte nicht gesendet werden.", error: "Der Assistent ist nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es erneut.", busy: "Zu viele Fragen auf einmal. Bitte gleich noch einmal versuchen.", retry: "Erneut versuchen", city: "Stadt", topic: "Thema", any: "Alle", thinking: "Suche in den ICC-Unterlagen…", stopped: "Abgebrochen.", brief: "Kurzbericht herunterladen", briefBusy: "Der Kurzbericht wird geschrieben…", briefError: "Der Kurzbericht konnte nicht geschrieben werden.", starters: ["Wie führen Städte Anti-Gerüchte-Kampagnen durch?", "Wie kann eine Stadt Schulen mit vielen zugewanderten Kindern unterstützen?"] },
+    es: { title: "Asistente ICC", open: "Preguntas sobre ciudades interculturales", placeholder: "Haga una pregunta en su idioma", send: "Enviar", stop: "Detener", fresh: "Nueva conversación", close: "Cerrar", sources: "Fuentes", source: "Fuente", copy: "Copiar", copied: "Copiado", up: "Útil", down: "No útil", reason: "¿Qué falló? (opcional)", submit: "Enviar opinión", thanks: "Gracias por su opinión.", fbError: "No se pudo enviar la opinión.", error: "No se puede contactar con el asistente. Compruebe la conexión e inténtelo de nuevo.", busy: "Demasiadas preguntas a la vez. Inténtelo en unos segundos.", retry: "Reintentar", city: "Ciudad", topic: "Tema", any: "Todas", thinking: "Buscando en los documentos del ICC…", stopped: "Detenido.", brief: "Descargar nota", briefBusy: "Redactando la nota…", briefError: "No se pudo redactar la nota.", starters: ["¿Cómo organizan las ciudades campañas antirrumores?", "¿Cómo participan los residentes extranjeros en las decisiones locales?"] },
+    it: { title: "Assistente ICC", open: "Domande sulle città interculturali", placeholder: "Fai una domanda nella tua lingua", send: "Invia", stop: "Ferma", fresh: "Nuova conversazione", close: "Chiudi", sources: "Fonti", source: "Fonte", copy: "Copia", copied: "Copiato", up: "Utile", down: "Non utile", reason: "Cosa non andava? (facoltativo)", submit: "Invia riscontro", thanks: "Grazie per il riscontro.", fbError: "Impossibile inviare il riscontro.", error: "L'assistente non è raggiungibile. Controlla la connessione e riprova.", busy: "Troppe domande insieme. Riprova tra qualche secondo.", retry: "Riprova", city: "Città", topic: "Tema", any: "Tutte", thinking: "Ricerca nei documenti ICC…", stopped: "Interrotto.", brief: "Scarica la nota", briefBusy: "Scrittura della nota…", briefError: "Impossibile scrivere la nota.", starters: ["Come organizzano le città le campagne anti-dicerie?", "Come può una città sostenere le scuole con molti alunni migranti?"] },
+    pt: { title: "Assistente ICC", open: "Perguntas sobre cidades interculturais", placeholder: "Faça uma pergunta na sua língua", send: "Enviar", stop: "Parar", fresh: "Nova conversa", close: "Fechar", sources: "Fontes", source: "Fonte", copy: "Copiar", copied: "Copiado", up: "Útil", down: "Pouco útil", reason: "O que correu mal? (opcional)", submit: "Enviar opinião", thanks: "Obrigado pela sua opinião.", fbError: "Não foi possível enviar a opinião.", error: "Não é possível contactar o assistente. Verifique a ligação e tente de novo.", busy: "Demasiadas perguntas de uma vez. Tente de novo dentro de segundos.", retry: "Tentar de novo", city: "Cidade", topic: "Tema", any: "Todas", thinking: "A pesquisar nos documentos do ICC…", stopped: "Interrompido.", brief: "Descarregar nota", briefBusy: "A escrever a nota…", briefError: "Não foi possível escrever a nota.", starters: ["Como é que as cidades fazem campanhas anti-rumores?", "Como podem os residentes estrangeiros participar nas decisões locais?"] },
+    nl: { title: "ICC-assistent", open: "Vragen over interculturele steden", placeholder: "Stel een vraag in uw taal", send: "Versturen", stop: "Stoppen", fresh: "Nieuw gesprek", close: "Sluiten", sources: "Bronnen", source: "Bron", copy: "Kopiëren", copied: "Gekopieerd", up: "Nuttig", down: "Niet nuttig", reason: "Wat was er mis? (optioneel)", submit: "Feedback versturen", thanks: "Bedankt voor uw feedback.", fbError: "De feedback kon niet worden verstuurd.", error: "De assistent is niet bereikbaar. Controleer de verbinding en probeer het opnieuw.", busy: "Te veel vragen tegelijk. Probeer het over een paar seconden opnieuw.", retry: "Opnieuw", city: "Stad", topic: "Thema", any: "Alle", thinking: "Zoeken in het ICC-materiaal…", stopped: "Gestopt.", brief: "Notitie downloaden", briefBusy: "De notitie wordt geschreven…", briefError: "De notitie kon niet worden geschreven.", starters: ["Hoe voeren steden anti-geruchtencampagnes?", "Hoe kan een stad scholen met veel migrantenleerlingen steunen?"] },
+    pl: { title: "Asystent ICC", open: "Pytania o miasta międzykulturowe", placeholder: "Zadaj pytanie w swoim języku", send: "Wyślij", stop: "Zatrzymaj", fresh: "Nowa rozmowa", close: "Zamknij", sources: "Źródła", source: "Źródło", copy: "Kopiuj", copied: "Skopiowano", up: "Pomocne", down: "Niepomocne", reason: "Co było nie tak? (opcjonalnie)", submit: "Wyślij opinię", thanks: "Dziękujemy za opinię.", fbError: "Nie udało się wysłać opinii.", error: "Nie można połączyć się z asystentem. Sprawdź połączenie i spróbuj ponownie.", busy: "Zbyt wiele pytań naraz. Spróbuj za kilka sekund.", retry: "Ponów", city: "Miasto", topic: "Temat", any: "Wszystkie", thinking: "Szukam w materiałach ICC…", stopped: "Zatrzymano.", brief: "Pobierz notatkę", briefBusy: "Trwa pisanie notatki…", briefError: "Nie udało się napisać notatki.", starters: ["Jak miasta prowadzą kampanie przeciw plotkom?", "Jak miasto może wspierać szkoły z wieloma uczniami-migrantami?"] },
+    el: { title: "Βοηθός ICC", open: "Ερωτήσεις για τις διαπολιτισμικές πόλεις", placeholder: "Κάντε μια ερώτηση στη γλώσσα σας", send: "Αποστολή", stop: "Διακοπή", fresh: "Νέα συζήτηση", close: "Κλείσιμο", sources: "Πηγές", source: "Πηγή", copy: "Αντιγραφή", copied: "Αντιγράφηκε", up: "Χρήσιμο", down: "Όχι χρήσιμο", reason: "Τι δεν πήγε καλά; (προαιρετικό)", submit: "Αποστολή σχολίων", thanks: "Ευχαριστούμε για τα σχόλιά σας.", fbError: "Τα σχόλια δεν στάλθηκαν.", error: "Ο βοηθός δεν είναι διαθέσιμος. Ελέγξτε τη σύνδεση και δοκιμάστε ξανά.", busy: "Πάρα πολλές ερωτήσεις μαζί. Δοκιμάστε ξανά σε λίγα δευτερόλεπτα.", retry: "Επανάληψη", city: "Πόλη", topic: "Θέμα", any: "Όλα", thinking: "Αναζήτηση στο υλικό του ICC…", stopped: "Διακόπηκε.", brief: "Λήψη σημειώματος", briefBusy: "Συντάσσεται το σημείωμα…", briefError: "Το σημείωμα δεν μπόρεσε να συνταχθεί.", starters: ["Πώς οργανώνουν οι πόλεις εκστρατείες κατά των φημών;", "Πώς μπορεί μια πόλη να στηρίξει σχολεία με πολλούς μαθητές μετανάστες;"] },
+    tr: { title: "ICC Asistanı", open: "Kültürlerarası şehirler hakkında sorun", placeholder: "Kendi dilinizde bir soru sorun", send: "Gönder", stop: "Durdur", fresh: "Yeni sohbet", close: "Kapat", sources: "Kaynaklar", source: "Kaynak", copy: "Kopyala", copied: "Kopyalandı", up: "Yararlı", down: "Yararlı değil", reason: "Sorun neydi? (isteğe bağlı)", submit: "Geri bildirim gönder", thanks: "Geri bildiriminiz için teşekkürler.", fbError: "Geri bildirim gönderilemedi.", error: "Asistana ulaşılamıyor. Bağlantınızı kontrol edip yeniden deneyin.", busy: "Aynı anda çok fazla soru. Birkaç saniye sonra yeniden deneyin.", retry: "Yeniden dene", city: "Şehir", topic: "Konu", any: "Tümü", thinking: "ICC belgelerinde aranıyor…", stopped: "Durduruldu.", brief: "Bilgi notunu indir", briefBusy: "Bilgi notu yazılıyor…", briefError: "Bilgi notu yazılamadı.", starters: ["Şehirler söylentiyle mücadele kampanyalarını nasıl yürütüyor?", "Yabancı sakinler yerel kararlara nasıl katılabilir?"] },
+    ru: { title: "Помощник ICC", open: "Вопросы о межкультурных городах", placeholder: "Задайте вопрос на своём языке", send: "Отправить", stop: "Стоп", fresh: "Новый разговор", close: "Закрыть", sources: "Источники", source: "Источник", copy: "Копировать", copied: "Скопировано", up: "Полезно", down: "Бесполезно", reason: "Что было не так? (необязательно)", submit: "Отправить отзыв", thanks: "Спасибо за отзыв.", fbError: "Не удалось отправить отзыв.", error: "Помощник недоступен. Проверьте подключение и повторите попытку.", busy: "Слишком много вопросов сразу. Повторите через несколько секунд.", retry: "Повторить", city: "Город", topic: "Тема", any: "Все", thinking: "Поиск в материалах ICC…", stopped: "Остановлено.", brief: "Скачать справку", briefBusy: "Справка составляется…", briefError: "Не удалось составить справку.", starters: ["Как города проводят кампании против слухов?", "Как город может поддержать школы, где много детей-мигрантов?"] },
+    uk: { title: "Помічник ICC", open: "Запитання про міжкультурні міста", placeholder: "Поставте запитання своєю мовою", send: "Надіслати", stop: "Стоп", fresh: "Нова розмова", close: "Закрити", sources: "Джерела", source: "Джерело", copy: "Копіювати", copied: "Скопійовано", up: "Корисно", down: "Некорисно", reason: "Що було не так? (необов'язково)", submit: "Надіслати відгук", thanks: "Дякуємо за відгук.", fbError: "Не вдалося надіслати відгук.", error: "Помічник недоступний. Перевірте з'єднання і спробуйте ще раз.", busy: "Забагато запитань одночасно. Спробуйте за кілька секунд.", retry: "Повторити", city: "Місто", topic: "Тема", any: "Усі", thinking: "Пошук у матеріалах ICC…", stopped: "Зупинено.", brief: "Завантажити довідку", briefBusy: "Довідка складається…", briefError: "Не вдалося скласти довідку.", starters: ["Як міста проводять кампанії проти чуток?", "Як місто може підтримати школи, де багато дітей-мігрантів?"] },
+    ko: { title: "ICC 도우미", open: "상호문화도시에 대해 질문하기", placeholder: "원하는 언어로 질문하세요", send: "보내기", stop: "중지", fresh: "새 대화", close: "닫기", sources: "출처", source: "출처", copy: "복사", copied: "복사됨", up: "도움이 됨", down: "도움이 안 됨", reason: "무엇이 문제였나요? (선택)", submit: "의견 보내기", thanks: "의견을 보내 주셔서 감사합니다.", fbError: "의견을 보내지 못했습니다.", error: "도우미에 연결할 수 없습니다. 연결을 확인한 뒤 다시 시도하세요.", busy: "질문이 너무 많습니다. 몇 초 후 다시 시도하세요.", retry: "다시 시도", city: "도시", topic: "주제", any: "전체", thinking: "ICC 자료를 검색하는 중…", stopped: "중지됨.", brief: "브리핑 내려받기", briefBusy: "브리핑을 작성하는 중…", briefError: "브리핑을 작성하지 못했습니다.", starters: ["도시들은 반루머 캠페인을 어떻게 운영하나요?", "외국인 주민은 지역 의사결정에 어떻게 참여할 수 있나요?"] },
+    ja: { title: "ICCアシスタント", open: "インターカルチュラル・シティについて質問", placeholder: "お好きな言語で質問してください", send: "送信", stop: "停止", fresh: "新しい会話", close: "閉じる", sources: "出典", source: "出典", copy: "コピー", copied: "コピーしました", up: "役に立った", down: "役に立たない", reason: "何が問題でしたか?(任意)", submit: "意見を送信", thanks: "ご意見ありがとうございます。", fbError: "意見を送信できませんでした。", error: "アシスタントに接続できません。接続を確認して、もう一度お試しください。", busy: "質問が多すぎます。数秒後にもう一度お試しください。", retry: "再試行", city: "都市", topic: "テーマ", any: "すべて", thinking: "ICCの資料を検索しています…", stopped: "停止しました。", brief: "ブリーフをダウンロード", briefBusy: "ブリーフを作成しています…", briefError: "ブリーフを作成できませんでした。", starters: ["都市は反うわさキャンペーンをどのように行っていますか?", "外国人住民は地域の意思決定にどのように参加できますか?"] },
+    zh: { title: "ICC 助手", open: "咨询跨文化城市", placeholder: "用任何语言提问", send: "发送", stop: "停止", fresh: "新对话", close: "关闭", sources: "来源", source: "来源", copy: "复制", copied: "已复制", up: "有帮助", down: "没有帮助", reason: "哪里有问题?(可选)", submit: "提交反馈", thanks: "感谢您的反馈。", fbError: "反馈未能发送。", error: "无法连接助手。请检查网络连接后重试。", busy: "提问过于频繁,请几秒后再试。", retry: "重试", city: "城市", topic: "主题", any: "全部", thinking: "正在检索 ICC 资料…", stopped: "已停止。", brief: "下载简报", briefBusy: "正在撰写简报…", briefError: "简报未能生成。", starters: ["城市如何开展反谣言运动?", "外国居民如何参与地方决策?"] },
+    ar: { title: "مساعد المدن المتعددة الثقافات", open: "اسأل عن المدن المتعددة الثقافات", placeholder: "اطرح سؤالك بأي لغة", send: "إرسال", stop: "إيقاف", fresh: "محادثة جديدة", close: "إغلاق", sources: "المصادر", source: "المصدر", copy: "نسخ", copied: "تم النسخ", up: "مفيد", down: "غير مفيد", reason: "ما المشكلة؟ (اختياري)", submit: "إرسال الملاحظات", thanks: "شكرًا على ملاحظاتك.", fbError: "تعذّر إرسال الملاحظات.", error: "تعذّر الوصول إلى المساعد. تحقّق من الاتصال وحاول مجددًا.", busy: "أسئلة كثيرة في وقت واحد. حاول مجددًا بعد ثوانٍ.", retry: "إعادة المحاولة", city: "المدينة", topic: "الموضوع", any: "الكل", thinking: "جارٍ البحث في مواد البرنامج…", stopped: "تم الإيقاف.", brief: "تنزيل المذكرة", briefBusy: "جارٍ كتابة المذكرة…", briefError: "تعذّرت كتابة المذكرة.", starters: ["كيف تنظم المدن حملات مكافحة الشائعات؟", "كيف يشارك السكان الأجانب في القرارات المحلية؟"] }
   };
-  const RTL = ["ar", "he", "fa", "ur"];
-
-  /** The first supported language among data-lang, <html lang> and the browser's. */
-  function pickLanguage() {
-    const wanted = [option("lang"), document.documentElement.lang || ""]
-      .concat(navigator.languages || [navigator.language || "en"]);
-    for (const code of wanted) {
-      const base = String(code).toLowerCase().split(/[-_]/)[0];
-      if (STRINGS[base]) return base;
-    }
-    return "en";
-  }
-  const LANG = pickLanguage();
-  const T = Object.assign({}, STRINGS.en, STRINGS[LANG]);
+  
+  // Set by start() once the shared modules (web/lib/) are loaded.
+  let LANG = "en";
+  let T = STRINGS.en;
+  let el, safeUrl, hostOf, link, renderMarkdown, readEvents, fileNameOf, saveBlob;
 
   const CSS = `
 :host{all:initial}
@@ -110,6 +105,9 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .tools button{background:#fff;color:#1b1f24;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
 .tools button[aria-pressed=true]{background:#003f8a;color:#fff;border-color:#003f8a}
 .icon svg{width:16px;height:16px;fill:currentColor;vertical-align:-3px}
+.brief{display:inline-flex;flex-wrap:wrap;gap:4px;align-items:center;font-size:13px;color:#3d4752}
+.brief .label{margin-inline-start:4px}
+.note.bad{color:#7a1d12}
 .reason{display:flex;gap:6px;flex-basis:100%;flex-wrap:wrap}
 .reason input{flex:1;min-width:140px;padding:4px 6px;border:1px solid #6b7580;border-radius:6px}
 .thanks{font-size:13px;color:#1e6b34}
@@ -127,29 +125,6 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
 @media (forced-colors:active){.cite,.toggle,.tools button{border:1px solid ButtonText}}
 `;
 
-  /** An element with text, attributes, listeners and children; text always goes in as text. */
-  function el(tag, props, children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children || []) if (child) node.append(child);
-    return node;
-  }
-
-  /** The URL if it is absolute http(s), else null: no javascript:, data: or relative links. */
-  function safeUrl(raw) {
-    try {
-      const url = new URL(String(raw));
-      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
   /** A thumb icon drawn in SVG (emoji fonts are missing on some systems). */
   function thumb(down) {
     const ns = "http://www.w3.org/2000/svg";
@@ -161,151 +136,6 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     if (down) path.setAttribute("transform", "rotate(180 12 12)");
     svg.append(path);
     return svg;
-  }
-
-  /** The host a link really goes to, shown beside its text so the text cannot pose as another site. */
-  function hostOf(href) {
-    return new URL(href).host;
-  }
-
-  function link(href, text) {
-    return el("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", text });
-  }
-
-  // ---- safe markdown: paragraphs, headings, lists, quotes, bold, italics, code, links, [n] ----
-  const INLINE = new RegExp([
-    /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/.source, // 1,2 [text](http link)
-    /\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]/.source, // 3 citations [1] [1, 2]
-    /\*\*(\S(?:[^\n]*?\S)?)\*\*/.source, // 4 bold
-    /__(\S(?:[^\n]*?\S)?)__/.source, // 5 bold
-    /\*([^\s*](?:[^*\n]*[^\s*])?)\*/.source, // 6 italic
-    /_([^\s_](?:[^_\n]*[^\s_])?)_/.source, // 7 italic (checked for word boundaries below)
-    /`([^`\n]+)`/.source, // 8 code
-    /(https?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/.source // 9 bare link
-  ].join("|"), "g");
-
-  /** Append `text` with inline markdown to `parent`, as elements and text nodes only; inside a
-   * link (`inLink`) no further link is made, since links do not nest. */
-  function renderInline(text, parent, cite, inLink) {
-    const pattern = new RegExp(INLINE.source, "g");
-    let last = 0;
-    let m;
-    while ((m = pattern.exec(text)) !== null) {
-      if (m[7] !== undefined && (/\w/.test(text.charAt(m.index - 1)) || /\w/.test(text.charAt(pattern.lastIndex)))) {
-        pattern.lastIndex = m.index + 1;
-        continue;
-      }
-      if (m.index > last) parent.append(text.slice(last, m.index));
-      last = pattern.lastIndex;
-      if (inLink && (m[1] !== undefined || m[3] !== undefined || m[9] !== undefined)) {
-        parent.append(m[0]);
-      } else if (m[1] !== undefined) {
-        const href = safeUrl(m[2]);
-        const a = href ? link(href, "") : el("span");
-        renderInline(m[1], a, cite, Boolean(href));
-        if (href) a.append(el("span", { class: "host", text: " (" + hostOf(href) + ")" }));
-        parent.append(a);
-      } else if (m[3] !== undefined) {
-        for (const n of m[3].split(/\s*[,;]\s*/)) parent.append(cite(Number(n)));
-      } else if (m[4] !== undefined || m[5] !== undefined) {
-        const strong = el("strong");
-        renderInline(m[4] !== undefined ? m[4] : m[5], strong, cite, inLink);
-        parent.append(strong);
-      } else if (m[6] !== undefined || m[7] !== undefined) {
-        const em = el("em");
-        renderInline(m[6] !== undefined ? m[6] : m[7], em, cite, inLink);
-        parent.append(em);
-      } else if (m[8] !== undefined) {
-        parent.append(el("code", { text: m[8] }));
-      } else {
-        const href = safeUrl(m[9]);
-        parent.append(href ? link(href, m[9]) : m[9]);
-      }
-    }
-    if (last < text.length) parent.append(text.slice(last));
-  }
-
-  /** Render markdown `text` into `target`, replacing what was there. */
-  function renderMarkdown(text, target, cite) {
-    const out = document.createDocumentFragment();
-    let block = null; // the open paragraph, quote or list
-    let item = null; // the open list item
-    for (const raw of String(text).replace(/\r\n?/g, "\n").split("\n")) {
-      const line = raw.replace(/\s+$/, "");
-      let m;
-      if (!line) {
-        block = item = null;
-      } else if ((m = /^\s{0,3}#{1,6}\s+(.*)$/.exec(line))) {
-        block = item = null;
-        const heading = el("p", { class: "h", dir: "auto" });
-        renderInline(m[1].replace(/\s#+$/, ""), heading, cite);
-        out.append(heading);
-      } else if ((m = /^\s*(?:([-*+•])|(\d{1,4})[.)])\s+(.*)$/.exec(line))) {
-        const tag = m[1] ? "UL" : "OL";
-        if (!block || block.tagName !== tag) {
-          block = el(tag.toLowerCase(), { start: m[2] && m[2] !== "1" ? m[2] : null });
-          out.append(block);
-        }
-        item = el("li", { dir: "auto" });
-        renderInline(m[3], item, cite);
-        block.append(item);
-      } else if ((m = /^\s*>\s?(.*)$/.exec(line))) {
-        if (!block || block.tagName !== "BLOCKQUOTE") {
-          block = el("blockquote", { dir: "auto" });
-          item = null;
-          out.append(block);
-        } else {
-          block.append(el("br"));
-        }
-        renderInline(m[1], block, cite);
-      } else if (item && /^\s/.test(line)) {
-        item.append(" ");
-        renderInline(line.trim(), item, cite);
-      } else if (block && block.tagName === "P") {
-        block.append(el("br"));
-        renderInline(line, block, cite);
-      } else {
-        item = null;
-        block = el("p", { dir: "auto" });
-        renderInline(line, block, cite);
-        out.append(block);
-      }
-    }
-    target.replaceChildren(out);
-  }
-
-  // ---- SSE over fetch (EventSource cannot POST) ----
-  /** Read `response` as Server-Sent Events, calling onEvent(type, parsedJson) for each. */
-  async function readEvents(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    let type = "";
-    let data = [];
-    const dispatch = () => {
-      if (data.length) onEvent(type || "message", JSON.parse(data.join("\n")));
-      type = "";
-      data = [];
-    };
-    for (;;) {
-      const { value, done } = await reader.read();
-      buffer += decoder.decode(value || new Uint8Array(0), { stream: !done });
-      let at;
-      while ((at = buffer.search(/\r\n|\r|\n/)) >= 0) {
-        if (!done && at === buffer.length - 1 && buffer[at] === "\r") break; // maybe half a \r\n
-        const line = buffer.slice(0, at);
-        buffer = buffer.slice(at + (buffer.startsWith("\r\n", at) ? 2 : 1));
-        if (!line) dispatch();
-        else if (line[0] !== ":") {
-          const colon = line.indexOf(":");
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const val = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-          if (field === "event") type = val;
-          else if (field === "data") data.push(val);
-        }
-      }
-      if (done) return dispatch();
-    }
   }
 
   // ---- conversation storage ----
@@ -460,7 +290,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     const shadow = host.attachShadow({ mode: "open" });
     adoptStyles(shadow);
     const inline = Boolean(target);
-    const root = el("div", { class: "root " + (inline ? "inline" : "floating"), lang: LANG, dir: RTL.includes(LANG) ? "rtl" : "ltr" });
+    const root = el("div", { class: "root " + (inline ? "inline" : "floating"), lang: LANG, dir: textDirection(LANG) });
     if (inline && option("height")) root.style.setProperty("--icc-height", option("height"));
     shadow.append(root);
 
@@ -687,9 +517,42 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
             setTimeout(() => { copy.textContent = T.copy; }, 2000);
           }
         } });
-        tools.append(copy);
+        tools.append(copy, briefTools());
         if (turn.answer_id) addRating(tools);
         extra.append(tools);
+      }
+
+      /** "Download brief: Markdown | Word": the question as a briefing note, with its filters. */
+      function briefTools() {
+        const make = (kind, label) => el("button", { type: "button", "aria-label": T.brief + " (" + label + ")", title: T.brief + " (" + label + ")", text: label, onclick: () => downloadBrief(kind) });
+        const group = el("span", { class: "brief", role: "group", "aria-label": T.brief }, [el("span", { class: "label", "aria-hidden": "true", text: T.brief + ":" }), make("md", "Markdown"), make("docx", "Word")]);
+        let failure = null;
+
+        async function downloadBrief(kind) {
+          const buttons = group.querySelectorAll("button");
+          if (buttons[0].disabled) return;
+          for (const b of buttons) b.disabled = true;
+          if (failure) failure.remove();
+          announce(T.briefBusy);
+          const language = /^[a-z]{2}$/.test(turn.language || "") ? turn.language : null;
+          try {
+            const response = await call("/api/brief", {
+              method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ question: turn.question, filters: turn.filters || null, language, language_hint: LANG, format: kind })
+            });
+            if (!response.ok) throw new Failure(await problemOf(response));
+            const name = fileNameOf(response, "brief." + kind);
+            saveBlob(await response.blob(), name, root);
+            announce(name);
+          } catch (error) {
+            const text = T.briefError + (error instanceof Failure ? " " + error.message : "");
+            failure = el("div", { class: "note bad", role: "alert", text });
+            extra.append(failure);
+          } finally {
+            for (const b of buttons) b.disabled = false;
+          }
+        }
+        return group;
       }
 
       function addRating(tools) {
@@ -774,7 +637,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       const asked = isRetry ? null : addUser(question);
       input.value = "";
       fitInput();
-      const turn = { question, text: "", citations: [], evidence: [], answer_id: null, language: null };
+      const turn = { question, text: "", citations: [], evidence: [], answer_id: null, language: null, filters: chosenFilters() };
       const view = addBot(turn);
       view.start();
       view.paint();
@@ -860,6 +723,32 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     }
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
-  else mount();
+  let textDirection = () => "ltr";
+
+  /** Load the modules the widget shares with the admin console (dom, render, sse, i18n, api)
+   * from the service that served this script, then mount. They are ES modules served to any
+   * origin (Access-Control-Allow-Origin: *), so a page's CSP needs only the service in
+   * script-src, as for widget.js itself. */
+  async function start() {
+    const lib = new URL("lib/", script.src || (API ? API + "/" : location.href)).href;
+    let modules;
+    try {
+      modules = await Promise.all(["dom", "render", "sse", "i18n", "api"].map((name) => import(lib + name + ".js")));
+    } catch (e) {
+      console.error("ICC Assistant: cannot load its modules from " + lib, e);
+      return;
+    }
+    const [dom, render, sse, i18n, api] = modules;
+    ({ el, safeUrl, hostOf, link } = dom);
+    ({ renderMarkdown } = render);
+    ({ readEvents } = sse);
+    ({ fileNameOf, saveBlob } = api);
+    textDirection = i18n.direction;
+    LANG = i18n.pickLanguage([option("lang"), document.documentElement.lang || ""].concat(i18n.browserLanguages()), STRINGS);
+    T = Object.assign({}, STRINGS.en, STRINGS[LANG]);
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+    else mount();
+  }
+
+  start();
 })();

@@ -19,6 +19,7 @@ from icc_assistant.api.routes import (
     admin,
     brief,
     chat,
+    console,
     gaps,
     health,
     library,
@@ -71,7 +72,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.gaps = GapStore.from_settings(settings)
     app.state.sync_runs = {}
     app.state.ready_check = health.ReadyCheck()
-    routers = (chat, openai_compat, library, admin, gaps, sync, health, widget, brief)
+    routers = (chat, openai_compat, library, admin, gaps, sync, health, widget, brief, console)
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)

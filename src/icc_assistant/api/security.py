@@ -1,6 +1,7 @@
 """Who may call what: API keys by scope, widget tokens for public pages, failed-check limits.
 
-- Admin routes need a key from ICC_ADMIN_KEYS.
+- Admin routes need a key from ICC_ADMIN_KEYS; a browser may send admin changes only from this
+  service's own origin or ICC_CORS_ORIGINS (routes/deps.check_origin).
 - Chat and search are open while ICC_API_KEYS is empty; else they need a key from
   ICC_API_KEYS (or an admin key), or a widget token (see `widget_tokens`).
 - Every address may fail ICC_AUTH_FAILURES_PER_MINUTE key checks a minute; past that it gets

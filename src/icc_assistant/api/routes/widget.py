@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 
 from fastapi import APIRouter, Request
@@ -41,21 +42,24 @@ async def widget_token(request: Request) -> WidgetTokenOut:
     return WidgetTokenOut(token=token, expires_in=tokens.ttl)
 
 
-def _web_file(name: str, media_type: str) -> Response:
-    """A file of the package's web/ resources (the top-level web/ is their source)."""
-    resource = resources.files("icc_assistant").joinpath("web", name)
+def web_file(name: str, media_type: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A file of the package's web/ resources (the top-level web/ is their source); `name` may
+    name a file of a subfolder ("lib/dom.js")."""
+    resource = resources.files("icc_assistant").joinpath("web", *name.split("/"))
     if not resource.is_file():
         raise NotFoundError(f"{name} is not installed on this server.")
     return Response(
-        resource.read_bytes(), media_type=media_type, headers={"Cache-Control": "no-cache"}
+        resource.read_bytes(),
+        media_type=media_type,
+        headers={"Cache-Control": "no-cache", **(headers or {})},
     )
 
 
 @router.get("/widget.js", include_in_schema=False)
 async def widget() -> Response:
-    return _web_file("widget.js", "text/javascript")
+    return web_file("widget.js", "text/javascript")
 
 
 @router.get("/", include_in_schema=False)
 async def demo_page() -> Response:
-    return _web_file("index.html", "text/html")
+    return web_file("index.html", "text/html")
