@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from fakes.fake_site import FakeSite
 from fixtures.chromium import ARTIFACTS, BROWSER_MARKS
@@ -310,40 +310,11 @@ def sources(url: str) -> list[dict[str, Any]]:
     return documents
 
 
-def serve_document_text_if_missing(page: Page, url: str) -> None:
-    """GET /api/documents/{doc_id} is being built on another branch; until it is merged, the
-    browser gets the contract's answer (two windows of the text) from here."""
-    probe = httpx.get(f"{url}/api/documents/x?offset=0", headers=admin_headers())
-    if probe.status_code != 405:
-        return
-    by_id = {d["doc_id"]: d for d in sources(url)}
-
-    def answer(route: Route) -> None:
-        if route.request.method != "GET":
-            route.fallback()
-            return
-        path = route.request.url.split("/api/documents/", 1)[1]
-        doc_id, _, query = path.partition("?")
-        offset = int(dict(p.split("=") for p in query.split("&") if p).get("offset", "0"))
-        doc = by_id[httpx.URL("http://x/" + doc_id).path[1:]]
-        text = f"## {doc['title']}\n\nFirst window of **{doc['city']}**.\n"
-        if offset:
-            text = "Second window: the end."
-        body = {
-            "document": doc, "chunks": doc["chunks"], "text": text, "offset": offset,
-            "total_chars": 200, "next_offset": None if offset else 100,
-        }  # fmt: skip
-        route.fulfill(content_type="application/json", body=json.dumps(body))
-
-    page.route(re.compile(r".*/api/documents/.+"), answer)
-
-
 def test_documents_filter_by_city_and_year_then_read_one(page: Page, app_url: str) -> None:
     """Filters go to /api/sources with /api/search's parameter names, the list shows only
     matching documents, and Read shows a document's text window by window."""
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/api/sources" in r.url else None)
-    serve_document_text_if_missing(page, app_url)
     signed_in(page, app_url)
     panel = page.get_by_role("tabpanel", name="Documents")
     every = panel.locator(".doc")
@@ -366,11 +337,11 @@ def test_documents_filter_by_city_and_year_then_read_one(page: Page, app_url: st
     reader = panel.get_by_role("region", name=title)
     expect(reader.locator(".doc-text")).to_contain_text("Ansan", timeout=WAIT)
     expect(reader.get_by_role("heading", name=title)).to_be_focused()
-    more = reader.get_by_role("button", name="Load more")
-    if more.is_visible():
-        before = reader.locator(".doc-text .part").count()
-        more.click()
-        expect(reader.locator(".doc-text .part")).to_have_count(before + 1)
+    more = reader.get_by_role("button", name="Load more")  # the report is ~98,000 characters
+    expect(more).to_be_visible()
+    before = reader.locator(".doc-text .part").count()
+    more.click()
+    expect(reader.locator(".doc-text .part")).to_have_count(before + 1)
     reader.get_by_role("button", name="Close").click()
     expect(reader).to_be_hidden()
     panel.get_by_role("button", name="Clear").click()
