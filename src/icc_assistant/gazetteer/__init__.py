@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
-from icc_assistant.gazetteer.names import NameMatcher, Span, fold
+from icc_assistant.gazetteer.names import NameMatcher, Span, alphabet, fold, name_script
 from icc_assistant.gazetteer.places import (
     MIN_POPULATION,
     Place,
@@ -24,6 +24,7 @@ from icc_assistant.gazetteer.places import (
     country_names,
     place_table,
 )
+from icc_assistant.gazetteer.words import spelled, word_zipf
 
 __all__ = [
     "MAJOR_POPULATION",
@@ -35,10 +36,15 @@ __all__ = [
     "country_of",
     "find_cities",
     "find_countries",
+    "fold",
     "mentions",
+    "names_of",
     "same_city",
+    "spelled",
     "warm_up",
     "without_cities",
+    "without_places",
+    "word_zipf",
 ]
 
 MAJOR_POPULATION = 100_000
@@ -49,11 +55,17 @@ MIN_OTHER_STEM = 7
 
 @dataclass(frozen=True)
 class Mention:
-    """A city named in a text, and where."""
+    """A city named in a text, and where; with what the text shows of how the name is used
+    (retrieve/places.py decides from it whether a question means the city)."""
 
     city: str
     start: int
     end: int
+    token: str = ""  # the words of the text that name it (the stem of an inflected word)
+    own_name: bool = False  # the token is the place's own name, not one of its other names
+    trusted: bool = False  # an ICC member, or one of the `known` cities
+    initial: bool = False  # the token begins its sentence (or the text)
+    cased: bool = False  # the token is written in a script with capital letters
 
 
 def _table(small: bool) -> PlaceTable:
@@ -113,16 +125,55 @@ def mentions(
         trusted = place.member or place.name in known
         if not trusted and (_inside_longer_name(text, span) or _short_stem(span)):
             continue
-        found.append(Mention(place.name, span.start, span.end))
+        if span.transliterated and _written_in(place.name, alphabet(text[span.start : span.end])):
+            continue  # "Ρομά" (the Roma) is no Greek name of Rome, which Greek writes "Ρώμη"
+        found.append(_mention(text, span, place.name, trusted=trusted))
     extra = frozenset(k for k in known if k not in table.by_name)
     if extra:
         taken = [(m.start, m.end) for m in found]
         by_key = {fold(name): name for name in extra}
         for span in _known_matcher(extra).spans(text):
             if not any(s < span.end and span.start < e for s, e in taken):
-                found.append(Mention(by_key[span.key], span.start, span.end))
+                found.append(_mention(text, span, by_key[span.key], trusted=True))
         found.sort(key=lambda m: m.start)
     return found
+
+
+def _mention(text: str, span: Span, city: str, *, trusted: bool) -> Mention:
+    token = text[span.start : span.end]
+    before = text[: span.start].rstrip(" \t\"'«“„‘(¡¿-–—")
+    return Mention(
+        city,
+        span.start,
+        span.end,
+        token=token,
+        own_name=same_city(token, city),
+        trusted=trusted,
+        initial=not before or before[-1] in ".!?:;\n。！？：；",
+        cased=name_script(token) == "cased",
+    )
+
+
+@lru_cache(maxsize=2)
+def _keys_by_place(small: bool) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    for key, numbers in _table(small).by_key.items():
+        for number in numbers:
+            found.setdefault(number, []).append(key)
+    return {number: tuple(keys) for number, keys in found.items()}
+
+
+def _written_in(city: str, script: str) -> bool:
+    """Whether the gazetteer holds a name of the city in this alphabet: then a word that only
+    transliterates to one of its names is not how that alphabet writes it."""
+    return any(alphabet(name) == script for name in names_of(city))
+
+
+def names_of(city: str) -> tuple[str, ...]:
+    """Every name (folded) by which the gazetteer finds a city in questions; () for a city it
+    does not hold there."""
+    number = _table(False).by_name.get(city)
+    return () if number is None else _keys_by_place(False).get(number, ())
 
 
 def _short_stem(span: Span) -> bool:
@@ -172,6 +223,19 @@ def without_cities(text: str, *, known: Collection[str] = ()) -> str:
     for mention in mentions(text, known=known):
         pieces.append(text[position : mention.start])
         position = mention.end
+    pieces.append(text[position:])
+    return " ".join(" ".join(pieces).split())
+
+
+def without_places(text: str) -> str:
+    """`text` with the cities (of any size GeoNames lists) and countries it names taken out."""
+    spans = [(m.start, m.end) for m in mentions(text, small=True)]
+    spans += [(s.start, s.end) for s in _country_matcher().spans(text)]
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        if start >= position:
+            pieces.append(text[position:start])
+            position = end
     pieces.append(text[position:])
     return " ".join(" ".join(pieces).split())
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from unidecode import unidecode
 
@@ -51,6 +51,18 @@ def script_of(ch: str) -> str:
     return "other"
 
 
+def alphabet(text: str) -> str:
+    """ "greek", "cyrillic" or "latin" for a text whose first letter is in one of them, else
+    its script class (script_of)."""
+    first = next((ch for ch in text if ch.isalpha()), "")
+    code = ord(first) if first else 0
+    if 0x0370 <= code <= 0x03FF or 0x1F00 <= code <= 0x1FFF:
+        return "greek"
+    if 0x0400 <= code <= 0x052F:
+        return "cyrillic"
+    return "latin" if code and code < 0x0370 else script_of(first)
+
+
 def name_script(name: str) -> str:
     """The script class of a name: that of its first letter."""
     return next((script_of(ch) for ch in name if ch.isalpha()), "")
@@ -80,6 +92,7 @@ class Span:
     end: int
     key: str
     exact: bool  # False for a stem or head cut out of a longer word
+    transliterated: bool = False  # found only once a Greek or Cyrillic word was in Latin letters
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,8 @@ class NameMatcher:
         phrase = self._phrase(text, words, i) if word.folded in self._first_words else None
         span = phrase or self._inflected(word, word.folded)
         if span is None and word.latin:
-            span = self._inflected(word, word.latin)
+            found = self._inflected(word, word.latin)
+            span = replace(found, transliterated=True) if found else None
         return [span] if span else []
 
     def _phrase(self, text: str, words: list[_Word], i: int) -> Span | None:

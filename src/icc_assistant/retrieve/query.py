@@ -9,8 +9,10 @@ import numpy as np
 from icc_assistant import gazetteer
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidQuestionError
+from icc_assistant.gazetteer import Mention
 from icc_assistant.index import ChunkCatalog
 from icc_assistant.language import detect_language
+from icc_assistant.retrieve.places import PlaceReader
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Query:
     uncovered: tuple[str, ...]  # named cities that no document is about
     allowed: frozenset[str] | None  # documents the filters allow; None: all
     vectors: np.ndarray  # one row per text searched: the question, then its English version
+    places: tuple[Mention, ...] = ()  # where the question names its cities
 
     @property
     def topic(self) -> str | None:
@@ -31,9 +34,14 @@ class Query:
 
         A city's name alone makes every passage about it similar to the question ("the weather
         in Ansan"), so the evidence gate judges this text instead."""
-        if not self.cities:
+        if not self.places:
             return None
-        text = gazetteer.without_cities(self.text, known=self.cities)
+        pieces, position = [], 0
+        for place in self.places:
+            pieces.append(self.text[position : place.start])
+            position = place.end
+        pieces.append(self.text[position:])
+        text = " ".join(" ".join(pieces).split())
         return text if any(ch.isalnum() for ch in text) else None
 
 
@@ -58,10 +66,13 @@ def analyse(
     catalog: ChunkCatalog,
     allowed: frozenset[str] | None,
     embedder: Embedder,
+    places: PlaceReader,
 ) -> Query:
-    """Language, cities (recognised in any spelling; the corpus' own cities of any size) and
-    vectors of a question."""
-    named = gazetteer.find_cities(text, known=catalog.cities)
+    """Language, cities (recognised in any spelling, the corpus' own cities of any size; only
+    where the question uses the name as one: retrieve/places.py) and vectors of a question."""
+    language = detect_language(gazetteer.without_cities(text, known=catalog.cities))
+    meant = tuple(places.read(text, language, catalog.cities))
+    named = dict.fromkeys(m.city for m in meant)
     cities = tuple(_as_indexed(city, catalog.covered_cities) for city in named)
     uncovered = tuple(c for c in cities if not _covered(c, catalog.covered_cities))
     texts = [text]
@@ -76,6 +87,7 @@ def analyse(
         uncovered=uncovered,
         allowed=allowed,
         vectors=vectors,
+        places=meant,
     )
 
 
