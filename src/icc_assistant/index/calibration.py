@@ -6,21 +6,30 @@ Two figures adapt retrieval to the material indexed rather than to constants fit
   texts in two, whatever they say. Measured as the mean cosine between passages of different
   documents in the same language, minus that between passages in different languages, it is
   the head start a passage in the question's language gets, which retrieval takes off again.
-- The evidence threshold: questions about nothing the corpus covers (data/gate_probes.json,
-  cooking, astronomy, car repairs in many languages) still find a nearest passage. The typical
-  score of that nearest passage is the background; the gate asks a question's best passage to
-  rise GATE_SPREADS robust standard deviations (1.4826 times the median absolute deviation)
-  above its median. bench/calibrate_gate.py shows where this falls between answerable and
-  off-topic questions.
+- The evidence floor: questions about nothing the corpus covers (data/gate_probes.json: the
+  weather, cooking, sport, films, gadgets, health, money... in many languages) still find a
+  nearest passage. The typical score of that nearest passage is the background; the gate asks
+  a question's best passage to reach it (GATE_SPREADS robust standard deviations, 1.4826 times
+  the median absolute deviation, above its median).
+
+The same probes are the gate's off-topic reference (OffTopicReference): a question nearer to
+one of them than its best passage is to it asks about something else. Their vectors depend on
+the embedder only, so they are computed once per machine and kept in the user's cache.
+bench/calibrate_gate.py shows where both fall between answerable and off-topic questions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -28,7 +37,8 @@ from icc_assistant.embeddings import Embedder
 from icc_assistant.index.vectors import VectorTable
 from icc_assistant.language import detect_language
 
-GATE_SPREADS = 1.5
+GATE_SPREADS = 0.0
+HUB_NEIGHBOURS = 10  # a probe's hubness: its mean cosine to this many nearest other probes
 BIAS_SAMPLE = 2000  # passages whose pairwise cosines estimate the language bias
 VIEW_WEIGHT = 0.5  # a passage's dense score: its whole vector's cosine and its best view's
 
@@ -64,6 +74,84 @@ def gate_probes() -> tuple[str, ...]:
     return tuple(json.loads(raw)["probes"])
 
 
+@dataclass(frozen=True)
+class OffTopicReference:
+    """The off-topic probes as the embedder sees them: one query vector each, its language, and
+    its hubness: some probes ("what can I do about a headache?") sit close to almost any
+    question, so each probe's similarity counts less by how much closer than usual it is to
+    its HUB_NEIGHBOURS nearest other probes.
+
+    A question is compared only with probes in other languages: two questions in one language
+    are close whatever they ask, and the passages it is compared with are mostly in other
+    languages too."""
+
+    vectors: np.ndarray
+    languages: tuple[str, ...]
+    hubness: np.ndarray
+
+    def nearest(self, vectors: np.ndarray, language: str) -> float:
+        """The highest hubness-corrected cosine of any of `vectors` (rows) to a probe in
+        another language than `language`."""
+        other = np.asarray([code != language for code in self.languages])
+        if not other.any():
+            return -1.0
+        scores = np.atleast_2d(vectors) @ self.vectors[other].T - self.hubness[other]
+        return float(scores.max())
+
+
+_REFERENCES: dict[str, OffTopicReference] = {}
+_REFERENCE_LOCK = threading.Lock()
+
+
+def off_topic_reference(embedder: Embedder) -> OffTopicReference:
+    """The probes' reference for this embedder: from memory, else from the user's cache, else
+    embedded now (154 queries, a couple of seconds) and cached."""
+    with _REFERENCE_LOCK:
+        found = _REFERENCES.get(embedder.name)
+        if found is None:
+            found = _load_reference(embedder) or _embed_reference(embedder)
+            _REFERENCES[embedder.name] = found
+        return found
+
+
+def _reference_path(embedder: Embedder) -> Path:
+    stamp = hashlib.sha256(f"{embedder.name}:{embedder.dimension}".encode())
+    stamp.update("\0".join(gate_probes()).encode())
+    return Path.home() / ".cache" / "icc-assistant" / f"gate-probes-{stamp.hexdigest()[:16]}.npy"
+
+
+def _load_reference(embedder: Embedder) -> OffTopicReference | None:
+    try:
+        vectors = np.load(_reference_path(embedder))
+    except (OSError, ValueError):
+        return None
+    if vectors.shape != (len(gate_probes()), embedder.dimension):
+        return None
+    return _reference(vectors.astype(np.float32))
+
+
+def _embed_reference(embedder: Embedder) -> OffTopicReference:
+    vectors = np.vstack([embedder.embed_query(probe) for probe in gate_probes()])
+    path = _reference_path(embedder)
+    try:  # a cache that cannot be written is no error
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as handle:
+            np.save(handle, vectors)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+    return _reference(vectors)
+
+
+def _reference(vectors: np.ndarray) -> OffTopicReference:
+    languages = tuple(detect_language(probe) for probe in gate_probes())
+    codes = np.asarray(languages)
+    cosines = np.where(codes[:, None] != codes[None, :], vectors @ vectors.T, -1.0)
+    neighbours = min(HUB_NEIGHBOURS, max(1, len(codes) - 1))
+    closest = np.sort(cosines, axis=1)[:, -neighbours:].mean(axis=1)
+    return OffTopicReference(vectors, languages, closest - np.median(closest))
+
+
 def language_bias(
     vectors: VectorTable, languages: Sequence[str], documents: Sequence[str]
 ) -> float:
@@ -93,11 +181,10 @@ def calibrate(
     if len(languages) == 0:
         return Calibration()
     bias = language_bias(vectors, languages, documents)
-    probes = gate_probes()
-    queries = np.vstack([embedder.embed_query(p) for p in probes])
-    scores = vectors.mixed_scores(queries, VIEW_WEIGHT, sentences=True)
+    reference = off_topic_reference(embedder)
+    scores = vectors.mixed_scores(reference.vectors, VIEW_WEIGHT, sentences=True)
     lang = np.asarray(languages)
-    probe_languages = [detect_language(p) for p in probes]
+    probe_languages = reference.languages
     best = np.array(
         [
             float(np.max(row - bias * (lang == language)))
@@ -111,5 +198,5 @@ def calibrate(
         gate_threshold=round(median + GATE_SPREADS * spread, 5),
         probe_median=round(median, 5),
         probe_spread=round(spread, 5),
-        probes=len(probes),
+        probes=len(probe_languages),
     )

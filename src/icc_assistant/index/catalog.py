@@ -32,7 +32,7 @@ from icc_assistant.tokens import keyword_tokens
 log = structlog.get_logger(__name__)
 
 POINTER = "catalog.json"
-SNAPSHOT_FORMAT = 3  # bump when what a snapshot holds changes: older ones are rebuilt
+SNAPSHOT_FORMAT = 4  # bump when what a snapshot holds changes: older ones are rebuilt
 # A recommendation naming at most this many other cities discusses their practices; one naming
 # more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
 MAX_DISCUSSED = 3
