@@ -44,6 +44,7 @@ class MetaEvent(BaseModel):
     status: RetrievalStatus
     filters: Filters
     mode: Literal["model", "extractive"]
+    history_used: bool = False
 
 
 AssistantEvent = MetaEvent | TokenEvent | AnswerDoneEvent
@@ -101,20 +102,28 @@ class Assistant:
         conversation is condensed first, as a chat does."""
         if not history:
             return self.retriever.search(question, filters=filters, k=k)
-        query = self.answerer.condense(AnswerRequest(question=question, history=history))
-        return self.retriever.search(query.text, filters=filters, k=k, english_query=query.english)
+        return self._retrieve(AnswerRequest(question=question, history=history), filters, k)
 
     def retrieve_for(self, request: AnswerRequest, filters: Filters | None) -> RetrievalResult:
         """Condense the conversation into a search query, then retrieve for it."""
+        return self._retrieve(request, filters, self.settings.answer_passages)
+
+    def _retrieve(
+        self, request: AnswerRequest, filters: Filters | None, k: int
+    ) -> RetrievalResult:
         query = self.answerer.condense(request)
         result = self.retriever.search(
             query.text,
             filters=filters,
-            k=self.settings.answer_passages,
+            k=k,
             english_query=query.english,
+            context=query.context,
         )
         # The answer follows the user's question, not the condensed query.
-        return result.model_copy(update={"language": query.language})
+        update: dict[str, object] = {"language": query.language}
+        if query.history_used:
+            update["history_used"] = True
+        return result.model_copy(update=update)
 
     def ask(self, request: AnswerRequest, *, filters: Filters | None = None) -> Answer:
         """A complete answer with citations (and its gap recorded if nothing answered it)."""
@@ -124,7 +133,8 @@ class Assistant:
         """The answer to passages already retrieved, with a signed id (and its gap recorded
         if nothing answered it)."""
         answer = self.answerer.write_answer(request, retrieval)
-        answer = answer.model_copy(update={"answer_id": self.answer_ids.issue()})
+        update = {"answer_id": self.answer_ids.issue(), **_told(retrieval)}
+        answer = answer.model_copy(update=update)
         self._record_gap(request, retrieval, answer)
         return answer
 
@@ -166,10 +176,12 @@ class Assistant:
             status=retrieval.status,
             filters=retrieval.filters,
             mode="model" if self.answerer.uses_model else "extractive",
+            history_used=retrieval.history_used,
         )
         async for event in self.answerer.stream_answer(request, retrieval):
             if isinstance(event, AnswerDoneEvent):
-                answer = event.answer.model_copy(update={"answer_id": answer_id})
+                update = {"answer_id": answer_id, **_told(retrieval)}
+                answer = event.answer.model_copy(update=update)
                 await asyncio.to_thread(self._record_gap, request, retrieval, answer)
                 event = AnswerDoneEvent(answer=answer)
             yield event
@@ -194,3 +206,9 @@ class Assistant:
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; False if it was not indexed."""
         return self.store.delete_document(doc_id)
+
+
+def _told(retrieval: RetrievalResult) -> dict[str, object]:
+    """What an answer repeats of its retrieval: whether the conversation was searched, and the
+    named cities the material does not cover."""
+    return {"history_used": retrieval.history_used, "uncovered": retrieval.uncovered}

@@ -164,6 +164,16 @@ class Answer(_Frozen):
         " total_tokens); None when no model wrote the answer or it reported none.",
     )
     notice: str | None = Field(None, description="E.g. why the extractive fallback was used.")
+    history_used: bool = Field(
+        False,
+        description="Whether the earlier conversation was searched with the question (a"
+        " follow-up that cannot stand on its own); false when the question was searched alone.",
+    )
+    uncovered: tuple[str, ...] = Field(
+        (),
+        description="Cities the question names that no document is about (an answer about the"
+        " others says so).",
+    )
 
 
 class Turn(_Frozen):
@@ -189,7 +199,9 @@ class Filters(_Frozen):
         return all(value is None for value in self.model_dump().values())
 
 
-GateReason = Literal["relevant", "below_threshold", "uncovered_city", "nothing_found"]
+GateReason = Literal[
+    "relevant", "below_threshold", "off_topic", "uncovered_city", "nothing_found"
+]
 
 
 class Gate(_Frozen):
@@ -202,6 +214,11 @@ class Gate(_Frozen):
     )
     threshold: float = Field(
         description="Relevance needed, calibrated on the corpus when the index was built."
+    )
+    off_topic: float | None = Field(
+        None,
+        description="The question's similarity to the nearest off-topic probe question; the"
+        " best passage may not trail it by more than a small slack.",
     )
     reason: GateReason
     message: str = Field(description="The decision in words.")
@@ -216,6 +233,9 @@ class RetrievalResult(_Frozen):
     passages: tuple[Passage, ...] = ()
     cities: tuple[str, ...] = Field((), description="Cities recognised in the question.")
     uncovered: tuple[str, ...] = Field((), description="Of those, the cities no document is about.")
+    history_used: bool = Field(
+        False, description="Whether the earlier question was searched with this one."
+    )
     filters: Filters = Field(default_factory=Filters)
     gate: Gate | None = Field(None, description="Why the status is what it is.")
     nearest: tuple[Passage, ...] = Field(

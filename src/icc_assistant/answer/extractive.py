@@ -42,18 +42,58 @@ PARTIAL_MARGIN = 0.01
 NEAREST_DOCUMENTS = 3
 
 
+# A question of this many words or fewer, in a conversation, is told its language together
+# with the earlier question: "Et combien de centres y a-t-il ?" alone reads as Spanish.
+SHORT_FOLLOW_UP_WORDS = 6
+
+
 def answer_language(request: AnswerRequest) -> str:
     """The language to answer in: forced, else the question's, told without the city names
-    in it (a place name is no clue: "What does Reykjavik do for refugees?" is English)."""
-    return request.language or detect_language(gazetteer.without_cities(request.question))
+    in it (a place name is no clue: "What does Reykjavik do for refugees?" is English); a
+    short question in a conversation is read with the earlier user question."""
+    if request.language:
+        return request.language
+    text = request.question
+    earlier = [t.content for t in request.history if t.role == "user"]
+    if earlier and len(text.split()) <= SHORT_FOLLOW_UP_WORDS:
+        text = f"{earlier[-1]}\n{text}"
+    return detect_language(gazetteer.without_cities(text))
 
 
 def condense_without_model(request: AnswerRequest) -> SearchQuery:
-    """A follow-up carries the previous user question along, so the search keeps its subject."""
-    language = detect_language(request.question)
+    """The question, with the previous user question as context: retrieval carries it along
+    only when the question cannot stand on its own (a follow-up keeps its subject)."""
+    language = answer_language(request)
     earlier = [t.content for t in request.history if t.role == "user"]
-    text = f"{earlier[-1]} {request.question}" if earlier else request.question
-    return SearchQuery(text=text, english=None, language=language)
+    return SearchQuery(
+        text=request.question,
+        english=None,
+        language=language,
+        context=earlier[-1] if earlier else None,
+    )
+
+
+def titled(retrieval: RetrievalResult, language: str) -> RetrievalResult:
+    """The retrieval with every untitled document named "<type> — <city>, <year>" in
+    `language`, so that sources lists and citations always show a name a reader can place."""
+    if all(p.document.title for p in (*retrieval.passages, *retrieval.nearest)):
+        return retrieval
+
+    def named(passage: Passage) -> Passage:
+        doc = passage.document
+        if doc.title:
+            return passage
+        place = ", ".join(str(x) for x in (doc.city, doc.year) if x)
+        kind = message(language, f"doc_type_{doc.doc_type}")
+        title = f"{kind} — {place}" if place else kind
+        return passage.model_copy(update={"document": doc.model_copy(update={"title": title})})
+
+    return retrieval.model_copy(
+        update={
+            "passages": tuple(named(p) for p in retrieval.passages),
+            "nearest": tuple(named(p) for p in retrieval.nearest),
+        }
+    )
 
 
 def no_evidence_answer(language: str, retrieval: RetrievalResult) -> Answer:
@@ -93,6 +133,12 @@ def _hint(language: str, retrieval: RetrievalResult) -> str:
     return message(language, "hint_rewording")
 
 
+def coverage_note(language: str, uncovered: Sequence[str]) -> str:
+    """The sentence saying which named cities no document is about (the answer covers the
+    others)."""
+    return message(language, "uncovered_cities", cities=", ".join(uncovered))
+
+
 def describe_filters(filters: Filters) -> str:
     """The filters in force, as `name: value` pairs."""
     return ", ".join(
@@ -126,6 +172,7 @@ class ExtractiveAnswerer:
     ) -> Answer:
         """Quote, group and frame; `notice` explains why no model wrote the answer."""
         language = answer_language(request)
+        retrieval = titled(retrieval, language)
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(language, retrieval)
         passages = about_named_cities(retrieval)
@@ -135,7 +182,9 @@ class ExtractiveAnswerer:
         weak = is_weak(retrieval)
         return Answer(
             answer_id=uuid.uuid4().hex,
-            text=compose(language, groups, weak=weak, notice=notice),
+            text=compose(
+                language, groups, weak=weak, notice=notice, uncovered=retrieval.uncovered
+            ),
             language=language,
             status="partial" if weak else "answered",
             citations=citations_of(groups, passages),
@@ -153,11 +202,19 @@ class ExtractiveAnswerer:
 
 
 def compose(
-    language: str, groups: Sequence[EvidenceGroup], *, weak: bool, notice: str | None
+    language: str,
+    groups: Sequence[EvidenceGroup],
+    *,
+    weak: bool,
+    notice: str | None,
+    uncovered: Sequence[str] = (),
 ) -> str:
-    """The answer's Markdown: a line in the user's language, then per document a heading (city,
-    linked title, year) over its quoted sentences, one a line, then notes in italics."""
+    """The answer's Markdown: a line in the user's language (and one naming the cities asked
+    about that no document covers), then per document a heading (city, linked title, year) over
+    its quoted sentences, one a line, then notes in italics."""
     lines = [message(language, "intro"), ""]
+    if uncovered:
+        lines[:0] = [coverage_note(language, uncovered), ""]
     for evidence in groups:
         lines.append(_heading(evidence))
         for item in evidence.items:

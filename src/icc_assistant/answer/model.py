@@ -29,8 +29,10 @@ from icc_assistant.answer.extractive import (
     ExtractiveAnswerer,
     answer_language,
     condense_without_model,
+    coverage_note,
     history_text,
     no_evidence_answer,
+    titled,
 )
 from icc_assistant.answer.messages import language_name, message
 from icc_assistant.answer.types import (
@@ -42,12 +44,16 @@ from icc_assistant.answer.types import (
 )
 from icc_assistant.documents import Answer, Passage, RetrievalResult
 from icc_assistant.errors import ModelUnavailableError
-from icc_assistant.language import detect_language
 from icc_assistant.prompts import load_prompt
 from icc_assistant.settings import Settings
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 log = structlog.get_logger("icc_assistant.model")
+
+
+def _coverage(request: AnswerRequest, retrieval: RetrievalResult) -> str:
+    """The closing paragraph naming the cities asked about that no document covers."""
+    return f"\n\n_{coverage_note(answer_language(request), retrieval.uncovered)}_"
 
 
 def failure_fields(exc: BaseException) -> dict[str, object]:
@@ -190,13 +196,19 @@ class ModelAnswerer:
             reply = _text_of(self._llm.invoke([HumanMessage(prompt)]).content)
             data = json.loads(_JSON_OBJECT.search(reply).group(0))  # type: ignore[union-attr]
             text, english = str(data["standalone"]).strip(), str(data.get("english", "")).strip()
+            used = data.get("uses_history")
         except Exception as exc:  # noqa: BLE001 - any failure: fall back to the heuristic
             log.warning("model call failed", stage="condense", **failure_fields(exc))
             return condense_without_model(request)
         if not text:
             return condense_without_model(request)
+        if used is False:  # the question stands on its own: search it as it was asked
+            text = request.question
         return SearchQuery(
-            text=text, english=english or None, language=detect_language(request.question)
+            text=text,
+            english=english or None,
+            language=answer_language(request),
+            history_used=used is not False and text != request.question,
         )
 
     # -- answering -------------------------------------------------------------------------------
@@ -231,6 +243,8 @@ class ModelAnswerer:
         citations = citations_for(text, retrieval.passages)
         if not citations:
             return None
+        if retrieval.uncovered and not text.endswith(_coverage(request, retrieval)):
+            text = f"{text}{_coverage(request, retrieval)}"
         return Answer(
             answer_id=uuid.uuid4().hex,
             text=text,
@@ -247,6 +261,7 @@ class ModelAnswerer:
         return self._fallback.write_answer(request, retrieval, notice=notice)
 
     def write_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+        retrieval = titled(retrieval, answer_language(request))
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(answer_language(request), retrieval)
         try:
@@ -261,6 +276,7 @@ class ModelAnswerer:
     async def stream_answer(
         self, request: AnswerRequest, retrieval: RetrievalResult
     ) -> AsyncIterator[AnswerEvent]:
+        retrieval = titled(retrieval, answer_language(request))
         if retrieval.status == "no_evidence" or not retrieval.passages:
             async for event in self._fallback.stream_answer(request, retrieval):
                 yield event
@@ -291,6 +307,9 @@ class ModelAnswerer:
         if rest:
             sent.append(rest)
             yield TokenEvent(text=rest)
+        if retrieval.uncovered and sent:
+            sent.append(_coverage(request, retrieval))
+            yield TokenEvent(text=sent[-1])
         answer = self._finish(request, retrieval, "".join(sent), usage)
         if answer is None:  # streamed, but nothing was cited: say so rather than present it
             notice = message(answer_language(request), "partial")

@@ -22,11 +22,17 @@ class AnswerRequest(BaseModel):
 
 
 class SearchQuery(BaseModel):
-    """What to search for: a standalone query, an English one if known, the user's language."""
+    """What to search for: a standalone query, an English one if known, the user's language.
+
+    A model condensing a conversation decides whether the question needed the conversation
+    (`history_used`); without a model, `context` carries the earlier question and retrieval
+    decides (retrieve/retriever.py)."""
 
     text: str
     english: str | None = None
     language: str
+    context: str | None = None  # the earlier user question, when retrieval is to decide
+    history_used: bool = False  # the model folded the conversation into `text`
 
 
 class TokenEvent(BaseModel):
