@@ -171,18 +171,23 @@ def _evidence(number: int, passages: Sequence[Passage], quotes: Sequence[Quote])
 
 
 def credited_cities(passage: Passage, sentence: str) -> list[str]:
-    """The other cities whose practice a quoted sentence describes: those it names itself.
+    """The other cities whose practice a quoted sentence describes.
 
     In a report's recommendation, every other city the sentence names ("Ansan may learn from
-    Auckland's Research and Monitoring Unit"); elsewhere, the other cities it names when it
-    does not name the document's own (a page comparing itself with another city's model). A
-    sentence naming no city is credited to no other, and one listing more than MAX_DISCUSSED
-    cities describes no one's practice."""
+    Auckland's Research and Monitoring Unit"), or, for a sentence naming none, those of the
+    sentence it continues: the last one of its paragraph that names a city ("Bradford (UK) has
+    a school linking network. [...] the city supports teachers..." is Bradford's). Elsewhere,
+    the other cities a sentence names when it does not name the document's own (a page
+    comparing itself with another city's model); a sentence naming no city there is the
+    page's own. One listing more than MAX_DISCUSSED cities describes no one's practice."""
     chunk, own = passage.chunk, passage.document.city
     others = set(chunk.mentioned_cities)
     if not others:
         return []  # the chunk names no other city: whatever the sentence says is the page's own
-    named = gazetteer.find_cities(sentence, known=tuple(others | ({own} if own else set())))
+    known = tuple(others | ({own} if own else set()))
+    named = gazetteer.find_cities(sentence, known=known)
+    if not named and chunk.is_recommendation:
+        named = _continued_cities(chunk.text, sentence, known)
     elsewhere = [city for city in named if city in others]
     if len(elsewhere) > MAX_DISCUSSED:
         return []  # a list of cities ("pilot cities: Lublin, Lyon, Oslo, ..."), no practice
@@ -190,3 +195,23 @@ def credited_cities(passage: Passage, sentence: str) -> list[str]:
         names_own = own is not None and any(gazetteer.same_city(own, c) for c in named)
         return [] if names_own else elsewhere
     return elsewhere
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+
+
+def _continued_cities(text: str, sentence: str, known: Sequence[str]) -> list[str]:
+    """The cities of the last sentence before `sentence`, in its paragraph of `text`, that
+    names any: the subject a sentence naming none carries on with."""
+    position = text.find(sentence)
+    if position <= 0:
+        return []
+    paragraph = text[text.rfind("\n\n", 0, position) + 1 : position]
+    found = gazetteer.mentions(paragraph, known=known)
+    if not found:
+        return []
+    last = found[-1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(paragraph, 0, last.start)]
+    start = ends[-1] if ends else 0
+    stop = next((m.end() for m in _SENTENCE_END.finditer(paragraph, last.end)), len(paragraph))
+    return gazetteer.find_cities(paragraph[start:stop], known=known)
