@@ -38,6 +38,7 @@ from icc_assistant.ingest.metadata import (
     split_front_matter,
 )
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
+from icc_assistant.ingest.titles import prose_title, usable_title
 from icc_assistant.ingest.worker import WORKERS
 from icc_assistant.language import detect_language
 
@@ -58,7 +59,7 @@ __all__ = [
 CHUNKER_VERSION = "2"
 # Part of every document's content hash: bump when cleaning or chunking output changes, and the
 # next ingest re-chunks every document by itself.
-PARSER_REVISION = "6"
+PARSER_REVISION = "7"
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300
@@ -124,7 +125,6 @@ def load_document(
         doc_id=doc_id or path.name,
         overrides=sidecar,
         hashed_extra=sidecar_bytes,
-        fallback_title=path.stem,
         name=path.name,
         limits=limits,
     )
@@ -160,7 +160,6 @@ def parse_document(
     doc_id: str,
     overrides: Mapping[str, Any] | None = None,
     hashed_extra: bytes = b"",
-    fallback_title: str = "",
     name: str | None = None,
     limits: TextLimits | None = None,
 ) -> ParsedDocument:
@@ -188,7 +187,6 @@ def parse_document(
             doc_id=doc_id,
             overrides=overrides,
             hashed_extra=hashed_extra,
-            fallback_title=fallback_title,
             name=name,
             limits=in_worker,
         )
@@ -199,7 +197,7 @@ def parse_document(
         data + b"\0" + hashed_extra + f"\0{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
     ).hexdigest()
     if _is_report(suffix, text):
-        title, body, blocks, fields = _describe_report(suffix, text, fallback_title)
+        title, body, blocks, fields = _describe_report(suffix, text)
     else:
         title, body, blocks, fields = _describe_page(clean_page(text))
     if not body.strip():
@@ -229,13 +227,11 @@ def _is_report(suffix: str, text: str) -> bool:
     return suffix.lower() in {".md", ".markdown"} and headings >= 3
 
 
-def _describe_report(
-    suffix: str, text: str, fallback_title: str
-) -> tuple[str, str, list[Block], dict[str, Any]]:
+def _describe_report(suffix: str, text: str) -> tuple[str, str, list[Block], dict[str, Any]]:
     if suffix.lower() in PDF_SUFFIXES:
         text = promote_pdf_headings(text)
     report = structure_report(text)
-    title = " ".join(report.title.split()) or fallback_title
+    title = usable_title(report.title) or prose_title(report.front)
     body = "\n\n".join(b.text for b in report.blocks)
     fields = {
         "doc_type": infer_report_type(title, report.front),
@@ -253,12 +249,13 @@ def _describe_page(page: CleanPage) -> tuple[str, str, list[Block], dict[str, An
     else:
         doc_type = "other"
     facts = facts_of(page.head)
+    title = page.title or prose_title(page.paragraphs)
     fields = {
         "doc_type": doc_type,
         "year": facts.get("year") or infer_year([page.year_line, page.dateline, page.title]),
         **{k: v for k, v in facts.items() if k in ("city", "country")},
     }
-    return page.title, body, [Block((), p) for p in page.paragraphs], fields
+    return title, body, [Block((), p) for p in page.paragraphs], fields
 
 
 def _metadata(

@@ -10,6 +10,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from icc_assistant.ingest.titles import usable_title
+
 # "Back" link labels of the ICC site in its languages; scraped pages glue them to the title.
 BACK_LABELS = (
     "Επιστροφή", "Geri", "Atrás", "Retour", "Zurück", "Indietro", "Voltar", "Back", "Terug",
@@ -261,24 +263,28 @@ def clean_page(text: str) -> CleanPage:
 
 
 def _find_title(lines: list[str]) -> tuple[str, int, bool]:
-    """(title, index of the line after it, whether a back label marked it)."""
+    """(title, index of the line after it, whether a back label marked it); a line that is no
+    usable title (ingest/titles.py: "<<", "Subject:", "Ioannina, Greece") is passed over."""
     for i, line in enumerate(lines):
         found = split_back_label(line)
-        if found:
-            return found, i + 1, True
+        if found and usable_title(found):
+            return str(usable_title(found)), i + 1, True
         if _is_label_alone(line):  # the label on its own line (HTML): the title follows
             for j in range(i + 1, len(lines)):
-                if lines[j].strip():
-                    return strip_emphasis(lines[j].lstrip("# ").strip()), j + 1, True
+                title = usable_title(strip_emphasis(lines[j].lstrip("# ").strip()))
+                if title:
+                    return title, j + 1, True
     for i, line in enumerate(lines):
-        if line.startswith("# ") and not is_boilerplate(line[2:]):
-            return strip_emphasis(line[2:].strip()), i + 1, False
+        title = usable_title(strip_emphasis(line[2:].strip())) if line.startswith("# ") else None
+        if title and not is_boilerplate(line[2:]):
+            return title, i + 1, False
     for i, line in enumerate(lines):
         stripped = strip_emphasis(line.lstrip("# ").strip())
         if stripped and not is_boilerplate(stripped) and not is_navigation(stripped):
             if len(stripped) > 150 or stripped.endswith("."):  # a paragraph, not a title
                 return "", i, False
-            return stripped, i + 1, False
+            if usable_title(stripped):
+                return str(usable_title(stripped)), i + 1, False
     return "", 0, False
 
 

@@ -24,6 +24,7 @@ from icc_assistant.errors import (
     UnreadableDocumentError,
     UnsupportedDocumentError,
 )
+from icc_assistant.ingest.titles import usable_title
 from icc_assistant.settings import Settings
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -151,8 +152,9 @@ def html_to_text(html: str) -> str:
         return ""
     blocks = [_block_text(node) for node in _leaf_blocks(root)]
     title = tree.css_first("title")
-    if not any(b.startswith("# ") for b in blocks) and title is not None:
-        blocks.insert(0, f"# {title.text(strip=True)}")
+    headings = [b for b in blocks if b.startswith("# ")]
+    if title is not None and not any(usable_title(h[2:]) for h in headings):
+        blocks.insert(0, f"# {title.text(strip=True)}")  # the page's <title> stands in
     return "\n\n".join(b for b in blocks if b.strip())
 
 

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
 import structlog
 from w3lib.encoding import html_to_unicode
@@ -531,7 +530,6 @@ class SyncJob:
             "etag": fetched.etag,
             "last_modified": fetched.last_modified,
         }
-        name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
         return parse_document(
             body,
             suffix=fetched.suffix,
@@ -539,7 +537,6 @@ class SyncJob:
             doc_id=url,
             overrides=overrides,
             hashed_extra=url.encode(),
-            fallback_title=name or url,
             limits=TextLimits.from_settings(self._settings),
         )
 
