@@ -153,13 +153,26 @@ def test_a_city_name_does_not_change_the_answer_language(
     assert answer.text.startswith(message("en", "no_evidence"))
 
 
-def test_not_covered_names_only_the_city_no_document_is_about(
+def test_two_cities_one_covered_is_answered_for_the_covered_one(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:
-    """Asked about a covered and an uncovered city, the hint names the uncovered one alone."""
+    """Asked about a covered and an uncovered city, the answer quotes the covered one's
+    documents and says, in the question's language, which city no document is about."""
     answer = ask(extractive, retriever, "How do Ansan and Reykjavik welcome refugees?")
+    assert answer.status != "no_evidence"
+    assert message("en", "uncovered_cities", cities="Reykjavik") in answer.text
+    assert answer.evidence and all(group.city == "Ansan" for group in answer.evidence)
+    french = ask(extractive, retriever, "Comment Ansan et Reykjavik accueillent-ils les réfugiés ?")
+    assert message("fr", "uncovered_cities", cities="Reykjavik") in french.text
+
+
+def test_only_uncovered_cities_get_not_covered_naming_them(
+    extractive: ExtractiveAnswerer, retriever: Retriever
+) -> None:
+    """A question naming only cities no document is about is not answered from Ansan's."""
+    answer = ask(extractive, retriever, "How do Lisbon and Reykjavik welcome refugees?")
     assert answer.status == "no_evidence"
-    assert answer.text.endswith(message("en", "hint_city", cities="Reykjavik"))
+    assert answer.text.endswith(message("en", "hint_city", cities="Lisbon, Reykjavik"))
 
 
 def test_recommended_practice_is_attributed_to_its_city(
@@ -457,13 +470,21 @@ def test_follow_up_is_condensed_by_the_model(
     assert query.language == "de"
 
 
-def test_follow_up_without_a_model_keeps_the_subject(extractive: ExtractiveAnswerer) -> None:
-    """Without a model, the previous user question is carried into the search query."""
-    history = (Turn(role="user", content="Was macht Ansan im Bildungsbereich?"),)
+def test_follow_up_without_a_model_hands_the_earlier_question_to_retrieval(
+    extractive: ExtractiveAnswerer,
+) -> None:
+    """Without a model, the question is searched as asked and the previous user question goes
+    along as context, for retrieval to use only when the question needs it."""
+    history = (
+        Turn(role="user", content="Was macht Ansan im Bildungsbereich?"),
+        Turn(role="assistant", content="Ansan unterstützt Schulen [1]."),
+    )
     query = extractive.condense(
         AnswerRequest(question="Und wie viele Grundschulen?", history=history)
     )
-    assert "Bildungsbereich" in query.text and "Grundschulen" in query.text
+    assert query.text == "Und wie viele Grundschulen?"
+    assert query.context == "Was macht Ansan im Bildungsbereich?"
+    assert query.language == "de" and not query.history_used
 
 
 @pytest.mark.parametrize(

@@ -76,8 +76,109 @@ def test_off_topic_question_naming_a_covered_city_has_no_evidence(retriever: Ret
     result = retriever.search("Сколько стоит билет на поезд из Ансана в Сеул?", k=5)
     assert result.cities == ("Ansan",)
     assert result.status == "no_evidence"
-    assert result.gate is not None and result.gate.reason == "below_threshold"
-    assert max(p.score for p in result.nearest) >= result.gate.threshold
+    assert result.gate is not None and result.gate.reason in ("below_threshold", "off_topic")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the weather in Ansan tomorrow?",
+        "Give me a recipe for kimchi.",
+        "내일 안산 날씨는 어때요?",
+        "¿Qué tiempo hará mañana en Ansan?",
+    ],
+)
+def test_everyday_question_is_not_covered_with_or_without_the_city(
+    retriever: Retriever, question: str
+) -> None:
+    """Off-topic questions are refused whatever their language and whether or not they name
+    the city the material covers."""
+    result = retriever.search(question, k=5)
+    assert result.status == "no_evidence"
+    assert result.gate is not None and result.gate.reason in ("below_threshold", "off_topic")
+
+
+def test_question_nearer_to_an_off_topic_probe_than_to_any_passage_is_refused(
+    retriever: Retriever,
+) -> None:
+    """The report's geography comes close enough to "the weather in Ansan" to pass the floor;
+    the question is still nearer to an off-topic probe than to any passage."""
+    result = retriever.search("What is the weather in Ansan tomorrow?", k=5)
+    assert result.gate is not None and result.gate.reason == "off_topic"
+    assert result.gate.score is not None and result.gate.off_topic is not None
+    assert result.gate.score >= result.gate.threshold
+    assert result.gate.score < result.gate.off_topic
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("안산시는 이주민을 위해 무엇을 하나요?", "Weihai"),  # 위해: "for"
+        ("How do cities support Roma inclusion?", "Rome"),  # the people
+        ("Sinti und Roma: welche Städte fördern ihre Teilhabe?", "Rome"),
+        ("Wie fördern Städte das gemeinsame Essen von Nachbarn?", "Essen"),  # food
+        ("Або як міста залучають мігрантів до ухвалення рішень?", "Turku"),  # "or"
+        ("Kabul edilen göçmenler için şehirler ne yapıyor?", "Kabul"),  # "accepted"
+        ("青年移民如何融入城市生活？", "Qingnian"),  # "young people"
+    ],
+)
+def test_common_word_is_not_taken_for_a_city(
+    retriever: Retriever, question: str, word: str
+) -> None:
+    """A word of the question's language that is also some city's name does not make the
+    question one about that city (no "not covered: <city>", no city boost, no gap)."""
+    result = retriever.search(question, k=5)
+    assert word not in result.cities and word not in result.uncovered
+    assert result.gate is not None and result.gate.reason != "uncovered_city"
+
+
+@pytest.mark.parametrize(
+    ("question", "city"),
+    [
+        ("안산시는 다문화 가족을 어떻게 지원하나요?", "Ansan"),
+        ("Was tut Wien für Zuwanderer?", "Vienna"),
+        ("Cosa fa Roma per i migranti?", "Rome"),
+        ("Como é que Lisboa apoia os imigrantes?", "Lisbon"),
+        ("Τι κάνει η Αθήνα για τους μετανάστες;", "Athens"),
+    ],
+)
+def test_city_names_that_are_also_words_still_name_cities(
+    retriever: Retriever, question: str, city: str
+) -> None:
+    """Where a name is used as one (capitalised mid-sentence, the city's own name in the
+    language, a member city's name meaning the place), it stays a city."""
+    assert city in retriever.search(question, k=5).cities
+
+
+def test_a_self_standing_question_is_searched_alone(retriever: Retriever) -> None:
+    """After an anti-rumour question, a question about Ansan's migrant children is searched on
+    its own: no anti-rumour passage comes first."""
+    result = retriever.search(
+        "What does Ansan do for migrant children?",
+        context="How do cities run anti-rumour campaigns?",
+    )
+    assert result.status == "found" and not result.history_used
+    assert "rumour" not in result.passages[0].chunk.text.casefold()
+    assert result.query == "What does Ansan do for migrant children?"
+
+
+def test_a_follow_up_is_searched_with_the_earlier_question(retriever: Retriever) -> None:
+    """A question that cannot stand on its own keeps the earlier question's subject."""
+    result = retriever.search(
+        "And what about their schools?", context="What does Ansan do for migrant children?"
+    )
+    assert result.status == "found" and result.history_used
+    assert result.cities == ("Ansan",)
+    assert "school" in " ".join(p.chunk.text for p in result.passages[:2]).casefold()
+
+
+def test_covered_and_uncovered_cities_answer_for_the_covered_one(retriever: Retriever) -> None:
+    """Naming Lisbon beside Ansan no longer refuses the question: Ansan's passages answer it,
+    and Lisbon is reported as not covered."""
+    result = retriever.search("How does Ansan support migrant children compared with Lisbon?")
+    assert result.status == "found"
+    assert result.cities == ("Ansan", "Lisbon") and result.uncovered == ("Lisbon",)
+    assert all(p.document.city == "Ansan" for p in result.passages)
 
 
 def test_city_names_are_taken_out_of_a_question_in_any_script() -> None:
