@@ -83,7 +83,9 @@ class Passage(_Frozen):
 
     chunk: Chunk
     document: DocumentMeta
-    score: float = Field(description="Relevance in [0, 1]; higher is better.")
+    score: float = Field(
+        description="Relevance in [0, 1] as retrieval ranked it; higher is better."
+    )
     context: str = Field(description="Chunk text, widened with neighbours when short.")
     focus: int | None = Field(
         None,
@@ -93,7 +95,8 @@ class Passage(_Frozen):
     sentence_scores: tuple[float, ...] = Field(
         (),
         description="Cosine of each of the chunk's sentences to the question (the best over"
-        " the vectors searched); a chunk with one sentence scores it by the whole chunk.",
+        " the vectors searched), with the passage's ranking corrections; a chunk with one"
+        " sentence scores it by the whole chunk.",
     )
 
 

@@ -29,7 +29,7 @@ TRAIL_WEIGHT = 1.0  # per unit its passage's score trails the best passage's
 SPECIFIC_BONUS = 0.01  # for a sentence stating a figure or a date
 # Passages whose score is this far below the best one's are not quoted: a second city's page
 # that merely resembles the question does not belong in the answer.
-RELEVANCE_BAND = 0.04
+RELEVANCE_BAND = 0.03
 RANK_COST = 0.002  # per place a passage stands below the first
 SAME_WORDS = 0.7  # of a sentence's words found in another: it says the same thing
 OFFERED_PER_PASSAGE = 3  # sentences of a cited passage shown beside a model's answer
@@ -70,26 +70,41 @@ def _specific(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def choose(passages: Sequence[Passage]) -> list[Quote]:
-    """The sentences to quote: relevance first, then no repeats, a cap per document and for
-    the whole answer."""
+def choose(
+    passages: Sequence[Passage],
+    *,
+    per_city: int | None = None,
+    max_items: int = MAX_ITEMS,
+    budget: int = QUOTE_BUDGET,
+    already: Sequence[str] = (),
+) -> list[Quote]:
+    """The sentences to quote: relevance first, then no repeats (of each other or of the
+    `already` quoted texts), a cap per document (and with `per_city`, per city: a note listing
+    which cities did something gives each city its place) and for the whole answer."""
     chosen: list[Quote] = []
     per_document: dict[str, int] = {}
+    per_place: dict[str, int] = {}
     length = 0
     for quote in candidates(passages):
-        doc_id = passages[quote.passage].document.doc_id
+        document = passages[quote.passage].document
+        place = document.city or document.doc_id
         if chosen and quote.score < chosen[0].score - SCORE_BAND:
             break
-        if per_document.get(doc_id, 0) >= MAX_PER_DOCUMENT:
+        if per_document.get(document.doc_id, 0) >= MAX_PER_DOCUMENT:
             continue
-        if chosen and length + len(quote.text) > QUOTE_BUDGET:
+        if per_city is not None and per_place.get(place, 0) >= per_city:
+            continue
+        if chosen and length + len(quote.text) > budget:
             continue
         if any(_repeats(quote, earlier, passages) for earlier in chosen):
             continue
+        if any(covers(text, quote.text) or covers(quote.text, text) for text in already):
+            continue
         chosen.append(quote)
-        per_document[doc_id] = per_document.get(doc_id, 0) + 1
+        per_document[document.doc_id] = per_document.get(document.doc_id, 0) + 1
+        per_place[place] = per_place.get(place, 0) + 1
         length += len(quote.text)
-        if len(chosen) == MAX_ITEMS:
+        if len(chosen) == max_items:
             break
     return chosen
 
@@ -116,13 +131,14 @@ def covers(first: str, second: str) -> bool:
 
 
 def group(passages: Sequence[Passage], chosen: Sequence[Quote]) -> tuple[EvidenceGroup, ...]:
-    """The chosen sentences by document, documents numbered in order of their best sentence."""
+    """The chosen sentences by document, documents numbered in the order retrieval ranked
+    them (the first passage of each that is quoted)."""
     groups: dict[str, list[Quote]] = {}
     for quote in chosen:
         groups.setdefault(passages[quote.passage].document.doc_id, []).append(quote)
+    ordered = sorted(groups.values(), key=lambda quotes: min(q.passage for q in quotes))
     return tuple(
-        _evidence(number, passages, quotes)
-        for number, quotes in enumerate(groups.values(), start=1)
+        _evidence(number, passages, quotes) for number, quotes in enumerate(ordered, start=1)
     )
 
 

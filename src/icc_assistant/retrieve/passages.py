@@ -1,5 +1,11 @@
 """Selected candidates -> Passages, short ones widened with their neighbours, each sentence
-scored against the question."""
+scored against the question.
+
+A passage's score is the one that ranked it (dense similarity, less the language bias for a
+passage in the question's language, plus the boost for a document about a city the question
+names and the keyword bonus: ranking.py), and each sentence's is its own cosine with the same
+corrections, so that what the answer quotes first is what retrieval found first: a Ukrainian
+question does not quote a Ukrainian page's sentences ahead of the Greek page it is about."""
 
 from __future__ import annotations
 
@@ -13,16 +19,18 @@ from icc_assistant.retrieve.candidates import Candidate
 def to_passage(
     candidate: Candidate, catalog: ChunkCatalog, short_chars: int, vectors: np.ndarray
 ) -> Passage:
-    """The passage of a candidate; its score is its dense similarity, its sentences' the
-    cosines of their stored vectors to the query's `vectors`."""
+    """The passage of a candidate; its score is its ranking score, its sentences' the cosines
+    of their stored vectors to the query's `vectors` with the passage's ranking corrections."""
     chunk = candidate.chunk
+    correction = candidate.score - candidate.dense
+    cosines = catalog.sentence_cosines(vectors, chunk.chunk_id)
     return Passage(
         chunk=chunk,
         document=candidate.document,
-        score=round(min(1.0, max(0.0, candidate.dense)), 4),
+        score=round(min(1.0, max(0.0, candidate.score)), 4),
         context=_context(chunk, catalog, short_chars),
         focus=candidate.view if candidate.view >= 0 else None,
-        sentence_scores=catalog.sentence_cosines(vectors, chunk.chunk_id),
+        sentence_scores=tuple(round(value + correction, 4) for value in cosines),
     )
 
 
