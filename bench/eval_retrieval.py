@@ -157,7 +157,9 @@ def ours(retriever: Retriever, settings: Settings) -> Callable[[Question], Hit]:
 
     def run(question: Question) -> Hit:
         query = answerer.condense(AnswerRequest(question=question.text, history=question.history))
-        result = retriever.search(query.text, k=K, english_query=query.english)
+        result = retriever.search(
+            query.text, k=K, english_query=query.english, context=query.context
+        )
         shown = result.passages or result.nearest
         return Hit(
             passages=tuple((p.document.source, p.chunk.text) for p in shown),

@@ -278,3 +278,34 @@ def test_libreoffice_renders_the_docx_with_its_french_headings(
     for heading in FRENCH_HEADINGS:
         assert heading in text.replace("’", "'")
     assert QUESTION in text
+
+
+def test_a_note_lists_several_cities_practices_and_quotes_each_sentence_once(
+    multilingual_settings: Settings,
+) -> None:
+    """An enquiry about welcoming newcomers gets the practices of the cities whose pages
+    describe one (not several sentences of one city only), each city at most twice, and no
+    sentence appears twice in the note: not in the key evidence and again under a city or a
+    recommendation."""
+    from icc_assistant.answer import AnswerRequest
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.brief import build_brief
+    from icc_assistant.brief.build import PRACTICES_PER_CITY
+
+    brief = build_brief(
+        Assistant.open(multilingual_settings),
+        AnswerRequest(question="How do cities welcome newcomers and help them learn the language?"),
+    )
+    cities = [group.city for group in brief.practices]
+    assert len(cities) >= 2 and len(set(cities)) == len(cities)
+    for group in brief.practices:
+        assert sum(len(d.quotes) for d in group.documents) <= PRACTICES_PER_CITY
+    quoted = re.findall(r"“(.+?)”", brief.summary) + [
+        quote.text
+        for document in (
+            *(d for group in brief.practices for d in group.documents),
+            *brief.recommendations,
+        )
+        for quote in document.quotes
+    ]
+    assert quoted and len(quoted) == len(set(quoted))

@@ -37,6 +37,11 @@ from icc_assistant.documents import (
 )
 
 LEAD_SENTENCES = 3  # quotes the summary gives when no model writes it
+# Practices: each city's best sentences, so that an enquiry asking which cities did something
+# lists the cities whose pages describe it rather than several pages of one city.
+PRACTICES_PER_CITY = 2
+PRACTICE_ITEMS = 10
+PRACTICE_BUDGET = 2600  # characters of practice quotes
 
 
 def build_brief(
@@ -59,16 +64,30 @@ def build_brief(
     best = max((p.score for p in found), default=0.0)
     advice = [p for p in found if is_advice(p) and p.score >= best - RELEVANCE_BAND]
     sources = _Sources(answer.citations)
-    practices = [(g, sources.document(g)) for g in group(practice, choose(practice))]
-    recommendations = [sources.document(g) for g in group(advice, choose(advice))]
     by_model = answer.model is not None
+    summary = answer.text if by_model or not answer.evidence else lead_sentences(answer)
+    # A sentence is quoted once in a note: the summary's key evidence is not repeated under a
+    # city or a recommendation, nor a practice under the recommendations.
+    quoted = [item.text for g in answer.evidence[:LEAD_SENTENCES] for item in g.items[:1]]
+    quoted = [] if by_model else quoted
+    chosen = choose(
+        practice,
+        per_city=PRACTICES_PER_CITY,
+        max_items=PRACTICE_ITEMS,
+        budget=PRACTICE_BUDGET,
+        already=quoted,
+    )
+    practices = [(g, sources.document(g)) for g in group(practice, chosen)]
+    quoted += [item.text for g, _ in practices for item in g.items]
+    advice_quotes = choose(advice, already=quoted)
+    recommendations = [sources.document(g) for g in group(advice, advice_quotes)]
     return Brief(
         enquiry=request.question,
         language=answer.language,
         created=now or datetime.now(UTC),
         filters=retrieval.filters,
         status=answer.status,
-        summary=answer.text if by_model or not answer.evidence else lead_sentences(answer),
+        summary=summary,
         summary_by="model" if by_model else "evidence",
         model=answer.model,
         notice=answer.notice,
@@ -91,7 +110,7 @@ def _practice_pages(assistant: Assistant, retrieval: RetrievalResult) -> list[Pa
         return []
     filters = retrieval.filters.model_copy(update={"doc_type": "good_practice"})
     pages = assistant.retriever.search(
-        retrieval.query, filters=filters, k=assistant.settings.answer_passages
+        retrieval.query, filters=filters, k=2 * assistant.settings.answer_passages
     )
     return list(pages.passages) if pages.status == "found" else []
 
