@@ -166,6 +166,22 @@ def test_two_cities_one_covered_is_answered_for_the_covered_one(
     assert message("fr", "uncovered_cities", cities="Reykjavik") in french.text
 
 
+def test_a_models_answer_about_two_cities_names_the_one_not_covered(
+    indexed_settings: Settings, retriever: Retriever, fake_llm: FakeOpenAIServer
+) -> None:
+    """With a model, written and streamed answers end by naming the city no document is
+    about, and the streamed text is the final answer's."""
+    fake_llm.state.reset("ok")
+    question = "Wie begrüßen Ansan und Reykjavik Geflüchtete?"
+    note = message("de", "uncovered_cities", cities="Reykjavik")
+    answerer = model_answerer(indexed_settings, fake_llm)
+    retrieval = retriever.search(question, k=6)
+    written = answerer.write_answer(AnswerRequest(question=question), retrieval)
+    assert written.model and written.text.rstrip("_").endswith(note)
+    streamed, final = collect(answerer, AnswerRequest(question=question), retrieval)
+    assert streamed == final.text and note in final.text
+
+
 def test_only_uncovered_cities_get_not_covered_naming_them(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:
@@ -468,6 +484,30 @@ def test_follow_up_is_condensed_by_the_model(
     )
     assert query.text.endswith("(standalone)") and query.english == "standalone query"
     assert query.language == "de"
+
+
+def test_a_question_the_model_finds_self_standing_is_searched_as_asked(
+    indexed_settings: Settings, fake_llm: FakeOpenAIServer
+) -> None:
+    """The condense prompt asks the model whether the question needs the conversation; one
+    that stands on its own is searched as the user asked it, and the answer says so; a
+    rewritten follow-up says it used the conversation."""
+    history = (
+        Turn(role="user", content="How do cities run anti-rumour campaigns?"),
+        Turn(role="assistant", content="Ansan's report describes the strategy [1]."),
+    )
+    request = AnswerRequest(question="What does Ansan do for migrant children?", history=history)
+    settings = indexed_settings.model_copy(update={"llm_base_url": fake_llm.url})
+    assistant = Assistant.open(settings)
+    fake_llm.state.reset("self_standing")
+    retrieval = assistant.retrieve_for(request, None)
+    assert retrieval.query == request.question and not retrieval.history_used
+    condense = next(r for r in fake_llm.state.requests if "Reply with JSON only" in str(r))
+    assert "uses_history" in str(condense)
+    fake_llm.state.reset("ok")
+    followed = assistant.retrieve_for(request, None)
+    assert followed.history_used and followed.query.endswith("(standalone)")
+    assert assistant.answer(request, followed).history_used
 
 
 def test_follow_up_without_a_model_hands_the_earlier_question_to_retrieval(

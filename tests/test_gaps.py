@@ -135,6 +135,24 @@ def test_answered_questions_leave_no_gap(serve: Serve) -> None:
     assert report(url)["total"] == 0
 
 
+def test_the_report_counts_only_cities_really_asked_about(serve: Serve) -> None:
+    """Questions whose common words are also cities' names (Korean 위해, "for", is a name of
+    Weihai; English "Roma" one of Rome) put no such city in the report, whether they were
+    answered or not; a question about an uncovered city does; the JSON says which cities were
+    not covered beside an answer about a covered one."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    for question in (
+        "안산시는 이주민을 위해 무엇을 하나요?",
+        "How do cities support Roma inclusion?",
+        "What budget does Lisbon allocate to intercultural mediation?",
+    ):
+        chat(url, question)
+    both = chat(url, "How does Ansan support migrant children compared with Lisbon?")
+    assert both["status"] != "no_evidence" and both["uncovered"] == ["Lisbon"]
+    cities = {row["key"] for row in report(url)["by_city"]}
+    assert "Lisbon" in cities and not cities & {"Weihai", "Rome"}
+
+
 def test_every_surface_records_the_gap(serve: Serve, mcp_connect: Connect) -> None:
     """JSON chat, the stream, /v1 (plain and streamed) and MCP each record an unanswered
     question."""

@@ -30,7 +30,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-MODES = ("ok", "error", "slow", "malformed", "drop", "stall", "nocite", "html", "unknown_cite")
+MODES = (
+    "ok", "error", "slow", "malformed", "drop", "stall", "nocite", "html", "unknown_cite",
+    "self_standing",
+)  # fmt: skip
 
 
 @dataclass
@@ -67,6 +70,8 @@ def reply_for(body: dict[str, Any], mode: str) -> str:
     if "Reply with JSON only" in text:
         question = re.findall(r"Last question: (.*)", text)
         last = question[-1].strip() if question else ""
+        if mode == "self_standing":  # the model judges the question to stand on its own
+            return json.dumps({"uses_history": False, "standalone": last, "english": last})
         return json.dumps({"standalone": f"{last} (standalone)", "english": "standalone query"})
     language = re.search(r"Answer in ([A-Z][a-z]+)", text)
     name = language.group(1) if language else "unknown"
