@@ -15,7 +15,15 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
-from icc_assistant.gazetteer.names import NameMatcher, Span, alphabet, fold, name_script
+from icc_assistant.gazetteer.abjad import abjad_spans
+from icc_assistant.gazetteer.names import (
+    NameMatcher,
+    Span,
+    alphabet,
+    fold,
+    name_script,
+    script_of,
+)
 from icc_assistant.gazetteer.places import (
     MIN_POPULATION,
     Place,
@@ -136,7 +144,31 @@ def mentions(
             if not any(s < span.end and span.start < e for s, e in taken):
                 found.append(_mention(text, span, by_key[span.key], trusted=True))
         found.sort(key=lambda m: m.start)
+    if any(script_of(ch) in ("arabic", "other") for ch in text):
+        found = _with_abjad_names(text, found, known)
     return found
+
+
+def _with_abjad_names(text: str, found: list[Mention], known: Collection[str]) -> list[Mention]:
+    """`found` and the trusted cities an Arabic or Hebrew word names by its consonants
+    (gazetteer/abjad.py), for those the gazetteer has no name of in that script."""
+    trusted = {*known, *_member_names()}
+    taken = [(m.start, m.end) for m in found]
+    for span in abjad_spans(text, trusted):
+        script = alphabet(text[span.start : span.end])
+        if any(s < span.end and span.start < e for s, e in taken):
+            continue
+        if _written_in(span.city, script):
+            continue
+        key = Span(span.start, span.end, fold(span.city), False)
+        found.append(_mention(text, key, span.city, trusted=True))
+    return sorted(found, key=lambda m: m.start)
+
+
+@lru_cache(maxsize=1)
+def _member_names() -> frozenset[str]:
+    table = _table(False)
+    return frozenset(place.name for place in table.places if place.member)
 
 
 def _mention(text: str, span: Span, city: str, *, trusted: bool) -> Mention:
