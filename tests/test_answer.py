@@ -280,6 +280,9 @@ def test_not_covered_lists_the_nearest_documents_once_and_what_could_help(
     assert listed and len(listed) == len(set(listed))
     assert all("](https://" in line for line in listed)
     assert answer.text.endswith(message("en", "hint_rewording"))
+    # nearer to an everyday subject than to any passage: say what the material is about
+    weather = ask(extractive, retriever, "What is the weather in Ansan tomorrow?")
+    assert weather.text.endswith(message("en", "hint_off_topic"))
 
 
 def test_no_evidence_says_so_in_the_users_language(
@@ -301,6 +304,9 @@ def test_catalogue_covers_every_required_language() -> None:
         assert "X" in message(code, "hint_city", cities="X")
         assert "Y" in message(code, "hint_filter", filters="Y")
         assert message(code, "hint_rewording")
+        assert message(code, "hint_off_topic")
+        assert "Z" in message(code, "uncovered_cities", cities="Z")
+        assert message(code, "doc_type_index_report")
 
 
 def test_marker_filter_drops_unknown_markers_split_across_tokens() -> None:

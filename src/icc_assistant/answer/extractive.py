@@ -125,11 +125,14 @@ def _nearest_documents(passages: Sequence[Passage]) -> list[str]:
 
 
 def _hint(language: str, retrieval: RetrievalResult) -> str:
-    """What could help: the filter to leave out, the uncovered city, or rewording."""
+    """What could help: the filter to leave out, the uncovered city, what the material is
+    about (for a question about something else), or rewording."""
     if retrieval.uncovered:
         return message(language, "hint_city", cities=", ".join(retrieval.uncovered))
     if not retrieval.filters.is_empty():
         return message(language, "hint_filter", filters=describe_filters(retrieval.filters))
+    if retrieval.gate is not None and retrieval.gate.reason == "off_topic":
+        return message(language, "hint_off_topic")
     return message(language, "hint_rewording")
 
 
