@@ -11,9 +11,10 @@ What passes, by kind:
   are absent from the cities retrieval recognised, so no "not covered: <city>" and no gap);
 - city_name: the cities the question does name are recognised (`cities`);
 - topic_switch: a self-standing question after another subject is searched alone
-  (`history_used` false) and its first citation comes from an expected file;
+  (`history_used` false) and its first citation comes from an expected file ("history": the
+  decision alone);
 - followup: a question that refers back is searched with the earlier one (`history_used`
-  true) and its first citation comes from an expected file;
+  true) and its first citation comes from an expected file ("history": the decision alone);
 - multi_city: a question naming covered and uncovered cities is answered, and the answer names
   every uncovered one; naming only uncovered ones, it is "not covered".
 
@@ -131,15 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             answer = assistant.answer(request, retrieval)
             failure = judge(probe, retrieval, answer, covered)
             results[probe.kind].append(not failure)
+            if probe.kind in ("topic_switch", "followup"):
+                wanted = probe.kind == "followup"
+                results[f"{probe.kind}: history"].append(retrieval.history_used == wanted)
             if failure and args.misses:
                 print(f"\n### {probe.id} {probe.kind} ({probe.lang}): {failure}")
                 print(f"{probe.question}\n{answer.text[:600]}")
     print(f"\n## probes over {args.set} ({len(probes)} probes)")
-    print(f"{'kind':15}{'n':>5}{'passed':>8}{'rate':>8}")
-    for kind, passed in results.items():
-        print(f"{kind:15}{len(passed):>5}{sum(passed):>8}{sum(passed) / len(passed):>8.2f}")
-    every = [p for passed in results.values() for p in passed]
-    print(f"{'all':15}{len(every):>5}{sum(every):>8}{sum(every) / len(every):>8.2f}")
+    print(f"{'kind':25}{'n':>5}{'passed':>8}{'rate':>8}")
+    for kind, passed in sorted(results.items()):
+        print(f"{kind:25}{len(passed):>5}{sum(passed):>8}{sum(passed) / len(passed):>8.2f}")
+    every = [p for kind, passed in results.items() if ":" not in kind for p in passed]
+    print(f"{'all':25}{len(every):>5}{sum(every):>8}{sum(every) / len(every):>8.2f}")
     return 0
 
 
