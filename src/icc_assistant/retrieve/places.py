@@ -21,7 +21,9 @@ Portuguese "Natal" (Christmas) are cities' own names. A mention is taken as a pl
    first word of a sentence):
 5. the place's own name ("Essen", "Reading") only for an ICC member city: a common word that
    is also the name of a city outside the programme is read as the word;
-6. another of its names only when it means the place: the token alone lies within
+6. another of its names: for an ICC member, when it is no very common word (under
+   MEMBER_WORD_ZIPF: German "Krakau", Korean 리스본); else only when it means the place: the
+   token alone lies within
    NAME_SIMILARITY of "<city>, <country>" for the embedder (Wien and "Vienna, Austria": 0.94,
    리스본 and "Lisbon, Portugal": 0.83; 위해 and "Weihai, China": 0.80, Або and "Turku,
    Finland": 0.79); for a city outside the programme, within OTHER_CITY_SIMILARITY (서울 and
@@ -48,9 +50,10 @@ NAME_SIMILARITY = 0.82
 OTHER_CITY_SIMILARITY = 0.90
 OTHER_NAME_SIMILARITY = 0.90
 COMMONER_BAR = 0.01
+MEMBER_WORD_ZIPF = 4.0
 # Languages whose spelling capitalises every noun: there a capital letter says nothing.
 NOUN_CAPITALISING = frozenset({"de", "lb"})
-_SENSES_KEPT = 4096
+_VECTORS_KEPT = 4096  # tokens and places whose vectors are remembered
 
 
 class PlaceReader:
@@ -58,7 +61,7 @@ class PlaceReader:
 
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
-        self._senses: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def read(self, text: str, language: str, known: Collection[str]) -> list[Mention]:
@@ -82,6 +85,8 @@ class PlaceReader:
             return True
         if mention.own_name:
             return mention.trusted
+        if mention.trusted and frequency < MEMBER_WORD_ZIPF:
+            return True  # a member's other name that is no very common word: "Krakau", 리스본
         return self._means_place(
             mention.token, mention.city, member=mention.trusted, frequency=frequency
         )
@@ -113,20 +118,30 @@ class PlaceReader:
         return self._similarity(token, city) >= bar
 
     def _similarity(self, token: str, city: str) -> float:
-        key = (token.casefold(), city)
-        with self._lock:
-            if key in self._senses:
-                self._senses.move_to_end(key)
-                return self._senses[key]
+        """Cosine of the token alone to "<city>, <country>", both embedded as queries (in one
+        call when neither is remembered; each vector kept for later questions)."""
         country = gazetteer.country_of(city)
         place = f"{city}, {country}" if country else city
-        score = float(np.dot(self._embedder.embed_query(token), self._embedder.embed_query(place)))
-        with self._lock:
-            self._senses[key] = score
-            while len(self._senses) > _SENSES_KEPT:
-                self._senses.popitem(last=False)
-        return score
+        wanted = [text for text in (token, place) if self._vector(text) is None]
+        if wanted:
+            for text, vector in zip(wanted, self._embedder.embed_queries(wanted), strict=True):
+                self._remember(text, vector)
+        first, second = self._vector(token), self._vector(place)
+        assert first is not None and second is not None
+        return float(np.dot(first, second))
 
+    def _vector(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            found = self._vectors.get(text)
+            if found is not None:
+                self._vectors.move_to_end(text)
+            return found
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > _VECTORS_KEPT:
+                self._vectors.popitem(last=False)
 
 
 def _capitalised(word: str) -> str:
