@@ -4,7 +4,10 @@ them; a Chroma server that stops answering becomes IndexUnavailableError.
 Collections (embedded PersistentClient, or a `chroma run` server), named `<prefix>_<kind>`:
 - `chunks`, `views` and `sentences`: the records of index/records.py, with their embeddings;
 - `documents`: one record per document holding its metadata and ACTIVE content hash (and chunk
-  count), plus the `__index__` record with the fingerprint and a generation counter.
+  count), plus the `__index__` record with the fingerprint and the generation: a fresh random
+  token at each publish, written in one upsert. (A counter read, incremented and written back
+  lost a publish when two writers did it at once, and went back to 0 with `--rebuild`; a
+  reader whose catalog was loaded at the value that came back never reloaded.)
 
 Errors are mapped here, once and narrowly (`is_outage`): a transport error (the server refused
 the connection, reset it, timed out) is an outage, IndexUnavailableError, a 503 that recovers
@@ -15,6 +18,7 @@ the service logs it with its traceback and answers 500 with the request id.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -94,10 +98,7 @@ class Chroma:
         self.settings = settings
         self.fingerprint = fingerprint
         self._client = client
-        self.chunks = self._collection("chunks")
-        self.views = self._collection("views")
-        self.sentences = self._collection("sentences")
-        self.documents = self._collection("documents")
+        self._open_collections()
 
     def embedded(self) -> tuple[ChromaCollection, ...]:
         """The collections of embedded texts, each record naming its doc_id and doc_hash."""
@@ -109,6 +110,12 @@ class Chroma:
             return f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
         return str(self.settings.chroma_dir)
 
+    def _open_collections(self) -> None:
+        self.chunks = self._collection("chunks")
+        self.views = self._collection("views")
+        self.sentences = self._collection("sentences")
+        self.documents = self._collection("documents")
+
     def _collection(self, kind: str) -> ChromaCollection:
         return self._client.get_or_create_collection(
             f"{self.settings.collection}_{kind}",
@@ -117,21 +124,32 @@ class Chroma:
         )
 
     def meta(self) -> dict[str, Any]:
-        """The index record's metadata: fingerprint and generation (empty for a new index)."""
-        found = self.documents.get(ids=[META_ID], include=["metadatas"])
+        """The index record's metadata: fingerprint and generation (empty for a new index).
+
+        Readers ask for it first, so this is where a process notices that another one rebuilt
+        the index (`ingest --rebuild` drops and recreates the collections): it opens the new
+        collections and goes on."""
+        try:
+            found = self.documents.get(ids=[META_ID], include=["metadatas"])
+        except ChromaNotFoundError:
+            log.info("the index was rebuilt by another process; opening its new collections")
+            self._open_collections()
+            found = self.documents.get(ids=[META_ID], include=["metadatas"])
         metas = found.get("metadatas") or []
         return dict(metas[0]) if metas and metas[0] else {}
 
-    def generation(self) -> int:
-        """How many times the index was published."""
-        return int(self.meta().get("generation", 0))
+    def generation(self) -> str:
+        """The last publish's token: a reader whose catalog was loaded at another one reloads."""
+        return str(self.meta().get("generation", ""))
 
-    def write_meta(self, generation: int) -> None:
+    def publish_generation(self) -> None:
+        """Tell readers the committed documents changed: a new token, in one write, so that two
+        writers publishing at once both change it and no value ever comes back."""
         self.documents.upsert(
             ids=[META_ID],
             embeddings=np.ones((1, 1), dtype=np.float32),
             documents=["index metadata"],
-            metadatas=[{"fingerprint": self.fingerprint, "generation": generation}],
+            metadatas=[{"fingerprint": self.fingerprint, "generation": uuid.uuid4().hex}],
         )
 
     def active(self) -> Committed:
@@ -211,17 +229,14 @@ class Chroma:
         return good
 
     def drop_everything(self) -> None:
-        """Delete the index's collections and start an empty index (generation 0)."""
+        """Delete the index's collections and start an empty index."""
         for kind in ("chunks", "views", "sentences", "documents"):
             try:
                 self._client.delete_collection(f"{self.settings.collection}_{kind}")
             except ChromaNotFoundError:  # absent collection: nothing to drop
                 log.debug("collection absent", kind=kind)
-        self.chunks = self._collection("chunks")
-        self.views = self._collection("views")
-        self.sentences = self._collection("sentences")
-        self.documents = self._collection("documents")
-        self.write_meta(generation=0)
+        self._open_collections()
+        self.publish_generation()
 
 
 class _UsesChroma(Protocol):

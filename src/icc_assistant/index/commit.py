@@ -100,7 +100,7 @@ class Committer:
     @reaching_chroma
     def publish(self) -> None:
         """Bump the generation, save the catalog, then remove superseded chunks."""
-        self.chroma.write_meta(self.chroma.generation() + 1)
+        self.chroma.publish_generation()
         self._catalogs.reload_after_commit()
         if self.chroma.settings.chroma_host:
             time.sleep(RETIRE_SECONDS)  # let other processes move to the new generation

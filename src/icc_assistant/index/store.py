@@ -80,7 +80,7 @@ class IndexStore:
         store = cls(settings, embedder, connect(settings), fingerprint_of(embedder))
         stored = store.chroma.meta().get("fingerprint")
         if stored is None:
-            store.chroma.write_meta(generation=0)
+            store.chroma.publish_generation()
         elif stored != store.fingerprint and not allow_rebuild:
             raise IndexMismatchError(
                 f"The index in {store.chroma.where()} was built with {stored!r}, not "
