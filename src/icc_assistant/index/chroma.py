@@ -152,6 +152,21 @@ class Chroma:
             metadatas=[{"fingerprint": self.fingerprint, "generation": uuid.uuid4().hex}],
         )
 
+    def committed_hash(self, doc_id: str) -> str | None:
+        """The content hash the document's record holds now, if it is committed."""
+        found = self.documents.get(ids=[doc_id], include=["metadatas"])
+        metas = found.get("metadatas") or []
+        if doc_id == META_ID or not metas or not metas[0]:
+            return None
+        return str(metas[0]["content_hash"])
+
+    def stored_ids(self, collection: ChromaCollection, ids: list[str]) -> set[str]:
+        """Which of these record ids the collection holds."""
+        held: set[str] = set()
+        for start in range(0, len(ids), PAGE):
+            held.update(collection.get(ids=ids[start : start + PAGE], include=[])["ids"])
+        return held
+
     def active(self) -> Committed:
         """doc_id -> (content hash, metadata, chunk count) of every committed document."""
         found = self.documents.get(include=["documents", "metadatas"])
