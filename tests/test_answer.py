@@ -369,15 +369,21 @@ def test_citation_to_a_passage_not_given_is_dropped(
     assert_citations_agree(answer)
 
 
-@pytest.mark.parametrize("mode", ["error", "malformed", "nocite"])
+@pytest.mark.parametrize(
+    ("mode", "notice"),
+    [("error", "model_unavailable"), ("malformed", "model_unavailable"),
+     ("nocite", "model_uncited")],
+)  # fmt: skip
 def test_model_failure_falls_back_to_the_extractive_answer(
     indexed_settings: Settings,
     embedder: Embedder,
     retriever: Retriever,
     fake_llm: FakeOpenAIServer,
     mode: str,
+    notice: str,
 ) -> None:
-    """A 500, garbage or an uncited reply gives the extractive answer with a notice."""
+    """A 500 or garbage gives the extractive answer saying the model could not be reached; an
+    uncited reply gives it saying the model's answer cited nothing."""
     fake_llm.state.reset(mode)
     answer = ask(
         model_answerer(indexed_settings, fake_llm),
@@ -385,7 +391,7 @@ def test_model_failure_falls_back_to_the_extractive_answer(
         "Welche Gesamtpunktzahl hat Ansan im Intercultural City Index erreicht?",
     )
     assert answer.model is None
-    assert answer.notice == message("de", "model_unavailable")
+    assert answer.notice == message("de", notice)
     assert answer.citations
     assert_citations_agree(answer)
 
@@ -463,6 +469,23 @@ def test_stream_failing_before_any_token_falls_back(
     assert text == answer.text and answer.notice is not None
 
 
+def test_streamed_reply_citing_nothing_says_so(
+    indexed_settings: Settings, embedder: Embedder, retriever: Retriever, fake_llm: FakeOpenAIServer
+) -> None:
+    """A streamed reply without citations ends with a notice that it cites nothing, not one
+    about the material or the model's reachability."""
+    fake_llm.state.reset("nocite")
+    retrieval = retriever.search("anti-rumour strategy", k=6)
+    text, answer = collect(
+        model_answerer(indexed_settings, fake_llm),
+        AnswerRequest(question="anti-rumour strategy"),
+        retrieval,
+    )
+    assert answer.status == "partial" and answer.model == "fake-model"
+    assert answer.notice == message("en", "model_uncited_text")
+    assert text.endswith(f"_{answer.notice}_")
+
+
 def test_stream_dropped_midway_is_an_error_not_a_hang(
     indexed_settings: Settings, embedder: Embedder, retriever: Retriever, fake_llm: FakeOpenAIServer
 ) -> None:
@@ -490,6 +513,20 @@ def test_follow_up_is_condensed_by_the_model(
     )
     assert query.text.endswith("(standalone)") and query.english == "standalone query"
     assert query.language == "de"
+
+
+def test_follow_up_condensed_by_a_failing_model_keeps_the_subject(
+    indexed_settings: Settings, embedder: Embedder, fake_llm: FakeOpenAIServer
+) -> None:
+    """A condensing call answered with a body that is not JSON falls back to the heuristic:
+    the question as asked, with the previous question as context for retrieval."""
+    fake_llm.state.reset("malformed")
+    history = (Turn(role="user", content="Was macht Ansan im Bildungsbereich?"),)
+    query = model_answerer(indexed_settings, fake_llm).condense(
+        AnswerRequest(question="Und wie viele Grundschulen?", history=history)
+    )
+    assert query.text == "Und wie viele Grundschulen?"
+    assert query.context == "Was macht Ansan im Bildungsbereich?"
 
 
 def test_a_question_the_model_finds_self_standing_is_searched_as_asked(

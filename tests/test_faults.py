@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -17,7 +18,8 @@ import pytest
 
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import ChromaProcess
-from fixtures.live_server import Serve
+from fixtures.cli_server import clean_environment, start_serve
+from fixtures.live_server import Serve, upload
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.errors import IndexUnavailableError
 from icc_assistant.index import IndexStore
@@ -86,6 +88,37 @@ def test_stored_vectors_of_a_stopped_chroma_server_are_unavailable_not_lost(
         chroma.stop()
         with pytest.raises(IndexUnavailableError, match="not answering"):
             reader.vectors_of(ids)
+    finally:
+        chroma.stop()
+
+
+def test_a_filesystem_error_is_a_logged_500_not_an_outage(tmp_path: Path) -> None:
+    """An upload that fails on the data directory (the catalog's folder is a file) on a
+    healthy Chroma server is a 500 with the request id and a logged traceback, not a 503
+    blaming the server."""
+    chroma = ChromaProcess(tmp_path / "chroma").start()
+    try:
+        settings, _ = index_on_server(tmp_path, chroma)
+        env = clean_environment(
+            ICC_DATA_DIR=str(settings.data_dir), ICC_CHROMA_HOST="127.0.0.1",
+            ICC_CHROMA_PORT=str(chroma.port), ICC_ADMIN_KEYS="admin-key",
+        )  # fmt: skip
+        server = start_serve(env, tmp_path / "serve.log", ready="/ready")
+        try:
+            keyword = settings.data_dir / "keyword"
+            shutil.rmtree(keyword)
+            keyword.write_text("not a folder", encoding="utf-8")
+            page = PAGE.replace("Bilbao", "Oslo")
+            response = upload(server.url, "admin-key", "oslo.txt", page.encode())
+            assert response.status_code == 500, response.text
+            error = response.json()["error"]
+            assert error["type"] == "internal"
+            assert error["request_id"] == response.headers["x-request-id"]
+            assert "Chroma" not in error["message"]
+            logged = server.output()
+            assert "Traceback" in logged and "FileExistsError" in logged, logged
+        finally:
+            server.stop()
     finally:
         chroma.stop()
 

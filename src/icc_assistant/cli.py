@@ -120,6 +120,7 @@ def ingest(
 
     Example: icc-assistant ingest corpus --prune
     """
+    import structlog
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
@@ -128,6 +129,7 @@ def ingest(
     from icc_assistant.ingest import TextLimits, collect_paths, load_files
 
     settings = _settings(data_dir)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: results
     files, missing = collect_paths(paths or [settings.corpus_dir])
     embedder = create_embedder(settings)
     store = IndexStore.open(settings, embedder, allow_rebuild=rebuild)

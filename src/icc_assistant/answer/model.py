@@ -1,8 +1,11 @@
 """Answers written by any OpenAI-compatible chat model through LangChain.
 
-Failures never reach the user as a hang or a trace: before the first token, the extractive
-answer is given with a notice; once tokens have been sent, a ModelUnavailableError ends the
-stream (the service turns it into an `error` event).
+Failures of the model never reach the user as a hang or a trace: before the first token, the
+extractive answer is given with a notice; once tokens have been sent, a ModelUnavailableError
+ends the stream (the service turns it into an `error` event). Only the model's own failures
+(MODEL_FAILURES) fall back; an error in this code is a bug and goes on to be logged with its
+traceback. A reply that cites none of the passages is not a failure of the model's endpoint:
+the answer says that it cited nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +52,16 @@ from icc_assistant.settings import Settings
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 log = structlog.get_logger("icc_assistant.model")
+
+# What a failing endpoint makes the OpenAI client raise: its API errors (status, timeout,
+# connection), httpx's transport errors, a body that is not JSON (json.JSONDecodeError, raised
+# as it is), and a stream that ends before the model said it was done.
+MODEL_FAILURES: tuple[type[Exception], ...] = (
+    openai.OpenAIError,
+    httpx.HTTPError,
+    json.JSONDecodeError,
+    ModelUnavailableError,
+)
 
 
 def _coverage(request: AnswerRequest, retrieval: RetrievalResult) -> str:
@@ -153,6 +166,27 @@ def usage_of(metadata: object) -> dict[str, int] | None:
     }
 
 
+def standalone_of(reply: str) -> tuple[str, str, bool | None] | None:
+    """(standalone question, its English, whether it used the conversation: None when the model
+    did not say) from the condensing model's JSON reply; None when the reply holds no such
+    object."""
+    found = _JSON_OBJECT.search(reply)
+    if found is None:
+        return None
+    try:
+        data = json.loads(found.group(0))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("standalone"), str):
+        return None
+    used = data.get("uses_history")
+    return (
+        data["standalone"].strip(),
+        str(data.get("english") or "").strip(),
+        used if isinstance(used, bool) else None,
+    )
+
+
 def _text_of(content: object) -> str:
     if isinstance(content, str):
         return content
@@ -194,14 +228,14 @@ class ModelAnswerer:
         )
         try:
             reply = _text_of(self._llm.invoke([HumanMessage(prompt)]).content)
-            data = json.loads(_JSON_OBJECT.search(reply).group(0))  # type: ignore[union-attr]
-            text, english = str(data["standalone"]).strip(), str(data.get("english", "")).strip()
-            used = data.get("uses_history")
-        except Exception as exc:  # noqa: BLE001 - any failure: fall back to the heuristic
+        except MODEL_FAILURES as exc:
             log.warning("model call failed", stage="condense", **failure_fields(exc))
             return condense_without_model(request)
-        if not text:
+        parsed = standalone_of(reply)
+        if parsed is None or not parsed[0]:
+            log.warning("model reply unreadable", stage="condense")
             return condense_without_model(request)
+        text, english, used = parsed
         if used is False:  # the question stands on its own: search it as it was asked
             text = request.question
         return SearchQuery(
@@ -256,22 +290,29 @@ class ModelAnswerer:
             usage=usage,
         )
 
-    def _fallback_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
-        notice = message(answer_language(request), "model_unavailable")
+    def _fallback_answer(
+        self, request: AnswerRequest, retrieval: RetrievalResult, why: str = "model_unavailable"
+    ) -> Answer:
+        """The extractive answer, with the notice `why` names (a message key)."""
+        notice = message(answer_language(request), why)
         return self._fallback.write_answer(request, retrieval, notice=notice)
 
     def write_answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
         retrieval = titled(retrieval, answer_language(request))
         if retrieval.status == "no_evidence" or not retrieval.passages:
             return no_evidence_answer(answer_language(request), retrieval)
+        messages = self._messages(request, retrieval)
         try:
-            reply = self._model_for(request).invoke(self._messages(request, retrieval))
-            usage = usage_of(getattr(reply, "usage_metadata", None))
-            answer = self._finish(request, retrieval, _text_of(reply.content), usage)
-        except Exception as exc:  # noqa: BLE001 - the model failed: quote the sources instead
+            reply = self._model_for(request).invoke(messages)
+        except MODEL_FAILURES as exc:  # the model failed: quote the sources instead
             log.warning("model call failed", stage="answer", **failure_fields(exc))
-            answer = None
-        return answer or self._fallback_answer(request, retrieval)
+            return self._fallback_answer(request, retrieval)
+        usage = usage_of(getattr(reply, "usage_metadata", None))
+        answer = self._finish(request, retrieval, _text_of(reply.content), usage)
+        if answer is None:
+            log.info("model reply cited nothing", stage="answer")
+            return self._fallback_answer(request, retrieval, "model_uncited")
+        return answer
 
     async def stream_answer(
         self, request: AnswerRequest, retrieval: RetrievalResult
@@ -282,11 +323,12 @@ class ModelAnswerer:
                 yield event
             return
         markers = MarkerFilter(range(1, len(retrieval.passages) + 1))
+        messages = self._messages(request, retrieval)
         sent: list[str] = []
         usage: dict[str, int] | None = None
         try:
             finished = False
-            async for chunk in self._model_for(request).astream(self._messages(request, retrieval)):
+            async for chunk in self._model_for(request).astream(messages):
                 finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 usage = usage_of(getattr(chunk, "usage_metadata", None)) or usage
                 piece = markers.feed(_text_of(chunk.content))
@@ -295,7 +337,7 @@ class ModelAnswerer:
                     yield TokenEvent(text=piece)
             if not finished:  # the connection closed before the model said it was done
                 raise ModelUnavailableError("the model's stream ended before it finished")
-        except Exception as exc:  # noqa: BLE001 - translated below
+        except MODEL_FAILURES as exc:
             log.warning("model call failed", stage="stream", tokens_sent=len(sent),
                         **failure_fields(exc))  # fmt: skip
             if sent:
@@ -312,7 +354,8 @@ class ModelAnswerer:
             yield TokenEvent(text=sent[-1])
         answer = self._finish(request, retrieval, "".join(sent), usage)
         if answer is None:  # streamed, but nothing was cited: say so rather than present it
-            notice = message(answer_language(request), "partial")
+            log.info("model reply cited nothing", stage="stream")
+            notice = message(answer_language(request), "model_uncited_text")
             yield TokenEvent(text=f"\n\n_{notice}_")
             answer = Answer(
                 answer_id=uuid.uuid4().hex,

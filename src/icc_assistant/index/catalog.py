@@ -5,6 +5,13 @@ It is persisted as a snapshot directory under the data directory and named by a 
 replaced atomically, so a reader sees either the old snapshot or the new one, never a mix. The
 snapshot is stamped with the digest of the active (document, content hash) set: if it is missing,
 corrupt or stale it is rebuilt from Chroma's stored documents.
+
+Several processes save snapshots into one data directory (the service's workers, an ingest, a
+sync), one at a time under a file lock: a snapshot is written under a temporary name, renamed to
+its own name only when complete, and only then named by the pointer. A snapshot directory is
+removed only when the pointer no longer names it and it is not the one the pointer named just
+before (a reader may have read the old pointer and be loading it); a temporary one left by a
+killed writer is removed by the next, who holds the lock and so knows nobody is writing it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import structlog
+from filelock import FileLock
 
 from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.embeddings import Embedder, embedding_head
@@ -32,6 +40,8 @@ from icc_assistant.tokens import keyword_tokens
 log = structlog.get_logger(__name__)
 
 POINTER = "catalog.json"
+LOCK = "snapshots.lock"
+BUILDING = ".building-"
 SNAPSHOT_FORMAT = 4  # bump when what a snapshot holds changes: older ones are rebuilt
 # A recommendation naming at most this many other cities discusses their practices; one naming
 # more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
@@ -153,11 +163,23 @@ class ChunkCatalog:
 
 
 def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
-    """Write the catalog to a fresh directory, then switch the pointer to it atomically."""
+    """Write the catalog under its own name, then switch the pointer to it atomically; one
+    process at a time."""
     root.mkdir(parents=True, exist_ok=True)
-    name = f"snapshot-{catalog.version[:12]}-{uuid.uuid4().hex[:8]}"
-    target = root / name
-    target.mkdir()
+    with FileLock(root / LOCK):
+        previous = _named_snapshot(root)
+        name = f"snapshot-{catalog.version[:12]}-{uuid.uuid4().hex[:8]}"
+        building = root / f"{BUILDING}{uuid.uuid4().hex[:8]}"
+        building.mkdir()
+        _write_snapshot(catalog, building)
+        os.rename(building, root / name)
+        pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
+        pointer_tmp.write_text(json.dumps({"dir": name, "version": catalog.version}))
+        os.replace(pointer_tmp, root / POINTER)
+        _remove_unnamed_snapshots(root, keep={name, previous})
+
+
+def _write_snapshot(catalog: ChunkCatalog, target: Path) -> None:
     payload = {
         "version": catalog.version,
         "documents": [d.model_dump(mode="json") for d in catalog.documents.values()],
@@ -171,10 +193,14 @@ def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
     catalog.vectors.save(target)
     catalog.token_sets.save(target)
     _fsync_dir(target)
-    pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
-    pointer_tmp.write_text(json.dumps({"dir": name, "version": catalog.version}))
-    os.replace(pointer_tmp, root / POINTER)
-    _remove_other_snapshots(root, keep=name)
+
+
+def _named_snapshot(root: Path) -> str:
+    """The directory the pointer names now ("" when there is none or it is unreadable)."""
+    try:
+        return str(json.loads((root / POINTER).read_text(encoding="utf-8"))["dir"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
@@ -212,7 +238,11 @@ def _fsync_dir(directory: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _remove_other_snapshots(root: Path, keep: str) -> None:
-    for path in root.glob("snapshot-*"):
-        if path.name != keep:
+def _remove_unnamed_snapshots(root: Path, keep: set[str]) -> None:
+    """Remove the snapshots not in `keep` and the temporary ones of killed writers (the caller
+    holds the lock: nobody else is writing one)."""
+    for path in [*root.glob("snapshot-*"), *root.glob(f"{BUILDING}*")]:
+        if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(f".{POINTER}.*"):
+        path.unlink(missing_ok=True)

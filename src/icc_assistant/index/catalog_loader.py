@@ -56,7 +56,7 @@ class CatalogLoader:
         self._catalog: ChunkCatalog | None = None
         self._lock = threading.RLock()
         self._pins = threading.local()
-        self._generation: int | None = None
+        self._generation: str | None = None
         self._checked_at = 0.0
 
     @property

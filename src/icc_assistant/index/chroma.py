@@ -4,24 +4,35 @@ them; a Chroma server that stops answering becomes IndexUnavailableError.
 Collections (embedded PersistentClient, or a `chroma run` server), named `<prefix>_<kind>`:
 - `chunks`, `views` and `sentences`: the records of index/records.py, with their embeddings;
 - `documents`: one record per document holding its metadata and ACTIVE content hash (and chunk
-  count), plus the `__index__` record with the fingerprint and a generation counter.
+  count), plus the `__index__` record with the fingerprint and the generation: a fresh random
+  token at each publish, written in one upsert. (A counter read, incremented and written back
+  lost a publish when two writers did it at once, and went back to 0 with `--rebuild`; a
+  reader whose catalog was loaded at the value that came back never reloaded.)
+
+Errors are mapped here, once and narrowly (`is_outage`): a transport error (the server refused
+the connection, reset it, timed out) is an outage, IndexUnavailableError, a 503 that recovers
+by itself. Anything else (a Chroma error answer, a filesystem error, a bug) is raised as it is:
+the service logs it with its traceback and answers 500 with the request id.
 """
 
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import chromadb
+import httpx
 import numpy as np
 import structlog
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection as ChromaCollection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError as ChromaNotFoundError
 
 from icc_assistant.documents import DocumentMeta
-from icc_assistant.errors import ICCAssistantError, IndexUnavailableError
+from icc_assistant.errors import ConfigurationError, IndexUnavailableError
 from icc_assistant.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -33,10 +44,28 @@ PAGE = 5000
 Committed = dict[str, tuple[str, DocumentMeta, int | None]]
 
 
+def is_outage(exc: BaseException) -> bool:
+    """True for what a Chroma server that does not answer raises: httpx's transport errors
+    (refused, reset, timed out), also when chromadb's client re-raises one as a ValueError (it
+    does while it connects)."""
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, ValueError) and isinstance(exc.__context__, httpx.TransportError)
+
+
+def unavailable(settings: Settings, exc: BaseException) -> IndexUnavailableError:
+    """The outage as users read it."""
+    return IndexUnavailableError(
+        f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} is not answering"
+        f" ({type(exc).__name__}); it will be used again when it is back."
+    )
+
+
 def connect(settings: Settings) -> ClientAPI:
     """The configured Chroma: a `chroma run` server, or an embedded store in the data dir."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
             client = chromadb.HttpClient(
                 host=settings.chroma_host,
@@ -45,11 +74,18 @@ def connect(settings: Settings) -> ClientAPI:
                 settings=chroma_settings,
             )
             client.heartbeat()
-        except Exception as exc:  # noqa: BLE001 - chromadb raises many transport errors
-            raise IndexUnavailableError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                f" ({exc}); start `chroma run` or fix ICC_CHROMA_HOST/ICC_CHROMA_PORT."
-            ) from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise IndexUnavailableError(
+                    f"Cannot reach the Chroma server at {where} ({type(exc).__name__}); start"
+                    " `chroma run` or fix ICC_CHROMA_HOST/ICC_CHROMA_PORT."
+                ) from exc
+            if isinstance(exc, ValueError):  # chromadb's client: the server is not Chroma's
+                raise ConfigurationError(
+                    f"The server at {where} does not answer as a Chroma server ({exc}); fix"
+                    " ICC_CHROMA_HOST/ICC_CHROMA_PORT."
+                ) from exc
+            raise
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
@@ -62,10 +98,7 @@ class Chroma:
         self.settings = settings
         self.fingerprint = fingerprint
         self._client = client
-        self.chunks = self._collection("chunks")
-        self.views = self._collection("views")
-        self.sentences = self._collection("sentences")
-        self.documents = self._collection("documents")
+        self._open_collections()
 
     def embedded(self) -> tuple[ChromaCollection, ...]:
         """The collections of embedded texts, each record naming its doc_id and doc_hash."""
@@ -77,6 +110,12 @@ class Chroma:
             return f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
         return str(self.settings.chroma_dir)
 
+    def _open_collections(self) -> None:
+        self.chunks = self._collection("chunks")
+        self.views = self._collection("views")
+        self.sentences = self._collection("sentences")
+        self.documents = self._collection("documents")
+
     def _collection(self, kind: str) -> ChromaCollection:
         return self._client.get_or_create_collection(
             f"{self.settings.collection}_{kind}",
@@ -85,22 +124,48 @@ class Chroma:
         )
 
     def meta(self) -> dict[str, Any]:
-        """The index record's metadata: fingerprint and generation (empty for a new index)."""
-        found = self.documents.get(ids=[META_ID], include=["metadatas"])
+        """The index record's metadata: fingerprint and generation (empty for a new index).
+
+        Readers ask for it first, so this is where a process notices that another one rebuilt
+        the index (`ingest --rebuild` drops and recreates the collections): it opens the new
+        collections and goes on."""
+        try:
+            found = self.documents.get(ids=[META_ID], include=["metadatas"])
+        except ChromaNotFoundError:
+            log.info("the index was rebuilt by another process; opening its new collections")
+            self._open_collections()
+            found = self.documents.get(ids=[META_ID], include=["metadatas"])
         metas = found.get("metadatas") or []
         return dict(metas[0]) if metas and metas[0] else {}
 
-    def generation(self) -> int:
-        """How many times the index was published."""
-        return int(self.meta().get("generation", 0))
+    def generation(self) -> str:
+        """The last publish's token: a reader whose catalog was loaded at another one reloads."""
+        return str(self.meta().get("generation", ""))
 
-    def write_meta(self, generation: int) -> None:
+    def publish_generation(self) -> None:
+        """Tell readers the committed documents changed: a new token, in one write, so that two
+        writers publishing at once both change it and no value ever comes back."""
         self.documents.upsert(
             ids=[META_ID],
             embeddings=np.ones((1, 1), dtype=np.float32),
             documents=["index metadata"],
-            metadatas=[{"fingerprint": self.fingerprint, "generation": generation}],
+            metadatas=[{"fingerprint": self.fingerprint, "generation": uuid.uuid4().hex}],
         )
+
+    def committed_hash(self, doc_id: str) -> str | None:
+        """The content hash the document's record holds now, if it is committed."""
+        found = self.documents.get(ids=[doc_id], include=["metadatas"])
+        metas = found.get("metadatas") or []
+        if doc_id == META_ID or not metas or not metas[0]:
+            return None
+        return str(metas[0]["content_hash"])
+
+    def stored_ids(self, collection: ChromaCollection, ids: list[str]) -> set[str]:
+        """Which of these record ids the collection holds."""
+        held: set[str] = set()
+        for start in range(0, len(ids), PAGE):
+            held.update(collection.get(ids=ids[start : start + PAGE], include=[])["ids"])
+        return held
 
     def active(self) -> Committed:
         """doc_id -> (content hash, metadata, chunk count) of every committed document."""
@@ -149,7 +214,8 @@ class Chroma:
             try:
                 found: Any = collection.get(ids=page, include=["embeddings"])
             except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
-                self._raise_if_unreachable(exc)
+                if is_outage(exc):
+                    raise unavailable(self.settings, exc) from exc
                 log.warning(
                     "stored vectors unreadable; reading them one by one",
                     records=len(page), error=type(exc).__name__,
@@ -167,7 +233,8 @@ class Chroma:
             try:
                 found = collection.get(ids=[chunk_id], include=["embeddings"])
             except Exception as exc:  # noqa: BLE001 - this one is lost, or the server is gone
-                self._raise_if_unreachable(exc)
+                if is_outage(exc):
+                    raise unavailable(self.settings, exc) from exc
                 lost += 1
                 continue
             good["ids"].extend(found["ids"])
@@ -176,32 +243,15 @@ class Chroma:
             log.warning("stored vectors lost; left out", records=lost, of=len(ids))
         return good
 
-    def _raise_if_unreachable(self, exc: Exception) -> None:
-        """Raise IndexUnavailableError if a failed read came from a Chroma server that no longer
-        answers (its heartbeat fails); an embedded store has no such outage."""
-        if not self.settings.chroma_host:
-            return
-        try:
-            self._client.heartbeat()
-        except Exception:  # noqa: BLE001 - any transport error means the same: it is down
-            log.warning("chroma server not answering", error=type(exc).__name__)
-            raise IndexUnavailableError(
-                f"The Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
-                f" is not answering ({type(exc).__name__}); it will be used again when it is back."
-            ) from exc
-
     def drop_everything(self) -> None:
-        """Delete the index's collections and start an empty index (generation 0)."""
+        """Delete the index's collections and start an empty index."""
         for kind in ("chunks", "views", "sentences", "documents"):
             try:
                 self._client.delete_collection(f"{self.settings.collection}_{kind}")
-            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+            except ChromaNotFoundError:  # absent collection: nothing to drop
                 log.debug("collection absent", kind=kind)
-        self.chunks = self._collection("chunks")
-        self.views = self._collection("views")
-        self.sentences = self._collection("sentences")
-        self.documents = self._collection("documents")
-        self.write_meta(generation=0)
+        self._open_collections()
+        self.publish_generation()
 
 
 class _UsesChroma(Protocol):
@@ -215,22 +265,18 @@ T = TypeVar("T")
 
 
 def reaching_chroma(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
-    """Turn a Chroma server that stopped answering into IndexUnavailableError (a 503)."""
+    """Turn a Chroma server that stopped answering into IndexUnavailableError (a 503); any other
+    error goes on as it is."""
 
     @functools.wraps(method)
     def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return method(self, *args, **kwargs)
-        except ICCAssistantError:
-            raise
         except Exception as exc:
-            settings = self.chroma.settings
-            if not settings.chroma_host:
+            if not is_outage(exc):
                 raise
-            log.warning("chroma server call failed", call=method.__name__, error=str(exc)[:500])
-            raise IndexUnavailableError(
-                f"The Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                f" is not answering ({type(exc).__name__}); it will be used again when it is back."
-            ) from exc
+            log.warning("chroma server not answering", call=method.__name__,
+                        error=type(exc).__name__)  # fmt: skip
+            raise unavailable(self.chroma.settings, exc) from exc
 
     return wrapper

@@ -12,7 +12,7 @@ import structlog
 from chromadb.api.models.Collection import Collection as ChromaCollection
 
 from icc_assistant.index.catalog import ChunkCatalog
-from icc_assistant.index.chroma import Chroma
+from icc_assistant.index.chroma import Chroma, is_outage
 from icc_assistant.index.records import chunk_of_view
 from icc_assistant.index.vectors import DenseHit
 
@@ -91,6 +91,8 @@ def _views_or_none(read: Callable[[], T]) -> T | None:
     try:
         return read()
     except Exception as exc:  # noqa: BLE001 - the whole chunks already answered
+        if is_outage(exc):
+            raise
         log.warning("views unavailable; scoring whole chunks", error=str(exc)[:300])
         return None
 

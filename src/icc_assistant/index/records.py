@@ -5,16 +5,27 @@
   read back;
 - a view: id `<chunk_id>/<n>`, with the same doc_id/doc_hash plus its chunk_id;
 - a sentence: id `<chunk_id>~<n>` (the chunk's n-th quotable sentence), likewise.
-All carry the hash of the text that was embedded, so unchanged text keeps its vector.
+All carry the hash of the text that was embedded, so unchanged text keeps its vector, and the
+stamp of their writer (its lock's name and when it wrote them), by which index/orphans.py tells
+a record that a writer is still committing from one that was abandoned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from icc_assistant.documents import Chunk, DocumentMeta
+
+Stamp = Mapping[str, str | int]
+
+
+def stamp_of(writer: str) -> Stamp:
+    """What every record written now by `writer` (a WriteLock's name) carries."""
+    return {"writer": writer, "written_at": int(time.time())}
 
 
 def text_hash(text: str) -> str:
@@ -40,9 +51,12 @@ def chunk_of_sentence(record_id: str) -> str:
     return record_id.rsplit("~", 1)[0]
 
 
-def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0) -> dict[str, Any]:
+def chunk_metadata(
+    doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0, stamp: Stamp | None = None
+) -> dict[str, Any]:
     """A chunk record's metadata."""
     meta: dict[str, Any] = {
+        **(stamp or {}),
         "doc_id": doc.doc_id,
         "views": views,
         "doc_hash": doc.content_hash,
@@ -60,9 +74,12 @@ def chunk_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str, views: int = 0)
     return meta
 
 
-def view_metadata(doc: DocumentMeta, chunk: Chunk, hashed: str) -> dict[str, Any]:
+def view_metadata(
+    doc: DocumentMeta, chunk: Chunk, hashed: str, stamp: Stamp | None = None
+) -> dict[str, Any]:
     """A view's (or a sentence's) record metadata."""
     return {
+        **(stamp or {}),
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
         "doc_hash": doc.content_hash,

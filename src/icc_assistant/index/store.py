@@ -4,7 +4,9 @@ IndexStore is the front of the index package; each job has its module:
 
     chroma          the connection, the collections, paging reads, server outages -> 503
     records         how chunks, views and sentences are stored as records
+    writelock       one writer at a time per data directory, and the name records carry
     commit          the crash-safe commit protocol (Committer, DocumentBatch)
+    orphans         which uncommitted records a writer may remove
     catalog_loader  loading, building, repairing and refreshing the catalog
     dense           nearest-neighbour search over chunks and views
 
@@ -31,6 +33,7 @@ from icc_assistant.index.commit import Committer, DocumentBatch, FileResult, Syn
 from icc_assistant.index.dense import DenseSearch
 from icc_assistant.index.vectors import DenseHit
 from icc_assistant.index.views import VIEW_CHARS
+from icc_assistant.index.writelock import WriteLock
 from icc_assistant.ingest import CHUNKER_VERSION, LoadedFile
 from icc_assistant.settings import Settings
 
@@ -69,7 +72,9 @@ class IndexStore:
         self.fingerprint = fingerprint
         self.chroma = Chroma(settings, client, fingerprint)
         self._catalogs = CatalogLoader(self.chroma, embedder)
-        self._committer = Committer(self.chroma, embedder, self._catalogs)
+        self._committer = Committer(
+            self.chroma, embedder, self._catalogs, WriteLock(settings.data_dir)
+        )
         self._dense = DenseSearch(self.chroma)
 
     @classmethod
@@ -80,7 +85,7 @@ class IndexStore:
         store = cls(settings, embedder, connect(settings), fingerprint_of(embedder))
         stored = store.chroma.meta().get("fingerprint")
         if stored is None:
-            store.chroma.write_meta(generation=0)
+            store.chroma.publish_generation()
         elif stored != store.fingerprint and not allow_rebuild:
             raise IndexMismatchError(
                 f"The index in {store.chroma.where()} was built with {stored!r}, not "
@@ -167,7 +172,7 @@ class IndexStore:
 
         Pruning leaves alone the pages `icc-assistant sync` fetched: their own sync prunes them."""
         if rebuild:
-            self.chroma.drop_everything()
+            self._committer.drop_everything()
             self._catalogs.forget()
         results: list[FileResult] = []
         seen: set[str] = set()
