@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from fakes.counting_embedder import CountingEmbedder
+from fakes.fake_openai import FakeOpenAIServer
 from fakes.hostile_site import HostileSite, slow_pdf
 from fixtures.live_server import ServerThread, upload
-from icc_assistant.errors import SyncError
+from icc_assistant.embeddings import create_embedder
+from icc_assistant.errors import ModelUnavailableError, SyncError
 from icc_assistant.index import IndexStore
 from icc_assistant.settings import Settings
-from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary
+from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
 from icc_assistant.sync.urls import Scope
 
 PDF = "application/pdf"
@@ -368,3 +370,76 @@ def state_rows(settings: Settings) -> dict[str, int]:
         runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
         links = db.execute("SELECT SUM(json_array_length(links)) FROM pages").fetchone()[0]
     return {"frontier": int(frontier), "runs": int(runs), "links": int(links or 0)}
+
+
+# -- 8. no single response ends a run, nor every run after it (issue 30) -----------------------
+
+# An odd response linked from the home page, and the count it must land in on every run.
+ODD_RESPONSES = {
+    "charset=idna": ("/charset/idna", "malformed"),
+    "charset=bz2": ("/charset/bz2", "malformed"),
+    "meta charset=bz2": ("/meta-charset/bz2", "malformed"),
+    "redirect to mailto:": ("/redirect-to?url=mailto:someone@example.org", "malformed"),
+    "redirect to tel:": ("/redirect-to?url=tel:%2B33123456789", "malformed"),
+    "redirect to data:": ("/redirect-to?url=data:text/html,%3Cp%3Ehi%3C/p%3E", "malformed"),
+    "redirect to javascript:": ("/redirect-to?url=javascript:alert(1)", "malformed"),
+    "Retry-After: ²": ("/retry-after?value=%C2%B2", "unreadable_retry"),
+    "ETag with é": ("/validators?etag=%22caf%C3%A9%22", "bad_validators"),
+    "Last-Modified with é": (
+        "/validators?modified=Mon,+01+Jan+2024+00:00:00+G%C3%A9T",
+        "bad_validators",
+    ),
+}
+
+
+@pytest.mark.parametrize("path, counter", ODD_RESPONSES.values(), ids=ODD_RESPONSES.keys())
+def test_an_odd_response_is_counted_and_skipped_on_every_run(
+    path: str,
+    counter: str,
+    hostile_site: HostileSite,
+    embedder: CountingEmbedder,
+    tmp_path: Path,
+) -> None:
+    """A charset naming no text encoding, a redirect to a non-web scheme, an unreadable
+    Retry-After or a validator with a non-ASCII byte is counted and skipped: the first run
+    and the one after it (which sends the validators back) both finish."""
+    hostile_site.state.home_links.append(path)
+    settings = hostile_settings(tmp_path)
+    for run in ("first", "second"):
+        summary = crawl(settings, embedder, hostile_site.url + "/")
+        assert summary.status == "finished" and summary.complete, (run, summary.errors)
+        assert getattr(summary.counts, counter) >= 1, (run, summary.counts)
+        assert summary.counts.added + summary.counts.unchanged >= 1  # the article
+
+
+def test_robots_txt_redirecting_to_a_non_web_scheme_stops_the_host(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """robots.txt redirecting to `mailto:` counts as unreachable, as any redirect it may not
+    follow does: the run finishes and asks nothing else."""
+    hostile_site.state.robots = "redirect"
+    hostile_site.state.robots_location = "mailto:someone@example.org"
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert summary.status == "finished"
+    assert hostile_site.paths() == ["/robots.txt"] and summary.counts.robots == 1
+
+
+def test_a_failed_run_records_why(
+    hostile_site: HostileSite, fake_llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """A run that fails (here the embeddings endpoint refuses every call, so no page can be
+    indexed) is recorded as failed with the reason, which the run list shows."""
+    settings = hostile_settings(
+        tmp_path,
+        embeddings_base_url=fake_llm.url,
+        embeddings_model="e5",
+        embeddings_max_retries=0,
+    )
+    fake_llm.state.embedding_failures, fake_llm.state.embedding_status = 1_000, 500
+    options = SyncOptions(urls=(hostile_site.url + "/",), max_pages=10, delay=0.0)
+    job = SyncJob(settings, IndexStore.open(settings, create_embedder(settings)), options)
+    with pytest.raises(ModelUnavailableError):
+        job.run()
+    (run,) = list_runs(settings)
+    assert run.status == "failed"
+    assert run.failure and "ModelUnavailableError" in run.failure, run

@@ -16,7 +16,12 @@ whatever `state.home_links` adds. Named behaviours, set on `HostileState` before
 - `/nested`: `nested_depth` nested `<blockquote>`s around a paragraph and a link to /secret;
 - `/slow.pdf`: `slow_pdf(pdf_operators)`, twelve pages sharing one content stream of `q Q`
   operators, cheap to send and slow to read;
-- `/redirect-to?url=...`: 302 to that URL; `/private`, `/secret`: pages nobody should fetch.
+- `/redirect-to?url=...`: 302 to that URL; `/private`, `/secret`: pages nobody should fetch;
+- `/charset/<label>`: the article, its Content-Type naming `charset=<label>`;
+  `/meta-charset/<label>`: the same, declared by `<meta charset=<label>>` instead;
+- `/retry-after?value=...`: 503 with `Retry-After: <value>` (sent as Latin-1, `²` included);
+- `/validators?etag=...&modified=...`: the article with that `ETag` and `Last-Modified`
+  (Latin-1 bytes on the wire), answered 304 when a request sends them back.
 
 Every request is recorded (`paths()`), with how many bytes the body sent.
 
@@ -115,6 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
             inner = f'<p>{ARTICLE} <a href="/secret">more</a></p>'
             body = "<blockquote>" * depth + inner + "</blockquote>" * depth
             return self._html(_page("Nested", body))
+        if path.startswith(("/charset/", "/meta-charset/")):
+            return self._charset(path)
+        if path == "/retry-after":
+            return self._retry_after(query["value"][0])
+        if path == "/validators":
+            return self._validators(query)
         if path == "/slow.pdf":
             return self._send(200, slow_pdf(self.state.pdf_operators), "application/pdf")
         return self._send(404, b"not found", "text/plain")
@@ -133,6 +144,38 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "huge":
             return self._send(200, _rules_then_padding(state.robots_megabytes), "text/plain")
         return self._send(200, _gzipped(state.robots_megabytes), "text/plain", encoding="gzip")
+
+    def _charset(self, path: str) -> None:
+        kind, _, label = path.strip("/").partition("/")
+        article = f"<h1>Charset {label}</h1><p>{ARTICLE}</p>"
+        if kind == "meta-charset":
+            head = f"<meta charset={label}><title>Charset {label}</title>"
+            body = f"<html><head>{head}</head><body>{article}</body></html>".encode()
+            return self._send(200, body, "text/html")
+        return self._send(200, _page(f"Charset {label}", article), f"text/html; charset={label}")
+
+    def _retry_after(self, value: str) -> None:
+        self.send_response(503)
+        self.send_header("Retry-After", value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _validators(self, query: dict[str, list[str]]) -> None:
+        etag, modified = query.get("etag", [""])[0], query.get("modified", [""])[0]
+        if etag and self.headers.get("If-None-Match", "") == etag:
+            self.send_response(304)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        body = _page("Validators", f"<h1>Validators</h1><p>{ARTICLE}</p>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        if etag:
+            self.send_header("ETag", etag)  # http.server writes header values as Latin-1
+        if modified:
+            self.send_header("Last-Modified", modified)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _links(self, path: str) -> None:
         name = path.removeprefix("/links/")
