@@ -272,8 +272,10 @@ def _print_sync(summary: SyncSummary) -> None:
         ("list pages (followed)", counts.lists), ("redirects", counts.redirects),
         ("skipped by robots.txt", counts.robots), ("skipped traps", counts.traps),
         ("skipped outside scope", counts.outside), ("skipped type/size", counts.skipped),
-        ("skipped malformed links", counts.malformed), ("links over the caps", counts.dropped),
-        ("errors", counts.errors), ("texts embedded", counts.embedded),
+        ("skipped malformed links and pages", counts.malformed),
+        ("links over the caps", counts.dropped), ("errors", counts.errors),
+        ("unreadable Retry-After", counts.unreadable_retry),
+        ("validators dropped", counts.bad_validators), ("texts embedded", counts.embedded),
         ("requests", counts.requests),
     ]  # fmt: skip
     for name, value in rows:
