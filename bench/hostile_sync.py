@@ -8,7 +8,8 @@ sends the stored validators back: one line per run, with its status and counts. 
 another tree's code to compare: `PYTHONPATH=/path/to/old/src:tests python bench/hostile_sync.py
 robots`.
 
-    python bench/hostile_sync.py robots|drip|crawl-delay|links|nested|pdf|upload-pdf|odd
+    python bench/hostile_sync.py robots|drip|crawl-delay|links|nested|nested-self-closing|pdf|
+                                 upload-pdf|odd
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ SITES = {  # the hostile site's arguments per scenario
     "crawl-delay": ["--robots", "crawl-delay"],
     "links": ["--home-link", "/links/a", "--link-count", "20000"],
     "nested": ["--home-link", "/nested", "--nested-depth", "100000"],  # 2.5 MB
+    "nested-self-closing": [
+        *("--home-link", "/nested", "--nested-depth", "40000"),
+        *("--nested-style", "self-closing"),
+    ],
     "pdf": ["--home-link", "/slow.pdf", "--pdf-operators", "1250000"],  # 5 MB
 }
 ODD_LINKS = (
@@ -176,7 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "scenario",
-        choices=["robots", "drip", "crawl-delay", "links", "nested", "pdf", "upload-pdf", "odd"],
+        choices=[*SITES, "upload-pdf"],
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -305,6 +305,19 @@ def test_a_page_nested_too_deep_is_refused_before_its_links_are_read(
     assert "nests its markup" in summary.errors[0].message
 
 
+def test_self_closed_nesting_is_refused_before_its_links_are_read(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """`<div/>` 40,000 times nests 40,000 deep (the slash means nothing on an HTML element):
+    refused at once, not parsed for seconds and indexed (issue 30, finding 6)."""
+    hostile_site.state.nested_style, hostile_site.state.nested_depth = "self-closing", 40_000
+    hostile_site.state.home_links.append("/nested")
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert "/nested" in hostile_site.paths() and "/secret" not in hostile_site.paths()
+    assert [e.url for e in summary.errors] == [hostile_site.url + "/nested"]
+    assert "nests its markup" in summary.errors[0].message
+
+
 def test_a_pdf_slow_to_parse_is_stopped_at_the_budget_in_a_sync(
     hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:

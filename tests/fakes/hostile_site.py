@@ -13,7 +13,8 @@ whatever `state.home_links` adds. Named behaviours, set on `HostileState` before
   (`http://[::1]:60245/x`, `http://x:99999/`, `http://a:b:c/`); `/bad-redirect` redirects to
   `http://x:99999/`;
 - `/links/<n>`: a page with `link_count` links to `/links/<n>-<i>`, each the same kind of page;
-- `/nested`: `nested_depth` nested `<blockquote>`s around a paragraph and a link to /secret;
+- `/nested`: `nested_depth` nested elements (`<blockquote>`s, or as `nested_style` names one of
+  hostile_files.NESTING: `<div/>`, `<div title="<">`...) around a paragraph and a link to /secret;
 - `/slow.pdf`: `slow_pdf(pdf_operators)`, twelve pages sharing one content stream of `q Q`
   operators, cheap to send and slow to read;
 - `/redirect-to?url=...`: 302 to that URL; `/private`, `/secret`: pages nobody should fetch;
@@ -39,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fakes.hostile_files import pdf_file
+from fakes.hostile_files import NESTING, pdf_file
 
 ROBOTS_MODES = ("plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay")
 BAD_LINKS = ("http://[::1]:60245/x", "http://x:99999/", "http://a:b:c/")
@@ -63,6 +64,7 @@ class HostileState:
     drip_bytes: int = 100
     link_count: int = 1000
     nested_depth: int = 2000
+    nested_style: str = "blockquote"
     pdf_operators: int = 100_000
     home_links: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -117,9 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._links(path)
         if path == "/nested":
             depth = self.state.nested_depth
+            opening, closing = (part.decode() for part in NESTING[self.state.nested_style])
             inner = f'<p>{ARTICLE} <a href="/secret">more</a></p>'
-            body = "<blockquote>" * depth + inner + "</blockquote>" * depth
-            return self._html(_page("Nested", body))
+            return self._html(_page("Nested", opening * depth + inner + closing * depth))
         if path.startswith(("/charset/", "/meta-charset/")):
             return self._charset(path)
         if path == "/retry-after":
@@ -297,6 +299,7 @@ def main() -> None:
     parser.add_argument("--drip-seconds", type=float, default=0.2)
     parser.add_argument("--drip-bytes", type=int, default=100)
     parser.add_argument("--nested-depth", type=int, default=2000)
+    parser.add_argument("--nested-style", choices=list(NESTING), default="blockquote")
     parser.add_argument("--pdf-operators", type=int, default=100_000)
     args = parser.parse_args()
     state = HostileState(
@@ -307,6 +310,7 @@ def main() -> None:
         drip_seconds=args.drip_seconds,
         drip_bytes=args.drip_bytes,
         nested_depth=args.nested_depth,
+        nested_style=args.nested_style,
         pdf_operators=args.pdf_operators,
     )
     site = HostileSite(state).prepare().start()
