@@ -87,6 +87,17 @@ def test_a_huge_robots_txt_is_read_only_to_its_first_half_megabyte(
     assert summary.counts.fetched == 2 and summary.status == "finished"
 
 
+def test_a_robots_txt_too_costly_to_apply_stops_the_host(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """500 KB of wildcard rules (a third of a second to test each URL against, outside any
+    budget) count as a robots.txt that cannot be applied: nothing else is asked this run."""
+    hostile_site.state.robots = "wildcards"
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert hostile_site.paths() == ["/robots.txt"]
+    assert summary.counts.robots == 1 and summary.status == "finished"
+
+
 def test_a_corrupt_robots_txt_stops_the_host(
     hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:

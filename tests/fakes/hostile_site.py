@@ -42,7 +42,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from fakes.hostile_files import NESTING, pdf_file
 
-ROBOTS_MODES = ("plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay")
+ROBOTS_MODES = (
+    "plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay", "wildcards"
+)  # fmt: skip
 BAD_LINKS = ("http://[::1]:60245/x", "http://x:99999/", "http://a:b:c/")
 RULES = "User-agent: *\nDisallow: /private\n"
 ARTICLE = (
@@ -73,6 +75,12 @@ class HostileState:
 
 def _page(title: str, body: str) -> bytes:
     return f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
+
+
+def _wildcard_rules() -> bytes:
+    """RULES, then about 500 KB of wildcard rules, each costly to test a URL against."""
+    lines = [f"Disallow: /*{i:x}*q{i % 97}*z$" for i in range(21_000)]
+    return (RULES + "\n".join(lines) + "\n").encode()
 
 
 def _rules_then_padding(megabytes: int) -> bytes:
@@ -145,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"\x1f\x8b\x08\x00garbage", "text/plain", encoding="gzip")
         if mode == "huge":
             return self._send(200, _rules_then_padding(state.robots_megabytes), "text/plain")
+        if mode == "wildcards":
+            return self._send(200, _wildcard_rules(), "text/plain")
         return self._send(200, _gzipped(state.robots_megabytes), "text/plain", encoding="gzip")
 
     def _charset(self, path: str) -> None:
