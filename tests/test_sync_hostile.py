@@ -21,6 +21,7 @@ from icc_assistant.errors import ModelUnavailableError, SyncError
 from icc_assistant.index import IndexStore
 from icc_assistant.settings import Settings
 from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
+from icc_assistant.sync.job import check_options
 from icc_assistant.sync.urls import Scope
 
 PDF = "application/pdf"
@@ -138,6 +139,33 @@ def test_a_start_page_on_a_loopback_address_is_refused(
     with pytest.raises(SyncError, match="ICC_SYNC_PRIVATE_HOSTS"):
         crawl(settings, embedder, start)
     assert hostile_site.paths() == []
+
+
+# IPv6 spellings that carry an IPv4 address, or that are not public: NAT64 (well-known and
+# local-use prefixes), 6to4, IPv4-compatible, SIIT (IPv4-translated) and site-local.
+TRANSITION_ADDRESSES = [
+    "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b:1::a00:1]", "[2002:7f00:1::1]",
+    "[2002:a9fe:a9fe::1]", "[::127.0.0.1]", "[::ffff:0:127.0.0.1]", "[fec0::1]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", TRANSITION_ADDRESSES)
+def test_ipv6_addresses_carrying_a_private_ipv4_one_are_refused(
+    host: str, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """An IPv6 address that reaches loopback, cloud metadata or a private network through a
+    transition mechanism is judged by the IPv4 address it carries, or refused: a SyncError
+    naming ICC_SYNC_PRIVATE_HOSTS before any request."""
+    settings = hostile_settings(tmp_path, sync_private_hosts=[])
+    with pytest.raises(SyncError, match="ICC_SYNC_PRIVATE_HOSTS"):
+        crawl(settings, embedder, f"http://{host}:8080/", allow=(f"http://{host}:8080/",))
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::808:808]", "[2002:808:808::1]"])
+def test_ipv6_addresses_carrying_a_public_ipv4_one_pass_the_start_check(host: str) -> None:
+    """The same mechanisms carrying a public IPv4 address are public (checked, not fetched)."""
+    options = SyncOptions(urls=(f"http://{host}/",), max_pages=1, delay=0.0)
+    assert check_options(options).allows(f"http://{host}/page")
 
 
 def test_a_name_resolving_to_loopback_is_refused_when_connecting(
