@@ -68,12 +68,21 @@ class GapRecorder:
         filters = retrieval.filters.model_dump(exclude_none=True)
         self._record("no_evidence", question, retrieval, answer.language, filters)
 
-    def record_thumbs_down(self, question: str | None, retrieval: RetrievalResult | None) -> None:
-        """Record a rating "down"; what it says of the question only when it came with one."""
+    def thumbs_down_gap(self, question: str | None, retrieval: RetrievalResult | None) -> Gap:
+        """The gap a rating "down" records; what it says of the question only when it came
+        with one."""
         if question is None or retrieval is None:
-            self._save(Gap(kind="thumbs_down"))
-            return
-        self._record("thumbs_down", question, retrieval, retrieval.language, {})
+            return Gap(kind="thumbs_down")
+        return self._gap("thumbs_down", question, retrieval, retrieval.language, {})
+
+    def replace(self, earlier: int | None, gap: Gap | None) -> int | None:
+        """Swap the gap an earlier rating recorded for `gap`; the new gap's id. A database
+        problem is logged and leaves the earlier gap as it was."""
+        try:
+            return self.store.replace(earlier, gap)
+        except ICCAssistantError as exc:
+            log.warning("gap not recorded", kind="thumbs_down", error=str(exc))
+            return earlier
 
     def _record(
         self,
@@ -83,6 +92,16 @@ class GapRecorder:
         language: str,
         filters: dict[str, str | int],
     ) -> None:
+        self._save(self._gap(kind, question, retrieval, language, filters))
+
+    def _gap(
+        self,
+        kind: GapKind,
+        question: str,
+        retrieval: RetrievalResult,
+        language: str,
+        filters: dict[str, str | int],
+    ) -> Gap:
         try:
             topic = self._topics.nearest(
                 gazetteer.without_cities(retrieval.query, known=retrieval.cities)
@@ -90,7 +109,7 @@ class GapRecorder:
         except ICCAssistantError as exc:  # a remote embedder failing: keep the rest
             log.warning("gap topic not detected", error=type(exc).__name__)
             topic = None
-        gap = Gap(
+        return Gap(
             kind=kind,
             language=language,
             cities=retrieval.cities,
@@ -99,7 +118,6 @@ class GapRecorder:
             reason=_reason(retrieval) if kind == "no_evidence" else None,
             text=question,
         )
-        self._save(gap)
 
     def _save(self, gap: Gap) -> None:
         try:
