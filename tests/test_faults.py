@@ -154,7 +154,8 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
         assert "feedback" in refused.json()["error"]["message"].lower()
         chat = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour strategy"}, timeout=60)
         assert chat.status_code == 200 and chat.json()["citations"]
-    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    another = {**body, "answer_id": answer_id(url)}  # an answer has one rating: a new answer
+    assert httpx.post(f"{url}/api/feedback", json=another).status_code == 201
     with contextlib.closing(sqlite3.connect(database)) as connection:
         assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (before + 1,)
 
