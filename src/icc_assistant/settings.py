@@ -123,7 +123,17 @@ class Settings(BaseSettings):
     cors_origins: CsvList = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
-    rate_limit_per_minute: int = Field(60, ge=1, description="Requests a client may make a minute.")
+    rate_limit_per_minute: int = Field(
+        60,
+        ge=1,
+        description="Cost units a client may spend a minute: a short chat costs 1, longer"
+        " questions and briefing notes more.",
+    )
+    rate_limit_store: Path | None = Field(
+        None,
+        description="SQLite file of the rate limits, shared by the workers and services naming"
+        " it; unset: ICC_DATA_DIR/limits.sqlite3.",
+    )
     auth_failures_per_minute: int = Field(
         10, ge=1, description="Failed key checks an address may make a minute (then 429)."
     )

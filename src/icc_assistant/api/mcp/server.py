@@ -34,6 +34,7 @@ from pydantic import AnyUrl, ValidationError
 from starlette.requests import Request
 
 from icc_assistant.api.errors import error_type, status_of
+from icc_assistant.api.limits import question_cost
 from icc_assistant.api.mcp.tools import ICCTools
 from icc_assistant.assistant import Assistant
 from icc_assistant.errors import ICCAssistantError, NotFoundError
@@ -53,12 +54,12 @@ INSTRUCTIONS = (
     "get_document and icc_facets show what the material holds. Any language."
 )
 
-# Counts one call against the caller's limits (the HTTP request, or None over stdio); raises
-# an AccessError when the caller may not make it.
-Admit = Callable[[Request | None], None]
+# Counts one call at its cost against the caller's limits (the HTTP request, or None over
+# stdio); raises an AccessError when the caller may not make it.
+Admit = Callable[[Request | None, int], None]
 
 
-def admit_anyone(request: Request | None) -> None:
+def admit_anyone(request: Request | None, cost: int = 1) -> None:
     """Over stdio the caller is the local user who started the process: nothing to check."""
 
 
@@ -96,6 +97,12 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return "invalid_request", str(cause)
     log.error("mcp call failed", error=type(cause).__name__, exc_info=cause)
     return "internal", "The server could not answer."
+
+
+def _call_cost(arguments: dict[str, Any]) -> int:
+    """A tool call's cost: a question's (search_icc, ask_icc), else one unit."""
+    question = arguments.get("question")
+    return question_cost(question) if isinstance(question, str) else 1
 
 
 def finished(output: object) -> CallToolResult:
@@ -175,7 +182,7 @@ class ICCServer(FastMCP[Any]):
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
-                self._admit(request)
+                self._admit(request, _call_cost(arguments))
                 result = await super().call_tool(name, arguments)
             except Exception as exc:  # noqa: BLE001 - every failure is answered and logged
                 kind, message = failure_of(exc)
@@ -191,7 +198,7 @@ class ICCServer(FastMCP[Any]):
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(request_id=self._request_id(request)):
             try:
-                self._admit(request)
+                self._admit(request, 1)
                 if not DOCUMENT_PATTERN.fullmatch(str(uri)):
                     raise NotFoundError(
                         f"No resource {uri}; documents are {DOCUMENT_URI}, the id "
