@@ -79,6 +79,14 @@ def report(url: str, **params: str) -> dict[str, Any]:
     return body
 
 
+def report_csv(url: str) -> str:
+    response = httpx.get(
+        f"{url}/api/admin/gaps", params={"format": "csv"}, headers=ADMIN, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def rate(url: str, answer_id: str, rating: str = "down", **extra: str) -> httpx.Response:
     body = {"answer_id": answer_id, "rating": rating, **extra}
     return httpx.post(f"{url}/api/feedback", json=body, timeout=60)
@@ -217,6 +225,21 @@ def test_without_text_retention_no_question_text_reaches_the_disk(
     stored = stored_bytes(data_dir_of(tmp_path))
     found = [w for w in words if w.encode("utf-8") in stored]
     assert found == [], f"question words on disk: {found}"
+
+
+def test_a_topic_filter_of_free_text_does_not_reach_the_disk(serve: Serve, tmp_path: Path) -> None:
+    """Without text retention, a `topic` filter that names no ICC topic (any text the caller
+    likes) is recorded as `[other]`, not as written; an ICC topic is kept as it is."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    secret = "call Jane on +47 22 33 44 55"
+    for topic in (secret, "Education"):
+        body = {"question": UNCOVERED, "filters": {"topic": topic}}
+        response = httpx.post(f"{url}/api/chat", json=body, timeout=120)
+        assert response.status_code == 200 and response.json()["status"] == "no_evidence"
+    rows = list(csv.DictReader(io.StringIO(report_csv(url))))
+    assert sorted(row["filters"] for row in rows) == ["topic=Education", "topic=[other]"]
+    stored = stored_bytes(data_dir_of(tmp_path))
+    assert b"Jane" not in stored and b"22 33 44 55" not in stored
 
 
 def test_with_text_retention_contact_details_are_scrubbed(serve: Serve, tmp_path: Path) -> None:
