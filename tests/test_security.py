@@ -320,6 +320,24 @@ def test_an_oversized_chunked_body_is_413(serve: Serve) -> None:
     assert error_of(response, 413)["type"] == "payload_too_large"
 
 
+def test_request_headers_over_the_limit_are_refused_by_the_server(serve: Serve) -> None:
+    """A request whose headers run past ICC_MAX_HEADER_BYTES (here a 2 MB header, sent in
+    pieces) is answered 400 and its connection closed, in uvicorn itself: the headers are not
+    kept in memory however long they grow. The next client is served."""
+    url = serve(rate_limit_per_minute=1000, max_header_bytes=16_384)
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Padding: ".encode())
+        try:
+            for _ in range(200):
+                sock.sendall(b"x" * 10_000)
+        except OSError:  # the server hung up: it refused the headers before the end
+            pass
+        reply = sock.recv(4096).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 400"), reply[:200]
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
 def test_an_upload_is_refused_before_its_body_is_read(closed: str) -> None:
     """Without an admin key the upload is answered 401 while its body is still unsent."""
     host, port = closed.removeprefix("http://").split(":")

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         10, ge=1, description="Widget tokens one address may get a minute."
     )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
+    max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        description="Largest request line and headers the server reads; past it: 400, closed.",
+    )
     feedback_max_rows: int = Field(
         100_000, ge=1, description="Ratings kept; the oldest go as new ones come."
     )
