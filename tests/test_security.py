@@ -338,6 +338,17 @@ def test_request_headers_over_the_limit_are_refused_by_the_server(serve: Serve) 
     assert httpx.get(f"{url}/health").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/admin", "/api/facets"])
+def test_no_page_may_be_framed_by_another_site(closed: str, path: str) -> None:
+    """The demo page, the API docs, the console and the API all forbid framing (clickjacking):
+    X-Frame-Options DENY and a policy with frame-ancestors 'none', kept beside a page's own."""
+    response = httpx.get(f"{closed}{path}", headers={"X-API-Key": CLIENT})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    policies = response.headers.get_list("content-security-policy")
+    assert policies and all("frame-ancestors 'none'" in policy for policy in policies)
+
+
 def test_an_upload_is_refused_before_its_body_is_read(closed: str) -> None:
     """Without an admin key the upload is answered 401 while its body is still unsent."""
     host, port = closed.removeprefix("http://").split(":")
