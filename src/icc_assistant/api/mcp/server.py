@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import structlog
+from anyio import to_thread
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -214,7 +215,11 @@ class ICCServer(FastMCP[Any]):
             return contents
 
     async def list_resources(self) -> list[MCPResource]:
-        """Every indexed document as a resource, so clients can browse and attach them."""
+        """Every indexed document as a resource, so clients can browse and attach them (the
+        catalog, built from Chroma on first use, is read in a thread, off the event loop)."""
+        return await to_thread.run_sync(self._resources)
+
+    def _resources(self) -> list[MCPResource]:
         catalog = self._assistant().store.catalog
         return [
             MCPResource(

@@ -76,4 +76,5 @@ async def document(
 @router.get("/facets", response_model=Facets)
 async def facets(request: Request) -> Facets:
     """Cities, countries, topics, years, types and languages, with document counts."""
-    return count_facets(assistant_of(request))
+    # The first call builds the catalog from Chroma: in a thread, not on the event loop.
+    return await asyncio.to_thread(count_facets, assistant_of(request))
