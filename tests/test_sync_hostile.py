@@ -318,6 +318,25 @@ def test_an_admin_can_stop_a_running_sync(hostile_site: HostileSite, tmp_path: P
         server.stop()
 
 
+def test_the_service_keeps_no_record_of_ended_runs(
+    hostile_site: HostileSite, tmp_path: Path
+) -> None:
+    """Each POST /api/sync kept its run's thread and stop event for the service's life; a
+    service syncing every night holds only the run going on (issue 30)."""
+    settings = hostile_settings(tmp_path, admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    server = ServerThread(settings).start()
+    admin = {"Authorization": "Bearer admin-key"}
+    body = {"urls": [hostile_site.url + "/"], "delay": 0}
+    try:
+        for _ in range(3):
+            started = httpx.post(f"{server.url}/api/sync", json=body, headers=admin)
+            assert started.status_code == 202, started.text
+            assert wait_for_run(server.url, admin, started.json()["run_id"])["status"] == "finished"
+        assert len(server.server.config.app.state.sync_runs) <= 1
+    finally:
+        server.stop()
+
+
 def wait_for_run(url: str, headers: dict[str, str], run_id: int) -> dict[str, object]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
