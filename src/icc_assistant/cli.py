@@ -200,7 +200,9 @@ def sync(
     """Crawl the ICC website politely and index its pages and PDFs; unchanged ones are skipped.
 
     A second run asks only for what changed (ETag, Last-Modified); a run stopped at any point
-    (even kill -9) resumes where it stopped when started again with the same options.
+    (even kill -9) resumes where it stopped when started again with the same options. A
+    response that cannot be used (a mailto: redirect, an unknown charset, an unreadable
+    Retry-After or validator) is counted and skipped; a run that fails records why.
 
     Example: icc-assistant sync https://www.coe.int/en/web/interculturalcities/good-practice
     --allow https://www.coe.int/en/web/interculturalcities --allow https://rm.coe.int/
@@ -590,7 +592,12 @@ def serve(
     host: Annotated[str | None, typer.Option(envvar="ICC_HOST", help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(envvar="ICC_PORT", help="Port to bind.")] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes; >1 needs ICC_CHROMA_HOST.")
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes; >1 needs ICC_CHROMA_HOST. They share each client's rate"
+            " limit (ICC_RATE_LIMIT_STORE).",
+        ),
     ] = 1,
     data_dir: DataDir = None,
 ) -> None:
