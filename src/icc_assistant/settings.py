@@ -193,6 +193,7 @@ class Settings(BaseSettings):
         "chroma_host",
         "widget_secret",
         "sync_contact",
+        "rate_limit_store",
         mode="before",
     )
     @classmethod
