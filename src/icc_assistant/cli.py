@@ -200,9 +200,10 @@ def sync(
     """Crawl the ICC website politely and index its pages and PDFs; unchanged ones are skipped.
 
     A second run asks only for what changed (ETag, Last-Modified); a run stopped at any point
-    (even kill -9) resumes where it stopped when started again with the same options. A
-    response that cannot be used (a mailto: redirect, an unknown charset, an unreadable
-    Retry-After or validator) is counted and skipped; a run that fails records why.
+    (even kill -9) resumes where it stopped when started again with the same options.
+
+    A response that cannot be used (a mailto: redirect, a charset of no web encoding, an
+    unreadable Retry-After or validator) is counted and skipped; a failed run records why.
 
     Example: icc-assistant sync https://www.coe.int/en/web/interculturalcities/good-practice
     --allow https://www.coe.int/en/web/interculturalcities --allow https://rm.coe.int/
