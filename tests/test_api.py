@@ -315,8 +315,8 @@ def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer)
 def test_feedback_keeps_the_newest_rows_and_is_exported_page_by_page(serve: Serve) -> None:
     """With ICC_FEEDBACK_MAX_ROWS=3, five ratings leave the newest three, read two at a time."""
     url = serve(admin_keys=["admin-key"], own_index=True, feedback_max_rows=3)
-    rating = {"answer_id": real_answer_id(url), "rating": "up"}
-    ids = [httpx.post(f"{url}/api/feedback", json=rating).json()["id"] for _ in range(5)]
+    ratings = [{"answer_id": real_answer_id(url), "rating": "up"} for _ in range(5)]
+    ids = [httpx.post(f"{url}/api/feedback", json=rating).json()["id"] for rating in ratings]
     admin = {"Authorization": "Bearer admin-key"}
     first = httpx.get(f"{url}/api/feedback", params={"limit": 2}, headers=admin).json()
     assert [i["id"] for i in first["items"]] == ids[:1:-1][:2]

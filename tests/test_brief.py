@@ -19,6 +19,7 @@ import pytest
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
+from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
 from fakes.fake_openai import FakeOpenAIServer
@@ -309,3 +310,50 @@ def test_a_note_lists_several_cities_practices_and_quotes_each_sentence_once(
         for quote in document.quotes
     ]
     assert quoted and len(quoted) == len(set(quoted))
+
+
+# -- issue 30: hostile text in an enquiry or a cited document -----------------------------------
+
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+EVIL = "https://evil.example"
+HOSTILE_PAGE = (
+    f"# Bilbao\x0b anti-rumour \ufffe agents\x01 ![pixel]({EVIL}/p.png) [click]({EVIL}/x)\n\n"
+    "Bilbao trains anti-rumour agents\x07 who answer prejudice about migrants in bars, schools"
+    " and sports clubs. The city has trained two hundred agents since 2014.\n"
+)
+HOSTILE_ENQUIRY = (
+    f"How does Bilbao train anti-rumour agents?\x07\ufffe ![x]({EVIL}/q.png) [y]({EVIL})"
+)
+
+
+@pytest.fixture
+def hostile_url(serve: Any) -> str:
+    """A server whose index also holds a page titled with control characters and Markdown."""
+    url: str = serve(own_index=True, admin_keys=[ADMIN], rate_limit_per_minute=1000)
+    upload = httpx.post(
+        f"{url}/api/documents",
+        files={"file": ("bilbao.md", HOSTILE_PAGE.encode(), "text/markdown")},
+        headers=ADMIN_HEADERS,
+        timeout=120,
+    )
+    assert upload.status_code == 200 and upload.json()["status"] == "added", upload.text
+    return url
+
+
+def test_control_characters_do_not_break_a_word_note(hostile_url: str) -> None:
+    """Control characters and U+FFFE in the enquiry and in a cited title (XML cannot hold
+    them) are left out of the DOCX, which is written and opens, citing the page."""
+    response = post_brief(hostile_url, question=HOSTILE_ENQUIRY, format="docx")
+    assert response.status_code == 200, response.text
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    assert "Bilbao anti-rumour  agents" in text
+
+
+def test_markdown_notes_make_no_link_or_image_of_an_enquiry_or_a_title(hostile_url: str) -> None:
+    """`[`, `]`, `(`, `)` and `!` in the enquiry and in titles are escaped: rendered as
+    CommonMark, the note links to and loads nothing from the attacker's host."""
+    response = post_brief(hostile_url, question=HOSTILE_ENQUIRY, format="md")
+    assert response.status_code == 200, response.text
+    assert "Bilbao" in response.text and "evil.example" in response.text
+    html = MarkdownIt("commonmark").render(response.text)
+    assert "<img" not in html and EVIL not in "".join(re.findall(r'href="([^"]*)"', html))

@@ -7,8 +7,10 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import ChromaProcess
 from fixtures.cli_server import clean_environment, start_serve
-from fixtures.live_server import Serve, upload
+from fixtures.live_server import Serve, ServerThread, upload
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.errors import IndexUnavailableError
 from icc_assistant.index import IndexStore
@@ -72,6 +74,47 @@ def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path)
     answer = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour agents"}, timeout=30)
     assert answer.status_code == 200 and "Bilbao" in answer.text
     chroma.stop()
+
+
+LISTINGS = {
+    "/api/facets": ("GET", "/api/facets", None),
+    "MCP resources/list": (
+        "POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "resources/list"}
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("method, path, body", LISTINGS.values(), ids=LISTINGS.keys())
+def test_listings_waiting_on_chroma_do_not_hold_up_other_requests(
+    method: str, path: str, body: dict[str, object] | None, tmp_path: Path
+) -> None:
+    """/api/facets and MCP's resources/list build the catalog from Chroma on their first call:
+    while a Chroma server that stopped answering holds one up, /health keeps answering at once
+    (the work is off the event loop), and the listing completes when Chroma is back."""
+    chroma = ChromaProcess(tmp_path / "chroma").start()
+    settings, _ = index_on_server(tmp_path, chroma)
+    server = ServerThread(settings.model_copy(update={"rate_limit_per_minute": 1000})).start()
+    assert chroma.process is not None
+    listing: list[httpx.Response] = []
+    headers = {"Accept": "application/json, text/event-stream"}
+    thread = threading.Thread(
+        target=lambda: listing.append(
+            httpx.request(method, f"{server.url}{path}", json=body, headers=headers, timeout=120)
+        )
+    )
+    os.kill(chroma.process.pid, signal.SIGSTOP)  # it accepts connections and answers nothing
+    try:
+        thread.start()
+        watched_until = time.monotonic() + 3  # the listing arrives within milliseconds
+        while time.monotonic() < watched_until:
+            assert httpx.get(f"{server.url}/health", timeout=2).status_code == 200
+        assert thread.is_alive()  # still waiting for Chroma: the test saw what it meant to
+    finally:
+        os.kill(chroma.process.pid, signal.SIGCONT)
+        thread.join(120)
+        server.stop()
+        chroma.stop()
+    assert listing and listing[0].status_code == 200, listing
 
 
 def test_stored_vectors_of_a_stopped_chroma_server_are_unavailable_not_lost(
@@ -187,7 +230,8 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
         assert "feedback" in refused.json()["error"]["message"].lower()
         chat = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour strategy"}, timeout=60)
         assert chat.status_code == 200 and chat.json()["citations"]
-    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    another = {**body, "answer_id": answer_id(url)}  # an answer has one rating: a new answer
+    assert httpx.post(f"{url}/api/feedback", json=another).status_code == 201
     with contextlib.closing(sqlite3.connect(database)) as connection:
         assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (before + 1,)
 

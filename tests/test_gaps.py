@@ -79,6 +79,14 @@ def report(url: str, **params: str) -> dict[str, Any]:
     return body
 
 
+def report_csv(url: str) -> str:
+    response = httpx.get(
+        f"{url}/api/admin/gaps", params={"format": "csv"}, headers=ADMIN, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def rate(url: str, answer_id: str, rating: str = "down", **extra: str) -> httpx.Response:
     body = {"answer_id": answer_id, "rating": rating, **extra}
     return httpx.post(f"{url}/api/feedback", json=body, timeout=60)
@@ -186,19 +194,36 @@ def test_cli_ask_records_the_gap(tmp_path: Path, indexed_settings: Settings) -> 
 
 
 def test_a_thumbs_down_is_a_gap_with_its_question_analysed(serve: Serve) -> None:
-    """A rating "down" is recorded with the language and cities of the question it carries."""
+    """A rating "down" is recorded with the language and cities of the question it carries;
+    one without a question counts under the language `unknown`."""
     url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
-    answer = chat(url, "What does Ansan do for schools?")
+    first, second = (chat(url, "What does Ansan do for schools?") for _ in range(2))
     assert (
-        rate(url, answer["answer_id"], question="Que fait Ansan pour les écoles ?").status_code
+        rate(url, first["answer_id"], question="Que fait Ansan pour les écoles ?").status_code
         == 201
     )
-    assert rate(url, answer["answer_id"]).status_code == 201
-    assert rate(url, answer["answer_id"], rating="up").status_code == 201
+    assert rate(url, second["answer_id"]).status_code == 201
     body = report(url)
     assert body["by_kind"] == {"no_evidence": 0, "thumbs_down": 2}
     assert body["by_city"] == [{"key": "Ansan", "count": 1}]
     assert {row["key"] for row in body["by_language"]} == {"fr", "unknown"}
+
+
+def test_an_answer_has_one_rating_and_a_later_one_replaces_it(serve: Serve) -> None:
+    """One genuine answer id rated down again and again, each time with another city's
+    question, leaves one rating and one gap, the last; rated up at the end, no gap."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    answer_id = chat(url, "What does Ansan do for schools?")["answer_id"]
+    for city in ("Oslo", "Lisbon", "Bergen"):
+        question = f"What does {city} do for refugees?"
+        assert rate(url, answer_id, question=question).status_code == 201
+    body = report(url)
+    assert body["by_kind"]["thumbs_down"] == 1
+    assert body["by_city"] == [{"key": "Bergen", "count": 1}]
+    assert rate(url, answer_id, rating="up").status_code == 201
+    assert report(url)["by_kind"]["thumbs_down"] == 0
+    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"]
+    assert item["answer_id"] == answer_id and item["rating"] == "up"
 
 
 def test_without_text_retention_no_question_text_reaches_the_disk(
@@ -218,6 +243,21 @@ def test_without_text_retention_no_question_text_reaches_the_disk(
     stored = stored_bytes(data_dir_of(tmp_path))
     found = [w for w in words if w.encode("utf-8") in stored]
     assert found == [], f"question words on disk: {found}"
+
+
+def test_a_topic_filter_of_free_text_does_not_reach_the_disk(serve: Serve, tmp_path: Path) -> None:
+    """Without text retention, a `topic` filter that names no ICC topic (any text the caller
+    likes) is recorded as `[other]`, not as written; an ICC topic is kept as it is."""
+    url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
+    secret = "call Jane on +47 22 33 44 55"
+    for topic in (secret, "Education"):
+        body = {"question": UNCOVERED, "filters": {"topic": topic}}
+        response = httpx.post(f"{url}/api/chat", json=body, timeout=120)
+        assert response.status_code == 200 and response.json()["status"] == "no_evidence"
+    rows = list(csv.DictReader(io.StringIO(report_csv(url))))
+    assert sorted(row["filters"] for row in rows) == ["topic=Education", "topic=[other]"]
+    stored = stored_bytes(data_dir_of(tmp_path))
+    assert b"Jane" not in stored and b"22 33 44 55" not in stored
 
 
 def test_with_text_retention_contact_details_are_scrubbed(serve: Serve, tmp_path: Path) -> None:
@@ -256,6 +296,30 @@ def test_with_text_retention_contact_details_are_scrubbed(serve: Serve, tmp_path
 def test_scrub_takes_out_contact_details_and_keeps_short_numbers(text: str, scrubbed: str) -> None:
     """E-mail addresses and runs of six or more digits go; years and counts stay."""
     assert scrub(text) == scrubbed
+
+
+def test_a_feedback_database_with_repeated_ratings_keeps_the_newest_of_each(
+    tmp_path: Path,
+) -> None:
+    """A database written before one rating per answer keeps, once opened, the newest rating
+    of each answer, and the next rating of one replaces it."""
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL,"
+            " rating TEXT NOT NULL, reason TEXT, question TEXT, created_at REAL NOT NULL)"
+        )
+        rows = [("a", "down", "first"), ("a", "down", "replayed"), ("b", "up", None)]
+        old.executemany(
+            "INSERT INTO feedback (answer_id, rating, reason, created_at) VALUES (?, ?, ?, ?)",
+            [(*row, time.time()) for row in rows],
+        )
+    store = FeedbackStore(path)
+    assert [(i["answer_id"], i["reason"]) for i in store.export()] == [
+        ("b", None), ("a", "replayed")
+    ]  # fmt: skip
+    store.add("b", "down", "changed my mind")
+    assert [(i["answer_id"], i["rating"]) for i in store.export()] == [("b", "down"), ("a", "down")]
 
 
 def test_expired_gaps_are_deleted_by_the_store(tmp_path: Path) -> None:

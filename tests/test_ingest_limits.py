@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.hostile_files import nested_html, pdf, pdf_bomb, text_lines
+from fakes.hostile_files import NESTING, nested_html, pdf, pdf_bomb, text_lines
 from fixtures import live_server
 from fixtures.live_server import Serve
 
@@ -82,6 +82,27 @@ def test_deeply_nested_html_is_refused_quickly(admin_url: str) -> None:
         timeout=20,
     )
     assert "deep" in error_of(response, 422)["message"]
+
+
+@pytest.mark.parametrize("style", [s for s in NESTING if s != "blockquote"])
+def test_nesting_a_tag_count_misses_is_refused_too(admin_url: str, style: str) -> None:
+    """`<div/>`, `<div title="<">`, end tags that close nothing and HTML inside SVG's
+    foreignObject nest as deep as the parser says, and are refused before it sees them (422)."""
+    response = upload(admin_url, "deep.html", nested_html(40_000, style))
+    assert "nests its markup" in error_of(response, 422)["message"]
+
+
+def test_flat_markup_the_parser_closes_itself_is_accepted(serve: Serve) -> None:
+    """Thousands of self-closed SVG shapes, unclosed paragraphs, list items and options, and
+    tags written inside a script, are no nesting: the page is ingested."""
+    url = serve(own_index=True, admin_keys=[ADMIN], rate_limit_per_minute=1000)
+    shapes = '<svg viewBox="0 0 9 9">' + '<path d="M0 0h1"/>' * 3000 + "</svg>"
+    options = "<select>" + "<option>Ansan" * 3000 + "</select>"
+    items = "<ul>" + "<li><p>Ansan supports migrant pupils." * 1500 + "</ul>"
+    script = "<script>const t = '" + "<div>" * 3000 + "';</script>"
+    page = f"<html><body><h1>Ansan</h1>{shapes}{options}{items}{script}</body></html>"
+    response = upload(url, "flat.html", page.encode())
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import structlog
 from itsdangerous import URLSafeTimedSerializer
 
 from fixtures.cli_server import ServeProcess
-from fixtures.live_server import Serve
+from fixtures.live_server import Serve, ServerThread
 from icc_assistant.api.limits import WINDOW, RateLimiter
 from icc_assistant.api.logging import configure_logging
 from icc_assistant.settings import Settings
@@ -218,7 +219,7 @@ def test_a_trusted_proxy_s_x_forwarded_for_is_believed(serve: Serve) -> None:
 
 
 class Clock:
-    """A settable monotonic clock for the rate limiter."""
+    """A settable wall clock for the rate limiter."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -228,23 +229,24 @@ class Clock:
 
 
 def test_the_rate_limiter_forgets_and_stays_bounded() -> None:
-    """A flood of addresses is capped, and an address is forgotten a minute after its last hit."""
+    """A flood of addresses is capped, and an address is forgotten once its budget is whole
+    again (one request of five a minute: after 12 s)."""
     clock = Clock()
     limiter = RateLimiter(5, max_identities=1000, clock=clock)
     for n in range(5000):
         limiter.check(f"ip:10.{n // 65536}.{n // 256 % 256}.{n % 256}")
     assert len(limiter) == 1000
-    clock.now += WINDOW / 2
+    clock.now += WINDOW / 10
     limiter.check("ip:192.0.2.1")
-    assert len(limiter) == 1001 - 1  # still capped: the oldest went
-    clock.now += WINDOW / 2 + 1
-    assert len(limiter) == 1  # only the address seen half a minute ago is left
+    assert len(limiter) == 1000  # still capped
+    clock.now += WINDOW / 10 + 0.1
+    assert len(limiter) == 1  # only the address seen 6 s ago still owes
     clock.now += WINDOW
     assert len(limiter) == 0
 
 
 def test_the_rate_limiter_still_limits_the_addresses_it_keeps() -> None:
-    """Forgetting others does not reset an address that is still in its window."""
+    """Forgetting others does not reset an address whose budget is spent."""
     clock = Clock()
     limiter = RateLimiter(3, max_identities=10, clock=clock)
     for _ in range(3):
@@ -253,6 +255,50 @@ def test_the_rate_limiter_still_limits_the_addresses_it_keeps() -> None:
         limiter.check(f"ip:198.51.100.{n}")
     with pytest.raises(Exception, match="Too many requests"):
         limiter.check("ip:192.0.2.9")
+
+
+# -- issue 30, finding 9: limits that count cost, across workers, per IPv6 /64 ----------------
+
+LONG_ENQUIRY = "How do cities fight rumours about migrants in schools and housing? " * 22
+
+
+def test_a_briefing_note_costs_more_than_a_chat(serve: Serve) -> None:
+    """A Word note on a 1,500-character enquiry spends a whole budget of ten units, so the
+    same address's next chat waits, while another address chats on."""
+    url = serve(rate_limit_per_minute=10, trusted_proxies=["127.0.0.1"])
+    caller, other = {"X-Forwarded-For": "198.51.100.7"}, {"X-Forwarded-For": "198.51.100.8"}
+    body = {"question": LONG_ENQUIRY, "format": "docx"}
+    assert httpx.post(f"{url}/api/brief", json=body, headers=caller, timeout=120).status_code == 200
+    chat = {"question": "What does Ansan do for migrant pupils?"}
+    refused = httpx.post(f"{url}/api/chat", json=chat, headers=caller, timeout=60)
+    assert int(error_of(refused, 429)["message"].split("retry in ")[1].split()[0]) >= 1
+    assert httpx.post(f"{url}/api/chat", json=chat, headers=other, timeout=60).status_code == 200
+
+
+def test_workers_count_against_one_budget(indexed_settings: Settings, tmp_path: Path) -> None:
+    """Two services (as `serve --workers 2` runs two) on one limits store share each client's
+    budget: the fourth of three requests a minute is refused, whichever answers it."""
+    settings = indexed_settings.model_copy(
+        update={"rate_limit_per_minute": 3, "rate_limit_store": tmp_path / "limits.sqlite3"}
+    )
+    servers = [ServerThread(settings).start(), ServerThread(settings).start()]
+    try:
+        statuses = [httpx.get(f"{servers[n % 2].url}/api/facets").status_code for n in range(4)]
+    finally:
+        for server in servers:
+            server.stop()
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(serve: Serve) -> None:
+    """Addresses of one IPv6 /64 (one subscriber's) share a budget; the next /64 has its own."""
+    url = serve(rate_limit_per_minute=3, trusted_proxies=["127.0.0.1"])
+
+    def facets(address: str) -> int:
+        return httpx.get(f"{url}/api/facets", headers={"X-Forwarded-For": address}).status_code
+
+    assert [facets(f"2001:db8:1:2::{n}") for n in range(1, 5)] == [200, 200, 200, 429]
+    assert facets("2001:db8:1:3::1") == 200
 
 
 # -- finding 5: request shapes that used to be 500s, 400s or too late --------------------------
@@ -272,6 +318,35 @@ def test_an_oversized_chunked_body_is_413(serve: Serve) -> None:
         f"{url}/api/chat", content=body(), headers={"content-type": "application/json"}
     )
     assert error_of(response, 413)["type"] == "payload_too_large"
+
+
+def test_request_headers_over_the_limit_are_refused_by_the_server(serve: Serve) -> None:
+    """A request whose headers run past ICC_MAX_HEADER_BYTES (here a 2 MB header, sent in
+    pieces) is answered 400 and its connection closed, in uvicorn itself: the headers are not
+    kept in memory however long they grow. The next client is served."""
+    url = serve(rate_limit_per_minute=1000, max_header_bytes=16_384)
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Padding: ".encode())
+        try:
+            for _ in range(200):
+                sock.sendall(b"x" * 10_000)
+        except OSError:  # the server hung up: it refused the headers before the end
+            pass
+        reply = sock.recv(4096).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 400"), reply[:200]
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/admin", "/api/facets"])
+def test_no_page_may_be_framed_by_another_site(closed: str, path: str) -> None:
+    """The demo page, the API docs, the console and the API all forbid framing (clickjacking):
+    X-Frame-Options DENY and a policy with frame-ancestors 'none', kept beside a page's own."""
+    response = httpx.get(f"{closed}{path}", headers={"X-API-Key": CLIENT})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    policies = response.headers.get_list("content-security-policy")
+    assert policies and all("frame-ancestors 'none'" in policy for policy in policies)
 
 
 def test_an_upload_is_refused_before_its_body_is_read(closed: str) -> None:

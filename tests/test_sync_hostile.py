@@ -13,12 +13,15 @@ import httpx
 import pytest
 
 from fakes.counting_embedder import CountingEmbedder
+from fakes.fake_openai import FakeOpenAIServer
 from fakes.hostile_site import HostileSite, slow_pdf
 from fixtures.live_server import ServerThread, upload
-from icc_assistant.errors import SyncError
+from icc_assistant.embeddings import create_embedder
+from icc_assistant.errors import ModelUnavailableError, SyncError
 from icc_assistant.index import IndexStore
 from icc_assistant.settings import Settings
-from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary
+from icc_assistant.sync import SyncJob, SyncOptions, SyncSummary, list_runs
+from icc_assistant.sync.job import check_options
 from icc_assistant.sync.urls import Scope
 
 PDF = "application/pdf"
@@ -85,6 +88,17 @@ def test_a_huge_robots_txt_is_read_only_to_its_first_half_megabyte(
     assert summary.counts.fetched == 2 and summary.status == "finished"
 
 
+def test_a_robots_txt_too_costly_to_apply_stops_the_host(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """500 KB of wildcard rules (a third of a second to test each URL against, outside any
+    budget) count as a robots.txt that cannot be applied: nothing else is asked this run."""
+    hostile_site.state.robots = "wildcards"
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert hostile_site.paths() == ["/robots.txt"]
+    assert summary.counts.robots == 1 and summary.status == "finished"
+
+
 def test_a_corrupt_robots_txt_stops_the_host(
     hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:
@@ -125,6 +139,33 @@ def test_a_start_page_on_a_loopback_address_is_refused(
     with pytest.raises(SyncError, match="ICC_SYNC_PRIVATE_HOSTS"):
         crawl(settings, embedder, start)
     assert hostile_site.paths() == []
+
+
+# IPv6 spellings that carry an IPv4 address, or that are not public: NAT64 (well-known and
+# local-use prefixes), 6to4, IPv4-compatible, SIIT (IPv4-translated) and site-local.
+TRANSITION_ADDRESSES = [
+    "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b:1::a00:1]", "[2002:7f00:1::1]",
+    "[2002:a9fe:a9fe::1]", "[::127.0.0.1]", "[::ffff:0:127.0.0.1]", "[fec0::1]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", TRANSITION_ADDRESSES)
+def test_ipv6_addresses_carrying_a_private_ipv4_one_are_refused(
+    host: str, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """An IPv6 address that reaches loopback, cloud metadata or a private network through a
+    transition mechanism is judged by the IPv4 address it carries, or refused: a SyncError
+    naming ICC_SYNC_PRIVATE_HOSTS before any request."""
+    settings = hostile_settings(tmp_path, sync_private_hosts=[])
+    with pytest.raises(SyncError, match="ICC_SYNC_PRIVATE_HOSTS"):
+        crawl(settings, embedder, f"http://{host}:8080/", allow=(f"http://{host}:8080/",))
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::808:808]", "[2002:808:808::1]"])
+def test_ipv6_addresses_carrying_a_public_ipv4_one_pass_the_start_check(host: str) -> None:
+    """The same mechanisms carrying a public IPv4 address are public (checked, not fetched)."""
+    options = SyncOptions(urls=(f"http://{host}/",), max_pages=1, delay=0.0)
+    assert check_options(options).allows(f"http://{host}/page")
 
 
 def test_a_name_resolving_to_loopback_is_refused_when_connecting(
@@ -277,6 +318,25 @@ def test_an_admin_can_stop_a_running_sync(hostile_site: HostileSite, tmp_path: P
         server.stop()
 
 
+def test_the_service_keeps_no_record_of_ended_runs(
+    hostile_site: HostileSite, tmp_path: Path
+) -> None:
+    """Each POST /api/sync kept its run's thread and stop event for the service's life; a
+    service syncing every night holds only the run going on (issue 30)."""
+    settings = hostile_settings(tmp_path, admin_keys=["admin-key"], rate_limit_per_minute=1000)
+    server = ServerThread(settings).start()
+    admin = {"Authorization": "Bearer admin-key"}
+    body = {"urls": [hostile_site.url + "/"], "delay": 0}
+    try:
+        for _ in range(3):
+            started = httpx.post(f"{server.url}/api/sync", json=body, headers=admin)
+            assert started.status_code == 202, started.text
+            assert wait_for_run(server.url, admin, started.json()["run_id"])["status"] == "finished"
+        assert len(server.server.config.app.state.sync_runs) <= 1
+    finally:
+        server.stop()
+
+
 def wait_for_run(url: str, headers: dict[str, str], run_id: int) -> dict[str, object]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -296,6 +356,19 @@ def test_a_page_nested_too_deep_is_refused_before_its_links_are_read(
 ) -> None:
     """Markup 2,000 elements deep is an error before any parser meets it: the link inside it
     is never followed."""
+    hostile_site.state.home_links.append("/nested")
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert "/nested" in hostile_site.paths() and "/secret" not in hostile_site.paths()
+    assert [e.url for e in summary.errors] == [hostile_site.url + "/nested"]
+    assert "nests its markup" in summary.errors[0].message
+
+
+def test_self_closed_nesting_is_refused_before_its_links_are_read(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """`<div/>` 40,000 times nests 40,000 deep (the slash means nothing on an HTML element):
+    refused at once, not parsed for seconds and indexed (issue 30, finding 6)."""
+    hostile_site.state.nested_style, hostile_site.state.nested_depth = "self-closing", 40_000
     hostile_site.state.home_links.append("/nested")
     summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
     assert "/nested" in hostile_site.paths() and "/secret" not in hostile_site.paths()
@@ -368,3 +441,76 @@ def state_rows(settings: Settings) -> dict[str, int]:
         runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
         links = db.execute("SELECT SUM(json_array_length(links)) FROM pages").fetchone()[0]
     return {"frontier": int(frontier), "runs": int(runs), "links": int(links or 0)}
+
+
+# -- 8. no single response ends a run, nor every run after it (issue 30) -----------------------
+
+# An odd response linked from the home page, and the count it must land in on every run.
+ODD_RESPONSES = {
+    "charset=idna": ("/charset/idna", "malformed"),
+    "charset=bz2": ("/charset/bz2", "malformed"),
+    "meta charset=bz2": ("/meta-charset/bz2", "malformed"),
+    "redirect to mailto:": ("/redirect-to?url=mailto:someone@example.org", "malformed"),
+    "redirect to tel:": ("/redirect-to?url=tel:%2B33123456789", "malformed"),
+    "redirect to data:": ("/redirect-to?url=data:text/html,%3Cp%3Ehi%3C/p%3E", "malformed"),
+    "redirect to javascript:": ("/redirect-to?url=javascript:alert(1)", "malformed"),
+    "Retry-After: ²": ("/retry-after?value=%C2%B2", "unreadable_retry"),
+    "ETag with é": ("/validators?etag=%22caf%C3%A9%22", "bad_validators"),
+    "Last-Modified with é": (
+        "/validators?modified=Mon,+01+Jan+2024+00:00:00+G%C3%A9T",
+        "bad_validators",
+    ),
+}
+
+
+@pytest.mark.parametrize("path, counter", ODD_RESPONSES.values(), ids=ODD_RESPONSES.keys())
+def test_an_odd_response_is_counted_and_skipped_on_every_run(
+    path: str,
+    counter: str,
+    hostile_site: HostileSite,
+    embedder: CountingEmbedder,
+    tmp_path: Path,
+) -> None:
+    """A charset naming no text encoding, a redirect to a non-web scheme, an unreadable
+    Retry-After or a validator with a non-ASCII byte is counted and skipped: the first run
+    and the one after it (which sends the validators back) both finish."""
+    hostile_site.state.home_links.append(path)
+    settings = hostile_settings(tmp_path)
+    for run in ("first", "second"):
+        summary = crawl(settings, embedder, hostile_site.url + "/")
+        assert summary.status == "finished" and summary.complete, (run, summary.errors)
+        assert getattr(summary.counts, counter) >= 1, (run, summary.counts)
+        assert summary.counts.added + summary.counts.unchanged >= 1  # the article
+
+
+def test_robots_txt_redirecting_to_a_non_web_scheme_stops_the_host(
+    hostile_site: HostileSite, embedder: CountingEmbedder, tmp_path: Path
+) -> None:
+    """robots.txt redirecting to `mailto:` counts as unreachable, as any redirect it may not
+    follow does: the run finishes and asks nothing else."""
+    hostile_site.state.robots = "redirect"
+    hostile_site.state.robots_location = "mailto:someone@example.org"
+    summary = crawl(hostile_settings(tmp_path), embedder, hostile_site.url + "/", dry_run=True)
+    assert summary.status == "finished"
+    assert hostile_site.paths() == ["/robots.txt"] and summary.counts.robots == 1
+
+
+def test_a_failed_run_records_why(
+    hostile_site: HostileSite, fake_llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """A run that fails (here the embeddings endpoint refuses every call, so no page can be
+    indexed) is recorded as failed with the reason, which the run list shows."""
+    settings = hostile_settings(
+        tmp_path,
+        embeddings_base_url=fake_llm.url,
+        embeddings_model="e5",
+        embeddings_max_retries=0,
+    )
+    fake_llm.state.embedding_failures, fake_llm.state.embedding_status = 1_000, 500
+    options = SyncOptions(urls=(hostile_site.url + "/",), max_pages=10, delay=0.0)
+    job = SyncJob(settings, IndexStore.open(settings, create_embedder(settings)), options)
+    with pytest.raises(ModelUnavailableError):
+        job.run()
+    (run,) = list_runs(settings)
+    assert run.status == "failed"
+    assert run.failure and "ModelUnavailableError" in run.failure, run

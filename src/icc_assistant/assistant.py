@@ -25,7 +25,7 @@ from icc_assistant.answer import (
 from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ICCAssistantError
-from icc_assistant.gaps import GapRecorder, GapStore, TopicLabels
+from icc_assistant.gaps import Gap, GapRecorder, GapStore, TopicLabels
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import TextLimits, load_document
 from icc_assistant.retrieve import Retriever
@@ -144,18 +144,22 @@ class Assistant:
         if self.gaps is not None:
             self.gaps.record_answer(request.question, retrieval, answer)
 
-    def record_thumbs_down(self, question: str | None) -> None:
-        """Record a rating "down" as a gap; a question that came with it is analysed as
-        retrieval analyses it (language, cities, topic)."""
+    def thumbs_down_gap(self, question: str | None) -> Gap | None:
+        """The gap a rating "down" records (None without a gap record); a question that came
+        with it is analysed as retrieval analyses it (language, cities, topic)."""
         if self.gaps is None:
-            return
+            return None
         retrieval = None
         if question is not None:
             try:
                 retrieval = self.retriever.search(question, k=1)
             except ICCAssistantError as exc:  # too long, index away: the rating still counts
                 log.warning("down-rated question not analysed", error=type(exc).__name__)
-        self.gaps.record_thumbs_down(question, retrieval)
+        return self.gaps.thumbs_down_gap(question, retrieval)
+
+    def replace_gap(self, earlier: int | None, gap: Gap | None) -> int | None:
+        """Swap the gap an answer's earlier rating recorded for this rating's (see feedback)."""
+        return self.gaps.replace(earlier, gap) if self.gaps is not None else None
 
     async def stream(
         self, request: AnswerRequest, *, filters: Filters | None = None

@@ -204,6 +204,9 @@ def sync(
     A second run asks only for what changed (ETag, Last-Modified); a run stopped at any point
     (even kill -9) resumes where it stopped when started again with the same options.
 
+    A response that cannot be used (a mailto: redirect, a charset of no web encoding, an
+    unreadable Retry-After or validator) is counted and skipped; a failed run records why.
+
     Example: icc-assistant sync https://www.coe.int/en/web/interculturalcities/good-practice
     --allow https://www.coe.int/en/web/interculturalcities --allow https://rm.coe.int/
     """
@@ -274,8 +277,10 @@ def _print_sync(summary: SyncSummary) -> None:
         ("list pages (followed)", counts.lists), ("redirects", counts.redirects),
         ("skipped by robots.txt", counts.robots), ("skipped traps", counts.traps),
         ("skipped outside scope", counts.outside), ("skipped type/size", counts.skipped),
-        ("skipped malformed links", counts.malformed), ("links over the caps", counts.dropped),
-        ("errors", counts.errors), ("texts embedded", counts.embedded),
+        ("skipped malformed links and pages", counts.malformed),
+        ("links over the caps", counts.dropped), ("errors", counts.errors),
+        ("unreadable Retry-After", counts.unreadable_retry),
+        ("validators dropped", counts.bad_validators), ("texts embedded", counts.embedded),
         ("requests", counts.requests),
     ]  # fmt: skip
     for name, value in rows:
@@ -590,7 +595,12 @@ def serve(
     host: Annotated[str | None, typer.Option(envvar="ICC_HOST", help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(envvar="ICC_PORT", help="Port to bind.")] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes; >1 needs ICC_CHROMA_HOST.")
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes; >1 needs ICC_CHROMA_HOST. They share each client's rate"
+            " limit (ICC_RATE_LIMIT_STORE).",
+        ),
     ] = 1,
     data_dir: DataDir = None,
 ) -> None:

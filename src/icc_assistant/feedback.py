@@ -1,10 +1,12 @@
 """Thumbs up/down on answers, kept in a SQLite database under the data directory.
 
-The table keeps the newest `max_rows` ratings (older ones are deleted as new ones come) and
-nothing older than `retention_days` (deleted before every read and write), so with the
-request's own length limits its size is bounded; the export is read a page at a time. The
-question a rating may carry is stored only when the operator keeps question text
-(ICC_GAPS_KEEP_TEXT), scrubbed of contact details like the reason.
+An answer has one rating: a later one replaces it (a new row, so the export lists it as the
+newest), and with it the gap a rating "down" recorded, so that replaying one answer id cannot
+record one gap per replay. The table keeps the newest `max_rows` ratings (older ones are deleted
+as new ones come) and nothing older than `retention_days` (deleted before every read and
+write), so with the request's own length limits its size is bounded; the export is read a page
+at a time. The question a rating may carry is stored only when the operator keeps question
+text (ICC_GAPS_KEEP_TEXT), scrubbed of contact details like the reason.
 """
 
 from __future__ import annotations
@@ -26,10 +28,22 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
     reason TEXT,
     question TEXT,
-    created_at REAL NOT NULL
-)
+    created_at REAL NOT NULL,
+    gap_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS feedback_age ON feedback (created_at);
+"""
+# Version 1: one rating per answer (older databases may hold several: the newest is kept), and
+# the id of the gap a rating "down" recorded.
+_MIGRATION = """
+DELETE FROM feedback WHERE id NOT IN (SELECT MAX(id) FROM feedback GROUP BY answer_id);
+CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback (answer_id);
+PRAGMA user_version = 1;
 """
 DAY_SECONDS = 86_400
+# Given the gap id the answer's previous rating recorded (or None), record this rating's gap
+# (deleting that one) and return its id (or None). Runs inside the rating's transaction.
+ReplaceGap = Callable[[int | None], int | None]
 
 
 def iso_utc(timestamp: float) -> str:
@@ -65,8 +79,8 @@ class FeedbackStore:
             connection.execute("PRAGMA journal_mode=WAL")
             # Deleted rows are overwritten, so expired text does not linger in free pages.
             connection.execute("PRAGMA secure_delete=ON")
-            connection.execute(_SCHEMA)
-            connection.execute("CREATE INDEX IF NOT EXISTS feedback_age ON feedback (created_at)")
+            connection.executescript(_SCHEMA)
+            _migrate(connection)
         except (sqlite3.Error, OSError) as exc:
             if connection is not None:
                 connection.close()
@@ -85,23 +99,34 @@ class FeedbackStore:
         rating: Literal["up", "down"],
         reason: str | None = None,
         question: str | None = None,
+        replace_gap: ReplaceGap | None = None,
     ) -> int:
-        """Store one rating; returns its id."""
+        """Store the answer's rating, replacing any earlier one; returns its id. Within the
+        same transaction (so two ratings of one answer never both record a gap),
+        `replace_gap` swaps the earlier rating's gap for this one's."""
         kept = scrub(question) if self.keep_question and question else None
-        row = (answer_id, rating, scrub(reason) if reason else None, kept, self._clock())
         connection = self._connect()
         try:
-            with connection:
-                self._delete_expired(connection)
-                cursor = connection.execute(
-                    "INSERT INTO feedback (answer_id, rating, reason, question, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    row,
-                )
-                new_id = int(cursor.lastrowid or 0)
-                connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
+            connection.execute("BEGIN IMMEDIATE")
+            self._delete_expired(connection)
+            earlier = connection.execute(
+                "SELECT gap_id FROM feedback WHERE answer_id = ?", (answer_id,)
+            ).fetchone()
+            earlier_gap = earlier[0] if earlier else None
+            gap_id = replace_gap(earlier_gap) if replace_gap else earlier_gap
+            connection.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+            cursor = connection.execute(
+                "INSERT INTO feedback (answer_id, rating, reason, question, created_at, gap_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (answer_id, rating, scrub(reason) if reason else None, kept, self._clock(), gap_id),
+            )
+            new_id = int(cursor.lastrowid or 0)
+            connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
+            connection.execute("COMMIT")
             return new_id
         except sqlite3.Error as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise FeedbackUnavailableError(
                 f"Feedback could not be saved ({exc}); the answer itself is unaffected."
             ) from exc
@@ -124,4 +149,22 @@ class FeedbackStore:
             raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
         finally:
             connection.close()
-        return [{**dict(row), "created_at": iso_utc(row["created_at"])} for row in rows]
+        return [_exported(row) for row in rows]
+
+
+def _exported(row: sqlite3.Row) -> dict[str, Any]:
+    """A rating as the export shows it: ISO time, and not the gap it links to."""
+    item = dict(row)
+    item.pop("gap_id", None)
+    return {**item, "created_at": iso_utc(row["created_at"])}
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring a database written by an earlier version to the current schema."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version >= 1:
+        return
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
+    if "gap_id" not in columns:
+        connection.execute("ALTER TABLE feedback ADD COLUMN gap_id INTEGER")
+    connection.executescript(_MIGRATION)

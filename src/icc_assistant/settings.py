@@ -123,7 +123,17 @@ class Settings(BaseSettings):
     cors_origins: CsvList = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
-    rate_limit_per_minute: int = Field(60, ge=1, description="Requests a client may make a minute.")
+    rate_limit_per_minute: int = Field(
+        60,
+        ge=1,
+        description="Cost units a client may spend a minute: a short chat costs 1, longer"
+        " questions and briefing notes more.",
+    )
+    rate_limit_store: Path | None = Field(
+        None,
+        description="SQLite file of the rate limits, shared by the workers and services naming"
+        " it; unset: ICC_DATA_DIR/limits.sqlite3.",
+    )
     auth_failures_per_minute: int = Field(
         10, ge=1, description="Failed key checks an address may make a minute (then 429)."
     )
@@ -139,6 +149,11 @@ class Settings(BaseSettings):
         10, ge=1, description="Widget tokens one address may get a minute."
     )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body (uploads 20MB).")
+    max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        description="Largest request line and headers the server reads; past it: 400, closed.",
+    )
     feedback_max_rows: int = Field(
         100_000, ge=1, description="Ratings kept; the oldest go as new ones come."
     )
@@ -178,6 +193,7 @@ class Settings(BaseSettings):
         "chroma_host",
         "widget_secret",
         "sync_contact",
+        "rate_limit_store",
         mode="before",
     )
     @classmethod

@@ -54,7 +54,20 @@ def pdf_bomb(text_bytes: int = 1_000_000) -> bytes:
     return pdf(line * (text_bytes // 38))
 
 
-def nested_html(depth: int) -> bytes:
-    """A page whose body nests `depth` blockquotes."""
-    return (b"<html><body>" + b"<blockquote>x" * depth + b"</blockquote>" * depth
-            + b"</body></html>")  # fmt: skip
+# Ways to open an element that a naive tag count misses, each nesting like `<blockquote>`: the
+# slash of `<div/>` means nothing on an HTML element; `<` and `>` are plain text inside a quoted
+# attribute value; an end tag nothing matches is ignored; inside <foreignObject> it is HTML again.
+NESTING = {
+    "blockquote": (b"<blockquote>x", b"</blockquote>"),
+    "self-closing": (b"<div/>x", b""),
+    "attribute": (b'<div title="<">x', b""),
+    "quoted-gt": (b"<div title='a>b'>x", b""),
+    "stray-end-tag": (b"<div>x</span>", b""),
+    "foreign-object": (b"<svg><foreignObject><div/>x", b""),
+}
+
+
+def nested_html(depth: int, style: str = "blockquote") -> bytes:
+    """A page whose body nests `depth` elements, opened the `style` way (NESTING)."""
+    opening, closing = NESTING[style]
+    return b"<html><body>" + opening * depth + closing * depth + b"</body></html>"

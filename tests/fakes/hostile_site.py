@@ -13,10 +13,16 @@ whatever `state.home_links` adds. Named behaviours, set on `HostileState` before
   (`http://[::1]:60245/x`, `http://x:99999/`, `http://a:b:c/`); `/bad-redirect` redirects to
   `http://x:99999/`;
 - `/links/<n>`: a page with `link_count` links to `/links/<n>-<i>`, each the same kind of page;
-- `/nested`: `nested_depth` nested `<blockquote>`s around a paragraph and a link to /secret;
+- `/nested`: `nested_depth` nested elements (`<blockquote>`s, or as `nested_style` names one of
+  hostile_files.NESTING: `<div/>`, `<div title="<">`...) around a paragraph and a link to /secret;
 - `/slow.pdf`: `slow_pdf(pdf_operators)`, twelve pages sharing one content stream of `q Q`
   operators, cheap to send and slow to read;
-- `/redirect-to?url=...`: 302 to that URL; `/private`, `/secret`: pages nobody should fetch.
+- `/redirect-to?url=...`: 302 to that URL; `/private`, `/secret`: pages nobody should fetch;
+- `/charset/<label>`: the article, its Content-Type naming `charset=<label>`;
+  `/meta-charset/<label>`: the same, declared by `<meta charset=<label>>` instead;
+- `/retry-after?value=...`: 503 with `Retry-After: <value>` (sent as Latin-1, `²` included);
+- `/validators?etag=...&modified=...`: the article with that `ETag` and `Last-Modified`
+  (Latin-1 bytes on the wire), answered 304 when a request sends them back.
 
 Every request is recorded (`paths()`), with how many bytes the body sent.
 
@@ -34,9 +40,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fakes.hostile_files import pdf_file
+from fakes.hostile_files import NESTING, pdf_file
 
-ROBOTS_MODES = ("plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay")
+ROBOTS_MODES = (
+    "plain", "gzip-bomb", "huge", "corrupt-gzip", "redirect", "crawl-delay", "wildcards"
+)  # fmt: skip
 BAD_LINKS = ("http://[::1]:60245/x", "http://x:99999/", "http://a:b:c/")
 RULES = "User-agent: *\nDisallow: /private\n"
 ARTICLE = (
@@ -58,6 +66,7 @@ class HostileState:
     drip_bytes: int = 100
     link_count: int = 1000
     nested_depth: int = 2000
+    nested_style: str = "blockquote"
     pdf_operators: int = 100_000
     home_links: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -66,6 +75,12 @@ class HostileState:
 
 def _page(title: str, body: str) -> bytes:
     return f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
+
+
+def _wildcard_rules() -> bytes:
+    """RULES, then about 500 KB of wildcard rules, each costly to test a URL against."""
+    lines = [f"Disallow: /*{i:x}*q{i % 97}*z$" for i in range(21_000)]
+    return (RULES + "\n".join(lines) + "\n").encode()
 
 
 def _rules_then_padding(megabytes: int) -> bytes:
@@ -112,9 +127,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._links(path)
         if path == "/nested":
             depth = self.state.nested_depth
+            opening, closing = (part.decode() for part in NESTING[self.state.nested_style])
             inner = f'<p>{ARTICLE} <a href="/secret">more</a></p>'
-            body = "<blockquote>" * depth + inner + "</blockquote>" * depth
-            return self._html(_page("Nested", body))
+            return self._html(_page("Nested", opening * depth + inner + closing * depth))
+        if path.startswith(("/charset/", "/meta-charset/")):
+            return self._charset(path)
+        if path == "/retry-after":
+            return self._retry_after(query["value"][0])
+        if path == "/validators":
+            return self._validators(query)
         if path == "/slow.pdf":
             return self._send(200, slow_pdf(self.state.pdf_operators), "application/pdf")
         return self._send(404, b"not found", "text/plain")
@@ -132,7 +153,41 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"\x1f\x8b\x08\x00garbage", "text/plain", encoding="gzip")
         if mode == "huge":
             return self._send(200, _rules_then_padding(state.robots_megabytes), "text/plain")
+        if mode == "wildcards":
+            return self._send(200, _wildcard_rules(), "text/plain")
         return self._send(200, _gzipped(state.robots_megabytes), "text/plain", encoding="gzip")
+
+    def _charset(self, path: str) -> None:
+        kind, _, label = path.strip("/").partition("/")
+        article = f"<h1>Charset {label}</h1><p>{ARTICLE}</p>"
+        if kind == "meta-charset":
+            head = f"<meta charset={label}><title>Charset {label}</title>"
+            body = f"<html><head>{head}</head><body>{article}</body></html>".encode()
+            return self._send(200, body, "text/html")
+        return self._send(200, _page(f"Charset {label}", article), f"text/html; charset={label}")
+
+    def _retry_after(self, value: str) -> None:
+        self.send_response(503)
+        self.send_header("Retry-After", value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _validators(self, query: dict[str, list[str]]) -> None:
+        etag, modified = query.get("etag", [""])[0], query.get("modified", [""])[0]
+        if etag and self.headers.get("If-None-Match", "") == etag:
+            self.send_response(304)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        body = _page("Validators", f"<h1>Validators</h1><p>{ARTICLE}</p>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        if etag:
+            self.send_header("ETag", etag)  # http.server writes header values as Latin-1
+        if modified:
+            self.send_header("Last-Modified", modified)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _links(self, path: str) -> None:
         name = path.removeprefix("/links/")
@@ -254,6 +309,7 @@ def main() -> None:
     parser.add_argument("--drip-seconds", type=float, default=0.2)
     parser.add_argument("--drip-bytes", type=int, default=100)
     parser.add_argument("--nested-depth", type=int, default=2000)
+    parser.add_argument("--nested-style", choices=list(NESTING), default="blockquote")
     parser.add_argument("--pdf-operators", type=int, default=100_000)
     args = parser.parse_args()
     state = HostileState(
@@ -264,6 +320,7 @@ def main() -> None:
         drip_seconds=args.drip_seconds,
         drip_bytes=args.drip_bytes,
         nested_depth=args.nested_depth,
+        nested_style=args.nested_style,
         pdf_operators=args.pdf_operators,
     )
     site = HostileSite(state).prepare().start()

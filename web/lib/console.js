@@ -569,6 +569,7 @@ function syncPage() {
       el("p", { class: "meta", text: format(T.runTimes, { start: when(run.started_at), end: when(run.finished_at) }) }),
       options.urls && options.urls.length ? el("p", { class: "meta id", dir: "ltr", text: options.urls.join(" · ") }) : null,
       countsList(run.counts),
+      run.failure ? el("p", { class: "error", dir: "auto", text: run.failure }) : null,
       errors.length ? el("details", { class: "errors" }, [
         el("summary", { text: format(T.runErrors, { n: count(errors.length) }) }),
         el("ul", {}, errors.map((issue) => el("li", {}, [el("span", { class: "id", dir: "ltr", text: issue.url }), " — ", el("span", { dir: "auto", text: issue.message })])))

@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from icc_assistant import __version__, gazetteer, language
 from icc_assistant.api.docs_pages import DocsPagesPolicy
 from icc_assistant.api.errors import install_error_handlers
+from icc_assistant.api.framing import NoFraming
 from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
@@ -103,5 +104,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         upload_max_bytes=settings.max_file_bytes + 65_536,
     )
     app.add_middleware(DocsPagesPolicy, paths=frozenset({"/docs", "/redoc"}))
+    app.add_middleware(NoFraming)  # outside the docs' policy, to extend it
     app.add_middleware(RequestContext)
     return app

@@ -1,118 +1,260 @@
-"""Rate limits per key and per client address, and the request body size limit."""
+"""Rate limits in cost units, shared by every worker, and the request body size limit.
+
+A client (an address, an IPv6 /64, a key) has a budget of ICC_RATE_LIMIT_PER_MINUTE cost units
+that refills evenly over a minute. A request costs what its work costs the service, in units of
+about one short chat (bench/limits.py measures them): a question costs more the longer it is,
+since embedding it does, and a briefing note several chats, a Word file more. Heavy work (the
+notes) also runs a few at a time (`HeavyWork`), so a client who may still afford notes cannot
+take every core from the chats of others.
+
+Budgets live in one SQLite file (ICC_RATE_LIMIT_STORE, else ICC_DATA_DIR/limits.sqlite3), so the
+workers of `serve --workers N`, and services sharing the data directory, count together. Each
+budget is one row: the time its spending is paid back (the generic cell rate algorithm), so a
+request is one short write transaction, and a row whose debt is paid is deleted; at most
+`max_identities` rows are kept (those paid back soonest go first). Why not a library: `limits`
+keeps shared counters only in Redis, Memcached or MongoDB (a server to run beside the service),
+and pyrate-limiter's SQLite bucket keeps one table per identity and a row per unit of cost.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
+import os
+import sqlite3
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from icc_assistant.api.errors import send_error
 from icc_assistant.errors import RateLimitedError
 from icc_assistant.settings import Settings
 
-WINDOW = 60.0
+log = structlog.get_logger("icc_assistant.api")
+
+WINDOW = 60.0  # seconds a whole budget takes to refill
 MAX_IDENTITIES = 100_000
+# How often (in writes) rows whose debt is paid are swept out, and the table held to its size.
+SWEEP_EVERY = 500
+# Seconds a check waits for another worker's write before letting the request through: a limiter
+# that cannot count must not take the service down with it.
+STORE_TIMEOUT = 1.0
+
+# Cost units. One unit is about what a short chat costs the service (a query embedding and a
+# search); bench/limits.py prints the CPU seconds each kind of request costs beside its units.
+REQUEST_COST = 1  # every request, counted at the door, before its body is read
+# Embedding a question costs more than linearly in its length: a 2,000-character question
+# costs about fourteen short ones.
+QUESTION_CHARS_PER_UNIT = 150
+BRIEF_FACTOR = 2  # a briefing note searches twice (practices, then recommendations)
+DOCX_COST = 2  # a Word file: python-docx building the document
+# Briefing notes written at once per process: half the cores, so chats keep the rest.
+HEAVY_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+
+
+def question_cost(text: str) -> int:
+    """What answering a question of this length costs, in units."""
+    return REQUEST_COST + len(text) // QUESTION_CHARS_PER_UNIT
+
+
+def brief_cost(question: str, docx: bool) -> int:
+    """What writing a briefing note costs, in units."""
+    return BRIEF_FACTOR * question_cost(question) + (DOCX_COST if docx else 0)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS budgets (
+    bucket TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    paid_at REAL NOT NULL,
+    PRIMARY KEY (bucket, identity)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS budgets_paid ON budgets (paid_at);
+"""
+
+
+class BudgetStore:
+    """The SQLite file of budgets; one connection per process, used under a lock.
+
+    `path` None keeps the budgets in memory, for this process alone."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        max_identities: int = MAX_IDENTITIES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_identities = max_identities
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._writes = 0
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path) if path is not None else ":memory:"
+        self._db = sqlite3.connect(
+            target, timeout=STORE_TIMEOUT, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")  # a crash may forget some spending: fine
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BudgetStore:
+        return cls(settings.rate_limit_store or settings.data_dir / "limits.sqlite3")
+
+    def spend(
+        self, bucket: str, identity: str, cost: float, *, refuse: bool = True, record: bool = True
+    ) -> float:
+        """Spend `cost` seconds of `identity`'s WINDOW; returns 0, or, when `refuse` and the
+        window would overflow (then nothing is spent), the seconds until it would not. Without
+        `record` nothing is spent either way: a look."""
+        with self._lock:
+            try:
+                return self._spend(bucket, identity, cost, refuse, record)
+            except sqlite3.Error as exc:
+                log.warning("rate limit not counted", error=str(exc))
+                return 0.0
+
+    def count(self, bucket: str) -> int:
+        """Identities of `bucket` whose spending is not yet paid back."""
+        with self._lock:
+            self._sweep(self.clock())
+            row = self._db.execute("SELECT COUNT(*) FROM budgets WHERE bucket = ?", (bucket,))
+            return int(row.fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _spend(self, bucket: str, identity: str, cost: float, refuse: bool, record: bool) -> float:
+        now = self.clock()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute(
+                "SELECT paid_at FROM budgets WHERE bucket = ? AND identity = ?", (bucket, identity)
+            ).fetchone()
+            paid_at = max(row[0] if row else now, now) + cost
+            over = paid_at - now - WINDOW
+            if refuse and over > 1e-9:
+                self._db.execute("COMMIT")
+                return over
+            paid_at = min(paid_at, now + WINDOW)  # spending past the budget: a minute's debt
+            if record:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO budgets (bucket, identity, paid_at) VALUES (?, ?, ?)",
+                    (bucket, identity, paid_at),
+                )
+                self._writes += 1
+                if self._writes % SWEEP_EVERY == 0:
+                    self._sweep(now)
+            self._db.execute("COMMIT")
+            return 0.0
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _sweep(self, now: float) -> None:
+        """Forget paid-back budgets, and hold the table to `max_identities` rows."""
+        self._db.execute("DELETE FROM budgets WHERE paid_at <= ?", (now,))
+        (rows,) = self._db.execute("SELECT COUNT(*) FROM budgets").fetchone()
+        if rows > self.max_identities:
+            self._db.execute(
+                "DELETE FROM budgets WHERE (bucket, identity) IN (SELECT bucket, identity"
+                " FROM budgets ORDER BY paid_at LIMIT ?)",
+                (rows - self.max_identities,),
+            )
 
 
 class RateLimiter:
-    """A sliding one-minute window of event times per identity (key or address).
-
-    The table forgets an identity a minute after its last event and never holds more than
-    `max_identities` (the least recently seen go first), so a flood of addresses costs bounded
-    memory and every operation stays O(1) amortised under the lock."""
+    """A budget of `per_minute` units per identity (an address, a /64, a key), refilling
+    evenly over a minute, in one bucket of a BudgetStore (its own in-memory one by default)."""
 
     def __init__(
         self,
         per_minute: int,
         *,
         what: str = "requests",
+        store: BudgetStore | None = None,
+        bucket: str | None = None,
         max_identities: int = MAX_IDENTITIES,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.per_minute = per_minute
         self.what = what
-        self.max_identities = max_identities
-        self._clock = clock
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._store = store or BudgetStore(max_identities=max_identities, clock=clock)
+        self._bucket = bucket or what
 
     def __len__(self) -> int:
-        """Identities currently remembered."""
-        with self._lock:
-            self._forget(self._clock())
-            return len(self._hits)
+        """Identities currently remembered (their budget is not whole)."""
+        return self._store.count(self._bucket)
 
-    def check(self, identity: str) -> None:
-        """Count an event; raise RateLimitedError if the identity is over the limit."""
-        with self._lock:
-            now = self._clock()
-            hits = self._recent(identity, now)
-            self._refuse_if_full(hits, now)
-            hits.append(now)
+    def check(self, identity: str, cost: int = 1) -> None:
+        """Spend `cost` units; raise RateLimitedError, spending nothing, when the identity's
+        budget does not hold them (a cost over the whole budget spends all of it)."""
+        self._refuse(self._store.spend(self._bucket, identity, self._seconds(cost)))
 
     def refuse_if_over(self, identity: str) -> None:
-        """Raise RateLimitedError if the identity is at the limit; count nothing."""
-        with self._lock:
-            now = self._clock()
-            self._refuse_if_full(self._recent(identity, now, create=False), now)
+        """Raise RateLimitedError if one more unit would not fit; spend nothing."""
+        self._refuse(self._store.spend(self._bucket, identity, self._seconds(1), record=False))
 
-    def count(self, identity: str) -> None:
-        """Count an event without refusing it (a failed login, say)."""
-        with self._lock:
-            now = self._clock()
-            self._recent(identity, now).append(now)
+    def count(self, identity: str, cost: int = 1) -> None:
+        """Spend `cost` units without refusing (a failed key check, say)."""
+        self._store.spend(self._bucket, identity, self._seconds(cost), refuse=False)
 
-    def _recent(self, identity: str, now: float, create: bool = True) -> deque[float]:
-        self._forget(now)
-        hits = self._hits.get(identity)
-        if hits is None:
-            if not create:
-                return deque()
-            hits = self._hits[identity] = deque()
-            while len(self._hits) > self.max_identities:
-                self._hits.popitem(last=False)
-        else:
-            self._hits.move_to_end(identity)
-        while hits and now - hits[0] > WINDOW:
-            hits.popleft()
-        return hits
-
-    def _forget(self, now: float) -> None:
-        """Drop identities whose last event left the window (the oldest are at the front)."""
-        while self._hits:
-            oldest = next(iter(self._hits.values()))
-            if oldest and now - oldest[-1] <= WINDOW:
-                return
-            self._hits.popitem(last=False)
-
-    def _refuse_if_full(self, hits: deque[float], now: float) -> None:
-        if len(hits) >= self.per_minute:
-            retry = max(1, math.ceil(WINDOW - (now - hits[0])))
+    def _refuse(self, over: float) -> None:
+        if over > 0:
+            retry = max(1, math.ceil(over))
             raise RateLimitedError(
                 f"Too many {self.what}: {self.per_minute} a minute; retry in {retry} s.", retry
             )
 
+    def _seconds(self, cost: int) -> float:
+        return min(cost, self.per_minute) * WINDOW / self.per_minute
+
 
 @dataclass(frozen=True)
 class Limits:
-    """The service's limiters: requests, failed key checks and widget tokens, per identity."""
+    """The service's limiters, over one shared store: request costs, failed key checks and
+    widget tokens, per identity."""
 
     requests: RateLimiter
     auth_failures: RateLimiter
     widget_tokens: RateLimiter
+    heavy_work: HeavyWork
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
+        store = BudgetStore.from_settings(settings)
         return cls(
-            requests=RateLimiter(settings.rate_limit_per_minute),
-            auth_failures=RateLimiter(settings.auth_failures_per_minute, what="failed key checks"),
-            widget_tokens=RateLimiter(settings.widget_tokens_per_minute, what="widget tokens"),
+            requests=RateLimiter(settings.rate_limit_per_minute, store=store),
+            auth_failures=RateLimiter(
+                settings.auth_failures_per_minute, what="failed key checks", store=store
+            ),
+            widget_tokens=RateLimiter(
+                settings.widget_tokens_per_minute, what="widget tokens", store=store
+            ),
+            heavy_work=HeavyWork(HEAVY_SLOTS),
         )
+
+
+class HeavyWork:
+    """At most `slots` pieces of heavy work (briefing notes) at once in this process; the
+    others wait their turn, so the rest of the cores stay with light requests."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = asyncio.Semaphore(slots)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        async with self._slots:
+            yield
 
 
 class BodySizeLimit:

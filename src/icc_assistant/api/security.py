@@ -5,7 +5,8 @@
 - Chat and search are open while ICC_API_KEYS is empty; else they need a key from
   ICC_API_KEYS (or an admin key), or a widget token (see `widget_tokens`).
 - Every address may fail ICC_AUTH_FAILURES_PER_MINUTE key checks a minute; past that it gets
-  429 before its key is even looked at.
+  429 before its key is even looked at. An IPv6 address counts as its /64 (`client_identity`):
+  one subscriber usually holds a whole /64.
 
 Keys are compared as UTF-8 bytes in constant time, so any header byte is just a wrong key.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Callable
 
 from fastapi import Request
@@ -37,6 +39,21 @@ def presented_key(request: Request) -> str | None:
 def client_address(request: Request) -> str:
     """The peer address (uvicorn rewrites it from X-Forwarded-For only for trusted proxies)."""
     return request.client.host if request.client else "unknown"
+
+
+def client_identity(request: Request) -> str:
+    """How the limits name the caller's address: `ip:<IPv4>`, or `ip:<prefix>/64` for IPv6
+    (an IPv4-mapped one is its IPv4 address)."""
+    address = client_address(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return f"ip:{address}"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return f"ip:{parsed.ipv4_mapped}"
+        return f"ip:{ipaddress.IPv6Network((parsed, 64), strict=False)}"
+    return f"ip:{parsed}"
 
 
 def key_identity(key: str) -> str:
@@ -65,7 +82,7 @@ def _limits(request: Request) -> Limits:
 
 def _checked(request: Request, check: Callable[[Request, Settings], str | None]) -> str | None:
     """Run a key check under the failed-check limit of the caller's address."""
-    address = f"ip:{client_address(request)}"
+    address = client_identity(request)
     failures = _limits(request).auth_failures
     failures.refuse_if_over(address)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 from docx import Document
@@ -17,6 +18,13 @@ from icc_assistant.brief.html import RTL
 _STYLE = {"item": "List Bullet", "quote": "Quote"}
 _LEVEL = {"title": 0, "heading": 1, "subheading": 2}
 LINK_COLOUR = "0B57D0"
+# Characters XML 1.0 cannot hold (lxml refuses them): C0 controls but tab, line feed and
+# carriage return, lone surrogates, U+FFFE and U+FFFF. An enquiry or a title may carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def _add_link(paragraph: Paragraph, run: Run) -> None:
@@ -37,7 +45,7 @@ def _add_link(paragraph: Paragraph, run: Run) -> None:
         properties.insert(0, OxmlElement("w:b"))
     element.append(properties)
     text = OxmlElement("w:t")
-    text.text = run.text
+    text.text = _xml_text(run.text)
     text.set(qn("xml:space"), "preserve")
     element.append(text)
     hyperlink.append(element)
@@ -49,7 +57,7 @@ def _fill(paragraph: Paragraph, runs: Sequence[Run]) -> None:
         if run.url:
             _add_link(paragraph, run)
             continue
-        added = paragraph.add_run(run.text)
+        added = paragraph.add_run(_xml_text(run.text))
         added.bold = run.bold or None
         added.italic = run.italic or None
 
@@ -57,7 +65,7 @@ def _fill(paragraph: Paragraph, runs: Sequence[Run]) -> None:
 def render_docx(blocks: Sequence[Block], language: str, title: str) -> bytes:
     """The document's bytes; its core properties name its title and language."""
     document = Document()
-    document.core_properties.title = title
+    document.core_properties.title = _xml_text(title)
     document.core_properties.language = language
     for block in blocks:
         if block.kind in _LEVEL:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 
 from icc_assistant.brief.blocks import Block, Run
 
-_SPECIAL = re.compile(r"([\\`*_<>])")
+# Everything that could make document or enquiry text markup of its own: emphasis, code,
+# HTML, and links or images (`[label](url)`, `![alt](src)`).
+_SPECIAL = re.compile(r"([\\`*_<>\[\]()!])")
 _SPACE = re.compile(r"\s+")
 _PREFIX = {"title": "# ", "heading": "## ", "subheading": "### ", "item": "- ", "quote": "> "}
 
@@ -17,11 +19,15 @@ def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", _SPACE.sub(" ", text))
 
 
+def _destination(url: str) -> str:
+    """A link's URL as a `<...>` destination, which may hold no `<`, `>` or line break."""
+    return re.sub(r"[<>\s]", lambda m: f"%{ord(m.group()):02X}", url)
+
+
 def _run(run: Run) -> str:
     text = _escape(run.text)
     if run.url:
-        label = text.replace("[", "\\[").replace("]", "\\]")
-        return f"[{label}](<{run.url}>)"
+        return f"[{text}](<{_destination(run.url)}>)"
     if run.bold and text.strip():
         return f"**{text.strip()}**" + (" " if text.endswith(" ") else "")
     if run.italic and text.strip():

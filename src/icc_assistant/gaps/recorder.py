@@ -18,6 +18,7 @@ from icc_assistant import gazetteer
 from icc_assistant.documents import Answer, RetrievalResult
 from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import ICCAssistantError
+from icc_assistant.gaps.scrub import scrub
 from icc_assistant.gaps.store import Gap, GapKind, GapStore
 from icc_assistant.ingest.metadata import topic_names
 
@@ -33,6 +34,10 @@ class TopicLabels:
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
+    def knows(self, name: str) -> bool:
+        """True when `name` is one of the topic labels (in any case)."""
+        return name.casefold() in {label.casefold() for label in self._names}
+
     def nearest(self, text: str) -> str | None:
         """The topic label closest to `text`; None for a text without words."""
         if not self._names or not any(ch.isalnum() for ch in text):
@@ -45,6 +50,9 @@ class TopicLabels:
             if self._vectors is None:
                 self._vectors = self._embedder.embed_passages(self._names)
             return self._vectors
+
+
+OTHER_TOPIC = "[other]"
 
 
 def _reason(retrieval: RetrievalResult) -> str:
@@ -65,15 +73,33 @@ class GapRecorder:
         """Record `answer` if it ended as no evidence; other answers leave no trace."""
         if answer.status != "no_evidence" and retrieval.status != "no_evidence":
             return
-        filters = retrieval.filters.model_dump(exclude_none=True)
+        filters = self._recordable(retrieval.filters.model_dump(exclude_none=True))
         self._record("no_evidence", question, retrieval, answer.language, filters)
 
-    def record_thumbs_down(self, question: str | None, retrieval: RetrievalResult | None) -> None:
-        """Record a rating "down"; what it says of the question only when it came with one."""
+    def _recordable(self, filters: dict[str, str | int]) -> dict[str, str | int]:
+        """The filters as they may be stored. Cities, countries and languages were checked
+        against the index, but a `topic` is any text the caller wrote: it is kept when it names
+        an ICC topic, scrubbed when the store keeps text, else recorded as OTHER_TOPIC."""
+        topic = filters.get("topic")
+        if not isinstance(topic, str) or self._topics.knows(topic):
+            return filters
+        return {**filters, "topic": scrub(topic) if self.store.keep_text else OTHER_TOPIC}
+
+    def thumbs_down_gap(self, question: str | None, retrieval: RetrievalResult | None) -> Gap:
+        """The gap a rating "down" records; what it says of the question only when it came
+        with one."""
         if question is None or retrieval is None:
-            self._save(Gap(kind="thumbs_down"))
-            return
-        self._record("thumbs_down", question, retrieval, retrieval.language, {})
+            return Gap(kind="thumbs_down")
+        return self._gap("thumbs_down", question, retrieval, retrieval.language, {})
+
+    def replace(self, earlier: int | None, gap: Gap | None) -> int | None:
+        """Swap the gap an earlier rating recorded for `gap`; the new gap's id. A database
+        problem is logged and leaves the earlier gap as it was."""
+        try:
+            return self.store.replace(earlier, gap)
+        except ICCAssistantError as exc:
+            log.warning("gap not recorded", kind="thumbs_down", error=str(exc))
+            return earlier
 
     def _record(
         self,
@@ -83,6 +109,16 @@ class GapRecorder:
         language: str,
         filters: dict[str, str | int],
     ) -> None:
+        self._save(self._gap(kind, question, retrieval, language, filters))
+
+    def _gap(
+        self,
+        kind: GapKind,
+        question: str,
+        retrieval: RetrievalResult,
+        language: str,
+        filters: dict[str, str | int],
+    ) -> Gap:
         try:
             topic = self._topics.nearest(
                 gazetteer.without_cities(retrieval.query, known=retrieval.cities)
@@ -90,7 +126,7 @@ class GapRecorder:
         except ICCAssistantError as exc:  # a remote embedder failing: keep the rest
             log.warning("gap topic not detected", error=type(exc).__name__)
             topic = None
-        gap = Gap(
+        return Gap(
             kind=kind,
             language=language,
             cities=retrieval.cities,
@@ -99,7 +135,6 @@ class GapRecorder:
             reason=_reason(retrieval) if kind == "no_evidence" else None,
             text=question,
         )
-        self._save(gap)
 
     def _save(self, gap: Gap) -> None:
         try:

@@ -120,6 +120,10 @@ class GapStore:
 
     def add(self, gap: Gap) -> None:
         """Record one gap today; its text only if this store keeps text, scrubbed first."""
+        with self._transaction("saved") as connection:
+            self._insert(connection, gap)
+
+    def _insert(self, connection: sqlite3.Connection, gap: Gap) -> int:
         text = scrub(gap.text) if self.keep_text and gap.text else None
         row = (
             utc_day(self._clock).isoformat(),
@@ -131,14 +135,24 @@ class GapStore:
             gap.reason,
             text,
         )
+        cursor = connection.execute(
+            "INSERT INTO gaps (day, kind, language, cities, topics, filters, reason, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        new_id = int(cursor.lastrowid or 0)
+        connection.execute("DELETE FROM gaps WHERE id <= ?", (new_id - self._max_rows,))
+        return new_id
+
+    def replace(self, earlier: int | None, gap: Gap | None) -> int | None:
+        """In one transaction: delete the thumbs-down gap `earlier` (a rating now replaced) and
+        record `gap` (its replacement, if it records one); returns the new gap's id."""
         with self._transaction("saved") as connection:
-            cursor = connection.execute(
-                "INSERT INTO gaps (day, kind, language, cities, topics, filters, reason, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            new_id = int(cursor.lastrowid or 0)
-            connection.execute("DELETE FROM gaps WHERE id <= ?", (new_id - self._max_rows,))
+            if earlier is not None:
+                connection.execute(
+                    "DELETE FROM gaps WHERE id = ? AND kind = 'thumbs_down'", (earlier,)
+                )
+            return self._insert(connection, gap) if gap is not None else None
 
     def gaps(self, since: date | None = None, until: date | None = None) -> list[StoredGap]:
         """The gaps recorded from `since` to `until` (both included), newest first."""

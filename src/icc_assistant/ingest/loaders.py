@@ -9,7 +9,6 @@ how much a PDF may grow per byte of file, both in decompressed streams and in ex
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from icc_assistant.errors import (
     UnreadableDocumentError,
     UnsupportedDocumentError,
 )
+from icc_assistant.ingest.depth import markup_depth
 from icc_assistant.ingest.titles import usable_title
 from icc_assistant.settings import Settings
 
@@ -35,13 +35,6 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 _BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "blockquote", "dd", "dt")
 _DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "form", "svg", "iframe")
 MAX_HTML_DEPTH = 1000
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^<>]*?(/?)>")
-# Void elements, and elements whose end tag may be left out (the parser closes them itself).
-_UNNESTED = frozenset(
-    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-     "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
-     "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html", "head", "body")
-)  # fmt: skip
 
 
 # pypdf's own per-stream ceiling, which ours never exceeds.
@@ -119,22 +112,9 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def check_html_depth(html: str, source: str) -> None:
-    """Refuse markup nested deeper than MAX_HTML_DEPTH elements.
-
-    The HTML parser's time grows with the square of the nesting depth (half a megabyte of
-    nested blockquotes takes seconds), so depth is estimated first, in one pass over the tags:
-    void elements and those whose end tag is optional do not count."""
-    depth = deepest = 0
-    for match in _TAG.finditer(html):
-        name = match.group(2).lower()
-        if name in _UNNESTED:
-            continue
-        if match.group(1):
-            depth = max(0, depth - 1)
-        elif not match.group(3):
-            depth += 1
-            deepest = max(deepest, depth)
-    if deepest > MAX_HTML_DEPTH:
+    """Refuse markup nested deeper than MAX_HTML_DEPTH elements, before any parser meets it:
+    the parser's time grows with the square of the depth (`depth.markup_depth`)."""
+    if markup_depth(html, MAX_HTML_DEPTH) > MAX_HTML_DEPTH:
         raise UnreadableDocumentError(
             f"{source} nests its markup over {MAX_HTML_DEPTH} elements deep; no real page does.",
             source,

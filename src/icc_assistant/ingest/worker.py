@@ -5,13 +5,16 @@ one content stream of `q Q` operators, markup nested thousands deep), and no par
 clock. So a parse with a budget runs in a worker process; when the budget is spent the worker
 is killed and the document refused. Workers are started with `spawn` (the service's threads
 make `fork` unsafe) and reused: the first parse pays for the start (about a second, not counted
-in its budget), the next only for sending the bytes and receiving the parsed document.
+in its budget), the next only for sending the bytes and receiving the parsed document. At most
+MAX_WORKERS run at once (each holds the parser's data, some hundred megabytes); a parse asked
+for while all are busy waits for one, and its budget starts when a worker has it.
 """
 
 from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import pickle
 import threading
 from collections.abc import Callable
@@ -22,6 +25,8 @@ from icc_assistant.errors import DocumentTooLargeError, UnreadableDocumentError
 
 T = TypeVar("T")
 MAX_IDLE_WORKERS = 2
+# Parses at once: one per core; more only share the cores and multiply the memory.
+MAX_WORKERS = max(2, os.cpu_count() or 2)
 # A new worker's start, its loading of the parser's data and its import of the parser, before
 # the call it was sent is unpickled: not the document's doing, so not counted in its budget.
 START_SECONDS = 60.0
@@ -87,16 +92,23 @@ class _Worker:
 
 
 class ParseWorkers:
-    """Idle workers kept for reuse (at most MAX_IDLE_WORKERS); a busy caller gets a new one."""
+    """At most `max_workers` workers at once; idle ones kept for reuse (at most
+    MAX_IDLE_WORKERS). A caller takes an idle worker or starts one, or waits for a turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_workers: int = MAX_WORKERS) -> None:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
+        self._turns = threading.BoundedSemaphore(max_workers)
 
     def run(self, seconds: float, source: str, function: Callable[..., T], /, *args: Any,
             **kwargs: Any) -> T:  # fmt: skip
         """`function(*args, **kwargs)` in a worker; DocumentTooLargeError naming `source`
         when it takes over `seconds`. Its own exceptions are raised here."""
+        with self._turns:
+            return self._run(seconds, source, function, args, kwargs)
+
+    def _run(self, seconds: float, source: str, function: Callable[..., T],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:  # fmt: skip
         worker = self._take()
         try:
             reply = worker.call(seconds, function, args, kwargs)

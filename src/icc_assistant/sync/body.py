@@ -1,23 +1,56 @@
-"""A response body read up to a size limit counted after decompression, whatever it claims.
+"""A response body read up to a size limit counted after decompression, whatever it claims,
+and an HTML page's bytes turned into text by the encodings the web uses, and no other.
 
 httpx decompresses each piece read from the socket whole, so a gzip bomb grows a thousandfold
 before a limit on the decoded bytes can look at it. Here the raw bytes are read and inflated
 with zlib's `max_length`, so no more than the limit (plus one byte) is ever produced.
+
+A page names its own charset (Content-Type, `<meta charset>`), and Python's codec registry
+answers to names that are no text encoding at all (`bz2`, `base64`, `rot13`) or that cannot
+decode a page (`idna`, `punycode`). Only the encodings of the WHATWG Encoding Standard, which
+browsers are limited to, are accepted.
 """
 
 from __future__ import annotations
 
+import codecs
 import zlib
 from dataclasses import dataclass
 
 import httpx
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 # What the sync asks servers for: encodings this module can bound.
 ACCEPT_ENCODING = "gzip, deflate"
+# The encodings of the WHATWG Encoding Standard (https://encoding.spec.whatwg.org/#names-and-labels)
+# that Python can decode; w3lib resolves a page's label to one of these the way browsers do.
+WEB_ENCODINGS = (
+    "utf-8", "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6",
+    "iso-8859-7", "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15",
+    "iso-8859-16", "koi8-r", "koi8-u", "macintosh", "windows-874", "windows-1250",
+    "windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1255",
+    "windows-1256", "windows-1257", "windows-1258", "x-mac-cyrillic", "gbk", "gb18030", "big5",
+    "euc-jp", "iso-2022-jp", "shift_jis", "euc-kr", "utf-16be", "utf-16le", "utf-16",
+)  # fmt: skip
+
+
+def _codec_name(label: str) -> str | None:
+    resolved = resolve_encoding(label)
+    return codecs.lookup(resolved).name if resolved else None
+
+
+_WEB_CODECS = frozenset(name for name in map(_codec_name, WEB_ENCODINGS) if name)
 
 
 class UndecodableBodyError(Exception):
-    """The body's Content-Encoding is unknown or its compressed data is corrupt."""
+    """The body's Content-Encoding is unknown, its compressed data is corrupt, or its charset
+    is no text encoding the web uses."""
 
 
 @dataclass(frozen=True)
@@ -80,3 +113,18 @@ def read_body(response: httpx.Response, limit: int) -> Body:
             return Body(bytes(out[:limit]), truncated=True)
     inflater.finish()
     return Body(bytes(out), truncated=False)
+
+
+def decode_html(content_type: str, body: bytes) -> str:
+    """The page's text, in the encoding a browser would pick (byte order mark, then the
+    Content-Type's charset, then the page's own declaration, else UTF-8; w3lib's order).
+
+    Raises UndecodableBodyError when the charset picked is no encoding of the web."""
+    if read_bom(body)[0] is None:
+        declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+        if declared is not None and _codec_name(declared) not in _WEB_CODECS:
+            raise UndecodableBodyError(f"its charset {declared!r} is no text encoding of the web")
+    try:
+        return html_to_unicode(content_type, body)[1]
+    except (LookupError, UnicodeError, ValueError) as exc:  # a codec failing on its own terms
+        raise UndecodableBodyError(f"its text cannot be decoded ({exc})") from exc

@@ -9,18 +9,25 @@ DEADLINE_FACTOR times the timeout, and connects only where `guard` allows. Redir
 are not followed here: the caller schedules their target like any link, so that it passes the
 same scope, trap and robots.txt checks; robots.txt's own redirects are followed only within the
 scope. Cookies are never kept and no credentials are sent.
+
+Every response field is read as hostile input: a redirect to `mailto:` is handed on to be counted
+as a malformed link, a Retry-After that is no number of seconds nor an HTTP date is counted and
+the usual backoff applies, and validators (ETag, Last-Modified) that are not visible ASCII are
+counted and dropped, so they are never stored nor sent back.
 """
 
 from __future__ import annotations
 
 import email.utils
 import http.cookiejar
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urljoin
 
 import httpx
 import structlog
@@ -54,6 +61,9 @@ DEADLINE_FACTOR = 3.0
 # RFC 9309 2.5: a crawler parses at least the first 500 KiB of robots.txt, and may ignore the rest.
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_REDIRECTS = 5
+# A validator sent back as sent (RFC 9110 8.8: ETag is visible ASCII; Last-Modified an HTTP
+# date). Anything else (obs-text bytes, controls) is dropped rather than stored and resent.
+_VISIBLE_ASCII = re.compile(r"[\x20-\x7e]{1,1000}")
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,24 @@ class _DeadlinePassed(_Refused):
     """The request went on past its total deadline."""
 
 
+class _UnfollowableRedirect(Exception):
+    """A redirect whose Location httpx cannot even make a request of (`mailto:`, `data:`)."""
+
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(f"HTTP {status} to {location[:200]}")
+        self.status = status
+        self.location = location
+
+
+@dataclass
+class FetchCounts:
+    """What the fetcher met, over its life: requests sent, and response fields it dropped."""
+
+    requests: int = 0
+    unreadable_retry: int = 0
+    bad_validators: int = 0
+
+
 @dataclass
 class _Host:
     robots: RobotsRules | None = None
@@ -126,16 +154,17 @@ def _anywhere(url: str) -> bool:
 
 @dataclass
 class Fetcher:
-    """Fetches URLs politely; `requests` counts every request sent (robots.txt included).
-    `in_scope` says where robots.txt may redirect to."""
+    """Fetches URLs politely; `counts.requests` counts every request sent (robots.txt
+    included). `in_scope` says where robots.txt may redirect to."""
 
     config: FetchConfig
     stop: threading.Event = field(default_factory=threading.Event)
     in_scope: Callable[[str], bool] = _anywhere
-    requests: int = 0
+    counts: FetchCounts = field(default_factory=FetchCounts)
     _hosts: dict[str, _Host] = field(default_factory=dict)
     _client: httpx.Client | None = None
     _deadline: Deadline = field(default_factory=Deadline)
+    _answered: tuple[int, str | None] | None = None
 
     def __post_init__(self) -> None:
         refuse_all = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
@@ -151,7 +180,13 @@ class Fetcher:
             cookies=no_cookies,
             trust_env=False,
             transport=GuardedTransport(self.config.private_hosts, self._deadline),
+            event_hooks={"response": [self._note_answer]},
         )
+
+    def _note_answer(self, response: httpx.Response) -> None:
+        """Remember the status and Location of the answer: httpx prepares the request a
+        redirect leads to even when it does not follow it, and fails for `mailto:` targets."""
+        self._answered = (response.status_code, response.headers.get("location"))
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -182,9 +217,9 @@ class Fetcher:
 
     def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {}
-        if etag:
+        if etag and _VISIBLE_ASCII.fullmatch(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified and _VISIBLE_ASCII.fullmatch(last_modified):
             headers["If-Modified-Since"] = last_modified
         for attempt in range(self.config.retries + 1):
             try:
@@ -220,8 +255,9 @@ class Fetcher:
         """One streamed GET within the deadline; refused addresses and passed deadlines
         raise _Refused."""
         self._wait_turn(url)
-        self.requests += 1
+        self.counts.requests += 1
         self._deadline.start(self.config.deadline)
+        self._answered = None
         try:
             assert self._client is not None
             with self._client.stream("GET", url, headers=headers) as response:
@@ -230,6 +266,11 @@ class Fetcher:
             raise _Refused(str(exc)) from exc
         except DeadlineExceededError as exc:
             raise _DeadlinePassed(str(exc)) from exc
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            answered = self._answered
+            if answered is None or answered[1] is None or not 300 <= answered[0] < 400:
+                raise
+            raise _UnfollowableRedirect(answered[0], answered[1]) from exc
         finally:
             self._deadline.clear()
 
@@ -240,7 +281,9 @@ class Fetcher:
                 with self._request(url) as response:
                     if not (response.is_redirect and "location" in response.headers):
                         return _robots_rules(url, response)
-                    target = str(response.url.join(response.headers["location"]))
+                    target = _joined(url, response.headers["location"])
+            except _UnfollowableRedirect as exc:
+                target = exc.location
             except (httpx.HTTPError, _DeadlinePassed) as exc:  # a refused address: an error
                 log.warning("robots.txt unreachable", url=url, error=str(exc) or type(exc).__name__)
                 return RobotsRules.from_response(None, "")
@@ -258,6 +301,9 @@ class Fetcher:
             with self._request(url, headers) as response:
                 status = response.status_code
                 return self._read(url, response)
+        except _UnfollowableRedirect as exc:
+            status = exc.status
+            return Fetched(url, "redirect", status, location=exc.location)
         except httpx.TimeoutException as exc:
             raise _Retryable(f"no answer within {self.config.timeout:g} s") from exc
         except httpx.TransportError as exc:
@@ -268,16 +314,16 @@ class Fetcher:
     def _read(self, url: str, response: httpx.Response) -> Fetched:
         status = response.status_code
         if status == 304:
-            etag, modified = _validators(response)
+            etag, modified = self._validators(response)
             return Fetched(url, "not_modified", status, etag=etag, last_modified=modified)
         if response.is_redirect:
             location = response.headers.get("location")
-            target = str(response.url.join(location)) if location else None
+            target = _joined(url, location) if location else None
             return Fetched(url, "redirect", status, location=target, permanent=status in (301, 308))
         if status in (404, 410):
             return Fetched(url, "gone", status, message=f"HTTP {status}")
         if status in _RETRY_STATUSES:
-            raise _Retryable(f"HTTP {status}", status, _retry_after(response))
+            raise _Retryable(f"HTTP {status}", status, self._retry_after(response))
         if not 200 <= status < 300 or status == 204:
             return Fetched(url, "error", status, message=f"HTTP {status}")
         return self._body(url, response)
@@ -290,7 +336,7 @@ class Fetcher:
             return Fetched(url, "wrong_type", status, message=f"type {media or 'unknown'}")
         limit = self.config.max_bytes
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             return Fetched(url, "too_large", status, message=f"{int(declared):,} bytes")
         try:
             read = read_body(response, limit)
@@ -303,8 +349,35 @@ class Fetcher:
         if media in _MAYBE_PDF and not is_pdf:
             return Fetched(url, "wrong_type", status, message=f"type {media}")
         suffix = ".pdf" if is_pdf else ".html"
-        etag, modified = _validators(response)
+        etag, modified = self._validators(response)
         return Fetched(url, "ok", status, body, suffix, content_type, etag, modified)
+
+    def _validators(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        """The response's ETag and Last-Modified; one that is not visible ASCII (or, for
+        Last-Modified, no HTTP date) is counted and left out."""
+        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if etag is not None and not _VISIBLE_ASCII.fullmatch(etag):
+            self.counts.bad_validators += 1
+            etag = None
+        if modified is not None and _http_date(modified) is None:
+            self.counts.bad_validators += 1
+            modified = None
+        return etag, modified
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds the server's Retry-After asks for (a number or an HTTP date), if any; one
+        that is neither is counted and ignored."""
+        value = response.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        if value.isascii() and value.isdigit():
+            return float(value)
+        when = _http_date(value)
+        if when is None:
+            self.counts.unreadable_retry += 1
+            log.info("unreadable Retry-After ignored", url=str(response.url), value=value[:40])
+            return None
+        return max(0.0, when - time.time())
 
 
 def _robots_rules(url: str, response: httpx.Response) -> RobotsRules:
@@ -325,20 +398,20 @@ def _robots_rules(url: str, response: httpx.Response) -> RobotsRules:
     return RobotsRules.from_response(response.status_code, data.decode("utf-8", "replace"))
 
 
-def _validators(response: httpx.Response) -> tuple[str | None, str | None]:
-    """The response's ETag and Last-Modified."""
-    return response.headers.get("etag"), response.headers.get("last-modified")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds the server's Retry-After asks for (a number or an HTTP date), if any."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
+def _joined(base: str, location: str) -> str:
+    """`location` resolved against `base` as the URL standard does; one that is no http(s)
+    URL (`mailto:`, `data:`) comes back as it is, for the caller's checks to refuse."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return urljoin(base, location.strip())
+    except ValueError:  # urllib's verdict on a malformed host or port
+        return location
+
+
+def _http_date(value: str) -> float | None:
+    """The POSIX time of an HTTP date (RFC 9110 5.6.7), or None for anything else."""
+    if not _VISIBLE_ASCII.fullmatch(value):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None

@@ -2,7 +2,8 @@
 
 The sync's HTTP client connects through `GuardedBackend`, which resolves the host itself and
 refuses to connect when any address it resolves to is not a public one (loopback, private,
-link-local and cloud metadata, carrier-grade NAT, reserved...), unless the deployment listed
+link-local and cloud metadata, carrier-grade NAT, reserved...; an IPv6 address that carries an
+IPv4 one, through NAT64 or 6to4, is judged as that IPv4 address), unless the deployment listed
 the host in ICC_SYNC_PRIVATE_HOSTS. The check is made on the address actually connected to, so
 a DNS answer that changes between a check and the request (rebinding), a decimal spelling
 (`http://2130706433/`) and redirects (each is a new request) are all caught. The same backend
@@ -86,12 +87,37 @@ def _split_host_port(entry: str) -> tuple[str, int | None]:
     return entry, None
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits and reach it:
+# IPv4-mapped (RFC 4291) and the NAT64 well-known prefix (RFC 6052). They are judged as the IPv4
+# address they carry; 6to4 (2002::/16, RFC 3056) carries it in bits 16-48 (`sixtofour`).
+_CARRIES_IPV4 = (ipaddress.IPv6Network("::ffff:0:0/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+# Refused whatever they carry: local-use NAT64 (RFC 8215, a network's own translator),
+# IPv4-compatible (deprecated, RFC 4291), SIIT's IPv4-translated (RFC 2765) and site-local
+# (deprecated, RFC 3879) addresses. Python's tables call most of them global.
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in ("64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96", "fec0::/10")
+)
+
+
 def is_public(address: IPAddress) -> bool:
-    """True for a globally routable unicast address (an IPv4-mapped IPv6 one is judged as the
-    IPv4 address it carries)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """True for a globally routable unicast address; an IPv6 address that carries an IPv4
+    one (IPv4-mapped, NAT64, 6to4) is judged as that IPv4 address, and other transition
+    addresses (local NAT64, IPv4-compatible, SIIT) and site-local ones are not public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = _carried_ipv4(address)
+        if carried is not None:
+            return is_public(carried)
+        if any(address in network for network in _NOT_PUBLIC_V6):
+            return False
     return address.is_global and not address.is_multicast
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translator or tunnel, if any."""
+    if any(address in network for network in _CARRIES_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,17 +24,29 @@ from pathlib import Path
 from typing import Protocol
 
 import structlog
-from w3lib.encoding import html_to_unicode
 
 from icc_assistant import __version__
 from icc_assistant.documents import ParsedDocument
-from icc_assistant.errors import DocumentError, EmptyDocumentError, SyncBusyError, SyncError
+from icc_assistant.errors import (
+    DocumentError,
+    EmptyDocumentError,
+    ICCAssistantError,
+    SyncBusyError,
+    SyncError,
+)
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import parse_document
 from icc_assistant.ingest.loaders import TextLimits
 from icc_assistant.ingest.worker import WORKERS
 from icc_assistant.settings import Settings
-from icc_assistant.sync.fetcher import FetchConfig, Fetched, Fetcher, FetchStoppedError
+from icc_assistant.sync.body import UndecodableBodyError, decode_html
+from icc_assistant.sync.fetcher import (
+    FetchConfig,
+    FetchCounts,
+    Fetched,
+    Fetcher,
+    FetchStoppedError,
+)
 from icc_assistant.sync.frontier import Frontier
 from icc_assistant.sync.guard import PrivateHosts, literal_address, refusal
 from icc_assistant.sync.links import PageRead, read_page
@@ -217,8 +230,11 @@ class SyncJob:
             links_per_page=settings.sync_max_links_per_page,
         )
         self._visited = 0
+        self._failure: str | None = None
         self._embedded_before = self._counts.embedded
-        self._requests_before = self._counts.requests
+        self._fetched_before = FetchCounts(
+            self._counts.requests, self._counts.unreadable_retry, self._counts.bad_validators
+        )
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -241,6 +257,9 @@ class SyncJob:
             status = "interrupted"
             if not self._stop.is_set():
                 raise
+        except Exception as exc:  # the run fails; the record says why, the caller sees it too
+            self._failure = f"{type(exc).__name__}: {exc}"[:500]
+            raise
         finally:
             self._close(status, complete)
         return self.summary(status, complete)
@@ -256,12 +275,13 @@ class SyncJob:
             counts=self._counts,
             errors=self._issues,
             complete=complete,
+            failure=self._failure,
         )
 
     def _close(self, status: RunStatus, complete: bool) -> None:
         try:
             self._save_progress()
-            self._state.end_run(self.run_id, status, complete=complete)
+            self._state.end_run(self.run_id, status, complete=complete, failure=self._failure)
         finally:
             try:
                 self._fetcher.close()
@@ -330,9 +350,9 @@ class SyncJob:
                 raise _Stopped
             if self._visited >= self._options.max_pages:
                 return False
-            self._visit(url, sink)
+            self._visit_safely(url, sink)
             self._visited += 1
-            self._counts.requests = self._requests_before + self._fetcher.requests
+            self._count_fetches()
             self._counts.embedded = self._embedded_before + sink.embedded
             self._save_progress()
             if time.monotonic() - published > PUBLISH_SECONDS:
@@ -342,11 +362,31 @@ class SyncJob:
                 on_progress(SyncProgress(self._visited, self._frontier.found, url, self._counts))
         return True
 
+    def _count_fetches(self) -> None:
+        before, now = self._fetched_before, self._fetcher.counts
+        self._counts.requests = before.requests + now.requests
+        self._counts.unreadable_retry = before.unreadable_retry + now.unreadable_retry
+        self._counts.bad_validators = before.bad_validators + now.bad_validators
+
     def _save_progress(self) -> None:
         issues = [i.model_dump() for i in self._issues]
         self._state.save_progress(self.run_id, self._counts.model_dump(), issues)
 
     # -- one URL -----------------------------------------------------------------------------------
+
+    def _visit_safely(self, url: str, sink: DocumentSink) -> None:
+        """Visit one URL; a failure no check foresaw (a bug met by an odd response) is logged
+        with its trace and recorded as that URL's error, and the run goes on, so that no page
+        can end this run and every later one. The index or the state failing still ends it."""
+        try:
+            self._visit(url, sink)
+        except (ICCAssistantError, sqlite3.Error, _Stopped, FetchStoppedError):
+            raise  # the index, the embedder or the state failing, or a stop: not this URL's
+        except Exception as exc:  # noqa: BLE001 - logged with its trace and recorded
+            log.exception("sync could not visit a URL", url=url)
+            self._note_error(url, f"internal error ({type(exc).__name__}); see the log")
+            self._state.record(self.run_id, replace(self._state.page(url) or PageRecord(url),
+                                                    checked_run=self.run_id))  # fmt: skip
 
     def _visit(self, url: str, sink: DocumentSink) -> None:
         page = self._state.page(url)
@@ -440,7 +480,11 @@ class SyncJob:
         url, body, index, found, links = fetched.url, fetched.body, True, [], []
         hashed = None
         if fetched.suffix == ".html":
-            _, html = html_to_unicode(fetched.content_type, fetched.body)
+            try:
+                html = decode_html(fetched.content_type, fetched.body)
+            except UndecodableBodyError as exc:
+                self._unreadable(fetched, page, f"{url}: {exc}", counter="malformed")
+                return
             try:
                 read = self._read_page(html, url)
             except DocumentError as exc:
@@ -510,14 +554,16 @@ class SyncJob:
         seconds = self._settings.max_parse_seconds
         return WORKERS.run(seconds, url, read_page, html, url)
 
-    def _unreadable(self, fetched: Fetched, page: PageRecord | None, message: str) -> None:
-        """A page that could not be read: an error; an indexed version stays."""
-        self._note_error(fetched.url, message)
+    def _unreadable(
+        self, fetched: Fetched, page: PageRecord | None, message: str, counter: str = "errors"
+    ) -> None:
+        """A page that could not be read (counted as `counter`); an indexed version stays."""
+        self._note_error(fetched.url, message, counter)
         record = replace(page or PageRecord(fetched.url), status=fetched.status)
         self._state.record(self.run_id, replace(record, checked_run=self.run_id))
 
-    def _note_error(self, url: str, message: str) -> None:
-        self._counts.errors += 1
+    def _note_error(self, url: str, message: str, counter: str = "errors") -> None:
+        setattr(self._counts, counter, getattr(self._counts, counter) + 1)
         if len(self._issues) < MAX_ISSUES:
             self._issues.append(SyncIssue(url=url, message=message))
 
@@ -578,4 +624,5 @@ def _summary_of(record: RunRecord, running: bool) -> SyncSummary:
         counts=SyncCounts.model_validate(record.counts),
         errors=[SyncIssue.model_validate(i) for i in record.errors],
         complete=record.complete,
+        failure=record.failure,
     )

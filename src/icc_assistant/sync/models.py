@@ -39,12 +39,22 @@ class SyncCounts(BaseModel):
     robots: int = Field(0, description="URLs skipped because robots.txt disallows them.")
     traps: int = Field(0, description="Links never requested: language switch, login, print...")
     outside: int = Field(0, description="Links outside the allowed prefixes.")
-    malformed: int = Field(0, description="Links that are no well-formed http(s) URL.")
+    malformed: int = Field(
+        0,
+        description="Links and redirects that are no well-formed http(s) URL (mailto:, data:"
+        "...), and pages whose charset is no text encoding of the web.",
+    )
     dropped: int = Field(
         0, description="Links not queued: past the per-page link cap or the run's --max-pages."
     )
     skipped: int = Field(0, description="Responses not indexed: wrong type or too large.")
     errors: int = Field(0, description="URLs that failed after retries, or could not be read.")
+    unreadable_retry: int = Field(
+        0, description="Retry-After headers that were no number of seconds nor an HTTP date."
+    )
+    bad_validators: int = Field(
+        0, description="ETag or Last-Modified values dropped: not visible ASCII, or no date."
+    )
     embedded: int = Field(0, description="Texts embedded (changed text only).")
 
 
@@ -70,6 +80,7 @@ class SyncSummary(BaseModel):
     complete: bool = Field(
         False, description="Every reachable URL was visited (no --max-pages stop)."
     )
+    failure: str | None = Field(None, description="Why the run failed, when it did.")
 
     @property
     def reached_site(self) -> bool:

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS runs (
     options TEXT NOT NULL,
     counts TEXT NOT NULL DEFAULT '{}',
     errors TEXT NOT NULL DEFAULT '[]',
-    complete INTEGER NOT NULL DEFAULT 0
+    complete INTEGER NOT NULL DEFAULT 0,
+    failure TEXT
 );
 CREATE TABLE IF NOT EXISTS frontier (
     run_id INTEGER NOT NULL,
@@ -90,6 +91,7 @@ class RunRecord:
     counts: dict[str, int]
     errors: list[dict[str, str]]
     complete: bool
+    failure: str | None = None
 
 
 class SyncState:
@@ -99,6 +101,9 @@ class SyncState:
         self._db = connection
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "failure" not in columns:  # a state written before runs recorded why they failed
+            self._db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")
 
     @classmethod
     def open(cls, path: Path, *, scratch: bool = False) -> SyncState:
@@ -145,13 +150,16 @@ class SyncState:
             self._db.execute("DELETE FROM runs WHERE id <= ?", (run_id - KEPT_RUNS,))
         return run_id
 
-    def end_run(self, run_id: int, status: str, *, complete: bool = False) -> None:
-        """Mark a run finished, failed or interrupted; a finished run's frontier goes, as it
-        will never be resumed."""
+    def end_run(
+        self, run_id: int, status: str, *, complete: bool = False, failure: str | None = None
+    ) -> None:
+        """Mark a run finished, failed (with why) or interrupted; a finished run's frontier
+        goes, as it will never be resumed."""
         with self._transaction():
             self._db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, complete = ? WHERE id = ?",
-                (now().isoformat(), status, int(complete), run_id),
+                "UPDATE runs SET finished_at = ?, status = ?, complete = ?, failure = ?"
+                " WHERE id = ?",
+                (now().isoformat(), status, int(complete), failure, run_id),
             )
             if status == "finished":
                 self._db.execute("DELETE FROM frontier WHERE run_id = ?", (run_id,))
@@ -286,6 +294,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
         counts=json.loads(row["counts"]),
         errors=json.loads(row["errors"]),
         complete=bool(row["complete"]),
+        failure=row["failure"],
     )
 
 

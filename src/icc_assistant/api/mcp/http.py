@@ -21,6 +21,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from icc_assistant.api.errors import error_response, error_type, status_of
+from icc_assistant.api.limits import REQUEST_COST
 from icc_assistant.api.mcp.server import ICCServer
 from icc_assistant.api.routes.deps import rate_limit
 from icc_assistant.api.security import require_client
@@ -156,10 +157,11 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def admit_http(request: Request | None) -> None:
-    """Count a tool call or resource read against its key and address, as a request is."""
+def admit_http(request: Request | None, cost: int = REQUEST_COST) -> None:
+    """Count a tool call or resource read against its key and address, as a request is,
+    at its cost (a question's, for the tools that take one)."""
     if request is not None:
-        rate_limit(request)
+        rate_limit(request, cost)
 
 
 def mount_mcp(app: FastAPI, settings: Settings) -> ICCServer:

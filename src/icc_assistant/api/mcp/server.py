@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import structlog
+from anyio import to_thread
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -34,6 +35,7 @@ from pydantic import AnyUrl, ValidationError
 from starlette.requests import Request
 
 from icc_assistant.api.errors import error_type, status_of
+from icc_assistant.api.limits import question_cost
 from icc_assistant.api.mcp.tools import ICCTools
 from icc_assistant.assistant import Assistant
 from icc_assistant.errors import ICCAssistantError, NotFoundError
@@ -53,12 +55,12 @@ INSTRUCTIONS = (
     "get_document and icc_facets show what the material holds. Any language."
 )
 
-# Counts one call against the caller's limits (the HTTP request, or None over stdio); raises
-# an AccessError when the caller may not make it.
-Admit = Callable[[Request | None], None]
+# Counts one call at its cost against the caller's limits (the HTTP request, or None over
+# stdio); raises an AccessError when the caller may not make it.
+Admit = Callable[[Request | None, int], None]
 
 
-def admit_anyone(request: Request | None) -> None:
+def admit_anyone(request: Request | None, cost: int = 1) -> None:
     """Over stdio the caller is the local user who started the process: nothing to check."""
 
 
@@ -96,6 +98,12 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return "invalid_request", str(cause)
     log.error("mcp call failed", error=type(cause).__name__, exc_info=cause)
     return "internal", "The server could not answer."
+
+
+def _call_cost(arguments: dict[str, Any]) -> int:
+    """A tool call's cost: a question's (search_icc, ask_icc), else one unit."""
+    question = arguments.get("question")
+    return question_cost(question) if isinstance(question, str) else 1
 
 
 def finished(output: object) -> CallToolResult:
@@ -175,7 +183,7 @@ class ICCServer(FastMCP[Any]):
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
-                self._admit(request)
+                self._admit(request, _call_cost(arguments))
                 result = await super().call_tool(name, arguments)
             except Exception as exc:  # noqa: BLE001 - every failure is answered and logged
                 kind, message = failure_of(exc)
@@ -191,7 +199,7 @@ class ICCServer(FastMCP[Any]):
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(request_id=self._request_id(request)):
             try:
-                self._admit(request)
+                self._admit(request, 1)
                 if not DOCUMENT_PATTERN.fullmatch(str(uri)):
                     raise NotFoundError(
                         f"No resource {uri}; documents are {DOCUMENT_URI}, the id "
@@ -207,7 +215,11 @@ class ICCServer(FastMCP[Any]):
             return contents
 
     async def list_resources(self) -> list[MCPResource]:
-        """Every indexed document as a resource, so clients can browse and attach them."""
+        """Every indexed document as a resource, so clients can browse and attach them (the
+        catalog, built from Chroma on first use, is read in a thread, off the event loop)."""
+        return await to_thread.run_sync(self._resources)
+
+    def _resources(self) -> list[MCPResource]:
         catalog = self._assistant().store.catalog
         return [
             MCPResource(

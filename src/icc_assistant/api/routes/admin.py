@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from icc_assistant.api.routes.deps import admin_access, assistant_of, client_access
 from icc_assistant.api.schemas import ERRORS, FeedbackIn, FeedbackOut, error_responses
 from icc_assistant.errors import DocumentError, InvalidRequestError, NotFoundError
+from icc_assistant.feedback import FeedbackStore
 from icc_assistant.index import FileResult
 
 router = APIRouter(prefix="/api", tags=["feedback and documents"])
@@ -31,17 +32,25 @@ MAX_NAME_CHARS = 200
 )
 async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
     """Thumbs up or down on an answer this service gave (its `answer_id`), with an optional
-    reason; a rating "down" is also recorded as a gap (GET /api/admin/gaps)."""
+    reason; a rating "down" is also recorded as a gap (GET /api/admin/gaps). An answer has one
+    rating: a later one replaces it, and its gap."""
     assistant = assistant_of(request)
     answer_id = body.answer_id.removeprefix("chatcmpl-")  # /v1 names answers by completion id
     if not assistant.answer_ids.is_genuine(answer_id):
         raise InvalidRequestError(
             "Unknown answer id: rate an answer by the `answer_id` this service gave it."
         )
-    store = request.app.state.feedback
-    new_id = await asyncio.to_thread(store.add, answer_id, body.rating, body.reason, body.question)
+    gap = None
     if body.rating == "down":
-        await asyncio.to_thread(assistant.record_thumbs_down, _question(body.question))
+        gap = await asyncio.to_thread(assistant.thumbs_down_gap, _question(body.question))
+
+    def replace_gap(earlier: int | None) -> int | None:
+        return assistant.replace_gap(earlier, gap)
+
+    store: FeedbackStore = request.app.state.feedback
+    new_id = await asyncio.to_thread(
+        store.add, answer_id, body.rating, body.reason, body.question, replace_gap
+    )
     return FeedbackOut(id=new_id)
 
 

@@ -13,7 +13,8 @@ from sse_starlette.sse import EventSourceResponse
 
 from icc_assistant.answer import AnswerDoneEvent, AnswerRequest, TokenEvent
 from icc_assistant.api.errors import error_type
-from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
+from icc_assistant.api.limits import question_cost
+from icc_assistant.api.routes.deps import answer_request, assistant_of, charge, client_access
 from icc_assistant.api.schemas import ERRORS, ChatRequest
 from icc_assistant.assistant import Assistant, MetaEvent
 from icc_assistant.documents import Answer, RetrievalResult
@@ -41,6 +42,7 @@ async def chat(body: ChatRequest, request: Request) -> Answer:
     """Answer a question with numbered citations."""
     assistant = assistant_of(request)
     question = answer_request(assistant.settings, body, request.headers.get("accept-language"))
+    charge(request, question_cost(question.question))
     filters = body.filters.to_domain() if body.filters else None
     return await asyncio.to_thread(assistant.ask, question, filters=filters)
 
@@ -59,6 +61,7 @@ async def chat_stream(body: ChatRequest, request: Request) -> EventSourceRespons
     """The same answer as Server-Sent Events: meta, token..., citations, done (or error)."""
     assistant = assistant_of(request)
     question = answer_request(assistant.settings, body, request.headers.get("accept-language"))
+    charge(request, question_cost(question.question))
     filters = body.filters.to_domain() if body.filters else None
     retrieval = await asyncio.to_thread(assistant.retrieve_for, question, filters)
     return EventSourceResponse(sse_events(assistant, question, retrieval), ping=10)

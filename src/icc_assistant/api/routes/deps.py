@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from fastapi import Query, Request
 
 from icc_assistant.answer import AnswerRequest
-from icc_assistant.api.limits import Limits
+from icc_assistant.api.limits import REQUEST_COST, Limits
 from icc_assistant.api.schemas import ChatRequest, FiltersIn
 from icc_assistant.api.security import (
-    client_address,
+    client_identity,
     is_known,
     key_identity,
     presented_key,
@@ -31,24 +31,40 @@ def assistant_of(request: Request) -> Assistant:
     return assistant
 
 
-def _count_address(request: Request) -> None:
+def _count_address(request: Request, cost: int = REQUEST_COST) -> None:
     limits: Limits = request.app.state.limits
-    limits.requests.check(f"ip:{client_address(request)}")
+    limits.requests.check(client_identity(request), cost)
 
 
-def _count_key(request: Request, key: str | None) -> None:
+def _count_key(request: Request, key: str | None, cost: int = REQUEST_COST) -> None:
     if key is not None:
         limits: Limits = request.app.state.limits
-        limits.requests.check(key_identity(key))
+        limits.requests.check(key_identity(key), cost)
 
 
-def rate_limit(request: Request) -> None:
-    """Count the request against its address, and against its key when the key is valid."""
-    _count_address(request)
+def _valid_key(request: Request) -> str | None:
     settings: Settings = request.app.state.settings
     key = presented_key(request)
     if key is not None and is_known(key, settings.api_keys + settings.admin_keys):
-        _count_key(request, key)
+        return key
+    return None
+
+
+def rate_limit(request: Request, cost: int = REQUEST_COST) -> None:
+    """Count the request's cost against its address, and against its key when the key is
+    valid."""
+    _count_address(request, cost)
+    _count_key(request, _valid_key(request), cost)
+
+
+def charge(request: Request, cost: int) -> None:
+    """Count what a request costs beyond the unit every request paid at the door, once its
+    body says (a long question, a briefing note); 429 when the budget does not hold it. A
+    cost over the whole budget spends all of it."""
+    limits: Limits = request.app.state.limits
+    extra = min(cost, limits.requests.per_minute) - REQUEST_COST
+    if extra > 0:
+        rate_limit(request, extra)
 
 
 def client_access(request: Request) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from icc_assistant.api.limits import question_cost
 from icc_assistant.api.listings import (
     DOCUMENT_CHARS,
     DocumentText,
@@ -15,7 +16,7 @@ from icc_assistant.api.listings import (
     list_sources,
     read_document,
 )
-from icc_assistant.api.routes.deps import assistant_of, client_access, query_filters
+from icc_assistant.api.routes.deps import assistant_of, charge, client_access, query_filters
 from icc_assistant.api.schemas import ERRORS, Facets, error_responses
 from icc_assistant.documents import Filters, RetrievalResult
 
@@ -33,6 +34,7 @@ async def search(
     k: Annotated[int, Query(ge=1, le=50)] = 8,
 ) -> RetrievalResult:
     """Ranked passages for tools that want retrieval only."""
+    charge(request, question_cost(q))
     assistant = assistant_of(request)
     return await asyncio.to_thread(assistant.search, q, filters=filters, k=k)
 
@@ -74,4 +76,5 @@ async def document(
 @router.get("/facets", response_model=Facets)
 async def facets(request: Request) -> Facets:
     """Cities, countries, topics, years, types and languages, with document counts."""
-    return count_facets(assistant_of(request))
+    # The first call builds the catalog from Chroma: in a thread, not on the event loop.
+    return await asyncio.to_thread(count_facets, assistant_of(request))

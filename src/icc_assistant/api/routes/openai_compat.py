@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from icc_assistant.answer import AnswerDoneEvent, TokenEvent
 from icc_assistant.api.errors import error_type
+from icc_assistant.api.limits import question_cost
 from icc_assistant.api.routes.chat import event_stream
-from icc_assistant.api.routes.deps import answer_request, assistant_of, client_access
+from icc_assistant.api.routes.deps import answer_request, assistant_of, charge, client_access
 from icc_assistant.api.schemas import ERRORS, ChatRequest, OpenAIChatRequest, TurnIn
 from icc_assistant.assistant import MetaEvent
 from icc_assistant.documents import Answer, Citation
@@ -134,6 +135,7 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
     question = answer_request(
         assistant.settings, to_chat_request(body), request.headers.get("accept-language")
     ).model_copy(update={"max_tokens": body.token_limit})
+    charge(request, question_cost(question.question))
     profile = assistant.settings.profile
     if not body.stream:
         answer = await asyncio.to_thread(assistant.ask, question)

@@ -105,6 +105,7 @@ async def start_sync(body: SyncRequest, request: Request) -> SyncStarted:
     job = await asyncio.to_thread(SyncJob, settings, store, body.to_options(settings), stop=stop)
     thread = threading.Thread(target=_run, args=(job,), name=f"icc-sync-{job.run_id}")
     runs: dict[int, _Running] = request.app.state.sync_runs
+    _forget_ended(runs)
     runs[job.run_id] = _Running(stop, thread)
     thread.start()
     return SyncStarted(run_id=job.run_id, resumed=job.resumed)
@@ -124,14 +125,21 @@ async def stop_sync(request: Request) -> SyncStopping:
     """Stop the sync this service is running (admin); it is recorded as interrupted, and the
     next POST with the same options resumes it. 404 when none is running here."""
     runs: dict[int, _Running] = request.app.state.sync_runs
+    _forget_ended(runs)
     for run_id, running in list(runs.items()):
-        if not running.thread.is_alive():
-            del runs[run_id]
-        elif not running.stop.is_set():
+        if not running.stop.is_set():
             running.stop.set()
             log.info("sync run stopping", run_id=run_id)
             return SyncStopping(run_id=run_id)
     raise NotFoundError("No sync is running in this service.")
+
+
+def _forget_ended(runs: dict[int, _Running]) -> None:
+    """Drop the runs whose thread ended: only a running one can be stopped, and a service
+    syncing every night would otherwise keep every run it ever started."""
+    for run_id, running in list(runs.items()):
+        if not running.thread.is_alive():
+            del runs[run_id]
 
 
 def _run(job: SyncJob) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from icc_assistant.api.limits import Limits
 from icc_assistant.api.schemas import error_responses
-from icc_assistant.api.security import client_address
+from icc_assistant.api.security import client_address, client_identity
 from icc_assistant.api.widget_tokens import WidgetTokens
 from icc_assistant.errors import NotFoundError
 from icc_assistant.settings import Settings
@@ -37,7 +37,7 @@ async def widget_token(request: Request) -> WidgetTokenOut:
         return WidgetTokenOut(token=None, expires_in=tokens.ttl)
     address = client_address(request)
     limits: Limits = request.app.state.limits
-    limits.widget_tokens.check(f"ip:{address}")
+    limits.widget_tokens.check(client_identity(request))
     token = tokens.issue(request.headers.get("origin"), address)
     return WidgetTokenOut(token=token, expires_in=tokens.ttl)
 
