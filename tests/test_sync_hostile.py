@@ -468,8 +468,9 @@ def test_an_odd_response_is_counted_and_skipped_on_every_run(
     embedder: CountingEmbedder,
     tmp_path: Path,
 ) -> None:
-    """A redirect to a non-web scheme, an unreadable Retry-After or a validator with a non-ASCII byte is counted and skipped: the first run
-    and the one after it (which sends the validators back) both finish."""
+    """A redirect to a non-web scheme, an unreadable Retry-After or a validator with a
+    non-ASCII byte is counted and skipped: the first run and the one after it (which sends the
+    validators back) both finish."""
     hostile_site.state.home_links.append(path)
     settings = hostile_settings(tmp_path)
     for run in ("first", "second"):
