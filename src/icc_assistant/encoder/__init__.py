@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # onnxruntime is imported when the encoder is loaded, not before
     from icc_assistant.encoder.encoder import E5Encoder
-    from icc_assistant.encoder.kernels import Kernel
+    from icc_assistant.encoder.kernels import Kernel, KernelChoice
     from icc_assistant.encoder.weights import ModelFile
 
-__all__ = ["PASSAGE", "QUERY", "bundled_model_path", "load_encoder"]
+__all__ = ["PASSAGE", "QUERY", "bundled_model_path", "kernel_choice", "load_encoder"]
 
 # The prefixes e5 models were trained with.
 QUERY, PASSAGE = "query: ", "passage: "
@@ -94,6 +94,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 _loaded: list[E5Encoder] = []
+_choice: list[KernelChoice] = []
 _loading = threading.Lock()
 
 
@@ -115,10 +116,17 @@ def load_encoder() -> E5Encoder:
                     built[kernel] = E5Encoder(model, encoder_graph(model, path, kernel), kernel)
                 return built[kernel]
 
-            choice = choose_kernel(
+            choice = choose_kernel(  # the int8 session is built only if kernels are timed
                 lambda kernel: encoder_of(kernel).pooled,
-                encoder_of("int8").tokenizer.encode,
+                lambda texts, prefix: encoder_of("int8").tokenizer.encode(texts, prefix),
                 kernel_choice_path(path),
             )
             _loaded.append(encoder_of(choice.kernel))
+            _choice.append(choice)
         return _loaded[0]
+
+
+def kernel_choice() -> KernelChoice:
+    """The kernel the process' encoder runs, with what each candidate measured on this CPU."""
+    load_encoder()
+    return _choice[0]
