@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -68,6 +69,7 @@ def name_script(name: str) -> str:
     return next((script_of(ch) for ch in name if ch.isalpha()), "")
 
 
+@lru_cache(maxsize=65_536)  # city names and question words, folded again and again
 def fold(text: str) -> str:
     """Case-folded, accent-free (in Latin, Greek, Cyrillic) text with words single-spaced."""
     if text.isascii():
@@ -123,12 +125,13 @@ def _split_scripts(start: int, text: str) -> Iterator[tuple[int, str, str]]:
     yield start + begin, text[begin:], current
 
 
-def _words(text: str) -> list[_Word]:
-    return [
+@lru_cache(maxsize=256)  # a question is read by several matchers in a row
+def _words(text: str) -> tuple[_Word, ...]:
+    return tuple(
         _Word(start, start + len(piece), piece, fold(piece), script)
         for match in _WORD.finditer(text)
         for start, piece, script in _split_scripts(match.start(), match.group(0))
-    ]
+    )
 
 
 def _is_proper(word: str, all_caps_text: bool) -> bool:
@@ -163,7 +166,7 @@ class NameMatcher:
             found.extend(self._match_at(text, words, i, all_caps))
         return found
 
-    def _match_at(self, text: str, words: list[_Word], i: int, all_caps: bool) -> list[Span]:
+    def _match_at(self, text: str, words: Sequence[_Word], i: int, all_caps: bool) -> list[Span]:
         word = words[i]
         if word.script == "unspaced":
             return self._inside_unspaced(word)
@@ -176,7 +179,7 @@ class NameMatcher:
             span = replace(found, transliterated=True) if found else None
         return [span] if span else []
 
-    def _phrase(self, text: str, words: list[_Word], i: int) -> Span | None:
+    def _phrase(self, text: str, words: Sequence[_Word], i: int) -> Span | None:
         """The longest run of up to MAX_WORDS words from word i that is a name."""
         last = i
         while last + 1 < len(words) and last + 1 - i < MAX_WORDS:

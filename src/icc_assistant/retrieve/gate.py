@@ -91,6 +91,8 @@ def judge(
 def asked_vectors(query: Query, embedder: Embedder) -> np.ndarray:
     """The vectors of what the question asks: the question's own (and its English version's),
     or for a question naming cities, the question without their names."""
+    if query.topic_vector is not None:
+        return query.topic_vector[np.newaxis, :]
     topic = query.topic
     return query.vectors if topic is None else embedder.embed_query(topic)[np.newaxis, :]
 

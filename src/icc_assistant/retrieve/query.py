@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ class Query:
     allowed: frozenset[str] | None  # documents the filters allow; None: all
     vectors: np.ndarray  # one row per text searched: the question, then its English version
     places: tuple[Mention, ...] = ()  # where the question names its cities
+    topic_vector: np.ndarray | None = None  # the vector of `topic`, when there is one
 
     @property
     def topic(self) -> str | None:
@@ -34,15 +36,20 @@ class Query:
 
         A city's name alone makes every passage about it similar to the question ("the weather
         in Ansan"), so the evidence gate judges this text instead."""
-        if not self.places:
-            return None
-        pieces, position = [], 0
-        for place in self.places:
-            pieces.append(self.text[position : place.start])
-            position = place.end
-        pieces.append(self.text[position:])
-        text = " ".join(" ".join(pieces).split())
-        return text if any(ch.isalnum() for ch in text) else None
+        return topic_of(self.text, self.places)
+
+
+def topic_of(text: str, places: Sequence[Mention]) -> str | None:
+    """`text` without the places it names; None when it names none, or is nothing else."""
+    if not places:
+        return None
+    pieces, position = [], 0
+    for place in places:
+        pieces.append(text[position : place.start])
+        position = place.end
+    pieces.append(text[position:])
+    rest = " ".join(" ".join(pieces).split())
+    return rest if any(ch.isalnum() for ch in rest) else None
 
 
 def checked_question(question: str, max_chars: int) -> str:
@@ -78,7 +85,9 @@ def analyse(
     texts = [text]
     if english and english.strip() and english.strip() != text:
         texts.append(english.strip())
-    vectors = np.vstack([embedder.embed_query(t) for t in texts])
+    topic = topic_of(text, meant)
+    # One embedder call for everything the question is searched and judged by.
+    vectors = embedder.embed_queries(texts if topic is None else [*texts, topic])
     return Query(
         text=text,
         language=detect_language(text),
@@ -86,8 +95,9 @@ def analyse(
         cities=cities,
         uncovered=uncovered,
         allowed=allowed,
-        vectors=vectors,
+        vectors=vectors[: len(texts)],
         places=meant,
+        topic_vector=None if topic is None else vectors[len(texts)],
     )
 
 
