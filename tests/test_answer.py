@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from icc_assistant.assistant import Assistant
 from icc_assistant.documents import Answer, Chunk, DocumentMeta, Passage, RetrievalResult, Turn
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ModelUnavailableError, PromptError
+from icc_assistant.gaps import GapRecorder, GapStore, TopicLabels
 from icc_assistant.index import IndexStore
 from icc_assistant.language import detect_language
 from icc_assistant.prompts import load_prompt
@@ -579,29 +581,55 @@ def test_follow_up_without_a_model_hands_the_earlier_question_to_retrieval(
     ("question", "embeddings"),
     [
         ("How do cities run anti-rumour campaigns?", 1),
-        # naming a city costs the gate one more: the question without the city's name
+        # naming a city costs the gate one more text: the question without the city's name
         ("안산시는 외국인 주민을 위한 신문을 발행하나요?", 2),
     ],
 )
 def test_a_chat_embeds_the_question_once(
     indexed_settings: Settings, question: str, embeddings: int
 ) -> None:
-    """An extractive chat embeds the question once (twice when it names a city) and no
-    passage or sentence at all: the answer quotes from what ingest embedded."""
+    """An extractive chat embeds the question in one encoder run (with its city-less form
+    when it names a city) and no passage or sentence at all: the answer quotes from what
+    ingest embedded."""
     counting = CountingEmbedder()
-    store = IndexStore.open(indexed_settings, counting)
-    assistant = Assistant(
-        indexed_settings,
-        counting,
-        store,
-        Retriever(store, counting, indexed_settings),
-        create_answerer(indexed_settings),
-    )
-    store.catalog  # noqa: B018 - loaded before counting
-    counting.queries.clear()
+    assistant = counted_assistant(indexed_settings, counting)
     answer = assistant.ask(AnswerRequest(question=question))
     assert answer.status in {"answered", "partial"} and answer.citations
     assert len(counting.queries) == embeddings and counting.embedded == 0
+    assert counting.query_calls == 1
+
+
+def test_a_refused_question_is_recorded_as_a_gap_without_embedding_it_again(
+    indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """The gap an unanswered question leaves is labelled with the vector the search made."""
+    counting = CountingEmbedder()
+    gaps = GapRecorder(GapStore(tmp_path / "gaps.sqlite3", keep_text=True), TopicLabels(counting))
+    assistant = counted_assistant(indexed_settings, counting, gaps=gaps)
+    answer = assistant.ask(AnswerRequest(question="What is the weather in Ansan tomorrow?"))
+    assert answer.status == "no_evidence"
+    assert counting.query_calls == 1
+    (recorded,) = gaps.store.counts(examples=5).examples
+    assert tuple(recorded.cities) == ("Ansan",) and len(recorded.topics) == 1
+
+
+def counted_assistant(
+    settings: Settings, counting: CountingEmbedder, gaps: GapRecorder | None = None
+) -> Assistant:
+    """An assistant whose every embedding `counting` sees, counted from the first question."""
+    store = IndexStore.open(settings, counting)
+    assistant = Assistant(
+        settings,
+        counting,
+        store,
+        Retriever(store, counting, settings),
+        create_answerer(settings),
+        gaps=gaps,
+    )
+    store.catalog  # noqa: B018 - loaded before counting
+    counting.queries.clear()
+    counting.query_calls = 0
+    return assistant
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 DocType = Literal["good_practice", "index_report", "news", "other"]
 DOC_TYPES: tuple[DocType, ...] = ("good_practice", "index_report", "news", "other")
@@ -242,3 +242,16 @@ class RetrievalResult(_Frozen):
     nearest: tuple[Passage, ...] = Field(
         (), description="Best candidates below the evidence gate, to say what IS covered."
     )
+    # The vector of what the question asks without the cities it names (the query's own when
+    # it names none), kept in the process so that what follows the search embeds nothing again.
+    _subject: Any = PrivateAttr(default=None)
+
+    def with_subject(self, vector: Any) -> RetrievalResult:
+        """This result, carrying the vector of the question's subject (see `subject`)."""
+        self._subject = vector
+        return self
+
+    @property
+    def subject(self) -> Any:
+        """The vector of the question without its cities, when the search computed it."""
+        return self._subject

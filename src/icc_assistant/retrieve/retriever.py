@@ -135,4 +135,4 @@ class Retriever:
             uncovered=query.uncovered,
             filters=filters,
             gate=gate,
-        )
+        ).with_subject(query.vectors[0] if query.topic_vector is None else query.topic_vector)
