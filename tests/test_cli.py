@@ -127,7 +127,7 @@ def test_search_with_history_searches_the_follow_up_as_a_chat_would(
         json.dumps([{"role": "user", "content": "How does Ansan support migrant pupils?"}]),
         encoding="utf-8",
     )
-    question = "Und wie viele Grundschulen gibt es dort?"
+    question = "Und wie viele Grundschulen hat die Stadt?"
     alone = run("search", question, "--json", data_dir=indexed_settings.data_dir)
     followed = run(
         "search", question, "--history", str(history), "--json",

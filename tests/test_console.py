@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from fakes.fake_site import FakeSite
 from fixtures.chromium import ARTIFACTS, BROWSER_MARKS
 from fixtures.live_server import ServerThread
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.settings import Settings
 
 pytestmark = BROWSER_MARKS
@@ -160,7 +161,7 @@ def shoot(page: Page, name: str) -> None:
 def test_the_page_has_a_strict_csp_and_only_whitelisted_modules(app_url: str) -> None:
     """/admin carries a CSP with no inline script, no eval and no framing; /lib serves only
     its listed modules, to any origin; admin calls from another site's page are refused."""
-    page = httpx.get(f"{app_url}/admin")
+    page = httpx.get(f"{app_url}/admin", timeout=HTTP_TIMEOUT)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
@@ -169,19 +170,27 @@ def test_the_page_has_a_strict_csp_and_only_whitelisted_modules(app_url: str) ->
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe" not in policy and "http" not in policy
     assert "<script>" not in page.text and "style=" not in page.text
-    module = httpx.get(f"{app_url}/lib/dom.js", headers={"Origin": "https://city.example"})
+    module = httpx.get(
+        f"{app_url}/lib/dom.js", headers={"Origin": "https://city.example"}, timeout=HTTP_TIMEOUT
+    )
     assert module.status_code == 200 and module.headers["content-type"].startswith(
         "text/javascript"
     )
     assert module.headers["access-control-allow-origin"] == "*"
-    assert httpx.get(f"{app_url}/admin.css").headers["content-type"].startswith("text/css")
+    assert (
+        httpx.get(f"{app_url}/admin.css", timeout=HTTP_TIMEOUT)
+        .headers["content-type"]
+        .startswith("text/css")
+    )
     for name in ("nope", "..%2Fwidget", "console-strings.js"):
-        assert httpx.get(f"{app_url}/lib/{name}.js").status_code == 404, name
+        assert httpx.get(f"{app_url}/lib/{name}.js", timeout=HTTP_TIMEOUT).status_code == 404, name
     own = {**admin_headers(), "Origin": app_url}
     missing = f"{app_url}/api/documents/no-such-document.txt"
-    assert httpx.delete(missing, headers=own).status_code == 404  # past the Origin check
+    assert (
+        httpx.delete(missing, headers=own, timeout=HTTP_TIMEOUT).status_code == 404
+    )  # past the Origin check
     foreign = {**admin_headers(), "Origin": "https://evil.example"}
-    refused = httpx.delete(missing, headers=foreign)
+    refused = httpx.delete(missing, headers=foreign, timeout=HTTP_TIMEOUT)
     assert refused.status_code == 403 and "evil.example" in refused.json()["error"]["message"]
 
 
@@ -305,7 +314,7 @@ def test_upload_ask_then_delete_with_confirmation(page: Page, app_url: str) -> N
 
 def sources(url: str) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = httpx.get(
-        f"{url}/api/sources", headers=admin_headers()
+        f"{url}/api/sources", headers=admin_headers(), timeout=HTTP_TIMEOUT
     ).json()["documents"]
     return documents
 
@@ -386,6 +395,7 @@ def test_feedback_is_listed_and_exported_as_json_and_csv(page: Page, app_url: st
         f"{app_url}/api/feedback",
         json={"answer_id": answer["answer_id"], "rating": "down", "reason": reason},
         headers=client_headers(),
+        timeout=HTTP_TIMEOUT,
     ).raise_for_status()
     signed_in(page, app_url)
     panel = tab(page, "Feedback")
@@ -434,7 +444,7 @@ def test_brief_is_written_and_downloaded_as_markdown_and_word(page: Page, app_ur
     )
     signed_in(page, app_url)
     panel = tab(page, "Brief")
-    panel.get_by_label("Question").fill("How do cities run anti-rumour campaigns?")
+    panel.get_by_label("Question").fill("How do cities run campaigns against rumours?")
     panel.locator("summary", has_text="Filters").click()
     expect(panel.get_by_label("Type").locator("option")).not_to_have_count(1)
     name, data = downloaded(page, panel.get_by_role("button", name="Write and download"))

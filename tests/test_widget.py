@@ -26,9 +26,10 @@ from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import free_port
 from fixtures.chromium import ARTIFACTS, BROWSER_MARKS
 from fixtures.live_server import Serve, ServerThread
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.settings import Settings
 
-FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+FRENCH = "Comment les villes luttent-elles contre les rumeurs ?"
 ENGLISH = "How can a city support schools with many migrant pupils?"
 LAUNCHER = "Ask about intercultural cities"
 ADMIN_KEY = "admin-key"
@@ -210,7 +211,9 @@ def test_feedback_reaches_the_store(page: Page, model_app: str, fake_llm: FakeOp
     answer.get_by_role("button", name="Send feedback").click()
     expect(answer.get_by_text("Thank you for your feedback.")).to_be_visible()
     items = httpx.get(
-        f"{model_app}/api/feedback", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        f"{model_app}/api/feedback",
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=HTTP_TIMEOUT,
     ).json()["items"]
     mine = [item for item in items if item["answer_id"] == answer_id]
     assert [(m["rating"], m["reason"]) for m in mine] == [("down", "Wrong paragraph")]
@@ -292,7 +295,7 @@ def test_arabic_interface_is_right_to_left(browser: Browser, extractive_app: str
     )
     page.get_by_role("button", name="اسأل عن المدن المتعددة الثقافات").click()
     box = page.get_by_role("textbox", name="اطرح سؤالك بأي لغة")
-    box.fill("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟")
+    box.fill("كم عدد النساء في مجلس المقيمين الأجانب في أنسان؟")
     box.press("Enter")
     expect(page.locator(".msg.bot .tools")).to_be_visible(timeout=WAIT)
     page.locator(".msg.bot .cite").first.click()
