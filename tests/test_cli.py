@@ -263,3 +263,38 @@ def test_type_help_names_every_document_type() -> None:
     help_text = " ".join(run("search", "--help").stdout.split())
     for doc_type in DOC_TYPES:
         assert doc_type in help_text
+
+
+def test_ask_into_a_pipe_keeps_links_whole_and_gives_every_source_its_link(
+    indexed_settings: Settings,
+) -> None:
+    """Written to a pipe, `ask` wraps no line (a Markdown link stays on one line, however
+    long), and each source line ends with the link that opens its document at the quotes."""
+    env = {**os.environ, "ICC_LLM_BASE_URL": "", "ICC_DATA_DIR": str(indexed_settings.data_dir)}
+    env.pop("COLUMNS", None)  # the width of no terminal: rich would assume 80 columns
+    result = subprocess.run(
+        [str(SCRIPT), "ask", "How do cities run campaigns against rumours?"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    links = [line for line in lines if "](" in line]
+    assert links and all(re.search(r"\]\(https://[^)\s]+#:~:text=[^)\s]+\)", x) for x in links)
+    assert max(len(line) for line in lines) > 80
+    sources = [line for line in lines if re.match(r"\[\d+\] ", line)]
+    assert sources and all(re.search(r" - https://\S+#:~:text=\S+$", s) for s in sources)
+
+
+def test_stats_loads_no_embedding_model(indexed_settings: Settings) -> None:
+    """`stats` only reads the index: it never starts onnxruntime's session for the encoder."""
+    probe = (
+        "import sys; from icc_assistant.cli import app\n"
+        "try:\n    app(['stats'])\nexcept SystemExit:\n    pass\n"
+        "print('encoder loaded:', 'icc_assistant.encoder.encoder' in sys.modules)"
+    )
+    env = {**os.environ, "ICC_DATA_DIR": str(indexed_settings.data_dir)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert "documents: 5" in result.stdout, result.stderr
+    assert result.stdout.rstrip().endswith("encoder loaded: False")
