@@ -432,3 +432,22 @@ def test_stream_failure_mid_answer_is_an_error_event(
     with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
         kinds = [kind for kind, _ in sse_events(r)]
     assert kinds[0] == "meta" and "token" in kinds and kinds[-1] == "error"
+
+
+def test_the_schema_states_the_configured_limits(serve: Serve) -> None:
+    """/openapi.json gives the question, history and message limits the service applies (its
+    settings), not the parser's ceilings, and a request past them is refused as it says."""
+    url = serve(max_question_chars=1500, max_history_turns=7, max_history_chars=9000)
+    models = httpx.get(f"{url}/openapi.json", timeout=HTTP_TIMEOUT).json()["components"]["schemas"]
+    assert models["ChatRequest"]["properties"]["question"]["maxLength"] == 1500
+    assert models["BriefRequest"]["properties"]["question"]["maxLength"] == 1500
+    assert models["ChatRequest"]["properties"]["history"]["maxItems"] == 7
+    assert models["TurnIn"]["properties"]["content"]["maxLength"] == 9000
+    assert models["OpenAIChatRequest"]["properties"]["messages"]["maxItems"] == 7 + 1 + 4
+    assert "100000" not in json.dumps(models["ChatRequest"])
+    too_long = {"question": "x" * 1501}
+    assert_error(httpx.post(f"{url}/api/chat", json=too_long, timeout=HTTP_TIMEOUT), 422)
+    system = [{"role": "system", "content": "Be brief."}] * 5
+    messages = [*system, {"role": "user", "content": "What is RIMU?"}]
+    body = {"model": "icc-assistant", "messages": messages}
+    assert_error(httpx.post(f"{url}/v1/chat/completions", json=body, timeout=HTTP_TIMEOUT), 422)
