@@ -225,8 +225,9 @@ def test_extractive_answer_quotes_whole_sentences_once_by_document(
     assert items and all(item.text in sentences for item in items)
     assert len({item.text for item in items}) == len(items) <= MAX_ITEMS
     for group in answer.evidence:
-        link = group.quoted_url()  # opens the page at the quotes (test_fragments.py)
-        assert link and link.startswith(f"{group.url}#:~:text=") and f"]({link})" in answer.text
+        link = group.quoted_url()  # opens the page at the quotes
+        assert link and link.startswith(group.url) and ":~:text=" in link  # (test_fragments.py)
+        assert f"]({link})" in answer.text
         assert all(f'"{item.text}" [{group.citation}]' in answer.text for item in group.items)
     assert [c.number for c in answer.citations] == [g.citation for g in answer.evidence]
     assert [c.doc_id for c in answer.citations] == [g.doc_id for g in answer.evidence]
