@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fixtures.cli_server import ServeProcess
@@ -179,6 +180,24 @@ def test_serve_prints_where_it_listens_and_what_it_serves(
     assert f"on {server.url} " in line
     assert f"{stats['documents']} documents, {stats['chunks']} chunks" in line
     assert "no model configured" in line
+    assert f"admin console: {server.url}/admin, locked: no admin key is set" in line
+    assert "ICC_ADMIN_KEYS" in line and "--admin-key-file" in line
+
+
+def test_serve_opens_the_console_with_an_admin_key_file(
+    serve_process: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    """`serve --admin-key-file FILE` (ICC_ADMIN_KEY_FILE) takes its keys, one a line: the start
+    line shows the console open and the file's key administers."""
+    key_file = tmp_path / "admin.key"
+    key_file.write_text("# made with secrets.token_urlsafe\nfile-key-7c1d0e\n\n", encoding="utf-8")
+    server = serve_process(ICC_ADMIN_KEY_FILE=str(key_file))
+    line = start_line(server)
+    assert f"admin console: {server.url}/admin" in line and "locked" not in line
+    headers = {"Authorization": "Bearer file-key-7c1d0e"}
+    assert httpx.get(f"{server.url}/api/feedback", headers=headers, timeout=60).status_code == 200
+    result = run("serve", "--admin-key-file", str(tmp_path / "missing.key"))
+    assert result.returncode == 1 and "ICC_ADMIN_KEY_FILE" in result.stderr
 
 
 def test_serve_start_line_names_the_configured_model(

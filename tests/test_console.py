@@ -158,6 +158,48 @@ def shoot(page: Page, name: str) -> None:
 # -- serving and security --------------------------------------------------------------------
 
 
+def test_first_run_without_an_admin_key_says_how_to_set_one(
+    browser: Browser, indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """On a service with no admin key the sign-in page says so and how to set one; a key tried
+    anyway is refused with the same advice, not a bare "Unknown API key"."""
+    server = ServerThread(indexed_settings.model_copy(update={"data_dir": tmp_path})).start()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
+        open_console(page, server.url)
+        note = page.get_by_role("note")
+        expect(note).to_contain_text("This service has no admin key yet")
+        expect(note).to_contain_text("ICC_ADMIN_KEYS=")
+        expect(note).to_contain_text("--admin-key-file")
+        shoot(page, "first-run")
+        sign_in(page, "a-guess")
+        expect(page.locator("#signin-error")).to_have_text(
+            "This service has no admin key yet, so the console is locked."
+        )
+        refused = httpx.get(
+            f"{server.url}/api/feedback",
+            headers={"Authorization": "Bearer x"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert "No admin key is set" in refused.json()["error"]["message"]
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_an_unknown_key_is_told_where_admin_keys_come_from(page: Page, app_url: str) -> None:
+    """A key the service does not know is refused with where admin keys are set."""
+    open_console(page, app_url)
+    expect(page.get_by_role("note")).to_have_count(0)
+    sign_in(page, "not-a-key")
+    expect(page.locator("#signin-error")).to_contain_text("it is not a known key")
+    expect(page.locator("#signin-error")).to_contain_text("--admin-key-file")
+    refused = httpx.get(
+        f"{app_url}/api/feedback", headers={"Authorization": "Bearer nope"}, timeout=HTTP_TIMEOUT
+    )
+    assert refused.json()["error"]["message"].startswith("Unknown API key. Admin routes")
+
+
 def test_the_page_has_a_strict_csp_and_only_whitelisted_modules(app_url: str) -> None:
     """/admin carries a CSP with no inline script, no eval and no framing; /lib serves only
     its listed modules, to any origin; admin calls from another site's page are refused."""

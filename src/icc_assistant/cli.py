@@ -626,14 +626,30 @@ def serve(
             " limit (ICC_RATE_LIMIT_STORE).",
         ),
     ] = 1,
+    admin_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--admin-key-file",
+            envvar="ICC_ADMIN_KEY_FILE",
+            help="File of admin keys, one a line: opens the console at /admin without putting"
+            " a key in the environment.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Serve the HTTP API and the chat widget.
+    """Serve the HTTP API, the chat widget and the admin console (/admin).
 
-    Example: icc-assistant serve --port 8000
+    The console needs an admin key: ICC_ADMIN_KEYS, or a file given to --admin-key-file
+    (e.g. made with `python3 -c "import secrets; print(secrets.token_urlsafe(32))" > admin.key`).
+
+    Example: icc-assistant serve --port 8000 --admin-key-file admin.key
     """
+    import os
+
     from icc_assistant.api.server import run_server
 
+    if admin_key_file is not None:  # read by Settings, here and in each --workers process
+        os.environ["ICC_ADMIN_KEY_FILE"] = str(admin_key_file)
     settings = _settings(data_dir)
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     run_server(settings.model_copy(update=updates), workers=workers)
