@@ -453,6 +453,10 @@ def test_cli_gaps_prints_json_csv_and_a_table(tmp_path: Path) -> None:
     assert rows[1]["reason"] == "uncovered_city" and rows[1]["text"] == "'=Parla 2018"
     table = run_cli("gaps", data_dir=tmp_path)
     assert table.returncode == 0 and "Tilburg" in table.stdout and "By city" in table.stdout
+    # the service kept text, this command's settings do not: the header says both, not "not kept"
+    header = table.stdout.splitlines()[0]
+    assert "not kept by this command's settings" in header and "1 examples below" in header
+    assert "=Parla 2018" in table.stdout
 
 
 @pytest.mark.parametrize(

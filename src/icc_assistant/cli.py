@@ -583,7 +583,7 @@ def _print_gap_report(report: Any) -> None:
     kinds = ", ".join(f"{kind} {n}" for kind, n in report.by_kind.items())
     out.print(
         f"{report.total} gaps from {span} ({kinds}); kept {report.retention_days} days; "
-        f"question text {'kept, scrubbed' if report.keeps_text else 'not kept'}",
+        f"{_text_kept(report.keeps_text, len(report.examples))}",
         markup=False,
         highlight=False,
     )
@@ -612,6 +612,19 @@ def _print_gap_report(report: Any) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def _text_kept(keeps_text: bool, examples: int) -> str:
+    """What the header says of question text: ICC_GAPS_KEEP_TEXT as this command sees it, and
+    the examples the store holds (recorded by a service that kept text, or before)."""
+    if keeps_text:
+        return "question text kept, scrubbed (ICC_GAPS_KEEP_TEXT)"
+    if examples:
+        return (
+            f"question text not kept by this command's settings (ICC_GAPS_KEEP_TEXT off), "
+            f"but {examples} examples below were recorded with it kept"
+        )
+    return "question text not kept (ICC_GAPS_KEEP_TEXT off)"
 
 
 @app.command(cls=_Command)

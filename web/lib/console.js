@@ -734,9 +734,9 @@ function gapsPage() {
         el("p", { class: "summary", text: format(T.gapsTotal, { n: count(body.total), unanswered: count(kinds.no_evidence), down: count(kinds.thumbs_down) }) }),
         section(T.overTime, days, columnChart(days, format(T.chartOverTime, { n: count(body.total) }))),
         el("div", { class: "charts" }, [
-          section(T.byTopic, lists.topic, barChart(lists.topic.slice(0, 12), T.byTopic, RTL)),
-          section(T.byCity, lists.city, barChart(lists.city.slice(0, 12), T.byCity, RTL)),
-          section(T.byLanguage, lists.language, barChart(lists.language.slice(0, 12), T.byLanguage, RTL))
+          section(T.byTopic, lists.topic, barChart(lists.topic.slice(0, 12), T.byTopic)),
+          section(T.byCity, lists.city, barChart(lists.city.slice(0, 12), T.byCity)),
+          section(T.byLanguage, lists.language, barChart(lists.language.slice(0, 12), T.byLanguage))
         ]),
         el("section", { class: "card" }, [
           el("h3", { text: T.examples }),
