@@ -501,7 +501,11 @@ def test_brief_is_written_and_downloaded_as_markdown_and_word(page: Page, app_ur
     expect(panel.get_by_label("Type").locator("option")).not_to_have_count(1)
     name, data = downloaded(page, panel.get_by_role("button", name="Write and download"))
     assert name.endswith(".md") and data.decode().startswith("# ")
-    expect(panel.get_by_role("region", name="Preview")).to_contain_text("anti-rumour")
+    preview = panel.get_by_role("region", name="Preview")
+    expect(preview).to_contain_text("anti-rumour")
+    expect(preview.locator("a[href^='https://']").first).to_be_visible()  # links, not Markdown
+    expect(preview).not_to_contain_text("](<")
+    expect(preview).not_to_contain_text("\\(")
     assert posted[-1]["format"] == "md" and "filters" not in posted[-1]
     panel.get_by_label("Word (.docx)").check()
     panel.get_by_label("City").select_option(value="Ansan")
