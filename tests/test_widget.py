@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -480,7 +481,8 @@ def test_no_cookies_and_no_third_party_requests(
     open_widget(page, model_app)
     ask(page, ENGLISH)
     answered(page).get_by_role("button", name="Helpful", exact=True).click()
-    expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
+    # the visible thanks; the screen readers' copy (role=status) is another element
+    expect(page.locator(".log").get_by_text("Thank you for your feedback.")).to_be_visible()
     assert seen and all(url.startswith(model_app + "/") for url in seen)
     assert any(url.endswith("/api/feedback") for url in seen)
     assert context.cookies() == [] and page.evaluate("document.cookie") == ""
@@ -519,11 +521,23 @@ def test_copy_puts_the_answer_on_the_clipboard(
     answer = answered(page)
     answer.get_by_role("button", name="Copy").click()
     expect(answer.get_by_role("button", name="Copied")).to_be_visible()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("Here is what the ICC material says")
-    sources = copied.split("\n\nSources:\n", 1)[1].splitlines()
+    copied = page.evaluate(
+        """async () => {
+            const [item] = await navigator.clipboard.read();
+            const read = async (type) => (await item.getType(type)).text();
+            const plain = await read("text/plain");
+            return { types: item.types, plain, html: await read("text/html") };
+        }"""
+    )
+    assert {"text/plain", "text/html"} <= set(copied["types"])
+    plain, html = copied["plain"], copied["html"]
+    assert plain.startswith("Here is what the ICC material says")
+    assert "**" not in plain and "](" not in plain and "(www.coe.int)" not in plain
+    sources = plain.split("\n\nSources:\n", 1)[1].splitlines()
     assert sources and all(line.startswith(f"[{n}] ") for n, line in enumerate(sources, 1))
-    assert all(" — https://www.coe.int/" in line for line in sources)
+    assert all(re.search(r" — https://www\.coe\.int/\S+#:~:text=\S+$", line) for line in sources)
+    assert "**" not in html and "](" not in html and "<strong>" in html and "<button" not in html
+    assert re.search(r'<a href="https://www\.coe\.int/[^"]+#:~:text=', html)
 
 
 def test_quotes_carry_their_language_and_sources_open_their_page(
@@ -697,7 +711,8 @@ def test_a_listed_origin_s_widget_works_when_keys_are_required(
     expect(page.get_by_role("combobox", name="City").locator("option")).not_to_have_count(1)
     ask(page, ENGLISH)
     answered(page).get_by_role("button", name="Helpful", exact=True).click()
-    expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
+    # the visible thanks; the screen readers' copy (role=status) is another element
+    expect(page.locator(".log").get_by_text("Thank you for your feedback.")).to_be_visible()
 
 
 def test_an_unlisted_origin_s_widget_is_refused(page: Page, closed_app: Closed) -> None:

@@ -34,8 +34,11 @@ PAGE_HEADERS = {
 }
 # The modules of web/lib/ the server hands out; any other name is a 404.
 LIB_MODULES = frozenset(
-    {"api", "chart", "console", "console-strings", "dom", "fragments", "i18n", "render", "sse"}
-)
+    {
+        "api", "chart", "console", "console-strings", "copy", "dom", "fragments", "i18n",
+        "render", "sse",
+    }
+)  # fmt: skip
 
 
 @router.get("/admin", include_in_schema=False)
