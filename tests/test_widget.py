@@ -800,7 +800,7 @@ def test_download_brief_saves_markdown_and_word(browser: Browser, extractive_app
             ("docx", "Word", lambda data: data[:2] == b"PK"),
         ):
             with page.expect_download(timeout=60_000) as info:
-                brief.get_by_role("button", name=f"Download brief ({label})").click()
+                brief.get_by_role("button", name=f"Download brief: {label}").click()
             download = info.value
             path = download.path()
             assert path is not None and check(Path(path).read_bytes()), kind

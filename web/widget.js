@@ -507,7 +507,9 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid var(--field
 
       /** "Download brief: Markdown | Word": the question as a briefing note, with its filters. */
       function briefTools() {
-        const make = (kind, label) => el("button", { type: "button", "aria-label": T.brief + " (" + label + ")", title: T.brief + " (" + label + ")", text: label, onclick: () => downloadBrief(kind) });
+        // The name holds the visible word whole ("Download brief: Markdown"): a speech-input user
+        // says what they see (WCAG 2.5.3), and a parenthesis would hide it from that match.
+        const make = (kind, label) => el("button", { type: "button", "aria-label": T.brief + ": " + label, title: T.brief + ": " + label, text: label, onclick: () => downloadBrief(kind) });
         const group = el("span", { class: "brief", role: "group", "aria-label": T.brief }, [el("span", { class: "label", "aria-hidden": "true", text: T.brief + ":" }), make("md", "Markdown"), make("docx", "Word")]);
         let failure = null;
 
