@@ -653,7 +653,7 @@ def serve(
     """Serve the HTTP API, the chat widget and the admin console (/admin).
 
     The console needs an admin key: ICC_ADMIN_KEYS, or a file given to --admin-key-file
-    (e.g. made with `python3 -c "import secrets; print(secrets.token_urlsafe(32))" > admin.key`).
+    (e.g. made with python3 -c "import secrets; print(secrets.token_urlsafe(32))" > admin.key).
 
     Example: icc-assistant serve --port 8000 --admin-key-file admin.key
     """
