@@ -66,7 +66,9 @@ def pdf_text(docx: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, help="an index to reuse (default: a temporary one)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="an index to reuse (default: a temporary one)"
+    )
     args = parser.parse_args()
     if not (shutil.which("soffice") and shutil.which("pdftotext")):
         sys.exit("needs soffice and pdftotext: see the apt-get line in this script's docstring")

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from icc_assistant.encoder.encoder import E5Encoder
 
 
-
 class Embedder(Protocol):
     """Anything that turns passages and queries into L2-normalised float32 vectors."""
 

@@ -56,9 +56,11 @@ def is_pdf(url: str, source: str = "") -> bool:
     """Whether the link opens a PDF: by its address or file name, or the host that serves the
     Council of Europe's documents."""
     path = urlsplit(url).path.lower()
-    return path.endswith(".pdf") or source.lower().endswith(".pdf") or (
-        urlsplit(url).hostname or ""
-    ) in _PDF_HOSTS
+    return (
+        path.endswith(".pdf")
+        or source.lower().endswith(".pdf")
+        or (urlsplit(url).hostname or "") in _PDF_HOSTS
+    )
 
 
 def quote_link(
