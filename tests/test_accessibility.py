@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
@@ -31,7 +32,12 @@ def app_url(indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory
     """The app on its own copy of the index, extractive, with an admin key."""
     data_dir = tmp_path_factory.mktemp("a11y") / "data"
     shutil.copytree(indexed_settings.data_dir, data_dir)
-    update = {"data_dir": data_dir, "admin_keys": [ADMIN], "rate_limit_per_minute": 10_000}
+    update = {
+        "data_dir": data_dir,
+        "admin_keys": [ADMIN],
+        "rate_limit_per_minute": 10_000,
+        "gaps_keep_text": True,
+    }
     server = ServerThread(indexed_settings.model_copy(update=update)).start()
     yield server.url
     server.stop()
@@ -146,17 +152,31 @@ def test_the_arabic_widget_passes_axe(
 
 
 CONSOLE_TABS = ["Documents", "Sync", "Feedback", "Gaps", "Brief"]
+UNCOVERED = "Wie viele Geflüchtete hat Porto im Jahr 2023 aufgenommen?"
+
+
+@pytest.fixture(scope="module")
+def recorded(app_url: str) -> str:
+    """The app after a question it could not answer and a rating with a reason: the gaps
+    page draws its charts and examples, the feedback page its rows."""
+    unanswered = httpx.post(f"{app_url}/api/chat", json={"question": UNCOVERED}, timeout=120)
+    assert unanswered.json()["status"] == "no_evidence"
+    answer = httpx.post(f"{app_url}/api/chat", json={"question": QUESTION}, timeout=120).json()
+    rating = {"answer_id": answer["answer_id"], "rating": "down", "reason": "Too general"}
+    httpx.post(f"{app_url}/api/feedback", json=rating, timeout=60).raise_for_status()
+    return app_url
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_every_console_page_passes_axe(
-    browser: Browser, app_url: str, axe: AxeCheck, scheme: str
+    browser: Browser, recorded: str, axe: AxeCheck, scheme: str
 ) -> None:
-    """The sign-in page and each of the five pages: no violation, in either scheme (every page
-    is checked before the test fails, so that one run lists them all)."""
+    """The sign-in page and each of the five pages, the gaps page with its charts and the
+    feedback page with a rating: no violation, in either scheme (every page is checked before
+    the test fails, so that one run lists them all)."""
     context = new_context(browser, scheme)
     page = context.new_page()
-    page.goto(f"{app_url}/admin")
+    page.goto(f"{recorded}/admin")
     expect(page.locator("#admin-key")).to_be_visible()
     found = {"sign-in": axe(page)}
     page.get_by_label("Admin key").fill(ADMIN)
@@ -166,6 +186,10 @@ def test_every_console_page_passes_axe(
         panel = page.get_by_role("tabpanel", name=name)
         expect(panel).to_be_visible()
         page.wait_for_load_state("networkidle")
+        if name == "Gaps":
+            expect(panel.locator(".bars .bar-row").first).to_be_visible()
+        if name == "Feedback":
+            expect(panel).to_contain_text("Too general")
         found[name] = axe(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"console-{name.lower()}-{scheme}.png"), full_page=True)
