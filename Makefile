@@ -5,8 +5,14 @@ APP    := $(VENV)/bin/icc-assistant
 STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+DATA   ?= $(or $(ICC_DATA_DIR),data)
+CORPUS ?= $(or $(ICC_CORPUS_DIR),corpus)
+# Ingested once per change: of a corpus file, of the dependencies, or of the code that cleans,
+# chunks and indexes. `icc-assistant ingest` itself skips unchanged files, but only after
+# loading the embedder and reading every file (a minute on a loaded machine).
+INGESTED := $(DATA)/.make-ingested
 
-.PHONY: setup browser run test ingest lint bench clean
+.PHONY: setup test-deps run test ingest lint bench clean
 
 setup: $(STAMP)
 
@@ -15,32 +21,37 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=26"
-	@echo "installing icc-assistant and its dependencies into $(VENV): about two minutes"
+	@echo "installing icc-assistant and its dependencies into $(VENV): two to four minutes"
 	$(PY) -m pip install --progress-bar on -e ".[test]"
 	touch $(STAMP)
 
-ingest: setup
-	$(APP) ingest corpus
+ingest: $(INGESTED)
+
+$(INGESTED): $(STAMP) $(shell find $(CORPUS) -type f 2>/dev/null) \
+             $(wildcard src/icc_assistant/ingest/*.py src/icc_assistant/index/*.py)
+	ICC_DATA_DIR=$(DATA) $(APP) ingest $(CORPUS)
+	touch $@
 
 run: ingest
+	@echo "serving on http://$(HOST):$(PORT) (another port: make run PORT=8080)"
+	ICC_DATA_DIR=$(DATA) \
 	$(APP) serve --host $(HOST) --port $(PORT)
 
-test: setup browser
+test: setup test-deps
 	$(PY) -m pytest
 
-# The browser tests drive Debian's chromium. Install it as .ci/run does where we can (root with
-# apt-get); otherwise stop with the command that does, rather than skip those tests quietly.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the browser tests (apt-get, about a minute)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
-	  else \
-	    echo "make test needs Debian's chromium for the browser tests; install it with:" >&2; \
-	    echo "    sudo apt-get install -y chromium" >&2; \
-	    exit 1; \
-	  fi; }
+# What the tests need besides Python: Debian's chromium, nginx and npm (.ci/system_packages
+# installs them as root, else names the command), and axe-core from npm for the accessibility
+# checks (tests/fixtures/axe.py installs it the same way when pytest runs on its own).
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
+test-deps: $(AXE)
+	@bash .ci/system_packages
+
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@bash .ci/system_packages
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
@@ -50,4 +61,4 @@ bench: setup
 	$(PY) bench/ingest.py
 
 clean:
-	rm -rf $(VENV) data test-artifacts
+	rm -rf $(VENV) data test-artifacts tests/a11y/node_modules

@@ -17,6 +17,8 @@ from schemathesis.checks import (
 )
 from schemathesis.core.failures import FailureGroup
 
+from fixtures.timeouts import HTTP_TIMEOUT
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -106,14 +108,20 @@ def fuzz_mcp(
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def message(message: dict[str, object]) -> None:
-        check(str(message["method"]), httpx.post(f"{url}/mcp", json=message, headers=sent))
+        check(
+            str(message["method"]),
+            httpx.post(f"{url}/mcp", json=message, headers=sent, timeout=HTTP_TIMEOUT),
+        )
 
     @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def garbage(body: bytes) -> None:
         response = httpx.post(
-            f"{url}/mcp", content=body, headers={**sent, "Content-Type": "application/json"}
+            f"{url}/mcp",
+            content=body,
+            headers={**sent, "Content-Type": "application/json"},
+            timeout=HTTP_TIMEOUT,
         )
         check("(garbage body)", response)
 

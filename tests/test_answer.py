@@ -117,9 +117,7 @@ def test_extractive_answer_is_framed_in_french_and_quotes_english(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:
     """A French question gets French framing, English quotes, and says quotes are original."""
-    answer = ask(
-        extractive, retriever, "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
-    )
+    answer = ask(extractive, retriever, "Comment les villes luttent-elles contre les rumeurs ?")
     assert answer.language == "fr" and answer.status in {"answered", "partial"}
     assert detect_language(framing(answer)) == "fr"
     assert message("fr", "original_language") in answer.text
@@ -132,8 +130,8 @@ def test_extractive_answer_is_framed_in_french_and_quotes_english(
     ("question", "code"),
     [
         ("안산시는 외국인 주민을 위한 신문을 얼마나 자주 발행하나요?", "ko"),
-        ("Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;", "el"),
-        ("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟", "ar"),
+        ("Πόσα παιδιά μεταναστών πηγαίνουν σε δημοτικά σχολεία στο Ανσάν;", "el"),
+        ("كم عدد النساء في مجلس المقيمين الأجانب في أنسان؟", "ar"),
     ],
 )
 def test_extractive_framing_follows_the_question_language(
@@ -197,7 +195,11 @@ def test_recommended_practice_is_attributed_to_its_city(
     extractive: ExtractiveAnswerer, retriever: Retriever
 ) -> None:
     """RIMU is quoted from Ansan's report but credited to Auckland, whose practice it is."""
-    answer = ask(extractive, retriever, "What does Ansan's Research and Monitoring Unit (RIMU) do?")
+    answer = ask(
+        extractive,
+        retriever,
+        "What does the Research and Monitoring Unit (RIMU) in Ansan's report do?",
+    )
     line = next(line for line in answer.text.splitlines() if "Auckland" in line)
     assert line.startswith("- **Auckland**: ")
     credited = [item for g in answer.evidence for item in g.items if "Auckland" in item.cities]
@@ -208,9 +210,9 @@ def test_recommended_practice_is_attributed_to_its_city(
 @pytest.mark.parametrize(
     "question",
     [
-        "How do cities run anti-rumour campaigns?",
+        "How do cities run campaigns against rumours?",
         "Ansan에는 초등학생이 몇 명이고 그중 외국 국적 학생은 몇 명인가요?",
-        "ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟",
+        "كم عدد النساء في مجلس المقيمين الأجانب في أنسان؟",
     ],
 )
 def test_extractive_answer_quotes_whole_sentences_once_by_document(
@@ -225,7 +227,9 @@ def test_extractive_answer_quotes_whole_sentences_once_by_document(
     assert items and all(item.text in sentences for item in items)
     assert len({item.text for item in items}) == len(items) <= MAX_ITEMS
     for group in answer.evidence:
-        assert group.url and f"]({group.url})" in answer.text
+        link = group.quoted_url()  # opens the page at the quotes
+        assert link and link.startswith(group.url) and ":~:text=" in link  # (test_fragments.py)
+        assert f"]({link})" in answer.text
         assert all(f'"{item.text}" [{group.citation}]' in answer.text for item in group.items)
     assert [c.number for c in answer.citations] == [g.citation for g in answer.evidence]
     assert [c.doc_id for c in answer.citations] == [g.doc_id for g in answer.evidence]
@@ -344,7 +348,7 @@ def test_model_answer_cites_the_passages_it_was_given(
 ) -> None:
     """The model's [1] and [2] become citations of the first two retrieved passages."""
     answerer = model_answerer(indexed_settings, fake_llm)
-    retrieval = retriever.search("How do cities run anti-rumour campaigns?", k=6)
+    retrieval = retriever.search("How do cities run campaigns against rumours?", k=6)
     answer = answerer.write_answer(AnswerRequest(question=retrieval.query), retrieval)
     assert answer.model == "fake-model" and answer.status == "answered"
     assert [c.chunk_id for c in answer.citations] == [
@@ -395,7 +399,7 @@ def test_model_failure_falls_back_to_the_extractive_answer(
     answer = ask(
         model_answerer(indexed_settings, fake_llm),
         retriever,
-        "Welche Gesamtpunktzahl hat Ansan im Intercultural City Index erreicht?",
+        "Wie hoch ist Ansans Gesamtergebnis im Intercultural City Index?",
     )
     assert answer.model is None
     assert answer.notice == message("de", notice)
@@ -449,7 +453,7 @@ def test_streamed_tokens_make_up_the_final_answer(
     indexed_settings: Settings, embedder: Embedder, retriever: Retriever, fake_llm: FakeOpenAIServer
 ) -> None:
     """The streamed tokens concatenate to the final text, whose citations agree."""
-    question = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+    question = "Comment les villes luttent-elles contre les rumeurs ?"
     retrieval = retriever.search(question, k=6)
     text, answer = collect(
         model_answerer(indexed_settings, fake_llm),
@@ -516,7 +520,7 @@ def test_follow_up_is_condensed_by_the_model(
         Turn(role="assistant", content="Ansan unterstützt Schulen [1]."),
     )
     query = model_answerer(indexed_settings, fake_llm).condense(
-        AnswerRequest(question="Und wie viele Grundschulen gibt es dort?", history=history)
+        AnswerRequest(question="Und wie viele Grundschulen hat die Stadt?", history=history)
     )
     assert query.text.endswith("(standalone)") and query.english == "standalone query"
     assert query.language == "de"
@@ -543,7 +547,7 @@ def test_a_question_the_model_finds_self_standing_is_searched_as_asked(
     that stands on its own is searched as the user asked it, and the answer says so; a
     rewritten follow-up says it used the conversation."""
     history = (
-        Turn(role="user", content="How do cities run anti-rumour campaigns?"),
+        Turn(role="user", content="How do cities run campaigns against rumours?"),
         Turn(role="assistant", content="Ansan's report describes the strategy [1]."),
     )
     request = AnswerRequest(question="What does Ansan do for migrant children?", history=history)
@@ -580,7 +584,7 @@ def test_follow_up_without_a_model_hands_the_earlier_question_to_retrieval(
 @pytest.mark.parametrize(
     ("question", "embeddings"),
     [
-        ("How do cities run anti-rumour campaigns?", 1),
+        ("How do cities run campaigns against rumours?", 1),
         # naming a city costs the gate one more text: the question without the city's name
         ("안산시는 외국인 주민을 위한 신문을 발행하나요?", 2),
     ],

@@ -15,9 +15,10 @@ from openai import OpenAI
 
 from fakes.fake_openai import FakeOpenAIServer
 from fixtures.live_server import Serve
+from fixtures.timeouts import HTTP_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
-FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+FRENCH = "Comment les villes luttent-elles contre les rumeurs ?"
 
 
 def assert_error(response: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
@@ -49,8 +50,8 @@ def url(serve: Serve) -> str:
 
 def test_health_and_ready(url: str) -> None:
     """/health is up and /ready reports the index and extractive mode."""
-    assert httpx.get(f"{url}/health").json() == {"status": "ok"}
-    ready = httpx.get(f"{url}/ready").json()
+    assert httpx.get(f"{url}/health", timeout=HTTP_TIMEOUT).json() == {"status": "ok"}
+    ready = httpx.get(f"{url}/ready", timeout=HTTP_TIMEOUT).json()
     assert ready["status"] == "ready" and ready["model"] == "extractive mode"
     assert "5 documents" in ready["index"]
 
@@ -82,7 +83,7 @@ def test_stream_sends_meta_tokens_citations_done(url: str) -> None:
 
 def test_citations_agree_across_the_three_styles(url: str) -> None:
     """JSON, SSE and the OpenAI-compatible API cite the same passages with the same numbers."""
-    question = "What does Ansan's Research and Monitoring Unit (RIMU) do?"
+    question = "What does the Research and Monitoring Unit (RIMU) in Ansan's report do?"
     plain = httpx.post(f"{url}/api/chat", json={"question": question}, timeout=60).json()
     with httpx.stream(
         "POST", f"{url}/api/chat/stream", json={"question": question}, timeout=60
@@ -127,12 +128,13 @@ def test_search_sources_and_facets(url: str) -> None:
     found = httpx.get(
         f"{url}/api/search",
         params={"q": "multicultural newspaper", "k": 3, "doc_type": "good_practice"},
+        timeout=HTTP_TIMEOUT,
     ).json()
     assert found["status"] == "found" and len(found["passages"]) == 3
     assert {p["document"]["doc_type"] for p in found["passages"]} == {"good_practice"}
-    documents = httpx.get(f"{url}/api/sources").json()["documents"]
+    documents = httpx.get(f"{url}/api/sources", timeout=HTTP_TIMEOUT).json()["documents"]
     assert len(documents) == 5 and all(d["chunks"] > 0 for d in documents)
-    facets = httpx.get(f"{url}/api/facets").json()
+    facets = httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT).json()
     assert facets["cities"] == [{"value": "Ansan", "count": 5}]
 
 
@@ -149,10 +151,13 @@ def test_feedback_is_stored_and_exported_to_admins(url: str) -> None:
     created = httpx.post(
         f"{url}/api/feedback",
         json={"answer_id": answer_id, "rating": "down", "reason": "wrong city"},
+        timeout=HTTP_TIMEOUT,
     )
     assert created.status_code == 201
-    assert_error(httpx.get(f"{url}/api/feedback"), 401, "authentication")
-    items = httpx.get(f"{url}/api/feedback", headers={"Authorization": "Bearer admin-key"}).json()
+    assert_error(httpx.get(f"{url}/api/feedback", timeout=HTTP_TIMEOUT), 401, "authentication")
+    items = httpx.get(
+        f"{url}/api/feedback", headers={"Authorization": "Bearer admin-key"}, timeout=HTTP_TIMEOUT
+    ).json()
     assert any(
         i["id"] == created.json()["id"] and i["reason"] == "wrong city" for i in items["items"]
     )
@@ -222,7 +227,10 @@ def test_too_much_history_is_refused(url: str) -> None:
     """More history turns than ICC_MAX_HISTORY_TURNS is a 422 naming the limit."""
     history = [{"role": "user", "content": "q"}] * 21
     error = assert_error(
-        httpx.post(f"{url}/api/chat", json={"question": "hi", "history": history}), 422
+        httpx.post(
+            f"{url}/api/chat", json={"question": "hi", "history": history}, timeout=HTTP_TIMEOUT
+        ),
+        422,
     )
     assert "20" in error["message"]
 
@@ -233,6 +241,7 @@ def test_oversized_body_is_413(url: str) -> None:
         f"{url}/api/chat",
         content=b"{" + b" " * 1_100_000 + b"}",
         headers={"content-type": "application/json"},
+        timeout=HTTP_TIMEOUT,
     )
     assert_error(response, 413, "payload_too_large")
 
@@ -241,13 +250,15 @@ def test_rate_limit_answers_429_with_retry_after(serve: Serve) -> None:
     """Past the per-minute limit a client gets 429 and Retry-After; others are still served."""
     url = serve(rate_limit_per_minute=3)
     for _ in range(3):
-        assert httpx.get(f"{url}/api/facets").status_code == 200
-    error = httpx.get(f"{url}/api/facets")
+        assert httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT).status_code == 200
+    error = httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT)
     assert_error(error, 429, "rate_limited")
     assert int(error.headers["retry-after"]) >= 1
-    other = httpx.get(f"{url}/api/facets", headers={"Authorization": "Bearer k2"})
+    other = httpx.get(
+        f"{url}/api/facets", headers={"Authorization": "Bearer k2"}, timeout=HTTP_TIMEOUT
+    )
     assert other.status_code == 429  # same address: the address limit still applies
-    assert httpx.get(f"{url}/health").status_code == 200
+    assert httpx.get(f"{url}/health", timeout=HTTP_TIMEOUT).status_code == 200
 
 
 def test_keys_and_scopes(serve: Serve) -> None:
@@ -258,28 +269,52 @@ def test_keys_and_scopes(serve: Serve) -> None:
         cors_origins=["https://city.example"],
         rate_limit_per_minute=1000,
     )
-    assert_error(httpx.get(f"{url}/api/facets"), 401, "authentication")
-    assert_error(httpx.get(f"{url}/api/facets", headers={"X-API-Key": "nope"}), 401)
-    assert httpx.get(f"{url}/api/facets", headers={"X-API-Key": "chat-key"}).status_code == 200
-    city = {"Origin": "https://city.example"}
-    assert_error(httpx.get(f"{url}/api/facets", headers=city), 401)
-    token = httpx.post(f"{url}/api/widget/token", headers=city).json()["token"]
-    with_token = {**city, "X-Widget-Token": token}
-    assert httpx.get(f"{url}/api/facets", headers=with_token).status_code == 200
+    assert_error(httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT), 401, "authentication")
     assert_error(
-        httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}),
+        httpx.get(f"{url}/api/facets", headers={"X-API-Key": "nope"}, timeout=HTTP_TIMEOUT), 401
+    )
+    assert (
+        httpx.get(
+            f"{url}/api/facets", headers={"X-API-Key": "chat-key"}, timeout=HTTP_TIMEOUT
+        ).status_code
+        == 200
+    )
+    city = {"Origin": "https://city.example"}
+    assert_error(httpx.get(f"{url}/api/facets", headers=city, timeout=HTTP_TIMEOUT), 401)
+    token = httpx.post(f"{url}/api/widget/token", headers=city, timeout=HTTP_TIMEOUT).json()[
+        "token"
+    ]
+    with_token = {**city, "X-Widget-Token": token}
+    assert (
+        httpx.get(f"{url}/api/facets", headers=with_token, timeout=HTTP_TIMEOUT).status_code == 200
+    )
+    assert_error(
+        httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "chat-key"}, timeout=HTTP_TIMEOUT),
         403,
         "permission_denied",
     )
-    assert httpx.get(f"{url}/api/feedback", headers={"X-API-Key": "admin-key"}).status_code == 200
+    assert (
+        httpx.get(
+            f"{url}/api/feedback", headers={"X-API-Key": "admin-key"}, timeout=HTTP_TIMEOUT
+        ).status_code
+        == 200
+    )
 
 
 def test_cors_allows_only_listed_origins(serve: Serve) -> None:
     """A preflight from a listed origin is allowed; others get no CORS headers."""
     url = serve(cors_origins=["https://city.example"])
     headers = {"Access-Control-Request-Method": "POST"}
-    good = httpx.options(f"{url}/api/chat", headers={**headers, "Origin": "https://city.example"})
-    bad = httpx.options(f"{url}/api/chat", headers={**headers, "Origin": "https://evil.example"})
+    good = httpx.options(
+        f"{url}/api/chat",
+        headers={**headers, "Origin": "https://city.example"},
+        timeout=HTTP_TIMEOUT,
+    )
+    bad = httpx.options(
+        f"{url}/api/chat",
+        headers={**headers, "Origin": "https://evil.example"},
+        timeout=HTTP_TIMEOUT,
+    )
     assert good.headers["access-control-allow-origin"] == "https://city.example"
     assert "access-control-allow-origin" not in bad.headers
 
@@ -293,15 +328,29 @@ def test_upload_and_delete_a_document(serve: Serve) -> None:
         "newcomer women learn to ride with volunteer instructors from their neighbourhood."
     )
     files = {"file": ("bergen-cycling.txt", page.encode(), "text/plain")}
-    assert_error(httpx.post(f"{url}/api/documents", files=files), 401)
+    assert_error(httpx.post(f"{url}/api/documents", files=files, timeout=HTTP_TIMEOUT), 401)
     result = httpx.post(f"{url}/api/documents", files=files, headers=admin, timeout=60).json()
     assert result["status"] == "added" and result["chunks"] == 1
-    found = httpx.get(f"{url}/api/search", params={"q": "cycling school for women", "k": 1}).json()
+    found = httpx.get(
+        f"{url}/api/search", params={"q": "cycling school for women", "k": 1}, timeout=HTTP_TIMEOUT
+    ).json()
     assert found["passages"][0]["document"]["city"] == "Bergen"
-    assert httpx.delete(f"{url}/api/documents/bergen-cycling.txt", headers=admin).status_code == 204
-    assert_error(httpx.delete(f"{url}/api/documents/bergen-cycling.txt", headers=admin), 404)
+    assert (
+        httpx.delete(
+            f"{url}/api/documents/bergen-cycling.txt", headers=admin, timeout=HTTP_TIMEOUT
+        ).status_code
+        == 204
+    )
+    assert_error(
+        httpx.delete(
+            f"{url}/api/documents/bergen-cycling.txt", headers=admin, timeout=HTTP_TIMEOUT
+        ),
+        404,
+    )
     bad = {"file": ("slides.pptx", b"PK\x03\x04", "application/octet-stream")}
-    assert_error(httpx.post(f"{url}/api/documents", files=bad, headers=admin), 415)
+    assert_error(
+        httpx.post(f"{url}/api/documents", files=bad, headers=admin, timeout=HTTP_TIMEOUT), 415
+    )
 
 
 def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer) -> None:
@@ -309,19 +358,26 @@ def test_model_answers_through_the_api(serve: Serve, fake_llm: FakeOpenAIServer)
     url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)
     answer = httpx.post(f"{url}/api/chat", json={"question": FRENCH}, timeout=60).json()
     assert answer["model"] == "fake-model" and "Answer in French" in answer["text"]
-    assert httpx.get(f"{url}/ready").json()["model"] == "model reachable"
+    assert httpx.get(f"{url}/ready", timeout=HTTP_TIMEOUT).json()["model"] == "model reachable"
 
 
 def test_feedback_keeps_the_newest_rows_and_is_exported_page_by_page(serve: Serve) -> None:
     """With ICC_FEEDBACK_MAX_ROWS=3, five ratings leave the newest three, read two at a time."""
     url = serve(admin_keys=["admin-key"], own_index=True, feedback_max_rows=3)
     ratings = [{"answer_id": real_answer_id(url), "rating": "up"} for _ in range(5)]
-    ids = [httpx.post(f"{url}/api/feedback", json=rating).json()["id"] for rating in ratings]
+    ids = [
+        httpx.post(f"{url}/api/feedback", json=rating, timeout=HTTP_TIMEOUT).json()["id"]
+        for rating in ratings
+    ]
     admin = {"Authorization": "Bearer admin-key"}
-    first = httpx.get(f"{url}/api/feedback", params={"limit": 2}, headers=admin).json()
+    first = httpx.get(
+        f"{url}/api/feedback", params={"limit": 2}, headers=admin, timeout=HTTP_TIMEOUT
+    ).json()
     assert [i["id"] for i in first["items"]] == ids[:1:-1][:2]
     params = {"limit": 2, "before": first["next_before"]}
-    second = httpx.get(f"{url}/api/feedback", params=params, headers=admin).json()
+    second = httpx.get(
+        f"{url}/api/feedback", params=params, headers=admin, timeout=HTTP_TIMEOUT
+    ).json()
     assert [i["id"] for i in second["items"]] == [ids[2]] and second["next_before"] is None
 
 
@@ -331,14 +387,14 @@ def test_ready_asks_the_model_at_most_every_few_seconds(
     """Twenty /ready calls in a row list the model's models once, not twenty times."""
     url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", rate_limit_per_minute=1000)
     for _ in range(20):
-        assert httpx.get(f"{url}/ready").json()["model"] == "model reachable"
+        assert httpx.get(f"{url}/ready", timeout=HTTP_TIMEOUT).json()["model"] == "model reachable"
     assert [path for path, _ in fake_llm.state.gets if path.endswith("/models")] == ["/v1/models"]
 
 
 def test_ready_counts_against_the_rate_limit(serve: Serve) -> None:
     """/ready is limited per address like any request: the fourth of three a minute is 429."""
     url = serve(rate_limit_per_minute=3)
-    statuses = [httpx.get(f"{url}/ready").status_code for _ in range(4)]
+    statuses = [httpx.get(f"{url}/ready", timeout=HTTP_TIMEOUT).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
 
 
@@ -376,3 +432,22 @@ def test_stream_failure_mid_answer_is_an_error_event(
     with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
         kinds = [kind for kind, _ in sse_events(r)]
     assert kinds[0] == "meta" and "token" in kinds and kinds[-1] == "error"
+
+
+def test_the_schema_states_the_configured_limits(serve: Serve) -> None:
+    """/openapi.json gives the question, history and message limits the service applies (its
+    settings), not the parser's ceilings, and a request past them is refused as it says."""
+    url = serve(max_question_chars=1500, max_history_turns=7, max_history_chars=9000)
+    models = httpx.get(f"{url}/openapi.json", timeout=HTTP_TIMEOUT).json()["components"]["schemas"]
+    assert models["ChatRequest"]["properties"]["question"]["maxLength"] == 1500
+    assert models["BriefRequest"]["properties"]["question"]["maxLength"] == 1500
+    assert models["ChatRequest"]["properties"]["history"]["maxItems"] == 7
+    assert models["TurnIn"]["properties"]["content"]["maxLength"] == 9000
+    assert models["OpenAIChatRequest"]["properties"]["messages"]["maxItems"] == 7 + 1 + 4
+    assert "100000" not in json.dumps(models["ChatRequest"])
+    too_long = {"question": "x" * 1501}
+    assert_error(httpx.post(f"{url}/api/chat", json=too_long, timeout=HTTP_TIMEOUT), 422)
+    system = [{"role": "system", "content": "Be brief."}] * 5
+    messages = [*system, {"role": "user", "content": "What is RIMU?"}]
+    body = {"model": "icc-assistant", "messages": messages}
+    assert_error(httpx.post(f"{url}/v1/chat/completions", json=body, timeout=HTTP_TIMEOUT), 422)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fixtures.cli_server import ServeProcess
@@ -127,7 +128,7 @@ def test_search_with_history_searches_the_follow_up_as_a_chat_would(
         json.dumps([{"role": "user", "content": "How does Ansan support migrant pupils?"}]),
         encoding="utf-8",
     )
-    question = "Und wie viele Grundschulen gibt es dort?"
+    question = "Und wie viele Grundschulen hat die Stadt?"
     alone = run("search", question, "--json", data_dir=indexed_settings.data_dir)
     followed = run(
         "search", question, "--history", str(history), "--json",
@@ -179,6 +180,24 @@ def test_serve_prints_where_it_listens_and_what_it_serves(
     assert f"on {server.url} " in line
     assert f"{stats['documents']} documents, {stats['chunks']} chunks" in line
     assert "no model configured" in line
+    assert f"admin console: {server.url}/admin, locked: no admin key is set" in line
+    assert "ICC_ADMIN_KEYS" in line and "--admin-key-file" in line
+
+
+def test_serve_opens_the_console_with_an_admin_key_file(
+    serve_process: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    """`serve --admin-key-file FILE` (ICC_ADMIN_KEY_FILE) takes its keys, one a line: the start
+    line shows the console open and the file's key administers."""
+    key_file = tmp_path / "admin.key"
+    key_file.write_text("# made with secrets.token_urlsafe\nfile-key-7c1d0e\n\n", encoding="utf-8")
+    server = serve_process(ICC_ADMIN_KEY_FILE=str(key_file))
+    line = start_line(server)
+    assert f"admin console: {server.url}/admin" in line and "locked" not in line
+    headers = {"Authorization": "Bearer file-key-7c1d0e"}
+    assert httpx.get(f"{server.url}/api/feedback", headers=headers, timeout=60).status_code == 200
+    result = run("serve", "--admin-key-file", str(tmp_path / "missing.key"))
+    assert result.returncode == 1 and "ICC_ADMIN_KEY_FILE" in result.stderr
 
 
 def test_serve_start_line_names_the_configured_model(
@@ -263,3 +282,38 @@ def test_type_help_names_every_document_type() -> None:
     help_text = " ".join(run("search", "--help").stdout.split())
     for doc_type in DOC_TYPES:
         assert doc_type in help_text
+
+
+def test_ask_into_a_pipe_keeps_links_whole_and_gives_every_source_its_link(
+    indexed_settings: Settings,
+) -> None:
+    """Written to a pipe, `ask` wraps no line (a Markdown link stays on one line, however
+    long), and each source line ends with the link that opens its document at the quotes."""
+    env = {**os.environ, "ICC_LLM_BASE_URL": "", "ICC_DATA_DIR": str(indexed_settings.data_dir)}
+    env.pop("COLUMNS", None)  # the width of no terminal: rich would assume 80 columns
+    result = subprocess.run(
+        [str(SCRIPT), "ask", "How do cities run campaigns against rumours?"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    links = [line for line in lines if "](" in line]
+    assert links and all(re.search(r"\]\(https://[^)\s]+#:~:text=[^)\s]+\)", x) for x in links)
+    assert max(len(line) for line in lines) > 80
+    sources = [line for line in lines if re.match(r"\[\d+\] ", line)]
+    assert sources and all(re.search(r" - https://\S+#:~:text=\S+$", s) for s in sources)
+
+
+def test_stats_loads_no_embedding_model(indexed_settings: Settings) -> None:
+    """`stats` only reads the index: it never starts onnxruntime's session for the encoder."""
+    probe = (
+        "import sys; from icc_assistant.cli import app\n"
+        "try:\n    app(['stats'])\nexcept SystemExit:\n    pass\n"
+        "print('encoder loaded:', 'icc_assistant.encoder.encoder' in sys.modules)"
+    )
+    env = {**os.environ, "ICC_DATA_DIR": str(indexed_settings.data_dir)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert "documents: 5" in result.stdout, result.stderr
+    assert result.stdout.rstrip().endswith("encoder loaded: False")

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from fakes.fake_site import FakeSite
 from fixtures.chromium import ARTIFACTS, BROWSER_MARKS
 from fixtures.live_server import ServerThread
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.settings import Settings
 
 pytestmark = BROWSER_MARKS
@@ -157,10 +158,52 @@ def shoot(page: Page, name: str) -> None:
 # -- serving and security --------------------------------------------------------------------
 
 
+def test_first_run_without_an_admin_key_says_how_to_set_one(
+    browser: Browser, indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """On a service with no admin key the sign-in page says so and how to set one; a key tried
+    anyway is refused with the same advice, not a bare "Unknown API key"."""
+    server = ServerThread(indexed_settings.model_copy(update={"data_dir": tmp_path})).start()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
+        open_console(page, server.url)
+        note = page.get_by_role("note")
+        expect(note).to_contain_text("This service has no admin key yet")
+        expect(note).to_contain_text("ICC_ADMIN_KEYS=")
+        expect(note).to_contain_text("--admin-key-file")
+        shoot(page, "first-run")
+        sign_in(page, "a-guess")
+        expect(page.locator("#signin-error")).to_have_text(
+            "This service has no admin key yet, so the console is locked."
+        )
+        refused = httpx.get(
+            f"{server.url}/api/feedback",
+            headers={"Authorization": "Bearer x"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert "No admin key is set" in refused.json()["error"]["message"]
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_an_unknown_key_is_told_where_admin_keys_come_from(page: Page, app_url: str) -> None:
+    """A key the service does not know is refused with where admin keys are set."""
+    open_console(page, app_url)
+    expect(page.get_by_role("note")).to_have_count(0)
+    sign_in(page, "not-a-key")
+    expect(page.locator("#signin-error")).to_contain_text("it is not a known key")
+    expect(page.locator("#signin-error")).to_contain_text("--admin-key-file")
+    refused = httpx.get(
+        f"{app_url}/api/feedback", headers={"Authorization": "Bearer nope"}, timeout=HTTP_TIMEOUT
+    )
+    assert refused.json()["error"]["message"].startswith("Unknown API key. Admin routes")
+
+
 def test_the_page_has_a_strict_csp_and_only_whitelisted_modules(app_url: str) -> None:
     """/admin carries a CSP with no inline script, no eval and no framing; /lib serves only
     its listed modules, to any origin; admin calls from another site's page are refused."""
-    page = httpx.get(f"{app_url}/admin")
+    page = httpx.get(f"{app_url}/admin", timeout=HTTP_TIMEOUT)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
@@ -169,19 +212,27 @@ def test_the_page_has_a_strict_csp_and_only_whitelisted_modules(app_url: str) ->
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe" not in policy and "http" not in policy
     assert "<script>" not in page.text and "style=" not in page.text
-    module = httpx.get(f"{app_url}/lib/dom.js", headers={"Origin": "https://city.example"})
+    module = httpx.get(
+        f"{app_url}/lib/dom.js", headers={"Origin": "https://city.example"}, timeout=HTTP_TIMEOUT
+    )
     assert module.status_code == 200 and module.headers["content-type"].startswith(
         "text/javascript"
     )
     assert module.headers["access-control-allow-origin"] == "*"
-    assert httpx.get(f"{app_url}/admin.css").headers["content-type"].startswith("text/css")
+    assert (
+        httpx.get(f"{app_url}/admin.css", timeout=HTTP_TIMEOUT)
+        .headers["content-type"]
+        .startswith("text/css")
+    )
     for name in ("nope", "..%2Fwidget", "console-strings.js"):
-        assert httpx.get(f"{app_url}/lib/{name}.js").status_code == 404, name
+        assert httpx.get(f"{app_url}/lib/{name}.js", timeout=HTTP_TIMEOUT).status_code == 404, name
     own = {**admin_headers(), "Origin": app_url}
     missing = f"{app_url}/api/documents/no-such-document.txt"
-    assert httpx.delete(missing, headers=own).status_code == 404  # past the Origin check
+    assert (
+        httpx.delete(missing, headers=own, timeout=HTTP_TIMEOUT).status_code == 404
+    )  # past the Origin check
     foreign = {**admin_headers(), "Origin": "https://evil.example"}
-    refused = httpx.delete(missing, headers=foreign)
+    refused = httpx.delete(missing, headers=foreign, timeout=HTTP_TIMEOUT)
     assert refused.status_code == 403 and "evil.example" in refused.json()["error"]["message"]
 
 
@@ -305,7 +356,7 @@ def test_upload_ask_then_delete_with_confirmation(page: Page, app_url: str) -> N
 
 def sources(url: str) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = httpx.get(
-        f"{url}/api/sources", headers=admin_headers()
+        f"{url}/api/sources", headers=admin_headers(), timeout=HTTP_TIMEOUT
     ).json()["documents"]
     return documents
 
@@ -386,6 +437,7 @@ def test_feedback_is_listed_and_exported_as_json_and_csv(page: Page, app_url: st
         f"{app_url}/api/feedback",
         json={"answer_id": answer["answer_id"], "rating": "down", "reason": reason},
         headers=client_headers(),
+        timeout=HTTP_TIMEOUT,
     ).raise_for_status()
     signed_in(page, app_url)
     panel = tab(page, "Feedback")
@@ -415,9 +467,19 @@ def test_gaps_page_charts_an_unanswered_question(page: Page, app_url: str) -> No
     )
     assert heights and max(heights) > 0
     city = panel.locator("section", has=page.get_by_role("heading", name="By city"))
-    expect(city.locator("svg text.label", has_text="Porto")).to_have_count(1)
+    expect(city.locator(".bars .label", has_text="Porto")).to_have_count(1)
     language = panel.locator("section", has=page.get_by_role("heading", name="By language"))
-    expect(language.locator("svg text.label", has_text="de")).to_have_count(1)
+    expect(language.locator(".bars .label", has_text="de")).to_have_count(1)
+    for width in (1280, 375):  # a long topic's name wraps in its column, clear of the bars
+        page.set_viewport_size({"width": width, "height": 800})
+        for row in panel.locator(".bar-row").all():
+            label, track = (
+                row.locator(".label").bounding_box(),
+                row.locator(".track").bounding_box(),
+            )
+            assert label and track
+            beside = label["x"] + label["width"] <= track["x"] + 0.5
+            assert beside or label["y"] + label["height"] <= track["y"] + 0.5, (width, label, track)
     expect(panel.locator(".examples")).to_contain_text("Porto")
     expect(panel.locator(".summary")).to_contain_text("unanswered")
     name, data = downloaded(page, panel.get_by_role("button", name="Download CSV"))
@@ -434,12 +496,16 @@ def test_brief_is_written_and_downloaded_as_markdown_and_word(page: Page, app_ur
     )
     signed_in(page, app_url)
     panel = tab(page, "Brief")
-    panel.get_by_label("Question").fill("How do cities run anti-rumour campaigns?")
+    panel.get_by_label("Question").fill("How do cities run campaigns against rumours?")
     panel.locator("summary", has_text="Filters").click()
     expect(panel.get_by_label("Type").locator("option")).not_to_have_count(1)
     name, data = downloaded(page, panel.get_by_role("button", name="Write and download"))
     assert name.endswith(".md") and data.decode().startswith("# ")
-    expect(panel.get_by_role("region", name="Preview")).to_contain_text("anti-rumour")
+    preview = panel.get_by_role("region", name="Preview")
+    expect(preview).to_contain_text("anti-rumour")
+    expect(preview.locator("a[href^='https://']").first).to_be_visible()  # links, not Markdown
+    expect(preview).not_to_contain_text("](<")
+    expect(preview).not_to_contain_text("\\(")
     assert posted[-1]["format"] == "md" and "filters" not in posted[-1]
     panel.get_by_label("Word (.docx)").check()
     panel.get_by_label("City").select_option(value="Ansan")

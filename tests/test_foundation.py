@@ -67,11 +67,11 @@ def test_cjk_text_becomes_bigrams() -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("Comment les villes organisent-elles des campagnes anti-rumeurs ?", "fr"),
+        ("Comment les villes luttent-elles contre les rumeurs ?", "fr"),
         ("안산시는 외국인 주민을 위한 신문을 발행하나요?", "ko"),
-        ("Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;", "el"),
-        ("Скільки мов підтримує центр обслуговування іноземців в Ансані?", "uk"),
-        ("ما نسبة النساء في مجلس المقيمين الأجانب في مدينة أنسان؟", "ar"),
+        ("Πόσα παιδιά μεταναστών πηγαίνουν σε δημοτικά σχολεία στο Ανσάν;", "el"),
+        ("Якими мовами працює центр для іноземців в Ансані?", "uk"),
+        ("كم عدد النساء في مجلس المقيمين الأجانب في أنسان؟", "ar"),
         ("安山市如何开展反谣言活动？", "zh"),
         ("איך ערים מנהלות קמפיינים נגד שמועות?", "he"),
         ("What does the Greek word πόλη mean in the Ansan report?", "en"),

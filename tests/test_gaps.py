@@ -23,45 +23,29 @@ from openai import OpenAI
 
 from fixtures.live_server import NOT_THE_INDEX, Serve
 from fixtures.mcp_client import Connect, http_transport
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.feedback import FeedbackStore
 from icc_assistant.gaps import Gap, GapStore, scrub
 from icc_assistant.settings import Settings
 from icc_assistant.signing import AnswerIds
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = ROOT.parent / "shared" / "eval"
-QUESTION_SETS = (EVAL / "questions_dev.jsonl", EVAL / "multilingual" / "questions.jsonl")
+UNCOVERED_QUESTIONS = ROOT / "tests" / "data" / "uncovered_questions.jsonl"
 SCRIPT = Path(sys.executable).parent / "icc-assistant"
 ADMIN = {"Authorization": "Bearer admin-key"}
 DAY = 86_400.0
 NOW = 1_796_241_183.0  # 2026-12-02T19:53:03Z
 # Oslo is not in the shipped corpus: the gate stops this question whatever surface asks it.
-UNCOVERED = "Wie viele Geflüchtete hat Oslo im Jahr 2023 aufgenommen?"
+UNCOVERED = "Welche Sprachkurse bietet Oslo neu angekommenen Familien an?"
 CONTACT = "What does Oslo do for refugees? Write to jane.doe@example.org or call +47 22 33 44 55."
 
 
 def unanswerable_questions() -> list[dict[str, Any]]:
-    """The unanswerable questions of both visible evaluation sets (../shared/eval)."""
-    if not all(path.is_file() for path in QUESTION_SETS):
-        pytest.skip(f"the evaluation sets are not at {EVAL}")
-    rows = [json.loads(line) for path in QUESTION_SETS for line in path.open(encoding="utf-8")]
-    return [row for row in rows if row["kind"] == "unanswerable"]
-
-
-# Questions about cities the shipped corpus does not cover, for the tests that need only some
-# unanswerable questions: they run where ../shared/eval is absent (a clean CI clone).
-UNCOVERED_QUESTIONS = (
-    {"question": UNCOVERED},
-    {"question": "Comment Lisbonne accueille-t-elle les étudiants étrangers ?"},
-    {"question": "¿Qué hace Valparaíso contra el racismo en los barrios?"},
-)
-
-
-def some_unanswerable_questions() -> list[dict[str, Any]]:
-    """The evaluation sets' unanswerable questions when they are here, else UNCOVERED_QUESTIONS."""
-    if all(path.is_file() for path in QUESTION_SETS):
-        return unanswerable_questions()
-    return [dict(q) for q in UNCOVERED_QUESTIONS]
+    """Questions about cities the shipped corpus does not cover, in eight languages, each naming
+    one city (tests/data: written for the tests, not the evaluation sets' questions, whose
+    outcomes bench/eval_answers.py measures)."""
+    with UNCOVERED_QUESTIONS.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 def chat(url: str, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -111,7 +95,7 @@ def distinctive_word(question: str, recorded: list[str]) -> str:
     return max(words, key=len)
 
 
-def test_unanswerable_questions_of_both_sets_are_reported_by_language_and_city(
+def test_unanswerable_questions_are_reported_by_language_and_city(
     serve: Serve, tmp_path: Path
 ) -> None:
     """Each unanswerable question asked over HTTP shows up in the report, by language and city."""
@@ -126,7 +110,7 @@ def test_unanswerable_questions_of_both_sets_are_reported_by_language_and_city(
     assert {row["key"]: row["count"] for row in body["by_language"]} == dict(languages)
     assert [row["count"] for row in body["by_language"]] == sorted(languages.values(), reverse=True)
     cities = {row["key"]: row["count"] for row in body["by_city"]}
-    assert {"Lisbon", "Oslo", "Parla", "Wrocław", "Tilburg", "Genoa", "Tangier"} <= set(cities)
+    assert set(cities) == {q["city"] for q in questions}
     assert sum(cities.values()) == len(questions) and set(cities.values()) == {1}
     assert sum(row["count"] for row in body["by_topic"]) == len(questions)
     today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -138,7 +122,7 @@ def test_unanswerable_questions_of_both_sets_are_reported_by_language_and_city(
 def test_answered_questions_leave_no_gap(serve: Serve) -> None:
     """A question the material answers is not recorded."""
     url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
-    answer = chat(url, "How do cities run anti-rumour campaigns?")
+    answer = chat(url, "How do cities run campaigns against rumours?")
     assert answer["status"] != "no_evidence"
     assert report(url)["total"] == 0
 
@@ -222,7 +206,7 @@ def test_an_answer_has_one_rating_and_a_later_one_replaces_it(serve: Serve) -> N
     assert body["by_city"] == [{"key": "Bergen", "count": 1}]
     assert rate(url, answer_id, rating="up").status_code == 201
     assert report(url)["by_kind"]["thumbs_down"] == 0
-    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"]
+    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN, timeout=HTTP_TIMEOUT).json()["items"]
     assert item["answer_id"] == answer_id and item["rating"] == "up"
 
 
@@ -231,7 +215,7 @@ def test_without_text_retention_no_question_text_reaches_the_disk(
 ) -> None:
     """With ICC_GAPS_KEEP_TEXT off, neither the gaps nor the feedback files hold a question's
     words."""
-    questions = some_unanswerable_questions()
+    questions = unanswerable_questions()
     url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
     for q in questions:
         answer = chat(url, q["question"], q.get("history"))
@@ -275,7 +259,9 @@ def test_with_text_retention_contact_details_are_scrubbed(serve: Serve, tmp_path
     assert body["keeps_text"] is True and len(body["examples"]) == 2
     expected = "What does Oslo do for refugees? Write to [email] or call [number]."
     assert {e["text"] for e in body["examples"]} == {expected}
-    exported = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"][0]
+    exported = httpx.get(f"{url}/api/feedback", headers=ADMIN, timeout=HTTP_TIMEOUT).json()[
+        "items"
+    ][0]
     assert exported["question"] == expected and exported["reason"] == "mail me: [email]"
     stored = stored_bytes(data_dir_of(tmp_path))
     assert b"refugees" in stored  # the text itself is there, so the grep below can fail
@@ -379,7 +365,10 @@ def test_report_filters_by_days(serve: Serve, tmp_path: Path) -> None:
     assert body["by_day"] == [{"day": day(5), "count": 1}]
     assert report(url, since=day(6))["total"] == 2
     csv_text = httpx.get(
-        f"{url}/api/admin/gaps", params={"until": day(6), "format": "csv"}, headers=ADMIN
+        f"{url}/api/admin/gaps",
+        params={"until": day(6), "format": "csv"},
+        headers=ADMIN,
+        timeout=HTTP_TIMEOUT,
     ).text
     assert [row["cities"] for row in csv.DictReader(io.StringIO(csv_text))] == ["Oslo"]
 
@@ -387,10 +376,14 @@ def test_report_filters_by_days(serve: Serve, tmp_path: Path) -> None:
 def test_gaps_need_an_admin_key(serve: Serve) -> None:
     """A client key gets 403, no key 401, an admin key the report."""
     url = serve(admin_keys=["admin-key"], api_keys=["chat-key"])
-    refused = httpx.get(f"{url}/api/admin/gaps", headers={"Authorization": "Bearer chat-key"})
+    refused = httpx.get(
+        f"{url}/api/admin/gaps", headers={"Authorization": "Bearer chat-key"}, timeout=HTTP_TIMEOUT
+    )
     assert refused.status_code == 403 and refused.json()["error"]["type"] == "permission_denied"
-    assert httpx.get(f"{url}/api/admin/gaps").status_code == 401
-    assert httpx.get(f"{url}/api/admin/gaps", headers=ADMIN).status_code == 200
+    assert httpx.get(f"{url}/api/admin/gaps", timeout=HTTP_TIMEOUT).status_code == 401
+    assert (
+        httpx.get(f"{url}/api/admin/gaps", headers=ADMIN, timeout=HTTP_TIMEOUT).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -408,7 +401,9 @@ def test_gaps_need_an_admin_key(serve: Serve) -> None:
 def test_bad_dates_are_a_clear_422(serve: Serve, params: dict[str, str], words: str) -> None:
     """A malformed day, a range that ends before it starts or an unknown format is a 422."""
     url = serve(admin_keys=["admin-key"])
-    response = httpx.get(f"{url}/api/admin/gaps", params=params, headers=ADMIN)
+    response = httpx.get(
+        f"{url}/api/admin/gaps", params=params, headers=ADMIN, timeout=HTTP_TIMEOUT
+    )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["type"] in {"invalid_request", "validation_error"} and words in error["message"]
@@ -458,6 +453,10 @@ def test_cli_gaps_prints_json_csv_and_a_table(tmp_path: Path) -> None:
     assert rows[1]["reason"] == "uncovered_city" and rows[1]["text"] == "'=Parla 2018"
     table = run_cli("gaps", data_dir=tmp_path)
     assert table.returncode == 0 and "Tilburg" in table.stdout and "By city" in table.stdout
+    # the service kept text, this command's settings do not: the header says both, not "not kept"
+    header = table.stdout.splitlines()[0]
+    assert "not kept by this command's settings" in header and "1 examples below" in header
+    assert "=Parla 2018" in table.stdout
 
 
 @pytest.mark.parametrize(
@@ -478,7 +477,7 @@ def test_cli_gaps_refuses_bad_input(tmp_path: Path, args: tuple[str, ...], words
 def test_a_forged_answer_id_is_refused(serve: Serve) -> None:
     """Feedback on an id this service never gave is a 422; on a real answer's id, a 201."""
     url = serve(admin_keys=["admin-key"], rate_limit_per_minute=1000)
-    real = chat(url, "How do cities run anti-rumour campaigns?")["answer_id"]
+    real = chat(url, "How do cities run campaigns against rumours?")["answer_id"]
     other_deployment = AnswerIds("another deployment's secret").issue()
     nonce, signature = real.split(".")
     for forged in (
@@ -498,7 +497,7 @@ def test_a_forged_answer_id_is_refused(serve: Serve) -> None:
 def test_every_surface_gives_ids_feedback_accepts(serve: Serve, mcp_connect: Connect) -> None:
     """The ids of the stream's done event, /v1 (plain and streamed) and MCP can all be rated."""
     url = serve(admin_keys=["admin-key"], rate_limit_per_minute=1000)
-    question = "How do cities run anti-rumour campaigns?"
+    question = "How do cities run campaigns against rumours?"
     with httpx.stream(
         "POST", f"{url}/api/chat/stream", json={"question": question}, timeout=120
     ) as r:
@@ -523,9 +522,9 @@ def test_every_surface_gives_ids_feedback_accepts(serve: Serve, mcp_connect: Con
 def test_feedback_export_gives_iso_utc_times(serve: Serve) -> None:
     """The admin export's `created_at` is an ISO 8601 UTC string."""
     url = serve(admin_keys=["admin-key"], own_index=True, rate_limit_per_minute=1000)
-    answer = chat(url, "How do cities run anti-rumour campaigns?")
+    answer = chat(url, "How do cities run campaigns against rumours?")
     assert rate(url, answer["answer_id"], rating="up").status_code == 201
-    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN).json()["items"]
+    (item,) = httpx.get(f"{url}/api/feedback", headers=ADMIN, timeout=HTTP_TIMEOUT).json()["items"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", item["created_at"])
     assert item["created_at"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
 

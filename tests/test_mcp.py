@@ -11,9 +11,10 @@ import pytest
 
 from fixtures.live_server import Serve
 from fixtures.mcp_client import Connect, MCPClient, http_transport, stdio_transport
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.settings import Settings
 
-FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
+FRENCH = "Comment les villes luttent-elles contre les rumeurs ?"
 OFF_TOPIC = "What is the boiling point of tungsten?"
 TOOLS = {"search_icc", "ask_icc", "list_sources", "get_document", "icc_facets"}
 REPORT = "ansan-icc-index-analysis-2020.md"
@@ -54,6 +55,7 @@ def test_search_icc_is_api_search_with_filters(client: MCPClient, url: str) -> N
     api = httpx.get(
         f"{url}/api/search",
         params={"q": "multicultural newspaper", "k": 3, "doc_type": "good_practice"},
+        timeout=HTTP_TIMEOUT,
     ).json()
     assert found["status"] == "found" and len(found["passages"]) == 3
     assert chunk_ids(found["passages"]) == chunk_ids(api["passages"])
@@ -99,7 +101,7 @@ def test_question_without_evidence_says_so(client: MCPClient) -> None:
 def test_sources_document_and_facets(client: MCPClient, url: str) -> None:
     """list_sources filters like search, get_document pages through the text, facets match."""
     everything = client.result("list_sources")
-    assert everything == httpx.get(f"{url}/api/sources").json()
+    assert everything == httpx.get(f"{url}/api/sources", timeout=HTTP_TIMEOUT).json()
     reports = client.result("list_sources", filters={"doc_type": "index_report"})
     assert [d["doc_id"] for d in reports["documents"]] == [REPORT]
     first = client.result("get_document", doc_id=REPORT)
@@ -108,7 +110,9 @@ def test_sources_document_and_facets(client: MCPClient, url: str) -> None:
     assert first["next_offset"] == len(first["text"]) < first["total_chars"]
     rest = client.result("get_document", doc_id=REPORT, offset=first["next_offset"])
     assert rest["offset"] == first["next_offset"] and rest["text"]
-    assert client.result("icc_facets") == httpx.get(f"{url}/api/facets").json()
+    assert (
+        client.result("icc_facets") == httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT).json()
+    )
 
 
 def test_documents_are_resources(client: MCPClient) -> None:
@@ -164,14 +168,14 @@ def test_keys_scopes_and_origins(serve: Serve, mcp_connect: Connect) -> None:
         with pytest.raises(ExceptionGroup) as refused_session:
             mcp_connect(http_transport(url, headers))
         assert refused_session.group_contains(httpx.HTTPStatusError, match="401")
-        refused = httpx.post(f"{url}/mcp", headers=headers, json={})
+        refused = httpx.post(f"{url}/mcp", headers=headers, json={}, timeout=HTTP_TIMEOUT)
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
         assert refused.json()["error"]["type"] == "authentication"
     for key in ("chat-key", "admin-key"):
         keyed = mcp_connect(http_transport(url, {"X-API-Key": key}))
         assert keyed.result("icc_facets")["cities"]
     foreign = {"X-API-Key": "chat-key", "Origin": "https://evil.example"}
-    refused = httpx.post(f"{url}/mcp", headers=foreign, json={})
+    refused = httpx.post(f"{url}/mcp", headers=foreign, json={}, timeout=HTTP_TIMEOUT)
     assert refused.status_code == 403 and "ICC_CORS_ORIGINS" in refused.text
 
 
@@ -184,7 +188,9 @@ def test_tool_calls_count_against_the_rate_limit(serve: Serve, mcp_connect: Conn
         client.result("icc_facets")
     error = client.error("icc_facets")
     assert error["type"] == "rate_limited" and "retry in" in error["message"]
-    assert httpx.get(f"{url}/api/facets").status_code == 429  # one budget for both
+    assert (
+        httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT).status_code == 429
+    )  # one budget for both
 
 
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
@@ -209,7 +215,10 @@ def test_every_mcp_request_counts_against_the_rate_limit(
     sixth of each is a 429 in the common error shape."""
     url = serve(rate_limit_per_minute=5)
     statuses = [
-        httpx.post(f"{url}/mcp", json=message, headers=MCP_HEADERS).status_code for _ in range(6)
+        httpx.post(
+            f"{url}/mcp", json=message, headers=MCP_HEADERS, timeout=HTTP_TIMEOUT
+        ).status_code
+        for _ in range(6)
     ]
     assert statuses[-1] == 429 and 429 not in statuses[:5]
 
@@ -225,7 +234,7 @@ def test_get_mcp_is_refused_instead_of_held_open(url: str) -> None:
 def test_deeply_nested_json_is_a_client_error(url: str, body: str) -> None:
     """JSON nested thousands deep is refused in the common error shape, not a 500."""
     headers = {**MCP_HEADERS, "Content-Type": "application/json"}
-    response = httpx.post(f"{url}/mcp", content=body, headers=headers)
+    response = httpx.post(f"{url}/mcp", content=body, headers=headers, timeout=HTTP_TIMEOUT)
     assert response.status_code == 422
     assert response.json()["error"]["type"] == "invalid_request"
 

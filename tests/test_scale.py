@@ -17,6 +17,8 @@ import pytest
 
 from fixtures.chroma_server import ChromaProcess, free_port
 from fixtures.cli_server import clean_environment, start_serve
+from fixtures.timeouts import HTTP_TIMEOUT, wait_until
+from icc_assistant.index.catalog_loader import REFRESH_SECONDS
 
 pytestmark = pytest.mark.server
 
@@ -100,6 +102,11 @@ def deployment(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         chroma.stop()
 
 
+def settled_after(replies: list[Reply], done: float) -> list[Reply]:
+    """The replies to chats begun once every worker must have seen a commit made at `done`."""
+    return [r for r in list(replies) if r.started > done + REFRESH_SECONDS + 0.5]
+
+
 def test_workers_answer_through_an_ingest_without_errors_or_stale_answers(
     deployment: tuple[str, dict[str, str], Path],
 ) -> None:
@@ -115,11 +122,12 @@ def test_workers_answer_through_an_ingest_without_errors_or_stale_answers(
     for thread in chatters:
         thread.start()
     try:
-        time.sleep(1)
+        wait_until(lambda: len(replies) >= 4, "the first answers")
         ingest_started = time.monotonic()
         run_cli(env, "ingest", str(corpus))
         ingest_done = time.monotonic()
-        time.sleep(3)
+        # a worker sees a commit within REFRESH_SECONDS: wait for answers begun after that
+        wait_until(lambda: len(settled_after(replies, ingest_done)) >= 4, "answers after it")
     finally:
         stop.set()
         for thread in chatters:
@@ -127,13 +135,17 @@ def test_workers_answer_through_an_ingest_without_errors_or_stale_answers(
 
     assert not [r for r in replies if r.status != 200], [r for r in replies if r.status != 200][:3]
     during = [r for r in replies if ingest_started <= r.started <= ingest_done]
-    settled = [r for r in replies if r.started > ingest_done + 1.5]
+    settled = settled_after(replies, ingest_done)
     assert during and settled
     for reply in replies:
         old, new = "40 anti-rumour" in reply.text, "120 anti-rumour" in reply.text
         assert old != new, reply.text  # exactly one version, never both or neither
     assert all("120 anti-rumour" in r.text for r in settled)
-    oslo = httpx.post(f"{url}/api/chat", json={"question": "Where can newcomers in Oslo get help?"})
+    oslo = httpx.post(
+        f"{url}/api/chat",
+        json={"question": "Where can newcomers in Oslo get help?"},
+        timeout=HTTP_TIMEOUT,
+    )
     assert oslo.status_code == 200 and "welcome desk" in oslo.text
 
 
@@ -156,7 +168,12 @@ def test_workers_keep_the_data_dir_given_on_the_command_line(tmp_path: Path) -> 
             answer = httpx.post(f"{server.url}/api/chat", json={"question": QUESTION}, timeout=60)
             assert "40 anti-rumour" in answer.text
             rating = {"answer_id": answer.json()["answer_id"], "rating": "up"}
-            assert httpx.post(f"{server.url}/api/feedback", json=rating).status_code == 201
+            assert (
+                httpx.post(
+                    f"{server.url}/api/feedback", json=rating, timeout=HTTP_TIMEOUT
+                ).status_code
+                == 201
+            )
         finally:
             server.stop()
         assert (given / "feedback.sqlite3").is_file()

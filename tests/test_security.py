@@ -4,7 +4,6 @@ tokens, failed-login and per-address limits, logs that must not show secrets."""
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from fixtures.cli_server import ServeProcess
 from fixtures.live_server import Serve, ServerThread
+from fixtures.timeouts import HTTP_TIMEOUT, wait_until
 from icc_assistant.api.limits import WINDOW, RateLimiter
 from icc_assistant.api.logging import configure_logging
 from icc_assistant.settings import Settings
@@ -72,7 +72,9 @@ def test_non_ascii_keys_are_401_and_the_log_shows_no_secret(
         ("POST", "/api/documents", {"X-API-Key": b"\x80" * 40}),
     ]
     for method, path, headers in attacks:
-        response = httpx.request(method, f"{server.url}{path}", headers=headers, json={})
+        response = httpx.request(
+            method, f"{server.url}{path}", headers=headers, json={}, timeout=HTTP_TIMEOUT
+        )
         assert error_of(response, 401)["type"] == "authentication", (path, response.text)
     log = server.output()
     for secret in (ADMIN, CLIENT, LLM_KEY, EMBEDDINGS_KEY):
@@ -103,28 +105,47 @@ def test_an_exception_log_has_no_locals_and_no_secrets(capsys: pytest.CaptureFix
 
 def test_an_origin_header_alone_does_not_open_the_api(closed: str) -> None:
     """An allowed Origin, or an Origin equal to a forged Host, no longer replaces the key."""
-    error_of(httpx.get(f"{closed}/api/facets", headers={"Origin": CITY}), 401)
+    error_of(httpx.get(f"{closed}/api/facets", headers={"Origin": CITY}, timeout=HTTP_TIMEOUT), 401)
     forged = {"Host": "attacker.test", "Origin": "http://attacker.test"}
-    error_of(httpx.get(f"{closed}/api/facets", headers=forged), 401)
-    error_of(httpx.post(f"{closed}/api/chat", headers=forged, json={"question": "RIMU?"}), 401)
+    error_of(httpx.get(f"{closed}/api/facets", headers=forged, timeout=HTTP_TIMEOUT), 401)
+    error_of(
+        httpx.post(
+            f"{closed}/api/chat", headers=forged, json={"question": "RIMU?"}, timeout=HTTP_TIMEOUT
+        ),
+        401,
+    )
 
 
 def test_a_widget_token_opens_the_api_for_its_origin_and_address(closed: str) -> None:
     """A token works from its origin (or with no Origin), not from another origin or address."""
     token = token_for(closed, CITY)
-    ok = httpx.get(f"{closed}/api/facets", headers={"X-Widget-Token": token, "Origin": CITY})
+    ok = httpx.get(
+        f"{closed}/api/facets",
+        headers={"X-Widget-Token": token, "Origin": CITY},
+        timeout=HTTP_TIMEOUT,
+    )
     assert ok.status_code == 200 and ok.json()["cities"]
-    assert httpx.get(f"{closed}/api/facets", headers={"X-Widget-Token": token}).status_code == 200
+    assert (
+        httpx.get(
+            f"{closed}/api/facets", headers={"X-Widget-Token": token}, timeout=HTTP_TIMEOUT
+        ).status_code
+        == 200
+    )
     other = {"X-Widget-Token": token, "Origin": "https://evil.example"}
     assert (
         "another origin"
-        in error_of(httpx.get(f"{closed}/api/facets", headers=other), 401)["message"]
+        in error_of(httpx.get(f"{closed}/api/facets", headers=other, timeout=HTTP_TIMEOUT), 401)[
+            "message"
+        ]
     )
     with client_from("127.0.0.2") as elsewhere:
         moved = elsewhere.get(f"{closed}/api/facets", headers={"X-Widget-Token": token})
     assert "another address" in error_of(moved, 401)["message"]
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    error_of(httpx.get(f"{closed}/api/facets", headers={"X-Widget-Token": forged}), 401)
+    error_of(
+        httpx.get(f"{closed}/api/facets", headers={"X-Widget-Token": forged}, timeout=HTTP_TIMEOUT),
+        401,
+    )
 
 
 def test_tokens_are_only_issued_to_allowed_origins(closed: str) -> None:
@@ -134,7 +155,9 @@ def test_tokens_are_only_issued_to_allowed_origins(closed: str) -> None:
         {},
         {"Host": "attacker.test", "Origin": "http://attacker.test"},
     ):
-        error = error_of(httpx.post(f"{closed}/api/widget/token", headers=headers), 403)
+        error = error_of(
+            httpx.post(f"{closed}/api/widget/token", headers=headers, timeout=HTTP_TIMEOUT), 403
+        )
         assert "ICC_CORS_ORIGINS" in error["message"]
 
 
@@ -142,10 +165,23 @@ def test_a_widget_token_expires(serve: Serve) -> None:
     """Past ICC_WIDGET_TOKEN_TTL the token is refused with a message to get a new one."""
     url = serve(api_keys=[CLIENT], cors_origins=[CITY], widget_token_ttl=1)
     token = token_for(url, CITY)
-    assert httpx.get(f"{url}/api/facets", headers={"X-Widget-Token": token}).status_code == 200
-    time.sleep(2.2)
-    error = error_of(httpx.get(f"{url}/api/facets", headers={"X-Widget-Token": token}), 401)
-    assert "expired" in error["message"]
+    assert (
+        httpx.get(
+            f"{url}/api/facets", headers={"X-Widget-Token": token}, timeout=HTTP_TIMEOUT
+        ).status_code
+        == 200
+    )
+    refused: list[httpx.Response] = []
+
+    def token_refused() -> bool:
+        reply = httpx.get(
+            f"{url}/api/facets", headers={"X-Widget-Token": token}, timeout=HTTP_TIMEOUT
+        )
+        refused.append(reply)
+        return reply.status_code != 200
+
+    wait_until(token_refused, "the token to expire", every=0.25)
+    assert "expired" in error_of(refused[-1], 401)["message"]
 
 
 def test_widget_tokens_are_rate_limited_per_address(serve: Serve) -> None:
@@ -153,7 +189,7 @@ def test_widget_tokens_are_rate_limited_per_address(serve: Serve) -> None:
     url = serve(api_keys=[CLIENT], cors_origins=[CITY], widget_tokens_per_minute=3)
     for _ in range(3):
         token_for(url, CITY)
-    refused = httpx.post(f"{url}/api/widget/token", headers={"Origin": CITY})
+    refused = httpx.post(f"{url}/api/widget/token", headers={"Origin": CITY}, timeout=HTTP_TIMEOUT)
     assert error_of(refused, 429)["type"] == "rate_limited" and refused.headers["retry-after"]
     with client_from("127.0.0.3") as other:
         token_for(url, CITY, other)
@@ -162,7 +198,9 @@ def test_widget_tokens_are_rate_limited_per_address(serve: Serve) -> None:
 def test_an_open_api_needs_no_widget_token(serve: Serve) -> None:
     """With ICC_API_KEYS empty the token route says no token is needed."""
     url = serve(cors_origins=[CITY])
-    body = httpx.post(f"{url}/api/widget/token", headers={"Origin": "https://any.example"}).json()
+    body = httpx.post(
+        f"{url}/api/widget/token", headers={"Origin": "https://any.example"}, timeout=HTTP_TIMEOUT
+    ).json()
     assert body["token"] is None and body["expires_in"] > 0
 
 
@@ -186,10 +224,11 @@ def test_failed_key_checks_are_limited_per_address(
         rate_limit_per_minute=1000,
     )  # fmt: skip
     statuses = [
-        httpx.request(method, f"{url}{path}", headers=headers).status_code for _ in range(8)
+        httpx.request(method, f"{url}{path}", headers=headers, timeout=HTTP_TIMEOUT).status_code
+        for _ in range(8)
     ]
     assert statuses == [401] * 5 + [429] * 3
-    good = httpx.get(f"{url}/api/facets", headers={"X-API-Key": CLIENT})
+    good = httpx.get(f"{url}/api/facets", headers={"X-API-Key": CLIENT}, timeout=HTTP_TIMEOUT)
     assert error_of(good, 429)["message"].startswith("Too many failed key checks")
     with client_from("127.0.0.4") as other:
         assert other.get(f"{url}/api/facets", headers={"X-API-Key": CLIENT}).status_code == 200
@@ -202,7 +241,9 @@ def test_x_forwarded_for_does_not_pick_the_limited_address(serve: Serve) -> None
     """Rotating X-Forwarded-For from loopback does not escape the per-address limit."""
     url = serve(rate_limit_per_minute=3)
     statuses = [
-        httpx.get(f"{url}/api/facets", headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+        httpx.get(
+            f"{url}/api/facets", headers={"X-Forwarded-For": f"10.0.0.{n}"}, timeout=HTTP_TIMEOUT
+        ).status_code
         for n in range(5)
     ]
     assert statuses == [200, 200, 200, 429, 429]
@@ -212,7 +253,9 @@ def test_a_trusted_proxy_s_x_forwarded_for_is_believed(serve: Serve) -> None:
     """Behind a proxy listed in ICC_TRUSTED_PROXIES each forwarded client has its own limit."""
     url = serve(rate_limit_per_minute=2, trusted_proxies=["127.0.0.1"])
     statuses = [
-        httpx.get(f"{url}/api/facets", headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+        httpx.get(
+            f"{url}/api/facets", headers={"X-Forwarded-For": f"10.0.0.{n}"}, timeout=HTTP_TIMEOUT
+        ).status_code
         for n in range(5)
     ]
     assert statuses == [200] * 5
@@ -283,7 +326,10 @@ def test_workers_count_against_one_budget(indexed_settings: Settings, tmp_path: 
     )
     servers = [ServerThread(settings).start(), ServerThread(settings).start()]
     try:
-        statuses = [httpx.get(f"{servers[n % 2].url}/api/facets").status_code for n in range(4)]
+        statuses = [
+            httpx.get(f"{servers[n % 2].url}/api/facets", timeout=HTTP_TIMEOUT).status_code
+            for n in range(4)
+        ]
     finally:
         for server in servers:
             server.stop()
@@ -295,7 +341,9 @@ def test_an_ipv6_client_is_counted_by_its_slash_64(serve: Serve) -> None:
     url = serve(rate_limit_per_minute=3, trusted_proxies=["127.0.0.1"])
 
     def facets(address: str) -> int:
-        return httpx.get(f"{url}/api/facets", headers={"X-Forwarded-For": address}).status_code
+        return httpx.get(
+            f"{url}/api/facets", headers={"X-Forwarded-For": address}, timeout=HTTP_TIMEOUT
+        ).status_code
 
     assert [facets(f"2001:db8:1:2::{n}") for n in range(1, 5)] == [200, 200, 200, 429]
     assert facets("2001:db8:1:3::1") == 200
@@ -315,7 +363,10 @@ def test_an_oversized_chunked_body_is_413(serve: Serve) -> None:
         yield b'"}'
 
     response = httpx.post(
-        f"{url}/api/chat", content=body(), headers={"content-type": "application/json"}
+        f"{url}/api/chat",
+        content=body(),
+        headers={"content-type": "application/json"},
+        timeout=HTTP_TIMEOUT,
     )
     assert error_of(response, 413)["type"] == "payload_too_large"
 
@@ -335,14 +386,14 @@ def test_request_headers_over_the_limit_are_refused_by_the_server(serve: Serve) 
             pass
         reply = sock.recv(4096).decode("latin-1")
     assert reply.startswith("HTTP/1.1 400"), reply[:200]
-    assert httpx.get(f"{url}/health").status_code == 200
+    assert httpx.get(f"{url}/health", timeout=HTTP_TIMEOUT).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/admin", "/api/facets"])
 def test_no_page_may_be_framed_by_another_site(closed: str, path: str) -> None:
     """The demo page, the API docs, the console and the API all forbid framing (clickjacking):
     X-Frame-Options DENY and a policy with frame-ancestors 'none', kept beside a page's own."""
-    response = httpx.get(f"{closed}{path}", headers={"X-API-Key": CLIENT})
+    response = httpx.get(f"{closed}{path}", headers={"X-API-Key": CLIENT}, timeout=HTTP_TIMEOUT)
     assert response.status_code == 200, response.text
     assert response.headers["x-frame-options"] == "DENY"
     policies = response.headers.get_list("content-security-policy")
@@ -367,7 +418,10 @@ def test_a_300_character_file_name_is_422(serve: Serve) -> None:
     url = serve(admin_keys=[ADMIN], rate_limit_per_minute=1000)
     files = {"file": ("a" * 300 + ".txt", b"Back Some page\n\nText about Ansan.", "text/plain")}
     response = httpx.post(
-        f"{url}/api/documents", files=files, headers={"Authorization": f"Bearer {ADMIN}"}
+        f"{url}/api/documents",
+        files=files,
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        timeout=HTTP_TIMEOUT,
     )
     assert "200" in error_of(response, 422)["message"]
 
@@ -376,8 +430,14 @@ def test_an_upload_without_a_file_part_is_422(serve: Serve) -> None:
     """A multipart body without `file`, or not multipart at all, is a 422, never a 500."""
     url = serve(admin_keys=[ADMIN], rate_limit_per_minute=1000)
     admin = {"Authorization": f"Bearer {ADMIN}"}
-    error_of(httpx.post(f"{url}/api/documents", data={"x": "1"}, headers=admin), 422)
-    error_of(httpx.post(f"{url}/api/documents", json={"file": "x"}, headers=admin), 422)
+    error_of(
+        httpx.post(f"{url}/api/documents", data={"x": "1"}, headers=admin, timeout=HTTP_TIMEOUT),
+        422,
+    )
+    error_of(
+        httpx.post(f"{url}/api/documents", json={"file": "x"}, headers=admin, timeout=HTTP_TIMEOUT),
+        422,
+    )
 
 
 def test_openai_content_over_100k_characters_is_422(serve: Serve) -> None:
@@ -388,7 +448,9 @@ def test_openai_content_over_100k_characters_is_422(serve: Serve) -> None:
         [{"role": "user", "content": "y" * 100_001}, {"role": "user", "content": "RIMU?"}],
     ):
         response = httpx.post(
-            f"{url}/v1/chat/completions", json={"model": "icc-assistant", "messages": messages}
+            f"{url}/v1/chat/completions",
+            json={"model": "icc-assistant", "messages": messages},
+            timeout=HTTP_TIMEOUT,
         )
         assert error_of(response, 422)["type"] in {"invalid_question", "invalid_request"}
 
@@ -399,11 +461,12 @@ def test_a_question_without_words_is_422(serve: Serve, question: str) -> None:
     url = serve(rate_limit_per_minute=1000)
     chat = httpx.post(f"{url}/api/chat", json={"question": question}, timeout=60)
     assert "no words" in error_of(chat, 422)["message"]
-    search = httpx.get(f"{url}/api/search", params={"q": question})
+    search = httpx.get(f"{url}/api/search", params={"q": question}, timeout=HTTP_TIMEOUT)
     assert error_of(search, 422)["type"] == "invalid_question"
     v1 = httpx.post(
         f"{url}/v1/chat/completions",
         json={"model": "icc-assistant", "messages": [{"role": "user", "content": question}]},
+        timeout=HTTP_TIMEOUT,
     )
     assert error_of(v1, 422)["type"] == "invalid_question"
 
@@ -428,7 +491,9 @@ def test_a_widget_token_whose_origin_is_not_text_is_401(serve: Serve) -> None:
     url = serve(api_keys=[CLIENT], cors_origins=[CITY], widget_secret=secret)
     serializer = URLSafeTimedSerializer(secret, salt="icc-assistant widget token")
     odd = serializer.dumps({"o": [CITY], "a": "x"})
-    error = error_of(httpx.get(f"{url}/api/facets", headers={"X-Widget-Token": odd}), 401)
+    error = error_of(
+        httpx.get(f"{url}/api/facets", headers={"X-Widget-Token": odd}, timeout=HTTP_TIMEOUT), 401
+    )
     assert "malformed" in error["message"]
 
 
@@ -437,9 +502,9 @@ def test_a_request_id_that_is_no_id_is_replaced(serve: Serve, claimed: str) -> N
     """An X-Request-ID with spaces, quotes, `=` or `;` is not echoed nor logged:
     the request gets an id of its own."""
     url = serve()
-    response = httpx.get(f"{url}/health", headers={"X-Request-ID": claimed})
+    response = httpx.get(f"{url}/health", headers={"X-Request-ID": claimed}, timeout=HTTP_TIMEOUT)
     assert response.headers["x-request-id"] != claimed
-    kept = httpx.get(f"{url}/health", headers={"X-Request-ID": "req-42.a:b"})
+    kept = httpx.get(f"{url}/health", headers={"X-Request-ID": "req-42.a:b"}, timeout=HTTP_TIMEOUT)
     assert kept.headers["x-request-id"] == "req-42.a:b"
 
 
@@ -456,7 +521,7 @@ def test_markup_in_a_document_s_own_title_never_reaches_the_source_list(serve: S
     files = {"file": ("bergen-mediation.html", page.encode(), "text/html")}
     uploaded = httpx.post(f"{url}/api/documents", files=files, headers=admin, timeout=60)
     assert uploaded.status_code == 200, uploaded.text
-    sources = httpx.get(f"{url}/api/sources").json()
+    sources = httpx.get(f"{url}/api/sources", timeout=HTTP_TIMEOUT).json()
     titles = [s["title"] for s in sources["documents"] if "Bergen" in s["title"]]
     assert titles == ["Mediation in Bergen"]
 
@@ -480,7 +545,7 @@ def test_malformed_mcp_calls_log_little_and_no_secret(
         {"jsonrpc": "2.0", "id": 4, "method": "resources/read", "params": {"uri": [ADMIN]}},
     ]
     for body in bodies * 5:
-        response = httpx.post(f"{server.url}/mcp", json=body, headers=headers)
+        response = httpx.post(f"{server.url}/mcp", json=body, headers=headers, timeout=HTTP_TIMEOUT)
         assert response.status_code < 500, response.text
     log = server.output()
     assert ADMIN not in log and len(log) < 20_000

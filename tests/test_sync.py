@@ -21,6 +21,7 @@ import pytest
 from fakes.counting_embedder import CountingEmbedder
 from fakes.fake_site import ROOT, FakeSite, Hit, make_site
 from fixtures.live_server import Serve
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant import __version__
 from icc_assistant.answer import AnswerRequest
 from icc_assistant.assistant import Assistant
@@ -431,12 +432,17 @@ def test_api_starts_a_sync_in_the_background_and_reports_it(serve: Serve, tmp_pa
         )
         admin = {"Authorization": "Bearer admin-key"}
         body = {"urls": [site.home("en")], "allow": site.allow(), "delay": 0}
-        assert httpx.post(f"{url}/api/sync", json=body).status_code == 401
+        assert httpx.post(f"{url}/api/sync", json=body, timeout=HTTP_TIMEOUT).status_code == 401
         chat_key = {"Authorization": "Bearer chat-key"}
-        assert httpx.post(f"{url}/api/sync", json=body, headers=chat_key).status_code == 403
-        started = httpx.post(f"{url}/api/sync", json=body, headers=admin)
+        assert (
+            httpx.post(
+                f"{url}/api/sync", json=body, headers=chat_key, timeout=HTTP_TIMEOUT
+            ).status_code
+            == 403
+        )
+        started = httpx.post(f"{url}/api/sync", json=body, headers=admin, timeout=HTTP_TIMEOUT)
         assert started.status_code == 202, started.text
-        busy = httpx.post(f"{url}/api/sync", json=body, headers=admin)
+        busy = httpx.post(f"{url}/api/sync", json=body, headers=admin, timeout=HTTP_TIMEOUT)
         assert (busy.status_code, busy.json()["error"]["type"]) == (409, "sync_busy")
         run = _wait_for_run(url, admin, started.json()["run_id"])
         assert run["status"] == "finished" and run["counts"]["added"] >= 3
@@ -454,7 +460,7 @@ def test_api_starts_a_sync_in_the_background_and_reports_it(serve: Serve, tmp_pa
 def _wait_for_run(url: str, headers: dict[str, str], run_id: int) -> dict[str, object]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        runs = httpx.get(f"{url}/api/sync", headers=headers).json()["runs"]
+        runs = httpx.get(f"{url}/api/sync", headers=headers, timeout=HTTP_TIMEOUT).json()["runs"]
         run: dict[str, object] = next(r for r in runs if r["run_id"] == run_id)
         if run["status"] != "running":
             return run
@@ -465,6 +471,11 @@ def _wait_for_run(url: str, headers: dict[str, str], run_id: int) -> dict[str, o
 def test_api_refuses_a_sync_without_start_pages(serve: Serve, tmp_path: Path) -> None:
     """With no URLs in the body nor in ICC_SYNC_URLS, POST /api/sync is a 422 that says so."""
     url = serve(data_dir=tmp_path / "data", admin_keys=["admin-key"])
-    response = httpx.post(f"{url}/api/sync", json={}, headers={"Authorization": "Bearer admin-key"})
+    response = httpx.post(
+        f"{url}/api/sync",
+        json={},
+        headers={"Authorization": "Bearer admin-key"},
+        timeout=HTTP_TIMEOUT,
+    )
     assert response.status_code == 422
     assert "No start pages" in response.json()["error"]["message"]

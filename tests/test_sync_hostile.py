@@ -16,6 +16,7 @@ from fakes.counting_embedder import CountingEmbedder
 from fakes.fake_openai import FakeOpenAIServer
 from fakes.hostile_site import HostileSite, slow_pdf
 from fixtures.live_server import ServerThread, upload
+from fixtures.timeouts import HTTP_TIMEOUT
 from icc_assistant.embeddings import create_embedder
 from icc_assistant.errors import ModelUnavailableError, SyncError
 from icc_assistant.index import IndexStore
@@ -250,10 +251,18 @@ def test_the_api_answers_a_bad_or_internal_start_page_with_422(tmp_path: Path) -
             ("http://a:b:c/", "well-formed"),
             ("http://2130706433/", "ICC_SYNC_PRIVATE_HOSTS"),
         ):
-            response = httpx.post(f"{server.url}/api/sync", json={"urls": [start]}, headers=admin)
+            response = httpx.post(
+                f"{server.url}/api/sync",
+                json={"urls": [start]},
+                headers=admin,
+                timeout=HTTP_TIMEOUT,
+            )
             assert response.status_code == 422, (start, response.text)
             assert problem in response.json()["error"]["message"]
-        assert httpx.get(f"{server.url}/api/sync", headers=admin).json()["runs"] == []
+        assert (
+            httpx.get(f"{server.url}/api/sync", headers=admin, timeout=HTTP_TIMEOUT).json()["runs"]
+            == []
+        )
     finally:
         server.stop()
 
@@ -301,19 +310,30 @@ def test_an_admin_can_stop_a_running_sync(hostile_site: HostileSite, tmp_path: P
     admin = {"Authorization": "Bearer admin-key"}
     try:
         body = {"urls": [hostile_site.url + "/"], "delay": 0}
-        started = httpx.post(f"{server.url}/api/sync", json=body, headers=admin)
+        started = httpx.post(
+            f"{server.url}/api/sync", json=body, headers=admin, timeout=HTTP_TIMEOUT
+        )
         assert started.status_code == 202, started.text
         chat = {"Authorization": "Bearer chat-key"}
-        assert httpx.delete(f"{server.url}/api/sync", headers=chat).status_code == 403
-        stopping = httpx.delete(f"{server.url}/api/sync", headers=admin)
+        assert (
+            httpx.delete(f"{server.url}/api/sync", headers=chat, timeout=HTTP_TIMEOUT).status_code
+            == 403
+        )
+        stopping = httpx.delete(f"{server.url}/api/sync", headers=admin, timeout=HTTP_TIMEOUT)
         assert stopping.status_code == 202, stopping.text
         run = wait_for_run(server.url, admin, started.json()["run_id"])
         assert run["status"] == "interrupted"
-        again = httpx.post(f"{server.url}/api/sync", json=body, headers=admin)
+        again = httpx.post(f"{server.url}/api/sync", json=body, headers=admin, timeout=HTTP_TIMEOUT)
         assert again.status_code == 202, again.text
-        assert httpx.delete(f"{server.url}/api/sync", headers=admin).status_code == 202
+        assert (
+            httpx.delete(f"{server.url}/api/sync", headers=admin, timeout=HTTP_TIMEOUT).status_code
+            == 202
+        )
         wait_for_run(server.url, admin, again.json()["run_id"])
-        assert httpx.delete(f"{server.url}/api/sync", headers=admin).status_code == 404
+        assert (
+            httpx.delete(f"{server.url}/api/sync", headers=admin, timeout=HTTP_TIMEOUT).status_code
+            == 404
+        )
     finally:
         server.stop()
 
@@ -329,7 +349,9 @@ def test_the_service_keeps_no_record_of_ended_runs(
     body = {"urls": [hostile_site.url + "/"], "delay": 0}
     try:
         for _ in range(3):
-            started = httpx.post(f"{server.url}/api/sync", json=body, headers=admin)
+            started = httpx.post(
+                f"{server.url}/api/sync", json=body, headers=admin, timeout=HTTP_TIMEOUT
+            )
             assert started.status_code == 202, started.text
             assert wait_for_run(server.url, admin, started.json()["run_id"])["status"] == "finished"
         assert len(server.server.config.app.state.sync_runs) <= 1
@@ -340,7 +362,7 @@ def test_the_service_keeps_no_record_of_ended_runs(
 def wait_for_run(url: str, headers: dict[str, str], run_id: int) -> dict[str, object]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        runs = httpx.get(f"{url}/api/sync", headers=headers).json()["runs"]
+        runs = httpx.get(f"{url}/api/sync", headers=headers, timeout=HTTP_TIMEOUT).json()["runs"]
         run: dict[str, object] = next(r for r in runs if r["run_id"] == run_id)
         if run["status"] != "running":
             return run

@@ -53,73 +53,78 @@
   let LANG = "en";
   let T = STRINGS.en;
   let el, safeUrl, hostOf, link, renderMarkdown, readEvents, fileNameOf, saveBlob;
+  let answerForClipboard, copyBoth, plainText, sourceLink;
 
   const CSS = `
 :host{all:initial}
-.root{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b1f24}
+.root{--ink:#1b1f24;--muted:#3d4752;--surface:#fff;--brand:#003f8a;--brand-dark:#002f68;--brand-text:#003f8a;--on-brand:#fff;--line:#dde1e6;--line-strong:#b8bfc7;--field:#6b7580;--accent-soft:#9dbbe3;--link:#0a4da3;--bubble-bot:#f5f6f8;--bubble-user:#e3edfa;--code:#e9ecef;--focus:#b35900;--bad:#7a1d12;--bad-bg:#fdecea;--bad-line:#c0392b;--stop:#a3260f;--ok:#1e6b34;color-scheme:light}
+@media (prefers-color-scheme:dark){.root{--ink:#e8eaed;--muted:#b9c1ca;--surface:#1c2026;--brand:#003f8a;--brand-dark:#0b2f5c;--brand-text:#a9c7f0;--on-brand:#fff;--line:#3a414a;--line-strong:#5b6672;--field:#8d99a6;--accent-soft:#4f7bb3;--link:#9cc3ff;--bubble-bot:#242a31;--bubble-user:#1d3456;--code:#2f363e;--focus:#ffbf47;--bad:#ffb8ab;--bad-bg:#3d1f1b;--bad-line:#e07a67;--stop:#a3260f;--ok:#8fe0a2;color-scheme:dark}}
+@media (prefers-reduced-motion:reduce){.root *{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
+.root{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--ink)}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 button,input,select,textarea{font:inherit;color:inherit}
 button{cursor:pointer}
-:focus-visible{outline:3px solid #b35900;outline-offset:2px}
+:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 header :focus-visible{outline-color:#ffbf47}
-.launcher{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;background:#003f8a;color:#fff;border:2px solid #fff;border-radius:28px;padding:12px 20px;box-shadow:0 4px 14px rgba(0,0,0,.3);max-width:calc(100vw - 40px)}
-.launcher:hover{background:#002f68}
-.panel{position:fixed;bottom:84px;inset-inline-end:20px;z-index:2147483001;width:min(420px,calc(100vw - 24px));height:min(660px,calc(100vh - 104px));background:#fff;border:1px solid #b8bfc7;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}
+.launcher{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;background:var(--brand);color:var(--on-brand);border:2px solid var(--surface);border-radius:28px;padding:12px 20px;box-shadow:0 4px 14px rgba(0,0,0,.3);max-width:calc(100vw - 40px)}
+.launcher:hover{background:var(--brand-dark)}
+.panel{position:fixed;bottom:84px;inset-inline-end:20px;z-index:2147483001;width:min(420px,calc(100vw - 24px));height:min(660px,calc(100vh - 104px));background:var(--surface);border:1px solid var(--line-strong);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}
 .inline .panel{position:relative;inset:auto;z-index:auto;width:100%;height:var(--icc-height,600px);box-shadow:none}
-header{display:flex;align-items:center;gap:6px;background:#003f8a;color:#fff;padding:8px 10px 8px 14px}
+header{display:flex;align-items:center;gap:6px;background:var(--brand);color:var(--on-brand);padding:8px 10px 8px 14px}
 header h2{font-size:16px;margin:0;flex:1;min-width:0;overflow-wrap:anywhere}
-header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.75);border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.3}
+header button{background:transparent;color:var(--on-brand);border:1px solid rgba(255,255,255,.75);border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.3}
 header button:hover{background:rgba(255,255,255,.15)}
 header .x{font-size:18px;line-height:1;padding:4px 9px}
-.filters{display:flex;gap:8px;padding:6px 10px;border-bottom:1px solid #dde1e6;font-size:13px}
-.filters label{display:flex;flex-direction:column;flex:1;min-width:0;color:#3d4752}
-.filters select{width:100%;min-width:0;padding:3px;border:1px solid #6b7580;border-radius:6px;background:#fff}
+.filters{display:flex;gap:8px;padding:6px 10px;border-bottom:1px solid var(--line);font-size:13px}
+.filters label{display:flex;flex-direction:column;flex:1;min-width:0;color:var(--muted)}
+.filters select{width:100%;min-width:0;padding:3px;border:1px solid var(--field);border-radius:6px;background:var(--surface)}
+.log:focus-visible{outline-offset:-3px}
 .log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .msg{padding:9px 12px;border-radius:10px;overflow-wrap:anywhere;max-width:100%}
-.user{align-self:flex-end;background:#e3edfa;max-width:88%;white-space:pre-wrap}
-.bot{align-self:stretch;background:#f5f6f8;border:1px solid #dde1e6}
+.user{align-self:flex-end;background:var(--bubble-user);max-width:88%;white-space:pre-wrap}
+.bot{align-self:stretch;background:var(--bubble-bot);border:1px solid var(--line)}
 .body p,.body ul,.body ol,.body blockquote{margin:0 0 .6em}
 .body>:last-child{margin-bottom:0}
 .body ul,.body ol{padding-inline-start:1.3em}
 .body .h{font-weight:700}
-.body blockquote{border-inline-start:3px solid #b8bfc7;padding-inline-start:8px;color:#3d4752}
-.body code{background:#e9ecef;border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
-.body a,.source a{color:#0a4da3}
-.body a .host,.source .host{color:#3d4752;font-size:.9em}
-.pending{color:#3d4752;font-style:italic}
-.cite{background:none;border:0;padding:0 1px;color:#0a4da3;font-weight:700;font-size:.85em;vertical-align:super;line-height:1;text-decoration:underline}
-.cite:hover{color:#002f68}
-.note{font-size:13px;color:#3d4752;margin-top:6px}
-.toggle{margin-top:8px;background:#fff;border:1px solid #6b7580;border-radius:6px;padding:3px 10px;font-size:13px}
+.body blockquote{border-inline-start:3px solid var(--line-strong);padding-inline-start:8px;color:var(--muted)}
+.body code{background:var(--code);border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
+.body a,.source a{color:var(--link)}
+.body a .host,.source .host{color:var(--muted);font-size:.9em}
+.pending{color:var(--muted);font-style:italic}
+.cite{background:none;border:0;padding:0 1px;color:var(--link);font-weight:700;font-size:.85em;vertical-align:super;line-height:1;text-decoration:underline}
+.cite:hover{color:var(--brand-dark)}
+.note{font-size:13px;color:var(--muted);margin-top:6px}
+.toggle{margin-top:8px;background:var(--surface);border:1px solid var(--field);border-radius:6px;padding:3px 10px;font-size:13px}
 .toggle::before{content:"▸";display:inline-block;margin-inline-end:5px}
 .toggle[aria-expanded=true]::before{content:"▾"}
 .sources{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-direction:column;gap:8px}
-.source{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:8px 10px;font-size:13.5px}
-.source.active{border-color:#003f8a;box-shadow:0 0 0 2px #9dbbe3}
+.source{background:var(--surface);border:1px solid var(--line);border-radius:8px;padding:8px 10px;font-size:13.5px}
+.source.active{border-color:var(--brand-text);box-shadow:0 0 0 2px var(--accent-soft)}
 .source .t{font-weight:700}
-.source .m{color:#3d4752}
-.body li .lang{font-size:11px;color:#3d4752;border:1px solid #b8bfc7;border-radius:4px;padding:0 3px;white-space:nowrap}
-.source blockquote{margin:6px 0;padding-inline-start:8px;border-inline-start:3px solid #9dbbe3;white-space:pre-wrap}
+.source .m{color:var(--muted)}
+.body li .lang{font-size:11px;color:var(--muted);border:1px solid var(--line-strong);border-radius:4px;padding:0 3px;white-space:nowrap}
+.source blockquote{margin:6px 0;padding-inline-start:8px;border-inline-start:3px solid var(--accent-soft);white-space:pre-wrap}
 .tools{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}
-.tools button{background:#fff;color:#1b1f24;border:1px solid #6b7580;border-radius:6px;padding:2px 9px;font-size:13px}
-.tools button[aria-pressed=true]{background:#003f8a;color:#fff;border-color:#003f8a}
+.tools button{background:var(--surface);color:var(--ink);border:1px solid var(--field);border-radius:6px;padding:2px 9px;font-size:13px}
+.tools button[aria-pressed=true]{background:var(--brand);color:var(--on-brand);border-color:var(--brand-text)}
 .icon svg{width:16px;height:16px;fill:currentColor;vertical-align:-3px}
-.brief{display:inline-flex;flex-wrap:wrap;gap:4px;align-items:center;font-size:13px;color:#3d4752}
+.brief{display:inline-flex;flex-wrap:wrap;gap:4px;align-items:center;font-size:13px;color:var(--muted)}
 .brief .label{margin-inline-start:4px}
-.note.bad{color:#7a1d12}
+.note.bad{color:var(--bad)}
 .reason{display:flex;gap:6px;flex-basis:100%;flex-wrap:wrap}
-.reason input{flex:1;min-width:140px;padding:4px 6px;border:1px solid #6b7580;border-radius:6px}
-.thanks{font-size:13px;color:#1e6b34}
+.reason input{flex:1;min-width:140px;padding:4px 6px;border:1px solid var(--field);border-radius:6px}
+.thanks{font-size:13px;color:var(--ok)}
 .starters{display:flex;flex-direction:column;gap:6px;align-items:flex-start}
-.starters button{background:#fff;border:1px solid #003f8a;color:#003f8a;border-radius:16px;padding:5px 12px;text-align:start;font-size:14px}
-.starters button:hover{background:#e3edfa}
-.error{background:#fdecea;border:1px solid #c0392b;color:#7a1d12;display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:space-between}
-.error button{background:#7a1d12;color:#fff;border:0;border-radius:6px;padding:4px 12px}
-.compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1e6;align-items:flex-end}
-textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;border-radius:8px;min-height:42px;max-height:140px;background:#fff}
-.compose button{border:0;border-radius:8px;padding:0 14px;height:42px;background:#003f8a;color:#fff}
-.compose button.stop{background:#a3260f}
+.starters button{background:var(--surface);border:1px solid var(--brand);color:var(--brand-text);border-radius:16px;padding:5px 12px;text-align:start;font-size:14px}
+.starters button:hover{background:var(--bubble-user)}
+.error{background:var(--bad-bg);border:1px solid var(--bad-line);color:var(--bad);display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:space-between}
+.error button{background:var(--stop);color:var(--on-brand);border:1px solid var(--on-brand);border-radius:6px;padding:4px 12px}
+.compose{display:flex;gap:6px;padding:8px;border-top:1px solid var(--line);align-items:flex-end}
+textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid var(--field);border-radius:8px;min-height:42px;max-height:140px;background:var(--surface)}
+.compose button{border:0;border-radius:8px;padding:0 14px;height:42px;background:var(--brand);color:var(--on-brand)}
+.compose button.stop{background:var(--stop)}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){.floating .panel{inset:0;width:100%;height:100%;border-radius:0;border:0}.launcher{bottom:12px;inset-inline-end:12px}}
 @media (forced-colors:active){.cite,.toggle,.tools button{border:1px solid ButtonText}}
@@ -174,17 +179,6 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     return [where, citation.section].filter(Boolean).join(" · ");
   }
 
-  /** The answer as plain text with its numbered sources and their links, for the clipboard. */
-  function withSources(turn) {
-    const citations = Array.isArray(turn.citations) ? turn.citations : [];
-    if (!citations.length) return turn.text;
-    const lines = citations.map((c) => {
-      const url = safeUrl(c.url);
-      return ["[" + c.number + "] " + (c.title || c.source || ""), describe(c), url].filter(Boolean).join(" — ");
-    });
-    return turn.text + "\n\n" + T.sources + ":\n" + lines.join("\n");
-  }
-
   /** Mark each list item of a rendered answer that quotes a piece of evidence with the quote's
    * language (its direction isolated by dir=auto), and badge quotes in another language. */
   function markEvidence(body, evidence, language) {
@@ -204,21 +198,6 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       if (language && found.language !== language) {
         li.append(" ", el("span", { class: "lang", text: found.language.toUpperCase() }));
       }
-    }
-  }
-
-  async function copyText(text, root) {
-    try {
-      await navigator.clipboard.writeText(text);
-      return true;
-    } catch (e) {
-      const area = el("textarea", { class: "sr", readonly: true, "aria-hidden": "true" });
-      area.value = text;
-      root.append(area);
-      area.select();
-      const ok = document.execCommand("copy");
-      area.remove();
-      return ok;
     }
   }
 
@@ -299,8 +278,12 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     let controller = null;
     let facetsLoaded = false;
 
+    // One live region says everything a screen reader is told, once each: that the question is
+    // being searched, the whole answer when it is complete (not each streamed word), that it was
+    // copied or rated. The conversation itself is a log whose own announcements are off, or every
+    // repaint of a streaming answer and every button added under it would be read out again.
     const status = el("div", { class: "sr", role: "status", "aria-live": "polite" });
-    const log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.title, tabindex: "-1" });
+    const log = el("div", { class: "log", role: "log", "aria-live": "off", "aria-label": T.title, tabindex: "0" });
     const input = el("textarea", { rows: "1", placeholder: T.placeholder, "aria-label": T.placeholder, maxlength: "2000", enterkeyhint: "send" });
     const sendButton = el("button", { type: "submit", text: T.send });
     const form = el("form", { class: "compose", onsubmit: (event) => { event.preventDefault(); if (controller) controller.abort(); else ask(input.value); } }, [input, sendButton]);
@@ -485,7 +468,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
       }
 
       function sourceItem(c) {
-        const url = safeUrl(c.url);
+        const url = sourceLink(c, turn.evidence); // opens the page at the sentences quoted
         const name = c.title || c.source || "";
         const title = url
           ? [link(url, name), el("span", { class: "host", text: " (" + hostOf(url) + ")" })]
@@ -511,7 +494,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
         if (turn.stopped) extra.append(el("div", { class: "note", text: T.stopped }));
         const tools = el("div", { class: "tools" });
         const copy = el("button", { type: "button", text: T.copy, onclick: async () => {
-          if (await copyText(withSources(turn), shadow)) {
+          if (await copyBoth(answerForClipboard(body, turn.citations, turn.evidence, T.sources, describe), shadow)) {
             copy.textContent = T.copied;
             announce(T.copied);
             setTimeout(() => { copy.textContent = T.copy; }, 2000);
@@ -524,7 +507,9 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
 
       /** "Download brief: Markdown | Word": the question as a briefing note, with its filters. */
       function briefTools() {
-        const make = (kind, label) => el("button", { type: "button", "aria-label": T.brief + " (" + label + ")", title: T.brief + " (" + label + ")", text: label, onclick: () => downloadBrief(kind) });
+        // The name holds the visible word whole ("Download brief: Markdown"): a speech-input user
+        // says what they see (WCAG 2.5.3), and a parenthesis would hide it from that match.
+        const make = (kind, label) => el("button", { type: "button", "aria-label": T.brief + ": " + label, title: T.brief + ": " + label, text: label, onclick: () => downloadBrief(kind) });
         const group = el("span", { class: "brief", role: "group", "aria-label": T.brief }, [el("span", { class: "label", "aria-hidden": "true", text: T.brief + ":" }), make("md", "Markdown"), make("docx", "Word")]);
         let failure = null;
 
@@ -610,7 +595,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
         });
       }
 
-      return { paint, finish, remove: () => bubble.remove(), start: () => body.setAttribute("aria-busy", "true") };
+      return { paint, finish, spoken: () => plainText(body), remove: () => bubble.remove(), start: () => body.setAttribute("aria-busy", "true") };
     }
 
     function showError(message, question) {
@@ -650,6 +635,7 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
         turns.push(turn);
         save();
         view.finish();
+        announce(view.spoken());
       } catch (error) {
         if (error && error.name === "AbortError") {
           turn.stopped = true;
@@ -733,12 +719,13 @@ textarea{flex:1;min-width:0;resize:none;padding:8px;border:1px solid #6b7580;bor
     const lib = new URL("lib/", script.src || (API ? API + "/" : location.href)).href;
     let modules;
     try {
-      modules = await Promise.all(["dom", "render", "sse", "i18n", "api"].map((name) => import(lib + name + ".js")));
+      modules = await Promise.all(["dom", "render", "sse", "i18n", "api", "copy"].map((name) => import(lib + name + ".js")));
     } catch (e) {
       console.error("ICC Assistant: cannot load its modules from " + lib, e);
       return;
     }
-    const [dom, render, sse, i18n, api] = modules;
+    const [dom, render, sse, i18n, api, copy] = modules;
+    ({ answerForClipboard, copyBoth, plainText, sourceLink } = copy);
     ({ el, safeUrl, hostOf, link } = dom);
     ({ renderMarkdown } = render);
     ({ readEvents } = sse);

@@ -30,7 +30,7 @@ from icc_assistant.errors import ConfigurationError, ICCAssistantError, InvalidQ
 # for pydantic models, structlog or rich's tables and progress bars, and none of them for the
 # others' dependencies (measured with `python -X importtime`).
 if TYPE_CHECKING:
-    from icc_assistant.documents import Turn
+    from icc_assistant.documents import Answer, Turn
     from icc_assistant.settings import Settings
     from icc_assistant.sync import SyncJob, SyncProgress, SyncSummary
 
@@ -66,8 +66,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console()
-err = Console(stderr=True)
+# Lines are wrapped to the width of a terminal only: into a file or a pipe they stay whole, so
+# that a Markdown link or a URL is never cut (rich would wrap them at 80 columns).
+out = Console(soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 DataDir = Annotated[
     Path | None,
@@ -400,7 +402,8 @@ def search(
         doc = passage.document
         out.print(
             f"[bold]{rank}. {passage.score:.3f}[/] {doc.city or '-'} | {doc.title} | "
-            f"{passage.chunk.section or '-'}"
+            f"{passage.chunk.section or '-'} | {doc.url or doc.source}",
+            highlight=False,
         )
         out.print(passage.chunk.text[:400], markup=False, highlight=False)
 
@@ -449,9 +452,30 @@ def ask(
     if answer.notice:
         err.print(f"[yellow]{answer.notice}")
     out.print(answer.text, markup=False, highlight=False)
+    for line in _source_lines(answer):
+        out.print(line, markup=False, highlight=False)
+
+
+def _source_lines(answer: Answer) -> list[str]:
+    """One line per citation: number, title, place and year, section, and the link that opens
+    the document at the sentences quoted (its file's name when it has no public address)."""
+    from icc_assistant.fragments import is_pdf, quote_link
+
+    groups = {group.citation: group for group in answer.evidence}
+    lines = []
     for c in answer.citations:
         where = ", ".join(str(x) for x in (c.city, c.country, c.year) if x)
-        out.print(f"[{c.number}] {c.title} ({where}) - {c.section or c.source}", markup=False)
+        group = groups.get(c.number)
+        if group is not None and group.url:
+            link = group.quoted_url() or c.source
+        elif c.url:
+            quotes = c.quote.split(" … ") if c.quote else []
+            link = quote_link(c.url, quotes, pdf=is_pdf(c.url, c.source))
+        else:
+            link = c.source
+        parts = [f"[{c.number}] {c.title}" + (f" ({where})" if where else ""), c.section, link]
+        lines.append(" - ".join(part for part in parts if part))
+    return lines
 
 
 BRIEF_FORMATS = ("md", "html", "docx", "json")
@@ -559,7 +583,7 @@ def _print_gap_report(report: Any) -> None:
     kinds = ", ".join(f"{kind} {n}" for kind, n in report.by_kind.items())
     out.print(
         f"{report.total} gaps from {span} ({kinds}); kept {report.retention_days} days; "
-        f"question text {'kept, scrubbed' if report.keeps_text else 'not kept'}",
+        f"{_text_kept(report.keeps_text, len(report.examples))}",
         markup=False,
         highlight=False,
     )
@@ -590,6 +614,19 @@ def _print_gap_report(report: Any) -> None:
         )
 
 
+def _text_kept(keeps_text: bool, examples: int) -> str:
+    """What the header says of question text: ICC_GAPS_KEEP_TEXT as this command sees it, and
+    the examples the store holds (recorded by a service that kept text, or before)."""
+    if keeps_text:
+        return "question text kept, scrubbed (ICC_GAPS_KEEP_TEXT)"
+    if examples:
+        return (
+            f"question text not kept by this command's settings (ICC_GAPS_KEEP_TEXT off), "
+            f"but {examples} examples below were recorded with it kept"
+        )
+    return "question text not kept (ICC_GAPS_KEEP_TEXT off)"
+
+
 @app.command(cls=_Command)
 def serve(
     host: Annotated[str | None, typer.Option(envvar="ICC_HOST", help="Address to bind.")] = None,
@@ -602,14 +639,30 @@ def serve(
             " limit (ICC_RATE_LIMIT_STORE).",
         ),
     ] = 1,
+    admin_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--admin-key-file",
+            envvar="ICC_ADMIN_KEY_FILE",
+            help="File of admin keys, one a line: opens the console at /admin without putting"
+            " a key in the environment.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Serve the HTTP API and the chat widget.
+    """Serve the HTTP API, the chat widget and the admin console (/admin).
 
-    Example: icc-assistant serve --port 8000
+    The console needs an admin key: ICC_ADMIN_KEYS, or a file given to --admin-key-file
+    (e.g. made with python3 -c "import secrets; print(secrets.token_urlsafe(32))" > admin.key).
+
+    Example: icc-assistant serve --port 8000 --admin-key-file admin.key
     """
+    import os
+
     from icc_assistant.api.server import run_server
 
+    if admin_key_file is not None:  # read by Settings, here and in each --workers process
+        os.environ["ICC_ADMIN_KEY_FILE"] = str(admin_key_file)
     settings = _settings(data_dir)
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     run_server(settings.model_copy(update=updates), workers=workers)

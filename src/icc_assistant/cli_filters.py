@@ -49,8 +49,14 @@ def filters_from_options(
     topic: str | None = None,
     language: str | None = None,
 ) -> Filters:
-    """The options as domain Filters, checked by the API's own request model."""
+    """The options as domain Filters, checked by the API's own request model (imported only
+    when a filter is given: its module holds every request model of the API)."""
     from pydantic import ValidationError
+
+    from icc_assistant.documents import Filters
+
+    if all(v is None for v in (city, country, year_from, year_to, doc_type, topic, language)):
+        return Filters()
 
     from icc_assistant.api.schemas import FiltersIn
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from icc_assistant.fragments import is_pdf, quote_link
+
 DocType = Literal["good_practice", "index_report", "news", "other"]
 DOC_TYPES: tuple[DocType, ...] = ("good_practice", "index_report", "news", "other")
 
@@ -145,6 +147,14 @@ class EvidenceGroup(_Frozen):
     url: str | None = None
     language: str = Field("en", description="The document's language.")
     items: tuple[EvidenceItem, ...] = ()
+
+    def quoted_url(self) -> str | None:
+        """The document's URL opened at the sentences quoted (a text fragment; see
+        fragments.py), or None when it has no public address."""
+        if not self.url:
+            return None
+        pdf = is_pdf(self.url, self.doc_id)
+        return quote_link(self.url, [item.text for item in self.items], pdf=pdf)
 
 
 class Answer(_Frozen):

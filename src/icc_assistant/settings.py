@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CsvList = Annotated[list[str], NoDecode]
@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `serve` binds.")
     profile: str = Field("icc-assistant", description="Model name the OpenAI-style API shows.")
     admin_keys: CsvList = Field(default_factory=list, description="Keys for admin endpoints.")
+    admin_key_file: Path | None = Field(
+        None,
+        description="File of more admin keys, one a line (kept out of the environment);"
+        " `serve --admin-key-file`.",
+    )
     api_keys: CsvList = Field(
         default_factory=list, description="Keys for chat/search; empty: open to all."
     )
@@ -172,6 +177,7 @@ class Settings(BaseSettings):
         "INFO", description="Log level."
     )
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
+    _file_admin_keys: tuple[str, ...] = PrivateAttr(default=())
 
     _split = field_validator(
         "admin_keys",
@@ -194,6 +200,7 @@ class Settings(BaseSettings):
         "widget_secret",
         "sync_contact",
         "rate_limit_store",
+        "admin_key_file",
         mode="before",
     )
     @classmethod
@@ -231,6 +238,26 @@ class Settings(BaseSettings):
                     f"ICC_SYNC_PRIVATE_HOSTS: {entry!r} is not a host, host:port or CIDR range"
                 ) from None
 
+    @model_validator(mode="after")
+    def _read_admin_key_file(self) -> Settings:
+        """The keys of ICC_ADMIN_KEY_FILE, one a line (blank lines and `#` comments skipped)."""
+        if self.admin_key_file is None:
+            return self
+        try:
+            text = self.admin_key_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"ICC_ADMIN_KEY_FILE: cannot read {self.admin_key_file}: {exc}"
+            ) from exc
+        lines = (line.strip() for line in text.splitlines())
+        self._file_admin_keys = tuple(x for x in lines if x and not x.startswith("#"))
+        return self
+
+    @property
+    def all_admin_keys(self) -> list[str]:
+        """The admin keys of ICC_ADMIN_KEYS and of ICC_ADMIN_KEY_FILE."""
+        return [*self.admin_keys, *self._file_admin_keys]
+
     @property
     def sync_dir(self) -> Path:
         """Where `sync` keeps its state (validators, frontier, runs)."""
@@ -240,7 +267,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> tuple[str, ...]:
         """Every configured key and secret: what no log line may show."""
         optional = (self.llm_api_key, self.embeddings_api_key, self.widget_secret)
-        return tuple(v for v in (*self.admin_keys, *self.api_keys, *optional) if v)
+        return tuple(v for v in (*self.all_admin_keys, *self.api_keys, *optional) if v)
 
     def to_environment(self) -> dict[str, str]:
         """These settings as ICC_ variables, for worker processes that build their own."""

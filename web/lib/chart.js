@@ -1,11 +1,11 @@
-/* Bar charts drawn as inline SVG: no library, no inline style, text as text nodes. Each chart
- * is one role="img" with a label that sums it up, and each bar carries a <title> tooltip; the
- * console also lists the same numbers as text for screen readers.
+/* Charts without a library or inline style, text as text nodes: columns over time in SVG, bars
+ * by key in HTML. Each chart is one role="img" with a label that sums it up, and each bar
+ * carries a tooltip; the console also lists the same numbers as text for screen readers.
  *
  * Positions are percentages of the chart's width and pixels of its height, so the charts
  * stretch to any width while their text keeps the page's font size. */
 
-import { svg } from "./dom.js";
+import { el, svg } from "./dom.js";
 
 const pct = (value) => value.toFixed(2) + "%";
 
@@ -34,23 +34,20 @@ export function columnChart(points, label) {
   return chart;
 }
 
-/** Horizontal bars for counts by key, most first; `rtl` mirrors them (labels on the right). */
-export function barChart(items, label, rtl) {
-  const row = 28;
-  const labelShare = 40; // % of the width for the names
-  const room = 100 - labelShare - 12; // % left for the longest bar, beside its count
+/** Horizontal bars for counts by key, most first, as rows of HTML: the name in a column of its
+ * own that wraps (a long topic never runs over the bars, at any width or zoom), then the bar and
+ * its count. The page's direction lays the columns out, so Arabic mirrors them by itself. */
+export function barChart(items, label) {
   const max = Math.max(1, ...items.map((item) => item.count));
-  const chart = svg("svg", { width: "100%", height: Math.max(row, items.length * row), role: "img", "aria-label": label, class: "chart bars" });
-  const at = (x) => pct(rtl ? 100 - x : x);
-  items.forEach((item, i) => {
-    const y = i * row;
-    const w = Math.max(0.5, (room * item.count) / max);
-    const name = item.key.length > 24 ? item.key.slice(0, 23) + "…" : item.key;
-    chart.append(
-      svg("text", { x: at(0.5), y: y + 18, "text-anchor": rtl ? "end" : "start", class: "label", text: name }, [svg("title", { text: item.key })]),
-      svg("rect", { x: pct(rtl ? 100 - labelShare - w : labelShare), y: y + 6, width: pct(w), height: row - 12, class: "bar" }, [svg("title", { text: item.key + ": " + item.count })]),
-      svg("text", { x: at(labelShare + w + 1.5), y: y + 18, "text-anchor": rtl ? "end" : "start", class: "count", text: String(item.count) })
-    );
-  });
+  const chart = el("div", { role: "img", "aria-label": label, class: "chart bars" });
+  for (const item of items) {
+    const fill = el("span", { class: "bar" });
+    fill.style.width = pct(Math.max(0.5, (100 * item.count) / max)); // CSSOM: allowed by the CSP
+    chart.append(el("div", { class: "bar-row", title: item.key + ": " + item.count }, [
+      el("span", { class: "label", dir: "auto", text: item.key }),
+      el("span", { class: "track" }, [fill]),
+      el("span", { class: "count", text: String(item.count) })
+    ]));
+  }
   return chart;
 }

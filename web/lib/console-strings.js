@@ -10,6 +10,7 @@ export const LANGUAGE_NAMES = {
 
 export const STRINGS = {
   en: {
+    noAdminKey: "This service has no admin key yet, so the console is locked.", setAdminKey: "To set one, whoever runs the service starts it with ICC_ADMIN_KEYS=<a long random key>, or with icc-assistant serve --admin-key-file FILE (one key a line), and signs in here with that key.",
     title: "ICC Assistant · Admin console", language: "Language", sections: "Console sections",
     signInTitle: "Sign in", signInHelp: "Enter an admin key (from ICC_ADMIN_KEYS). It is kept in this browser tab only, and forgotten when the tab closes or you sign out.",
     adminKey: "Admin key", signIn: "Sign in", signOut: "Sign out", signedOut: "You are signed out: the key was removed from this tab.",
@@ -54,6 +55,7 @@ export const STRINGS = {
     briefWrite: "Write and download", briefWriting: "Writing the note…", preview: "Preview"
   },
   fr: {
+    noAdminKey: "Ce service n'a pas encore de clé d'administration : la console est verrouillée.", setAdminKey: "Pour en définir une, la personne qui gère le service le démarre avec ICC_ADMIN_KEYS=<une longue clé aléatoire>, ou avec icc-assistant serve --admin-key-file FICHIER (une clé par ligne), puis se connecte ici avec cette clé.",
     title: "Assistant ICC · Console d'administration", language: "Langue", sections: "Sections de la console",
     signInTitle: "Connexion", signInHelp: "Saisissez une clé d'administration (de ICC_ADMIN_KEYS). Elle n'est gardée que dans cet onglet et oubliée à sa fermeture ou à la déconnexion.",
     adminKey: "Clé d'administration", signIn: "Se connecter", signOut: "Se déconnecter", signedOut: "Vous êtes déconnecté : la clé a été retirée de cet onglet.",
@@ -98,6 +100,7 @@ export const STRINGS = {
     briefWrite: "Rédiger et télécharger", briefWriting: "Rédaction de la note…", preview: "Aperçu"
   },
   de: {
+    noAdminKey: "Dieser Dienst hat noch keinen Admin-Schlüssel, daher ist die Konsole gesperrt.", setAdminKey: "Wer den Dienst betreibt, startet ihn dazu mit ICC_ADMIN_KEYS=<ein langer Zufallsschlüssel> oder mit icc-assistant serve --admin-key-file DATEI (ein Schlüssel pro Zeile) und meldet sich hier mit diesem Schlüssel an.",
     title: "ICC-Assistent · Verwaltung", language: "Sprache", sections: "Bereiche der Verwaltung",
     signInTitle: "Anmelden", signInHelp: "Geben Sie einen Admin-Schlüssel ein (aus ICC_ADMIN_KEYS). Er bleibt nur in diesem Tab und wird beim Schließen oder Abmelden vergessen.",
     adminKey: "Admin-Schlüssel", signIn: "Anmelden", signOut: "Abmelden", signedOut: "Sie sind abgemeldet: Der Schlüssel wurde aus diesem Tab entfernt.",
@@ -142,6 +145,7 @@ export const STRINGS = {
     briefWrite: "Schreiben und herunterladen", briefWriting: "Der Bericht wird geschrieben…", preview: "Vorschau"
   },
   es: {
+    noAdminKey: "Este servicio aún no tiene clave de administración, así que la consola está bloqueada.", setAdminKey: "Para definir una, quien gestiona el servicio lo inicia con ICC_ADMIN_KEYS=<una clave larga y aleatoria>, o con icc-assistant serve --admin-key-file ARCHIVO (una clave por línea), e inicia sesión aquí con esa clave.",
     title: "Asistente ICC · Consola de administración", language: "Idioma", sections: "Secciones de la consola",
     signInTitle: "Iniciar sesión", signInHelp: "Introduzca una clave de administración (de ICC_ADMIN_KEYS). Solo se guarda en esta pestaña y se olvida al cerrarla o al cerrar la sesión.",
     adminKey: "Clave de administración", signIn: "Entrar", signOut: "Cerrar sesión", signedOut: "Ha cerrado la sesión: la clave se ha borrado de esta pestaña.",
@@ -186,6 +190,7 @@ export const STRINGS = {
     briefWrite: "Redactar y descargar", briefWriting: "Redactando la nota…", preview: "Vista previa"
   },
   it: {
+    noAdminKey: "Questo servizio non ha ancora una chiave di amministrazione, quindi la console è bloccata.", setAdminKey: "Per impostarne una, chi gestisce il servizio lo avvia con ICC_ADMIN_KEYS=<una chiave lunga e casuale>, oppure con icc-assistant serve --admin-key-file FILE (una chiave per riga), e accede qui con quella chiave.",
     title: "Assistente ICC · Console di amministrazione", language: "Lingua", sections: "Sezioni della console",
     signInTitle: "Accesso", signInHelp: "Inserisci una chiave di amministrazione (da ICC_ADMIN_KEYS). Resta solo in questa scheda e viene dimenticata quando la chiudi o esci.",
     adminKey: "Chiave di amministrazione", signIn: "Accedi", signOut: "Esci", signedOut: "Sei uscito: la chiave è stata tolta da questa scheda.",
@@ -230,6 +235,7 @@ export const STRINGS = {
     briefWrite: "Scrivi e scarica", briefWriting: "Scrittura della nota…", preview: "Anteprima"
   },
   pt: {
+    noAdminKey: "Este serviço ainda não tem chave de administração, por isso a consola está bloqueada.", setAdminKey: "Para definir uma, quem gere o serviço inicia-o com ICC_ADMIN_KEYS=<uma chave longa e aleatória>, ou com icc-assistant serve --admin-key-file FICHEIRO (uma chave por linha), e entra aqui com essa chave.",
     title: "Assistente ICC · Consola de administração", language: "Língua", sections: "Secções da consola",
     signInTitle: "Entrar", signInHelp: "Introduza uma chave de administração (de ICC_ADMIN_KEYS). Fica apenas neste separador e é esquecida ao fechá-lo ou ao sair.",
     adminKey: "Chave de administração", signIn: "Entrar", signOut: "Sair", signedOut: "Saiu da sessão: a chave foi retirada deste separador.",
@@ -274,6 +280,7 @@ export const STRINGS = {
     briefWrite: "Escrever e descarregar", briefWriting: "A escrever a nota…", preview: "Pré-visualização"
   },
   nl: {
+    noAdminKey: "Deze dienst heeft nog geen beheersleutel, dus de console is vergrendeld.", setAdminKey: "Wie de dienst beheert, start hem daarvoor met ICC_ADMIN_KEYS=<een lange willekeurige sleutel>, of met icc-assistant serve --admin-key-file BESTAND (één sleutel per regel), en meldt zich hier met die sleutel aan.",
     title: "ICC-assistent · Beheerconsole", language: "Taal", sections: "Onderdelen van de console",
     signInTitle: "Aanmelden", signInHelp: "Voer een beheerderssleutel in (uit ICC_ADMIN_KEYS). Die blijft alleen in dit tabblad en wordt vergeten als u het sluit of zich afmeldt.",
     adminKey: "Beheerderssleutel", signIn: "Aanmelden", signOut: "Afmelden", signedOut: "U bent afgemeld: de sleutel is uit dit tabblad verwijderd.",
@@ -318,6 +325,7 @@ export const STRINGS = {
     briefWrite: "Schrijven en downloaden", briefWriting: "De notitie wordt geschreven…", preview: "Voorbeeld"
   },
   pl: {
+    noAdminKey: "Ta usługa nie ma jeszcze klucza administratora, więc konsola jest zablokowana.", setAdminKey: "Aby go ustawić, osoba prowadząca usługę uruchamia ją z ICC_ADMIN_KEYS=<długi losowy klucz> albo poleceniem icc-assistant serve --admin-key-file PLIK (jeden klucz w wierszu) i loguje się tutaj tym kluczem.",
     title: "Asystent ICC · Konsola administracyjna", language: "Język", sections: "Sekcje konsoli",
     signInTitle: "Logowanie", signInHelp: "Wpisz klucz administratora (z ICC_ADMIN_KEYS). Jest przechowywany tylko w tej karcie i zapominany po jej zamknięciu lub wylogowaniu.",
     adminKey: "Klucz administratora", signIn: "Zaloguj", signOut: "Wyloguj", signedOut: "Wylogowano: klucz usunięto z tej karty.",
@@ -362,6 +370,7 @@ export const STRINGS = {
     briefWrite: "Napisz i pobierz", briefWriting: "Trwa pisanie notatki…", preview: "Podgląd"
   },
   el: {
+    noAdminKey: "Αυτή η υπηρεσία δεν έχει ακόμη κλειδί διαχείρισης, γι' αυτό η κονσόλα είναι κλειδωμένη.", setAdminKey: "Για να οριστεί, όποιος διαχειρίζεται την υπηρεσία την εκκινεί με ICC_ADMIN_KEYS=<ένα μακρύ τυχαίο κλειδί> ή με icc-assistant serve --admin-key-file ΑΡΧΕΙΟ (ένα κλειδί ανά γραμμή) και συνδέεται εδώ με αυτό το κλειδί.",
     title: "Βοηθός ICC · Κονσόλα διαχείρισης", language: "Γλώσσα", sections: "Ενότητες της κονσόλας",
     signInTitle: "Σύνδεση", signInHelp: "Εισαγάγετε ένα κλειδί διαχειριστή (από το ICC_ADMIN_KEYS). Φυλάσσεται μόνο σε αυτή την καρτέλα και ξεχνιέται όταν την κλείσετε ή αποσυνδεθείτε.",
     adminKey: "Κλειδί διαχειριστή", signIn: "Σύνδεση", signOut: "Αποσύνδεση", signedOut: "Αποσυνδεθήκατε: το κλειδί αφαιρέθηκε από αυτή την καρτέλα.",
@@ -406,6 +415,7 @@ export const STRINGS = {
     briefWrite: "Σύνταξη και λήψη", briefWriting: "Συντάσσεται το σημείωμα…", preview: "Προεπισκόπηση"
   },
   tr: {
+    noAdminKey: "Bu hizmetin henüz bir yönetici anahtarı yok, bu yüzden konsol kilitli.", setAdminKey: "Bir tane belirlemek için hizmeti yöneten kişi onu ICC_ADMIN_KEYS=<uzun rastgele bir anahtar> ile ya da icc-assistant serve --admin-key-file DOSYA (her satırda bir anahtar) ile başlatır ve buraya o anahtarla giriş yapar.",
     title: "ICC Asistanı · Yönetim konsolu", language: "Dil", sections: "Konsol bölümleri",
     signInTitle: "Oturum aç", signInHelp: "Bir yönetici anahtarı girin (ICC_ADMIN_KEYS içinden). Yalnızca bu sekmede tutulur; sekme kapanınca ya da oturumu kapatınca unutulur.",
     adminKey: "Yönetici anahtarı", signIn: "Oturum aç", signOut: "Oturumu kapat", signedOut: "Oturumunuz kapandı: anahtar bu sekmeden silindi.",
@@ -450,6 +460,7 @@ export const STRINGS = {
     briefWrite: "Yaz ve indir", briefWriting: "Not yazılıyor…", preview: "Önizleme"
   },
   ru: {
+    noAdminKey: "У этого сервиса ещё нет ключа администратора, поэтому консоль заблокирована.", setAdminKey: "Чтобы задать его, тот, кто обслуживает сервис, запускает его с ICC_ADMIN_KEYS=<длинный случайный ключ> или командой icc-assistant serve --admin-key-file ФАЙЛ (по ключу в строке) и входит здесь с этим ключом.",
     title: "Помощник ICC · Консоль администратора", language: "Язык", sections: "Разделы консоли",
     signInTitle: "Вход", signInHelp: "Введите ключ администратора (из ICC_ADMIN_KEYS). Он хранится только в этой вкладке и забывается, когда вы её закроете или выйдете.",
     adminKey: "Ключ администратора", signIn: "Войти", signOut: "Выйти", signedOut: "Вы вышли: ключ удалён из этой вкладки.",
@@ -494,6 +505,7 @@ export const STRINGS = {
     briefWrite: "Составить и скачать", briefWriting: "Справка составляется…", preview: "Предпросмотр"
   },
   uk: {
+    noAdminKey: "Цей сервіс ще не має ключа адміністратора, тому консоль заблоковано.", setAdminKey: "Щоб задати його, той, хто обслуговує сервіс, запускає його з ICC_ADMIN_KEYS=<довгий випадковий ключ> або командою icc-assistant serve --admin-key-file ФАЙЛ (по ключу в рядку) і входить тут із цим ключем.",
     title: "Помічник ICC · Консоль адміністратора", language: "Мова", sections: "Розділи консолі",
     signInTitle: "Вхід", signInHelp: "Введіть ключ адміністратора (з ICC_ADMIN_KEYS). Він зберігається лише в цій вкладці й забувається, коли ви її закриєте або вийдете.",
     adminKey: "Ключ адміністратора", signIn: "Увійти", signOut: "Вийти", signedOut: "Ви вийшли: ключ видалено з цієї вкладки.",
@@ -538,6 +550,7 @@ export const STRINGS = {
     briefWrite: "Скласти й завантажити", briefWriting: "Довідка складається…", preview: "Попередній перегляд"
   },
   ko: {
+    noAdminKey: "이 서비스에는 아직 관리자 키가 없어 콘솔이 잠겨 있습니다.", setAdminKey: "키를 정하려면 서비스를 운영하는 사람이 ICC_ADMIN_KEYS=<길고 무작위한 키> 또는 icc-assistant serve --admin-key-file 파일(한 줄에 키 하나)로 서비스를 시작한 뒤, 그 키로 여기에서 로그인합니다.",
     title: "ICC 도우미 · 관리 콘솔", language: "언어", sections: "콘솔 구역",
     signInTitle: "로그인", signInHelp: "관리자 키(ICC_ADMIN_KEYS)를 입력하세요. 키는 이 브라우저 탭에만 보관되며 탭을 닫거나 로그아웃하면 잊힙니다.",
     adminKey: "관리자 키", signIn: "로그인", signOut: "로그아웃", signedOut: "로그아웃했습니다. 이 탭에서 키가 삭제되었습니다.",
@@ -582,6 +595,7 @@ export const STRINGS = {
     briefWrite: "작성하고 내려받기", briefWriting: "노트를 작성하는 중…", preview: "미리 보기"
   },
   ja: {
+    noAdminKey: "このサービスにはまだ管理キーがないため、コンソールはロックされています。", setAdminKey: "設定するには、サービスの運用者が ICC_ADMIN_KEYS=<長いランダムなキー> または icc-assistant serve --admin-key-file ファイル(1行に1キー)でサービスを起動し、そのキーでここにサインインします。",
     title: "ICCアシスタント · 管理コンソール", language: "言語", sections: "コンソールの区画",
     signInTitle: "サインイン", signInHelp: "管理者キー(ICC_ADMIN_KEYS)を入力してください。このタブにだけ保存され、タブを閉じるかサインアウトすると消去されます。",
     adminKey: "管理者キー", signIn: "サインイン", signOut: "サインアウト", signedOut: "サインアウトしました。このタブからキーを削除しました。",
@@ -626,6 +640,7 @@ export const STRINGS = {
     briefWrite: "作成してダウンロード", briefWriting: "ノートを作成しています…", preview: "プレビュー"
   },
   zh: {
+    noAdminKey: "此服务尚未设置管理密钥,因此控制台已锁定。", setAdminKey: "如需设置,请由运行服务的人使用 ICC_ADMIN_KEYS=<一个较长的随机密钥> 或 icc-assistant serve --admin-key-file 文件(每行一个密钥)启动服务,然后在此用该密钥登录。",
     title: "ICC 助手 · 管理控制台", language: "语言", sections: "控制台栏目",
     signInTitle: "登录", signInHelp: "请输入管理员密钥(来自 ICC_ADMIN_KEYS)。密钥只保存在此浏览器标签页中,关闭标签页或退出登录后即被清除。",
     adminKey: "管理员密钥", signIn: "登录", signOut: "退出登录", signedOut: "您已退出登录:密钥已从此标签页删除。",
@@ -670,6 +685,7 @@ export const STRINGS = {
     briefWrite: "撰写并下载", briefWriting: "正在撰写简报…", preview: "预览"
   },
   ar: {
+    noAdminKey: "لا تملك هذه الخدمة مفتاح إدارة بعد، لذا فإن لوحة التحكم مقفلة.", setAdminKey: "لتعيين مفتاح، يشغّل من يدير الخدمة الخدمةَ باستخدام ICC_ADMIN_KEYS=<مفتاح عشوائي طويل> أو icc-assistant serve --admin-key-file ملف (مفتاح واحد في كل سطر)، ثم يسجّل الدخول هنا بذلك المفتاح.",
     title: "مساعد المدن المتعددة الثقافات · لوحة الإدارة", language: "اللغة", sections: "أقسام لوحة الإدارة",
     signInTitle: "تسجيل الدخول", signInHelp: "أدخل مفتاح إدارة (من ICC_ADMIN_KEYS). يُحفظ في علامة التبويب هذه فقط، ويُنسى عند إغلاقها أو تسجيل الخروج.",
     adminKey: "مفتاح الإدارة", signIn: "دخول", signOut: "تسجيل الخروج", signedOut: "تم تسجيل خروجك: حُذف المفتاح من علامة التبويب هذه.",

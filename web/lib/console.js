@@ -48,7 +48,8 @@ const currentKey = () => readStore(KEY_STORE) || memoryKey;
 const api = adminClient(BASE, currentKey, (error) => lock(refusalText(error)));
 
 function refusalText(error) {
-  return error.status === 403 ? T.refusedNotAdmin : T.refusedUnknown;
+  if (error.status === 403) return T.refusedNotAdmin;
+  return NO_ADMIN_KEY ? T.noAdminKey : T.refusedUnknown + " " + T.setAdminKey;
 }
 
 /** What to tell the user about a failed call. */
@@ -100,8 +101,15 @@ const header = el("header", { class: "top" }, [
 const keyInput = el("input", { id: "admin-key", type: "password", autocomplete: "off", spellcheck: "false", required: true, "aria-describedby": "key-help" });
 const signInError = el("p", { class: "error", role: "alert", id: "signin-error" });
 const signInButton = el("button", { type: "submit", class: "primary", text: T.signIn });
+// A service with no admin key marks the page (<meta name="icc-admin-keys" content="none">):
+// its first run says how to set one, rather than wait for a key that cannot work.
+const NO_ADMIN_KEY = document.querySelector('meta[name="icc-admin-keys"]')?.content === "none";
 const signIn = el("section", { class: "signin card", "aria-labelledby": "signin-title" }, [
   el("h2", { id: "signin-title", text: T.signInTitle }),
+  NO_ADMIN_KEY ? el("div", { class: "first-run", role: "note" }, [
+    el("p", { class: "strong", text: T.noAdminKey }),
+    el("p", { text: T.setAdminKey })
+  ]) : null,
   el("p", { id: "key-help", text: T.signInHelp }),
   el("form", { onsubmit: (event) => { event.preventDefault(); tryKey(keyInput.value.trim()); } }, [
     el("label", { for: "admin-key", text: T.adminKey }),
@@ -726,9 +734,9 @@ function gapsPage() {
         el("p", { class: "summary", text: format(T.gapsTotal, { n: count(body.total), unanswered: count(kinds.no_evidence), down: count(kinds.thumbs_down) }) }),
         section(T.overTime, days, columnChart(days, format(T.chartOverTime, { n: count(body.total) }))),
         el("div", { class: "charts" }, [
-          section(T.byTopic, lists.topic, barChart(lists.topic.slice(0, 12), T.byTopic, RTL)),
-          section(T.byCity, lists.city, barChart(lists.city.slice(0, 12), T.byCity, RTL)),
-          section(T.byLanguage, lists.language, barChart(lists.language.slice(0, 12), T.byLanguage, RTL))
+          section(T.byTopic, lists.topic, barChart(lists.topic.slice(0, 12), T.byTopic)),
+          section(T.byCity, lists.city, barChart(lists.city.slice(0, 12), T.byCity)),
+          section(T.byLanguage, lists.language, barChart(lists.language.slice(0, 12), T.byLanguage))
         ]),
         el("section", { class: "card" }, [
           el("h3", { text: T.examples }),

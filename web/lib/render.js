@@ -14,7 +14,9 @@ const INLINE = new RegExp([
   /\*([^\s*](?:[^*\n]*[^\s*])?)\*/.source, // 6 italic
   /_([^\s_](?:[^_\n]*[^\s_])?)_/.source, // 7 italic (checked for word boundaries below)
   /`([^`\n]+)`/.source, // 8 code
-  /(https?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/.source // 9 bare link
+  /(https?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/.source, // 9 bare link
+  /\[([^\]\n]+)\]\(<(https?:\/\/[^>\s]+)>\)/.source, // 10,11 [text](<http link>), as briefs write
+  /\\([!-\/:-@[-`{-~])/.source // 12 a backslash-escaped mark, shown as itself
 ].join("|"), "g");
 
 /** A citation as plain text, for readers with nothing to open: "[n]". */
@@ -33,12 +35,14 @@ export function renderInline(text, parent, cite, inLink) {
     }
     if (m.index > last) parent.append(text.slice(last, m.index));
     last = pattern.lastIndex;
-    if (inLink && (m[1] !== undefined || m[3] !== undefined || m[9] !== undefined)) {
+    if (m[12] !== undefined) {
+      parent.append(m[12]);
+    } else if (inLink && (m[1] !== undefined || m[3] !== undefined || m[9] !== undefined || m[10] !== undefined)) {
       parent.append(m[0]);
-    } else if (m[1] !== undefined) {
-      const href = safeUrl(m[2]);
+    } else if (m[1] !== undefined || m[10] !== undefined) {
+      const href = safeUrl(m[1] !== undefined ? m[2] : m[11]);
       const a = href ? link(href, "") : el("span");
-      renderInline(m[1], a, cite, Boolean(href));
+      renderInline(m[1] !== undefined ? m[1] : m[10], a, cite, Boolean(href));
       if (href) a.append(el("span", { class: "host", text: " (" + hostOf(href) + ")" }));
       parent.append(a);
     } else if (m[3] !== undefined) {

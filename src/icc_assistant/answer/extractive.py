@@ -235,7 +235,7 @@ def compose(
 
 def _heading(evidence: EvidenceGroup) -> str:
     place = ", ".join(x for x in (evidence.city, evidence.country) if x)
-    title = document_line(evidence.title, evidence.url, None, evidence.year)
+    title = document_line(evidence.title, evidence.quoted_url(), None, evidence.year)
     return f"**{place}** — {title}" if place else title
 
 

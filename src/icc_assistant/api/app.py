@@ -16,6 +16,7 @@ from icc_assistant.api.framing import NoFraming
 from icc_assistant.api.limits import BodySizeLimit, Limits
 from icc_assistant.api.logging import RequestContext, configure_logging
 from icc_assistant.api.mcp import mount_mcp
+from icc_assistant.api.openapi_limits import install_limits
 from icc_assistant.api.routes import (
     admin,
     brief,
@@ -79,6 +80,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)
+    install_limits(app, settings)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,

@@ -11,6 +11,9 @@ from icc_assistant.documents import DocType, Filters, Turn
 # Hard ceilings that protect the parser; the configured (smaller) limits are checked after.
 _MAX_TEXT = 100_000
 _MAX_TURNS = 1_000
+# System messages of an OpenAI-style request (not history: they are not answered): at most this
+# many, so that the schema can state how many messages a request may hold in all.
+MOST_SYSTEM_MESSAGES = 4
 
 
 class FiltersIn(BaseModel):

@@ -92,14 +92,28 @@ def _checked(request: Request, check: Callable[[Request, Settings], str | None])
         raise
 
 
+# Said to whoever is refused an admin route: where an admin key comes from.
+ADMIN_KEY_HINT = (
+    "Admin routes and the console take a key listed in ICC_ADMIN_KEYS or in the file given to"
+    " `icc-assistant serve --admin-key-file`; whoever runs the service sets them."
+)
+NO_ADMIN_KEY = (
+    "No admin key is set on this service, so admin routes and the console stay locked. To set"
+    " one, start it with ICC_ADMIN_KEYS=<a long random key> or `icc-assistant serve"
+    " --admin-key-file FILE` (one key a line)."
+)
+
+
 def _admin_key(request: Request, settings: Settings) -> str:
     key = presented_key(request)
+    if not settings.all_admin_keys:
+        raise AuthenticationError(NO_ADMIN_KEY)
     if key is None:
         raise AuthenticationError("This route needs an admin API key (Authorization: Bearer).")
-    if not is_known(key, settings.admin_keys):
+    if not is_known(key, settings.all_admin_keys):
         if is_known(key, settings.api_keys):
             raise PermissionDeniedError("This key may chat and search, not administer.")
-        raise AuthenticationError("Unknown API key.")
+        raise AuthenticationError(f"Unknown API key. {ADMIN_KEY_HINT}")
     return key
 
 
@@ -108,7 +122,7 @@ def _client_key(request: Request, settings: Settings) -> str | None:
         return None
     key = presented_key(request)
     if key is not None:
-        if is_known(key, settings.api_keys) or is_known(key, settings.admin_keys):
+        if is_known(key, settings.api_keys) or is_known(key, settings.all_admin_keys):
             return key
         raise AuthenticationError("Unknown API key.")
     token = request.headers.get(WIDGET_TOKEN_HEADER)

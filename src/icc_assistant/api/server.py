@@ -46,7 +46,17 @@ def start_line(settings: Settings, documents: int | None, chunks: int | None) ->
         answers = f"model {settings.llm_model} at {endpoint.hostname}:{endpoint.port or '-'}"
     else:
         answers = "extractive, no model configured (set ICC_LLM_BASE_URL for one)"
-    return f"ICC Assistant on {where} (API docs: {where}/docs): {served}{store}; answers: {answers}"
+    if settings.all_admin_keys:
+        console = f"admin console: {where}/admin"
+    else:
+        console = (
+            f"admin console: {where}/admin, locked: no admin key is set (set ICC_ADMIN_KEYS, or"
+            " serve --admin-key-file FILE)"
+        )
+    return (
+        f"ICC Assistant on {where} (API docs: {where}/docs): {served}{store}; answers: "
+        f"{answers}; {console}"
+    )
 
 
 class _AnnouncingServer(uvicorn.Server):

@@ -181,8 +181,8 @@ class _Sources:
             for i in evidence.items
         )
         return BriefDocument(
-            citation=number, title=evidence.title, year=evidence.year, url=evidence.url,
-            quotes=quotes,
+            citation=number, title=evidence.title, year=evidence.year,
+            url=evidence.quoted_url(), quotes=quotes,
         )  # fmt: skip
 
     def listed(self) -> tuple[BriefSource, ...]:

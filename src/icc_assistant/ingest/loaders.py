@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pypdf import PageObject, PdfReader, apply_configuration
-from pypdf.errors import LimitReachedError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
@@ -26,6 +25,9 @@ from icc_assistant.errors import (
 from icc_assistant.ingest.depth import markup_depth
 from icc_assistant.ingest.titles import usable_title
 from icc_assistant.settings import Settings
+
+if TYPE_CHECKING:  # pypdf is imported when a PDF is read: readers of the index need none
+    from pypdf import PageObject, PdfReader
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -181,6 +183,9 @@ def pdf_to_text(data: bytes, source: str, limits: TextLimits | None = None) -> s
             "array_based_stream_maximum_output_length",
         )
     }
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
+
     try:
         with apply_configuration(None, **caps):
             text = _pdf_pages_text(PdfReader(io.BytesIO(data)), source, limits, budget)

@@ -1,11 +1,12 @@
 """Chunk text -> the sentences worth quoting: whole, clean prose, nothing else.
 
-Segmentation is ICU's sentence BreakIterator (PyICU) with the document's language and ICU's
+Segmentation is ICU's sentence BreakIterator with the document's language and ICU's
 abbreviation suppressions ("e.g.", "2007 r."): compared on both development corpora with
 sentencex, pySBD, Bling Fire and the regular expression used before, it was the only one that
 both split sentences written without a space after the full stop (Chinese, Japanese) and before
-a score mark ("… plans. ✗ The city …"), and never split after an abbreviation; it was also the
-fastest (3 ms for the 1,300 sentences of both corpora; pySBD took 1 s).
+a score mark ("… plans. ✗ The city …"), and never split after an abbreviation. It is reached
+through icu4py, whose wheels carry ICU itself, so installing needs no compiler nor libicu-dev
+(PyICU, used before, builds from source); `bench/segmenter.py` compares the two.
 
 What is kept is prose a reader can be shown as a quote: a score mark or an ALL-CAPS heading
 glued in front of a sentence is taken off; bracketed reference numbers ("strong [3].") are
@@ -18,10 +19,8 @@ a sentence ends, or one too short or too long to quote whole.
 from __future__ import annotations
 
 import re
-import threading
-from functools import lru_cache
 
-import icu
+from icu4py.breakers import SentenceBreaker
 
 MIN_WORDS = 5  # in scripts that separate words with spaces
 MIN_CHARS = 10  # in scripts that do not (Chinese, Japanese)
@@ -43,35 +42,20 @@ _INLINE_BULLET = re.compile(r"(?<=[.!?:;。！？])\s+[-•–]\s+(?=\S)")
 _TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
-_local = threading.local()  # ICU break iterators are not thread-safe: one per thread
 
-
-@lru_cache(maxsize=64)
-def _locale(language: str) -> icu.Locale:
+def _locale(language: str) -> str:
     """The language's ICU locale, with abbreviation suppressions where ICU has them."""
-    return icu.Locale(f"{language or 'en'}@ss=standard")
-
-
-def _iterator(language: str) -> icu.BreakIterator:
-    cache: dict[str, icu.BreakIterator] = getattr(_local, "iterators", None) or {}
-    _local.iterators = cache
-    if language not in cache:
-        cache[language] = icu.BreakIterator.createSentenceInstance(_locale(language))
-    return cache[language]
+    return f"{language or 'en'}@ss=standard"
 
 
 def segment(text: str, language: str = "en") -> list[str]:
     """The sentences of one paragraph, as ICU splits them for the language. A split after a
     one- or two-letter lower-case abbreviation ("W 2024 r. Centrum", "ca. 30") or before a
     lower-case letter is undone: ICU has no abbreviation list for most languages."""
-    unicode = icu.UnicodeString(text)
-    iterator = _iterator(language)
-    iterator.setText(unicode)
     found: list[str] = []
-    start = 0
-    for end in iterator:
-        piece = str(unicode[start:end]).strip()
-        start = end
+    # A breaker per paragraph: ICU's iterators hold their text, so none is shared by threads.
+    for raw in SentenceBreaker(text, _locale(language)):
+        piece = raw.strip()
         if not piece:
             continue
         if found and (_ABBREVIATION.search(found[-1]) or piece[:1].islower()):

@@ -11,11 +11,12 @@ from pages of other origins, so they are served to any origin (they are public c
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from icc_assistant.api.routes.widget import web_file
 from icc_assistant.errors import NotFoundError
+from icc_assistant.settings import Settings
 
 router = APIRouter(tags=["console"])
 
@@ -33,13 +34,25 @@ PAGE_HEADERS = {
 }
 # The modules of web/lib/ the server hands out; any other name is a 404.
 LIB_MODULES = frozenset(
-    {"api", "chart", "console", "console-strings", "dom", "i18n", "render", "sse"}
-)
+    {
+        "api", "chart", "console", "console-strings", "copy", "dom", "fragments", "i18n",
+        "render", "sse",
+    }
+)  # fmt: skip
 
 
 @router.get("/admin", include_in_schema=False)
-async def console_page() -> Response:
-    return web_file("admin.html", "text/html; charset=utf-8", PAGE_HEADERS)
+async def console_page(request: Request) -> Response:
+    """The console; on a service with no admin key, marked so that its sign-in page says how
+    to set one (a meta element: the page runs no inline script)."""
+    page = web_file("admin.html", "text/html; charset=utf-8", PAGE_HEADERS)
+    settings: Settings = request.app.state.settings
+    if settings.all_admin_keys:
+        return page
+    marked = bytes(page.body).replace(
+        b"<head>", b'<head>\n<meta name="icc-admin-keys" content="none">', 1
+    )
+    return Response(marked, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
 @router.get("/admin.css", include_in_schema=False)

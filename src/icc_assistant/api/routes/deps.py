@@ -45,7 +45,7 @@ def _count_key(request: Request, key: str | None, cost: int = REQUEST_COST) -> N
 def _valid_key(request: Request) -> str | None:
     settings: Settings = request.app.state.settings
     key = presented_key(request)
-    if key is not None and is_known(key, settings.api_keys + settings.admin_keys):
+    if key is not None and is_known(key, settings.api_keys + settings.all_admin_keys):
         return key
     return None
 

@@ -24,7 +24,13 @@ from icc_assistant.api.errors import error_type
 from icc_assistant.api.limits import question_cost
 from icc_assistant.api.routes.chat import event_stream
 from icc_assistant.api.routes.deps import answer_request, assistant_of, charge, client_access
-from icc_assistant.api.schemas import ERRORS, ChatRequest, OpenAIChatRequest, TurnIn
+from icc_assistant.api.schemas import (
+    ERRORS,
+    MOST_SYSTEM_MESSAGES,
+    ChatRequest,
+    OpenAIChatRequest,
+    TurnIn,
+)
 from icc_assistant.assistant import MetaEvent
 from icc_assistant.documents import Answer, Citation
 from icc_assistant.errors import ICCAssistantError, InvalidQuestionError
@@ -53,6 +59,11 @@ def sources_text(citations: Sequence[Citation]) -> str:
 def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
     """The last user message is the question; earlier user/assistant turns are history."""
     turns = [m for m in body.messages if m.role in ("user", "assistant")]
+    if len(body.messages) - len(turns) > MOST_SYSTEM_MESSAGES:
+        raise InvalidQuestionError(
+            f"Send at most {MOST_SYSTEM_MESSAGES} messages besides the user's and the assistant's"
+            " (system, developer, tool)."
+        )
     if not turns or turns[-1].role != "user":
         raise InvalidQuestionError("The last message must be the user's question.")
     try:
