@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -147,6 +147,19 @@ class EvidenceGroup(_Frozen):
     items: tuple[EvidenceItem, ...] = ()
 
 
+class ApprovedMark(_Frozen):
+    """The approved answer (the secretariat's reviewed reply) an answer serves."""
+
+    id: str = Field(description="The approved answer's id (GET /api/admin/answers/{id}).")
+    approved_at: date = Field(description="The day the secretariat approved it.")
+
+
+class ApprovedMatch(ApprovedMark):
+    """An approved answer a question asked for, found instead of passages."""
+
+    score: float = Field(description="The question's similarity to its nearest wording.")
+
+
 class Answer(_Frozen):
     """A grounded answer with numbered citations."""
 
@@ -176,6 +189,11 @@ class Answer(_Frozen):
         (),
         description="Cities the question names that no document is about (an answer about the"
         " others says so).",
+    )
+    approved: ApprovedMark | None = Field(
+        None,
+        description="Set when the answer is the ICC secretariat's reviewed reply to the"
+        " question (an approved answer); null otherwise.",
     )
 
 
@@ -243,4 +261,8 @@ class RetrievalResult(_Frozen):
     gate: Gate | None = Field(None, description="Why the status is what it is.")
     nearest: tuple[Passage, ...] = Field(
         (), description="Best candidates below the evidence gate, to say what IS covered."
+    )
+    approved: ApprovedMatch | None = Field(
+        None,
+        description="The approved answer the question asks for; then nothing was retrieved.",
     )
