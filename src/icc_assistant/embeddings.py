@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -179,6 +181,40 @@ def _log_retry(state: RetryCallState) -> None:
         error=type(exc).__name__,
         status=status,
     )
+
+
+class RememberedQueries:
+    """An embedder that remembers its latest query vectors, so that a chat's question is
+    embedded once: matching it against the approved answers and retrieving for it read the
+    same vector. Passages and batches of queries go straight to the embedder."""
+
+    def __init__(self, embedder: Embedder, size: int = 256) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            found = self._vectors.get(text)
+            if found is not None:
+                self._vectors.move_to_end(text)
+                return found
+        vector = self.inner.embed_query(text)
+        vector.setflags(write=False)  # shared by every reader of this question
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return vector
 
 
 def create_embedder(settings: Settings) -> Embedder:
