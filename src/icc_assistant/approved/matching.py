@@ -76,8 +76,11 @@ class _Table:
         )
 
     def scores(self, vectors: np.ndarray, language: str) -> np.ndarray:
-        """Each answer's best wording score for the question's vectors (rows)."""
-        cosines = (np.atleast_2d(vectors) @ self.vectors.T).max(axis=0)
+        """Each answer's best wording score for the question's vectors (rows). einsum, not BLAS:
+        a product this small is quick on one thread, while BLAS's threads, on cores busy with
+        other requests, wait for each other for milliseconds."""
+        rows = np.atleast_2d(vectors).astype(np.float32)
+        cosines = np.einsum("wd,qd->qw", self.vectors, rows).max(axis=0)
         cosines = cosines - SAME_LANGUAGE_PENALTY * (self.languages == language)
         return np.maximum.reduceat(cosines, self.starts)
 
@@ -105,7 +108,10 @@ class ApprovedIndex:
         if not table.answers:
             return None
         scores = table.scores(vectors, language)
-        order = [int(i) for i in np.argsort(-scores) if fits(table.answers[int(i)])]
+        ranked = np.argsort(-scores)
+        if scores[ranked[0]] < MATCH_THRESHOLD:  # nothing is near: no filter to check
+            return None
+        order = [int(i) for i in ranked if fits(table.answers[int(i)])]
         if not order or scores[order[0]] < MATCH_THRESHOLD:
             return None
         best = float(scores[order[0]])
