@@ -42,7 +42,12 @@ def copy_index(indexed_settings: Settings, target: Path) -> Settings:
     """The shipped corpus' index in a data directory of its own."""
     shutil.copytree(indexed_settings.data_dir, target, ignore=NOT_THE_INDEX)
     return indexed_settings.model_copy(
-        update={"data_dir": target, "admin_keys": [KEY], "rate_limit_per_minute": 100_000}
+        update={
+            "data_dir": target,
+            "admin_keys": [KEY],
+            "rate_limit_per_minute": 100_000,
+            "gaps_keep_text": True,
+        }
     )
 
 
@@ -309,6 +314,27 @@ def test_ratings_of_served_answers_are_shown_beside_it(url: str) -> None:
     chat(url, NEAR_MISS)  # not served: not counted
     item = httpx.get(f"{url}/api/admin/answers/{stored['id']}", headers=ADMIN).json()
     assert item["served"] == 2 and item["ratings"] == {"up": 1, "down": 1}
+
+
+def test_a_gap_an_approved_answer_now_answers_is_marked(url: str) -> None:
+    """A down-rated question kept as a gap is marked answered once an approved answer matches
+    it, in the report and its CSV, and unmarked when that answer goes."""
+    first = chat(url, PARAPHRASE_FR)
+    rated = httpx.post(f"{url}/api/feedback", json={"answer_id": first["answer_id"],
+                       "rating": "down", "question": PARAPHRASE_FR})  # fmt: skip
+    assert rated.status_code == 201
+    report = httpx.get(f"{url}/api/admin/gaps", headers=ADMIN).json()
+    assert report["answered"] == 0
+    stored = create(url)
+    report = httpx.get(f"{url}/api/admin/gaps", headers=ADMIN).json()
+    example = next(e for e in report["examples"] if e["text"] == PARAPHRASE_FR)
+    assert example["answered_by"] == stored["id"] and report["answered"] >= 1
+    rows = httpx.get(f"{url}/api/admin/gaps", params={"format": "csv"}, headers=ADMIN).text
+    assert rows.splitlines()[0].endswith(",answered_by") and stored["id"] in rows
+    httpx.delete(f"{url}/api/admin/answers/{stored['id']}", headers=ADMIN)
+    report = httpx.get(f"{url}/api/admin/gaps", headers=ADMIN).json()
+    example = next(e for e in report["examples"] if e["text"] == PARAPHRASE_FR)
+    assert example["answered_by"] is None
 
 
 def test_the_data_directory_file_holds_every_answer(url: str, settings: Settings) -> None:

@@ -256,6 +256,38 @@ class Assistant:
         if self.gaps is not None:
             self.gaps.record_answer(request.question, retrieval, answer)
 
+    def mark_answered_gaps(self) -> int:
+        """Mark each gap whose text was kept that an approved answer now answers (and unmark
+        those none answers any more); how many are answered. Each gap's text is embedded once,
+        the first time, and its vector kept with it."""
+        if self.gaps is None or self.approved is None:
+            return 0
+        kept = self.gaps.store.kept_texts()
+        fresh = [g for g in kept if not _fits_vector(g.vector, self.embedder.dimension)]
+        vectors = self.embedder.embed_queries([g.text for g in fresh]) if fresh else None
+        computed = {g.id: vectors[i] for i, g in enumerate(fresh)} if vectors is not None else {}
+        marks: list[tuple[int, str | None, bytes | None]] = []
+        for gap in kept:
+            vector = computed.get(gap.id)
+            if vector is None:
+                vector = np.frombuffer(gap.vector or b"", dtype=np.float32)
+            found = self._approved_for_gap(gap.text, vector, gap.filters)
+            new = np.asarray(vector, dtype=np.float32).tobytes() if gap.id in computed else None
+            marks.append((gap.id, found, new))
+        self.gaps.store.set_answered(marks)
+        return sum(answered is not None for _, answered, _ in marks)
+
+    def _approved_for_gap(
+        self, text: str, vector: np.ndarray, filters: dict[str, str | int]
+    ) -> str | None:
+        assert self.approved is not None
+        try:
+            fits = self._fitting(Filters.model_validate(filters) if filters else None)
+        except (ICCAssistantError, ValueError):  # a filter the index no longer knows
+            return None
+        found = self.approved.match(vector[np.newaxis, :], detect_language(text), fits)
+        return found.answer.id if found else None
+
     def thumbs_down_gap(self, question: str | None) -> Gap | None:
         """The gap a rating "down" records (None without a gap record); a question that came
         with it is analysed as retrieval analyses it (language, cities, topic)."""
@@ -341,6 +373,11 @@ class Assistant:
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; False if it was not indexed."""
         return self.store.delete_document(doc_id)
+
+
+def _fits_vector(vector: bytes | None, dimension: int) -> bool:
+    """A stored vector of the embedder's size (one of another size was another embedder's)."""
+    return vector is not None and len(vector) == 4 * dimension
 
 
 def _told(retrieval: RetrievalResult) -> dict[str, object]:

@@ -12,6 +12,7 @@ import json
 from datetime import date
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
@@ -28,9 +29,10 @@ from icc_assistant.approved import (
     to_csv,
     to_json,
 )
-from icc_assistant.errors import InvalidRequestError
+from icc_assistant.errors import ICCAssistantError, InvalidRequestError
 from icc_assistant.feedback import FeedbackStore
 
+log = structlog.get_logger("icc_assistant.api")
 router = APIRouter(
     prefix="/api/admin",
     tags=["approved answers"],
@@ -67,6 +69,15 @@ def _approved(request: Request) -> ApprovedAnswers:
     approved = assistant_of(request).approved
     assert approved is not None, "the service opens the approved answers at start-up"
     return approved
+
+
+def _changed(request: Request) -> None:
+    """After a change: mark the gaps the approved answers now answer. A failure is logged, the
+    change stands."""
+    try:
+        assistant_of(request).mark_answered_gaps()
+    except ICCAssistantError as exc:
+        log.warning("gaps not marked as answered", error=str(exc))
 
 
 def _described(request: Request, answers: list[ApprovedAnswer]) -> list[ApprovedOut]:
@@ -140,6 +151,7 @@ def _download(answers: list[ApprovedAnswer], kind: str, today: date) -> Response
 async def create_answer(body: ApprovedDraft, request: Request) -> ApprovedOut:
     """Store an approved answer; it is served from now on (when `active`)."""
     answer = await asyncio.to_thread(_approved(request).create, body)
+    await asyncio.to_thread(_changed, request)
     return (await asyncio.to_thread(_described, request, [answer]))[0]
 
 
@@ -154,6 +166,7 @@ async def get_answer(answer_id: str, request: Request) -> ApprovedOut:
 async def update_answer(answer_id: str, body: ApprovedDraft, request: Request) -> ApprovedOut:
     """Replace an approved answer (retire it with `"active": false`)."""
     answer = await asyncio.to_thread(_approved(request).update, answer_id, body)
+    await asyncio.to_thread(_changed, request)
     return (await asyncio.to_thread(_described, request, [answer]))[0]
 
 
@@ -161,6 +174,7 @@ async def update_answer(answer_id: str, body: ApprovedDraft, request: Request) -
 async def delete_answer(answer_id: str, request: Request) -> Response:
     """Remove an approved answer for good (to stop serving it but keep it, retire it)."""
     await asyncio.to_thread(_approved(request).delete, answer_id)
+    await asyncio.to_thread(_changed, request)
     return Response(status_code=204)
 
 
@@ -189,6 +203,7 @@ async def import_answers(request: Request) -> ImportResult:
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("The import is not UTF-8 text.") from exc
     created, updated = await asyncio.to_thread(_approved(request).import_answers, items)
+    await asyncio.to_thread(_changed, request)
     return ImportResult(created=created, updated=updated)
 
 
