@@ -187,6 +187,20 @@ def test_mcp_ask_icc_serves_it(url: str, mcp_connect: Connect) -> None:
     assert JOIN["answer"] in answer["text"]
 
 
+def test_a_brief_summarises_with_the_approved_answer(url: str) -> None:
+    """A briefing note on an enquiry that asks for an approved answer has it as its summary,
+    with when it was reviewed and its sources listed first."""
+    stored = create(url)
+    body = {"question": PARAPHRASE_FR, "format": "json"}
+    note = httpx.post(f"{url}/api/brief", json=body, timeout=120).json()
+    assert note["summary_by"] == "approved" and note["approved"]["id"] == stored["id"]
+    assert JOIN["answer"] in note["summary"]
+    assert [s["number"] for s in note["sources"][:2]] == [1, 2]
+    assert note["sources"][0]["url"] == JOIN["sources"][0]["url"]
+    markdown = httpx.post(f"{url}/api/brief", json={**body, "format": "md"}, timeout=120).text
+    assert f"Relu par le secrétariat de l'ICC le {stored['approved_at']}." in markdown
+
+
 def test_a_filter_the_answer_does_not_fit_prevents_the_match(url: str) -> None:
     """A type filter none of its sources has keeps it out; a city one of them is about lets
     it in."""
