@@ -4,8 +4,11 @@ their citations on every surface, edited, retired, exported and imported, rated.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from fixtures.live_server import NOT_THE_INDEX, ServerThread
 from fixtures.mcp_client import Connect, http_transport
 from icc_assistant.settings import Settings
 
+SCRIPT = Path(sys.executable).parent / "icc-assistant"
 KEY = "admin-key"
 ADMIN = {"Authorization": f"Bearer {KEY}"}
 JOIN = {
@@ -382,3 +386,33 @@ def test_a_model_translates_it_keeping_its_citations(
         assert unchanged["model"] is None and unchanged["approved"] is not None
     finally:
         thread.stop()
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ICC_DATA_DIR": str(data_dir), "ICC_LLM_BASE_URL": ""}
+    return subprocess.run(
+        [str(SCRIPT), "answers", *args], capture_output=True, text=True, env=env, timeout=600,
+        check=False,
+    )  # fmt: skip
+
+
+def test_the_command_line_imports_exports_and_lists(
+    indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """`answers import` stores an export's answers (and nothing of a bad one, exit code 1),
+    `answers list` and `answers export` show them."""
+    data_dir = copy_index(indexed_settings, tmp_path / "data").data_dir
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"answers": [JOIN, {**JOIN, "language": "xx-yy"}]}))
+    refused = cli(data_dir, "import", str(bad))
+    assert refused.returncode == 1 and "Answer 2" in refused.stderr
+    good = tmp_path / "answers.json"
+    good.write_text(json.dumps({"answers": [{**JOIN, "id": "join-1"}]}))
+    imported = cli(data_dir, "import", str(good))
+    assert imported.returncode == 0, imported.stderr
+    assert "1 created, 0 updated" in imported.stdout
+    listed = json.loads(cli(data_dir, "list", "--json").stdout)
+    assert [a["id"] for a in listed] == ["join-1"]
+    exported = cli(data_dir, "export", "--csv").stdout
+    assert exported.splitlines()[0].startswith("id,question,variants,answer")
+    assert "join-1" in exported and "letter of intent" in exported
