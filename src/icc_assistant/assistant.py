@@ -146,14 +146,10 @@ class Assistant:
                 return matched.model_copy(update={"history_used": result.history_used})
         return result
 
-    def _retrieve(
-        self, request: AnswerRequest, filters: Filters | None, k: int
-    ) -> RetrievalResult:
+    def _retrieve(self, request: AnswerRequest, filters: Filters | None, k: int) -> RetrievalResult:
         return self._search_for(self.answerer.condense(request), filters, k)
 
-    def _search_for(
-        self, query: SearchQuery, filters: Filters | None, k: int
-    ) -> RetrievalResult:
+    def _search_for(self, query: SearchQuery, filters: Filters | None, k: int) -> RetrievalResult:
         result = self.retriever.search(
             query.text,
             filters=filters,

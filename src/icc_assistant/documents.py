@@ -220,9 +220,7 @@ class Filters(_Frozen):
         return all(value is None for value in self.model_dump().values())
 
 
-GateReason = Literal[
-    "relevant", "below_threshold", "off_topic", "uncovered_city", "nothing_found"
-]
+GateReason = Literal["relevant", "below_threshold", "off_topic", "uncovered_city", "nothing_found"]
 
 
 class Gate(_Frozen):
