@@ -268,9 +268,7 @@ def test_the_list_flags_missing_sources_and_overdue_reviews(url: str) -> None:
         ({"surprise": 1}, "surprise"),
     ],
 )
-def test_bad_input_is_refused_with_a_message(
-    url: str, change: dict[str, Any], words: str
-) -> None:
+def test_bad_input_is_refused_with_a_message(url: str, change: dict[str, Any], words: str) -> None:
     """A malformed answer is a 422 in the error shape that says what is wrong; nothing is
     stored."""
     response = httpx.post(f"{url}/api/admin/answers", json={**JOIN, **change}, headers=ADMIN)

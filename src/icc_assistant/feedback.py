@@ -169,7 +169,6 @@ class FeedbackStore:
             connection.close()
         return [_exported(row) for row in rows]
 
-
     def approved_ratings(self) -> dict[str, dict[str, int]]:
         """Ratings of answers that served approved answers: {approved id: {"up": n, "down": n}}."""
         connection = self._connect()

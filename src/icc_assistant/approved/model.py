@@ -109,9 +109,7 @@ class ApprovedDraft(BaseModel):
     @classmethod
     def _a_label(cls, value: str) -> str:
         if EMAIL.search(value):
-            raise ValueError(
-                "is a label such as 'ICC secretariat', not a person's e-mail address"
-            )
+            raise ValueError("is a label such as 'ICC secretariat', not a person's e-mail address")
         return value
 
     @model_validator(mode="after")
@@ -142,4 +140,3 @@ class ApprovedAnswer(ApprovedDraft):
     def is_overdue(self, today: date) -> bool:
         """True when its review-by date has passed: still served, flagged to the secretariat."""
         return self.review_by is not None and self.review_by < today
-

@@ -78,4 +78,3 @@ class ApprovedAnswers:
 
     def record_served(self, answer_id: str, approved_id: str) -> None:
         self.store.record_served(answer_id, approved_id)
-

@@ -276,9 +276,7 @@ class ApprovedStore:
 def _answer(row: sqlite3.Row) -> ApprovedAnswer:
     """A row as an ApprovedAnswer."""
     body: dict[str, Any] = json.loads(row["body"])
-    return ApprovedAnswer.model_validate(
-        {**body, "id": row["id"], "updated_at": row["updated_at"]}
-    )
+    return ApprovedAnswer.model_validate({**body, "id": row["id"], "updated_at": row["updated_at"]})
 
 
 def _vectors(row: sqlite3.Row) -> StoredVectors:

@@ -126,9 +126,7 @@ async def list_answers(
 
     def listed() -> ApprovedList | Response:
         stored = _approved(request).answers()
-        chosen = [
-            a for a in stored if _found(a, q) and (active is None or a.active is active)
-        ]
+        chosen = [a for a in stored if _found(a, q) and (active is None or a.active is active)]
         if format is not None:
             return _download(chosen, format, _approved(request).store.today())
         return ApprovedList(answers=_described(request, chosen), total=len(stored))

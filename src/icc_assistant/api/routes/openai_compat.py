@@ -102,9 +102,7 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
                 "index": 0,
                 "message": {
                     "role": "assistant",
-                    "content": answer.text
-                    + reviewed_text(answer)
-                    + sources_text(answer.citations),
+                    "content": answer.text + reviewed_text(answer) + sources_text(answer.citations),
                 },
                 "finish_reason": "stop",
             }
