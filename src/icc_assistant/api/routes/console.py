@@ -33,7 +33,7 @@ PAGE_HEADERS = {
 }
 # The modules of web/lib/ the server hands out; any other name is a 404.
 LIB_MODULES = frozenset(
-    {"api", "chart", "console", "console-strings", "dom", "i18n", "render", "sse"}
+    {"answers", "api", "chart", "console", "console-strings", "dom", "i18n", "render", "sse"}
 )
 
 
