@@ -476,7 +476,8 @@ def test_keyboard_only_sign_in_and_tabs(page: Page, app_url: str) -> None:
 
 
 def test_arabic_console_is_right_to_left(browser: Browser, app_url: str) -> None:
-    """?lang=ar gives Arabic strings, a right-to-left page, and arrows that follow it."""
+    """?lang=ar gives Arabic strings, a right-to-left page, and arrows that follow it; a new
+    approved answer defaults to Arabic and an Arabic approver's label."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     open_console(page, app_url, "?lang=ar")
@@ -495,6 +496,12 @@ def test_arabic_console_is_right_to_left(browser: Browser, app_url: str) -> None
     page.get_by_role("tab", name="الوثائق").click()
     expect(page.locator(".doc").first).to_be_visible()
     shoot(page, "arabic-documents-1280")
+    page.get_by_role("tab", name="الإجابات المعتمدة").click()
+    answers = page.get_by_role("tabpanel", name="الإجابات المعتمدة")
+    answers.get_by_role("button", name="إجابة معتمدة جديدة").click()
+    expect(answers.get_by_label("اعتمدها")).to_have_value("أمانة برنامج المدن المتعددة الثقافات")
+    expect(answers.get_by_label("لغة الإجابة")).to_have_value("ar")
+    shoot(page, "arabic-answers-1280")
     context.close()
 
 
