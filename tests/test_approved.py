@@ -414,3 +414,23 @@ def test_the_command_line_imports_exports_and_lists(
     exported = cli(data_dir, "export", "--csv").stdout
     assert exported.splitlines()[0].startswith("id,question,variants,answer")
     assert "join-1" in exported and "letter of intent" in exported
+
+
+def test_ingest_rebuild_keeps_the_approved_answers(
+    indexed_settings: Settings, tmp_path: Path
+) -> None:
+    """`ingest --rebuild` empties the index, not the approved answers stored beside it."""
+    data_dir = copy_index(indexed_settings, tmp_path / "data").data_dir
+    export = tmp_path / "answers.json"
+    export.write_text(json.dumps({"answers": [{**JOIN, "id": "join-1"}]}))
+    assert cli(data_dir, "import", str(export)).returncode == 0
+    note = tmp_path / "note.md"
+    note.write_text("# Reading circles\n\nVexmoor runs moonlight reading circles for newcomers.\n")
+    env = {**os.environ, "ICC_DATA_DIR": str(data_dir), "ICC_LLM_BASE_URL": ""}
+    rebuilt = subprocess.run(
+        [str(SCRIPT), "ingest", str(note), "--rebuild"], capture_output=True, text=True, env=env,
+        timeout=600, check=False,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    listed = json.loads(cli(data_dir, "list", "--json").stdout)
+    assert [a["id"] for a in listed] == ["join-1"]
