@@ -649,12 +649,12 @@ def test_an_approved_answer_is_created_served_edited_and_retired(
 
 def test_missing_sources_and_overdue_reviews_are_flagged(page: Page, answers_url: str) -> None:
     """An answer citing a document the index does not hold, past its review-by date, is
-    flagged on both counts (one without either is not), and the search finds it by a word of
-    its text."""
+    flagged on both counts (one without either is not), its language is kept when edited
+    though the console has no Croatian, and the search finds it by a word of its text."""
     draft = {
         "question": "Who is the contact for the national network?",
         "answer": "Write to the national coordinator [1] [2].",
-        "language": "en",
+        "language": "hr",
         "sources": [
             {"doc_id": "no-such-document.md"},
             {"doc_id": sources(answers_url)[0]["doc_id"]},
@@ -677,6 +677,10 @@ def test_missing_sources_and_overdue_reviews_are_flagged(page: Page, answers_url
         "Review overdue since Jun 30, 2024 (still served)"
     )
     shoot(page, "answers-flagged-1280")
+    item.get_by_role("button", name=f"Edit the answer to {draft['question']}").click()
+    form = panel.get_by_role("region", name="Edit approved answer")
+    expect(form.get_by_label("Language of the answer")).to_have_value("hr")  # not a UI language
+    form.get_by_role("button", name="Cancel").click()
     panel.get_by_label("Search").fill("coordinator")
     panel.get_by_role("button", name="Apply").click()
     expect(panel.locator(".summary")).to_contain_text("1 of 2 approved answers")

@@ -228,7 +228,7 @@ export function answersPage(kit) {
       variants.value = (values.variants || []).join("\n");
       text.value = values.answer || "";
       sources.value = sourceLines(values.sources);
-      language.value = languages.some(([code]) => code === values.language) ? values.language : kit.lang;
+      language.value = offer(values.language) ? values.language : kit.lang;
       approvedBy.value = values.approved_by || T.answersDefaultBy;
       approvedAt.value = values.approved_at || "";
       reviewBy.value = values.review_by || "";
@@ -236,6 +236,16 @@ export function answersPage(kit) {
       setMessage(formError, "");
       section.hidden = false;
       title.focus();
+    }
+
+    /** Whether the language menu has `code`, adding an ISO 639-1 code outside the interface's
+     * languages (a gap or a note can be in any of the 41 languages answers are framed in). */
+    function offer(code) {
+      if (!code) return false;
+      if (Array.from(language.options).some((option) => option.value === code)) return true;
+      if (!/^[a-z]{2}$/.test(code)) return false;
+      language.append(el("option", { value: code, lang: code, text: code }));
+      return true;
     }
 
     function close() {
