@@ -32,7 +32,7 @@ SHOTS = ARTIFACTS / "console"
 ROOT = Path(__file__).resolve().parent.parent
 # Neither the corpus nor the fake site the sync test crawls covers Porto.
 UNCOVERED = "Wie viele Geflüchtete hat Porto im Jahr 2023 aufgenommen?"
-TABS = ["Documents", "Sync", "Feedback", "Gaps", "Brief"]
+TABS = ["Documents", "Sync", "Feedback", "Gaps", "Approved answers", "Brief"]
 
 
 @pytest.fixture(scope="module")
@@ -542,7 +542,8 @@ def test_keyboard_only_sign_in_and_tabs(page: Page, app_url: str) -> None:
 
 
 def test_arabic_console_is_right_to_left(browser: Browser, app_url: str) -> None:
-    """?lang=ar gives Arabic strings, a right-to-left page, and arrows that follow it."""
+    """?lang=ar gives Arabic strings, a right-to-left page, and arrows that follow it; a new
+    approved answer defaults to Arabic and an Arabic approver's label."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     open_console(page, app_url, "?lang=ar")
@@ -561,6 +562,12 @@ def test_arabic_console_is_right_to_left(browser: Browser, app_url: str) -> None
     page.get_by_role("tab", name="الوثائق").click()
     expect(page.locator(".doc").first).to_be_visible()
     shoot(page, "arabic-documents-1280")
+    page.get_by_role("tab", name="الإجابات المعتمدة").click()
+    answers = page.get_by_role("tabpanel", name="الإجابات المعتمدة")
+    answers.get_by_role("button", name="إجابة معتمدة جديدة").click()
+    expect(answers.get_by_label("اعتمدها")).to_have_value("أمانة برنامج المدن المتعددة الثقافات")
+    expect(answers.get_by_label("لغة الإجابة")).to_have_value("ar")
+    shoot(page, "arabic-answers-1280")
     context.close()
 
 
@@ -600,6 +607,8 @@ def test_every_page_fits_the_screen(browser: Browser, app_url: str, width: int) 
             expect(panel.locator("table, p.meta").first).to_be_visible()
         elif name == "Sync":
             expect(panel.locator(".runs > *").first).to_be_visible()
+        elif name == "Approved answers":
+            expect(panel.locator(".summary")).to_contain_text("approved answers")
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, (name, overflow)
@@ -610,3 +619,217 @@ def test_every_page_fits_the_screen(browser: Browser, app_url: str, width: int) 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shoot(page, f"delete-dialog-{width}")
     context.close()
+
+
+# -- approved answers ------------------------------------------------------------------------
+
+JOIN_QUESTION = "How does a city join the Intercultural Cities programme?"
+JOIN_FRENCH = "Comment une ville peut-elle adhérer au programme des Cités interculturelles ?"
+JOIN_ANSWER = "The mayor sends a letter of intent to the ICC secretariat [1]."
+JOIN_SOURCE = "https://www.coe.int/en/web/interculturalcities/join"
+
+
+JOIN = {
+    "question": JOIN_QUESTION,
+    "answer": JOIN_ANSWER,
+    "language": "en",
+    "sources": [{"url": JOIN_SOURCE, "title": "Join"}],
+    "approved_by": "ICC secretariat",
+}
+
+
+def stored_answers(url: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{url}/api/admin/answers", headers=admin_headers())
+    assert response.status_code == 200, response.text
+    answers: list[dict[str, Any]] = response.json()["answers"]
+    return answers
+
+
+@pytest.fixture
+def answers_url(app_url: str) -> Iterator[str]:
+    """The app with no approved answer, and none left behind for the other tests."""
+
+    def remove_all() -> None:
+        for answer in stored_answers(app_url):
+            gone = httpx.delete(
+                f"{app_url}/api/admin/answers/{answer['id']}", headers=admin_headers()
+            )
+            assert gone.status_code == 204
+
+    remove_all()
+    yield app_url
+    remove_all()
+
+
+def test_an_approved_answer_is_created_served_edited_and_retired(
+    page: Page, answers_url: str
+) -> None:
+    """An answer written in the console is served to a French paraphrase with its source, its
+    rating shows beside it, an edit is served, and once retired it is served no more."""
+    signed_in(page, answers_url)
+    panel = tab(page, "Approved answers")
+    expect(panel.locator(".summary")).to_contain_text("0 of 0 approved answers")
+    panel.get_by_role("button", name="New approved answer").click()
+    form = panel.get_by_role("region", name="New approved answer")
+    expect(form.get_by_role("heading", name="New approved answer")).to_be_focused()
+    form.get_by_label("Question").fill(JOIN_QUESTION)
+    form.get_by_label("Other wordings").fill("How can our city become a member of the ICC?")
+    form.get_by_label("Answer", exact=True).fill(JOIN_ANSWER)
+    form.get_by_label("Sources").fill(JOIN_SOURCE)
+    form.get_by_label("Review by").fill("2030-01-31")
+    expect(form.get_by_label("Approved by")).to_have_value("ICC secretariat")
+    form.get_by_role("button", name="Save").click()
+    expect(form).to_be_hidden()
+    item = panel.locator(".answer", has_text=JOIN_QUESTION)
+    expect(item).to_contain_text("approved by ICC secretariat")
+    expect(item).to_contain_text("other wordings: 1")
+
+    served = chat(answers_url, JOIN_FRENCH)
+    assert served["approved"]["id"] == item.get_attribute("data-answer-id")
+    assert JOIN_ANSWER.replace(" [1]", "") in served["text"].replace(" [1]", "")
+    assert served["citations"][0]["url"] == JOIN_SOURCE
+    httpx.post(
+        f"{answers_url}/api/feedback",
+        json={"answer_id": served["answer_id"], "rating": "up"},
+        headers=client_headers(),
+    ).raise_for_status()
+    panel.get_by_role("button", name="Apply").click()
+    expect(item.locator(".ratings")).to_have_text("Times served: 1 · helpful: 1 · not helpful: 0")
+
+    item.get_by_role("button", name=f"Edit the answer to {JOIN_QUESTION}").click()
+    form = panel.get_by_role("region", name="Edit approved answer")
+    expect(form.get_by_label("Sources")).to_have_value(JOIN_SOURCE)
+    shoot(page, "answers-edit-1280")
+    form.get_by_label("Answer", exact=True).fill(JOIN_ANSWER + " Membership is free.")
+    form.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("status").filter(has_text="Saved:")).to_contain_text(JOIN_QUESTION)
+    assert "Membership is free." in chat(answers_url, JOIN_FRENCH)["text"]
+
+    item.get_by_role("button", name=f"Retire the answer to {JOIN_QUESTION}").click()
+    expect(item).to_contain_text("Retired: not served")
+    assert chat(answers_url, JOIN_FRENCH).get("approved") is None
+    [stored] = stored_answers(answers_url)
+    assert stored["active"] is False and [s["url"] for s in stored["sources"]] == [JOIN_SOURCE]
+    shoot(page, "answers-1280")
+
+
+def test_missing_sources_and_overdue_reviews_are_flagged(page: Page, answers_url: str) -> None:
+    """An answer citing a document the index does not hold, past its review-by date, is
+    flagged on both counts (one without either is not), its language is kept when edited
+    though the console has no Croatian, and the search finds it by a word of its text."""
+    draft = {
+        "question": "Who is the contact for the national network?",
+        "answer": "Write to the national coordinator [1] [2].",
+        "language": "hr",
+        "sources": [
+            {"doc_id": "no-such-document.md"},
+            {"doc_id": sources(answers_url)[0]["doc_id"]},
+        ],
+        "approved_by": "ICC secretariat",
+        "approved_at": "2024-01-10",
+        "review_by": "2024-06-30",
+    }
+    for body in (JOIN, draft):
+        created = httpx.post(f"{answers_url}/api/admin/answers", json=body, headers=admin_headers())
+        assert created.status_code == 201, created.text
+    signed_in(page, answers_url)
+    panel = tab(page, "Approved answers")
+    expect(panel.locator(".answer", has_text=JOIN_QUESTION).locator(".badge")).to_have_count(0)
+    item = panel.locator(".answer", has_text=draft["question"])
+    expect(item.locator(".badge.failed")).to_have_text(
+        "Sources no longer in the index: no-such-document.md"
+    )
+    expect(item.locator(".badge.interrupted")).to_have_text(
+        "Review overdue since Jun 30, 2024 (still served)"
+    )
+    shoot(page, "answers-flagged-1280")
+    item.get_by_role("button", name=f"Edit the answer to {draft['question']}").click()
+    form = panel.get_by_role("region", name="Edit approved answer")
+    expect(form.get_by_label("Language of the answer")).to_have_value("hr")  # not a UI language
+    form.get_by_role("button", name="Cancel").click()
+    panel.get_by_label("Search").fill("coordinator")
+    panel.get_by_role("button", name="Apply").click()
+    expect(panel.locator(".summary")).to_contain_text("1 of 2 approved answers")
+    panel.get_by_label("Search").fill("benefits")
+    panel.get_by_role("button", name="Apply").click()
+    expect(panel.locator(".summary")).to_contain_text("0 of 2 approved answers")
+    expect(panel.locator(".answer")).to_have_count(0)
+
+
+def test_approve_as_answer_from_a_gap_prefills_the_form(page: Page, answers_url: str) -> None:
+    """A gap's "Approve as answer" opens the form with its question and language; once saved,
+    the gap is shown as answered."""
+    assert chat(answers_url, UNCOVERED)["status"] == "no_evidence"
+    signed_in(page, answers_url)
+    panel = tab(page, "Gaps")
+    gap = panel.locator(".examples li", has_text=UNCOVERED).first
+    gap.get_by_role("button", name=f"Approve an answer to {UNCOVERED}").click()
+    answers = page.get_by_role("tabpanel", name="Approved answers")
+    form = answers.get_by_role("region", name="New approved answer")
+    expect(form).to_contain_text("From a gap")
+    expect(form.get_by_label("Question")).to_have_value(UNCOVERED)
+    expect(form.get_by_label("Language of the answer")).to_have_value("de")
+    form.get_by_label("Answer", exact=True).fill(
+        "Porto hat 2023 rund 1.200 Geflüchtete aufgenommen."
+    )
+    form.get_by_role("button", name="Save").click()
+    expect(answers.locator(".answer", has_text=UNCOVERED)).to_have_count(1)
+    panel = tab(page, "Gaps")
+    gap = panel.locator(".examples li", has_text=UNCOVERED).first
+    expect(gap.locator(".badge")).to_have_text("Answered by an approved answer")
+
+
+def test_approve_as_answer_from_a_brief_prefills_the_form(page: Page, answers_url: str) -> None:
+    """A brief's "Approve as answer" fills the form with its summary and the sources it cites,
+    numbered as the summary cites them; the saved answer keeps them."""
+    question = "How do cities run anti-rumour campaigns?"
+    signed_in(page, answers_url)
+    panel = tab(page, "Brief")
+    panel.get_by_label("Question").fill(question)
+    panel.get_by_role("button", name="Approve as answer").click()
+    answers = page.get_by_role("tabpanel", name="Approved answers")
+    form = answers.get_by_role("region", name="New approved answer")
+    expect(form).to_contain_text("From a briefing note")
+    expect(form.get_by_label("Question")).to_have_value(question)
+    text = form.get_by_label("Answer", exact=True).input_value()
+    lines = form.get_by_label("Sources").input_value().splitlines()
+    markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text)})
+    assert markers == list(range(1, len(lines) + 1)) and lines
+    indexed = {d["doc_id"] for d in sources(answers_url)}
+    assert all(line.split(" ")[0] in indexed for line in lines)
+    form.get_by_role("button", name="Save").click()
+    expect(answers.locator(".answer", has_text=question)).to_have_count(1)
+    [stored] = stored_answers(answers_url)
+    assert len(stored["sources"]) == len(lines) and stored["missing_sources"] == []
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+def test_answers_export_and_import_again(page: Page, answers_url: str, kind: str) -> None:
+    """The export downloads every answer; imported into an empty store it brings them back
+    under the same ids, and the page says how many were created."""
+    created = httpx.post(f"{answers_url}/api/admin/answers", json=JOIN, headers=admin_headers())
+    assert created.status_code == 201, created.text
+    signed_in(page, answers_url)
+    panel = tab(page, "Approved answers")
+    expect(panel.locator(".answer")).to_have_count(1)
+    label = "Download JSON" if kind == "json" else "Download CSV"
+    name, data = downloaded(page, panel.get_by_role("button", name=label))
+    assert name.startswith("approved-answers-") and name.endswith("." + kind)
+    httpx.delete(
+        f"{answers_url}/api/admin/answers/{created.json()['id']}", headers=admin_headers()
+    ).raise_for_status()
+    panel.get_by_role("button", name="Apply").click()
+    expect(panel.locator(".answer")).to_have_count(0)
+    panel.locator("input[type=file]").set_input_files(
+        {
+            "name": name,
+            "mimeType": "text/csv" if kind == "csv" else "application/json",
+            "buffer": data,
+        }
+    )
+    expect(panel.get_by_role("status").filter(has_text="imported")).to_have_text(
+        f"{name} imported: 1 new, 0 updated."
+    )
+    expect(panel.locator(".answer")).to_have_count(1)
+    [stored] = stored_answers(answers_url)
+    assert stored["id"] == created.json()["id"] and stored["sources"][0]["title"] == "Join"

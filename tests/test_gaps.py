@@ -448,8 +448,10 @@ def test_cli_gaps_prints_json_csv_and_a_table(tmp_path: Path) -> None:
         "filters",
         "reason",
         "text",
+        "answered_by",
     ]
     assert rows[0]["cities"] == "Tilburg; Oslo" and rows[1]["filters"] == "year_from=2018"
+    assert rows[1]["answered_by"] == ""  # no approved answer answers it
     assert rows[1]["reason"] == "uncovered_city" and rows[1]["text"] == "'=Parla 2018"
     table = run_cli("gaps", data_dir=tmp_path)
     assert table.returncode == 0 and "Tilburg" in table.stdout and "By city" in table.stdout

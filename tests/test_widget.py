@@ -810,3 +810,76 @@ def test_download_brief_saves_markdown_and_word(browser: Browser, extractive_app
             assert sent["filters"] == {"city": "Ansan"} and sent["language_hint"] == "en"
         expect(answer.get_by_role("alert")).to_have_count(0)
         context.close()
+
+
+JOIN = {
+    "question": "How does a city join the Intercultural Cities programme?",
+    "answer": "The mayor sends a letter of intent to the ICC secretariat [1].",
+    "language": "en",
+    "sources": [{"url": "https://www.coe.int/en/web/interculturalcities/join", "title": "Join"}],
+    "approved_by": "ICC secretariat",
+    "approved_at": "2026-03-12",
+}
+JOIN_ASKED = {
+    "fr": "Comment une ville peut-elle adhérer au programme des Cités interculturelles ?",
+    "de": "Wie kann unsere Stadt Mitglied im Programm Interkulturelle Städte werden?",
+}
+
+
+@pytest.fixture
+def approved_join(model_app: str) -> Iterator[dict[str, Any]]:
+    """An approved answer on how a city joins, stored through the admin API, removed after."""
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    created = httpx.post(f"{model_app}/api/admin/answers", json=JOIN, headers=admin, timeout=60)
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    yield body
+    gone = httpx.delete(f"{model_app}/api/admin/answers/{body['id']}", headers=admin)
+    assert gone.status_code == 204
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_an_approved_answer_is_marked_reviewed_with_its_date(
+    browser: Browser,
+    model_app: str,
+    fake_llm: FakeOpenAIServer,
+    approved_join: dict[str, Any],
+    lang: str,
+) -> None:
+    """A paraphrase of an approved question, asked in French or German, shows "Reviewed by the
+    ICC secretariat" and the approval date in the interface language, above the approved text
+    with its source; a plain answer carries no such mark."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    host_page(
+        page,
+        f"{model_app}/{lang}.html",
+        f'<html lang="{lang}"><body><p>{lang}</p>'
+        f'<script src="/widget.js" data-api="" data-lang="{lang}" defer></script></body></html>',
+    )
+    page.locator("[data-icc-assistant]").wait_for(state="attached")
+    page.locator(".launcher").click()
+    box = page.locator("textarea")
+    box.fill(JOIN_ASKED[lang])
+    box.press("Enter")
+    answer = answered(page)
+    mark = answer.locator(".approved")
+    expect(mark).to_be_visible()
+    words = {"fr": "Relu par le secrétariat de l'ICC", "de": "Vom ICC-Sekretariat geprüft"}[lang]
+    day = page.evaluate(
+        f"new Intl.DateTimeFormat('{lang}', {{dateStyle: 'long', timeZone: 'UTC'}})"
+        ".format(new Date('2026-03-12T00:00:00Z'))"
+    )
+    assert mark.inner_text().startswith(words) and mark.inner_text().endswith(" · " + str(day))
+    assert {"fr": "12 mars 2026", "de": "12. März 2026"}[lang] in mark.inner_text()
+    assert "letter of intent" in answer.locator(".body").inner_text()
+    answer.locator(".cite").first.click()
+    expect(answer.locator(".source.active")).to_contain_text("coe.int")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"widget-approved-{lang}.png"))
+    box.fill(FRENCH)
+    box.press("Enter")
+    expect(page.locator(".msg.bot")).to_have_count(2)
+    plain = answered(page)
+    expect(plain.locator(".approved")).to_be_hidden()
+    context.close()

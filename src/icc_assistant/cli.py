@@ -1,5 +1,5 @@
 """The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, gaps,
-serve, mcp."""
+answers (list, export, import), serve, mcp."""
 
 from __future__ import annotations
 
@@ -625,6 +625,93 @@ def _text_kept(keeps_text: bool, examples: int) -> str:
             f"but {examples} examples below were recorded with it kept"
         )
     return "question text not kept (ICC_GAPS_KEEP_TEXT off)"
+
+
+answers_app = typer.Typer(
+    name="answers",
+    help="The approved answers: the ICC secretariat's reviewed replies, served first.",
+    cls=_Group,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(answers_app)
+
+
+def _approved_store(data_dir: Path | None) -> Any:
+    from icc_assistant.approved.service import FILE_NAME
+    from icc_assistant.approved.store import ApprovedStore
+
+    return ApprovedStore(_settings(data_dir).data_dir / FILE_NAME)
+
+
+@answers_app.command("list", cls=_Command)
+def answers_list(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
+    """List the approved answers, newest first: id, state, language, review-by, question.
+
+    Example: icc-assistant answers list --json
+    """
+    answers = _approved_store(data_dir).answers()
+    if as_json:
+        out.print_json(json.dumps([a.model_dump(mode="json") for a in answers]))
+        return
+    from rich.table import Table
+
+    table = Table("id", "active", "language", "approved", "review by", "question")
+    for a in answers:
+        review = a.review_by.isoformat() if a.review_by else ""
+        table.add_row(a.id, "yes" if a.active else "retired", a.language,
+                      a.approved_at.isoformat(), review, a.question)  # fmt: skip
+    out.print(table)
+    out.print(f"{len(answers)} approved answers")
+
+
+@answers_app.command("export", cls=_Command)
+def answers_export(
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one answer a row.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print every approved answer as JSON (or CSV), for a backup or another deployment.
+
+    Example: icc-assistant answers export --csv > answers.csv
+    """
+    from icc_assistant.approved import to_csv, to_json
+
+    answers = _approved_store(data_dir).answers()
+    sys.stdout.write(to_csv(answers) if as_csv else to_json(answers))
+
+
+@answers_app.command("import", cls=_Command)
+def answers_import(
+    path: Annotated[Path, typer.Argument(help="A JSON or CSV export (by its extension).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Import an export: answers whose id is stored are updated, the others created. Every
+    answer is checked first: one bad answer imports nothing. Gaps the answers now answer are
+    marked.
+
+    Example: icc-assistant answers import answers.csv
+    """
+    from icc_assistant.approved import from_csv, from_json
+    from icc_assistant.assistant import Assistant
+    from icc_assistant.errors import InvalidRequestError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"{path} cannot be read as UTF-8 text: {exc}") from exc
+    if path.suffix.lower() == ".csv":
+        items = from_csv(text)
+    else:
+        try:
+            items = from_json(json.loads(text))
+        except json.JSONDecodeError as exc:
+            message = f"{path} is not JSON ({exc.msg}); a CSV export's name ends in .csv."
+            raise InvalidRequestError(message) from exc
+    assistant = Assistant.open(_settings(data_dir))
+    assert assistant.approved is not None
+    created, updated = assistant.approved.import_answers(items)
+    answered = assistant.mark_answered_gaps()
+    out.print(f"{created} created, {updated} updated; {answered} gaps answered")
 
 
 @app.command(cls=_Command)

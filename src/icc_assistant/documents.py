@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -157,6 +157,19 @@ class EvidenceGroup(_Frozen):
         return quote_link(self.url, [item.text for item in self.items], pdf=pdf)
 
 
+class ApprovedMark(_Frozen):
+    """The approved answer (the secretariat's reviewed reply) an answer serves."""
+
+    id: str = Field(description="The approved answer's id (GET /api/admin/answers/{id}).")
+    approved_at: date = Field(description="The day the secretariat approved it.")
+
+
+class ApprovedMatch(ApprovedMark):
+    """An approved answer a question asked for, found instead of passages."""
+
+    score: float = Field(description="The question's similarity to its nearest wording.")
+
+
 class Answer(_Frozen):
     """A grounded answer with numbered citations."""
 
@@ -186,6 +199,11 @@ class Answer(_Frozen):
         (),
         description="Cities the question names that no document is about (an answer about the"
         " others says so).",
+    )
+    approved: ApprovedMark | None = Field(
+        None,
+        description="Set when the answer is the ICC secretariat's reviewed reply to the"
+        " question (an approved answer); null otherwise.",
     )
 
 
@@ -251,6 +269,10 @@ class RetrievalResult(_Frozen):
     gate: Gate | None = Field(None, description="Why the status is what it is.")
     nearest: tuple[Passage, ...] = Field(
         (), description="Best candidates below the evidence gate, to say what IS covered."
+    )
+    approved: ApprovedMatch | None = Field(
+        None,
+        description="The approved answer the question asks for; then nothing was retrieved.",
     )
     # The vector of what the question asks without the cities it names (the query's own when
     # it names none), kept in the process so that what follows the search embeds nothing again.

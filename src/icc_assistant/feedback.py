@@ -6,7 +6,8 @@ record one gap per replay. The table keeps the newest `max_rows` ratings (older 
 as new ones come) and nothing older than `retention_days` (deleted before every read and
 write), so with the request's own length limits its size is bounded; the export is read a page
 at a time. The question a rating may carry is stored only when the operator keeps question
-text (ICC_GAPS_KEEP_TEXT), scrubbed of contact details like the reason.
+text (ICC_GAPS_KEEP_TEXT), scrubbed of contact details like the reason. A rating of an answer
+that served an approved answer keeps that answer's id, so the console shows its ratings.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     reason TEXT,
     question TEXT,
     created_at REAL NOT NULL,
-    gap_id INTEGER
+    gap_id INTEGER,
+    approved_id TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_age ON feedback (created_at);
 """
@@ -39,6 +41,11 @@ _MIGRATION = """
 DELETE FROM feedback WHERE id NOT IN (SELECT MAX(id) FROM feedback GROUP BY answer_id);
 CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback (answer_id);
 PRAGMA user_version = 1;
+"""
+# Version 2: the approved answer a rated answer served.
+_MIGRATION_2 = """
+CREATE INDEX IF NOT EXISTS feedback_approved ON feedback (approved_id);
+PRAGMA user_version = 2;
 """
 DAY_SECONDS = 86_400
 # Given the gap id the answer's previous rating recorded (or None), record this rating's gap
@@ -100,10 +107,12 @@ class FeedbackStore:
         reason: str | None = None,
         question: str | None = None,
         replace_gap: ReplaceGap | None = None,
+        approved_id: str | None = None,
     ) -> int:
         """Store the answer's rating, replacing any earlier one; returns its id. Within the
         same transaction (so two ratings of one answer never both record a gap),
-        `replace_gap` swaps the earlier rating's gap for this one's."""
+        `replace_gap` swaps the earlier rating's gap for this one's. `approved_id`: the approved
+        answer the rated answer served."""
         kept = scrub(question) if self.keep_question and question else None
         connection = self._connect()
         try:
@@ -116,9 +125,18 @@ class FeedbackStore:
             gap_id = replace_gap(earlier_gap) if replace_gap else earlier_gap
             connection.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
             cursor = connection.execute(
-                "INSERT INTO feedback (answer_id, rating, reason, question, created_at, gap_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (answer_id, rating, scrub(reason) if reason else None, kept, self._clock(), gap_id),
+                "INSERT INTO feedback"
+                " (answer_id, rating, reason, question, created_at, gap_id, approved_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    answer_id,
+                    rating,
+                    scrub(reason) if reason else None,
+                    kept,
+                    self._clock(),
+                    gap_id,
+                    approved_id,
+                ),
             )
             new_id = int(cursor.lastrowid or 0)
             connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
@@ -151,20 +169,44 @@ class FeedbackStore:
             connection.close()
         return [_exported(row) for row in rows]
 
+    def approved_ratings(self) -> dict[str, dict[str, int]]:
+        """Ratings of answers that served approved answers: {approved id: {"up": n, "down": n}}."""
+        connection = self._connect()
+        try:
+            with connection:
+                self._delete_expired(connection)
+                rows = connection.execute(
+                    "SELECT approved_id, rating, COUNT(*) FROM feedback"
+                    " WHERE approved_id IS NOT NULL GROUP BY approved_id, rating"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
+        finally:
+            connection.close()
+        counts: dict[str, dict[str, int]] = {}
+        for approved_id, rating, n in rows:
+            counts.setdefault(str(approved_id), {"up": 0, "down": 0})[str(rating)] = int(n)
+        return counts
+
 
 def _exported(row: sqlite3.Row) -> dict[str, Any]:
     """A rating as the export shows it: ISO time, and not the gap it links to."""
     item = dict(row)
     item.pop("gap_id", None)
+    item.pop("approved_id", None)
     return {**item, "created_at": iso_utc(row["created_at"])}
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
     """Bring a database written by an earlier version to the current schema."""
     (version,) = connection.execute("PRAGMA user_version").fetchone()
-    if version >= 1:
+    if version >= 2:
         return
     columns = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
     if "gap_id" not in columns:
         connection.execute("ALTER TABLE feedback ADD COLUMN gap_id INTEGER")
-    connection.executescript(_MIGRATION)
+    if "approved_id" not in columns:
+        connection.execute("ALTER TABLE feedback ADD COLUMN approved_id TEXT")
+    if version < 1:
+        connection.executescript(_MIGRATION)
+    connection.executescript(_MIGRATION_2)

@@ -1,7 +1,9 @@
 """A fake OpenAI-compatible chat server: a real HTTP server on loopback speaking the protocol.
 
 Its replies are derived from the request (it names the language the system prompt asked for
-and cites the first two numbered passages it was given), it records every request, and it can
+and cites the first two numbered passages it was given; asked to translate an approved answer,
+it gives the text between the <approved_answer> tags back under a "[<language>]" line, and in
+mode nocite without its [n] markers), it records every request, and it can
 be told to fail: `mode` is one of ok, error (HTTP 500), slow (sleeps `delay` s first),
 malformed (invalid JSON / SSE), drop (closes a stream half-way), stall (streams a little then
 sleeps `delay` s, to see a client disconnect), nocite (answers without citations),
@@ -73,6 +75,14 @@ def reply_for(body: dict[str, Any], mode: str) -> str:
         if mode == "self_standing":  # the model judges the question to stand on its own
             return json.dumps({"uses_history": False, "standalone": last, "english": last})
         return json.dumps({"standalone": f"{last} (standalone)", "english": "standalone query"})
+    approved = re.search(
+        r"into ([A-Z][a-z]+)\..*<approved_answer>\n(.*)\n</approved_answer>", text, re.DOTALL
+    )
+    if approved:
+        body = approved.group(2)
+        if mode == "nocite":
+            body = re.sub(r"\[\d+\]", "", body)
+        return f"[{approved.group(1)}]\n{body}"
     language = re.search(r"Answer in ([A-Z][a-z]+)", text)
     name = language.group(1) if language else "unknown"
     passages = re.findall(r"^\[(\d+)\] (.*)$", text, flags=re.MULTILINE)

@@ -1,10 +1,11 @@
-/* The admin console (/admin): documents, sync, feedback, gaps and briefing notes.
+/* The admin console (/admin): documents, sync, feedback, gaps, approved answers and briefing notes.
  *
  * An ES module loaded by web/admin.html under a strict Content-Security-Policy: no inline
  * script or style, nothing from other hosts. The admin key is typed in, kept in this tab's
  * sessionStorage only, and sent as Authorization: Bearer; a refused key (401 or 403 from any
  * admin call) locks the console again. Text from the service reaches the page as text only. */
 
+import { answersPage, draftFromBrief } from "./answers.js";
 import { adminClient, ApiError, fileNameOf, query, saveBlob } from "./api.js";
 import { barChart, columnChart } from "./chart.js";
 import { LANGUAGE_NAMES, STRINGS } from "./console-strings.js";
@@ -68,6 +69,12 @@ const when = (iso) => {
   return Number.isNaN(date.getTime()) ? String(iso) : dates.format(date);
 };
 const count = (n) => numbers.format(Number(n) || 0);
+const days = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeZone: "UTC" });
+/** A day ("2026-03-12") in the interface language. */
+const day = (iso) => {
+  const date = new Date(String(iso) + "T00:00:00Z");
+  return Number.isNaN(date.getTime()) ? String(iso || "—") : days.format(date);
+};
 
 // ---- page frame ----
 document.documentElement.lang = LANG;
@@ -741,15 +748,24 @@ function gapsPage() {
         el("section", { class: "card" }, [
           el("h3", { text: T.examples }),
           !body.keeps_text ? el("p", { class: "meta", text: T.examplesOff }) :
-            examples.length ? el("ul", { class: "examples" }, examples.map((ex) => el("li", {}, [
-              el("span", { class: "meta", text: ex.day + " · " + (ex.kind === "thumbs_down" ? T.ratingDown : T.kindUnanswered) + (ex.language ? " · " + ex.language.toUpperCase() : "") + " — " }),
-              el("span", { dir: "auto", lang: ex.language || null, text: ex.text })
-            ]))) : el("p", { class: "meta", text: T.gapsNone })
+            examples.length ? el("ul", { class: "examples" }, examples.map(example)) : el("p", { class: "meta", text: T.gapsNone })
         ])
       );
     } catch (e) {
       if (!(e instanceof ApiError && (e.status === 401 || e.status === 403))) setMessage(error, problem(e));
     }
+  }
+
+  /** An example gap: answered by an approved answer, or a button to write one from it. */
+  function example(ex) {
+    return el("li", {}, [
+      el("span", { class: "meta", text: ex.day + " · " + (ex.kind === "thumbs_down" ? T.ratingDown : T.kindUnanswered) + (ex.language ? " · " + ex.language.toUpperCase() : "") + " — " }),
+      el("span", { dir: "auto", lang: ex.language || null, text: ex.text }), " ",
+      ex.answered_by ? el("span", { class: "badge finished", text: T.gapAnswered }) : el("button", {
+        type: "button", class: "small", text: T.approveAsAnswer, "aria-label": format(T.approveAsAnswerNamed, { question: ex.text }),
+        onclick: () => approve({ question: ex.text, language: ex.language }, T.fromGap)
+      })
+    ]);
   }
 
   async function download() {
@@ -775,6 +791,7 @@ function briefPage() {
   const formats = el("fieldset", { class: "formats" }, [el("legend", { text: T.format })].concat(FORMATS.map(([value, label], i) =>
     el("label", { for: "brief-format-" + value }, [el("input", { type: "radio", name: "brief-format", id: "brief-format-" + value, value, checked: i === 0 }), " ", label]))));
   const writeButton = el("button", { type: "submit", class: "primary", text: T.briefWrite });
+  const approveButton = el("button", { type: "button", text: T.approveAsAnswer, onclick: () => approveBrief() });
   const error = message("error");
   const note = message("status");
   const preview = el("div", { class: "doc-text preview", dir: "auto" });
@@ -790,20 +807,43 @@ function briefPage() {
       el("div", { class: "fields" }, [field("brief-language", T.briefLanguage, language)]),
       el("details", { class: "more-filters" }, [el("summary", { text: T.filters }), el("div", { class: "fields" }, filters.fields)]),
       formats,
-      el("div", { class: "row" }, [writeButton])
+      el("div", { class: "row" }, [writeButton, approveButton])
     ]),
     error, note, previewBox
   ];
+
+  function request(kind) {
+    const wanted = filters.values();
+    const body = { question: question.value.trim(), format: kind, language_hint: LANG };
+    if (language.value) body.language = language.value;
+    if (Object.keys(wanted).length) body.filters = wanted;
+    return body;
+  }
+
+  /** The note as data, its summary and cited sources pre-filling an approved answer. */
+  async function approveBrief() {
+    if (!question.value.trim()) return question.focus();
+    setMessage(error, "");
+    setMessage(note, T.briefWriting);
+    approveButton.disabled = true;
+    try {
+      const brief = await api.json("/api/brief", { method: "POST", json: request("json") });
+      setMessage(note, "");
+      approve(draftFromBrief(brief), T.fromBrief);
+    } catch (e) {
+      setMessage(note, "");
+      if (!(e instanceof ApiError && (e.status === 401 || e.status === 403))) setMessage(error, problem(e));
+    } finally {
+      approveButton.disabled = false;
+    }
+  }
 
   async function write() {
     const text = question.value.trim();
     if (!text) return question.focus();
     const chosen = formats.querySelector("input:checked");
     const kind = chosen ? chosen.value : "md";
-    const wanted = filters.values();
-    const body = { question: text, format: kind, language_hint: LANG };
-    if (language.value) body.language = language.value;
-    if (Object.keys(wanted).length) body.filters = wanted;
+    const body = request(kind);
     setMessage(error, "");
     setMessage(note, T.briefWriting);
     previewBox.hidden = true;
@@ -829,8 +869,20 @@ function briefPage() {
   return { id: "brief", label: T.brief, panel, enter() { fillFilters(filters); }, leave() {} };
 }
 
+// ---- Approved answers ----
+const answers = answersPage({
+  api, T, field, message, setMessage, problem, count, day, announce, lang: LANG,
+  languages: Object.keys(STRINGS).map((code) => [code, LANGUAGE_NAMES[code]])
+});
+
+/** "Approve as answer": the approved-answers page, its form pre-filled with `values`. */
+function approve(values, from) {
+  select(answers, false);
+  answers.prefill(values, from);
+}
+
 // ---- tabs ----
-const PAGES = [documentsPage(), syncPage(), feedbackPage(), gapsPage(), briefPage()];
+const PAGES = [documentsPage(), syncPage(), feedbackPage(), gapsPage(), answers, briefPage()];
 let current = null;
 
 const tabs = PAGES.map((page) => el("button", {

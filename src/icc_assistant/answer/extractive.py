@@ -167,6 +167,10 @@ class ExtractiveAnswerer:
     def condense(self, request: AnswerRequest) -> SearchQuery:
         return condense_without_model(request)
 
+    def translate(self, text: str, language: str) -> str | None:
+        """Nothing translates without a model: the approved text is given as written."""
+        return None
+
     def check_ready(self) -> str:
         return "extractive mode"
 

@@ -111,6 +111,10 @@ def create_chat_model(settings: Settings) -> BaseChatOpenAI:
 _DELIMITER = re.compile(r"<(\s*/?\s*passage\b[^<>\n]{0,80})>?", re.IGNORECASE)
 
 
+# The approved answer goes to the model between <approved_answer> tags; its text cannot close them.
+_APPROVED_TAG = re.compile(r"<(?=\s*/?\s*approved_answer)", re.IGNORECASE)
+
+
 # Characters that show nothing: "</pas\u200bsage>" reads as the tag to a model.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
@@ -244,6 +248,22 @@ class ModelAnswerer:
             language=answer_language(request),
             history_used=used is not False and text != request.question,
         )
+
+    # -- approved answers ------------------------------------------------------------------------
+
+    def translate(self, text: str, language: str) -> str | None:
+        """The model's translation of an approved answer into `language` (prompts/
+        approved_translate.md); None when the model failed. The caller checks that it kept the
+        citations, numbers and links."""
+        prompt = load_prompt("approved_translate").render(
+            language_name=language_name(language), answer=_APPROVED_TAG.sub("‹", text)
+        )
+        try:
+            reply = self._llm.invoke([HumanMessage(prompt)])
+        except MODEL_FAILURES as exc:
+            log.warning("model call failed", stage="translate", **failure_fields(exc))
+            return None
+        return _text_of(reply.content).strip() or None
 
     # -- answering -------------------------------------------------------------------------------
 

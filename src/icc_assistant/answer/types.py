@@ -75,3 +75,8 @@ class Answerer(Protocol):
     def check_ready(self) -> str:
         """ "extractive mode" or "model reachable"; raises ModelUnavailableError."""
         ...
+
+    def translate(self, text: str, language: str) -> str | None:
+        """`text` (an approved answer) in `language`, changed in nothing else; None without a
+        model or when the model failed."""
+        ...

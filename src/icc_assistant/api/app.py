@@ -19,6 +19,7 @@ from icc_assistant.api.mcp import mount_mcp
 from icc_assistant.api.openapi_limits import install_limits
 from icc_assistant.api.routes import (
     admin,
+    answers,
     brief,
     chat,
     console,
@@ -76,7 +77,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.gaps = GapStore.from_settings(settings)
     app.state.sync_runs = {}
     app.state.ready_check = health.ReadyCheck()
-    routers = (chat, openai_compat, library, admin, gaps, sync, health, widget, brief, console)
+    routers = (
+        chat, openai_compat, library, admin, answers, gaps, sync, health, widget, brief, console
+    )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     app.state.mcp = mount_mcp(app, settings)

@@ -34,6 +34,7 @@ STATUS: tuple[tuple[type[domain.ICCAssistantError], int], ...] = (
     (domain.ModelUnavailableError, 503),
     (domain.FeedbackUnavailableError, 503),
     (domain.GapsUnavailableError, 503),
+    (domain.ApprovedAnswersUnavailableError, 503),
 )
 
 

@@ -140,9 +140,12 @@ def brief_blocks(brief: Brief) -> list[Block]:
         heading("brief_title", "title"),
         Block("paragraph", (Run(field("brief_enquiry"), bold=True), Run(brief.enquiry))),
         Block("paragraph", (Run(field("brief_date"), bold=True), Run(_day(brief.created)))),
-        heading("brief_summary" if brief.summary_by == "model" else "brief_key_evidence"),
+        heading("brief_key_evidence" if brief.summary_by == "evidence" else "brief_summary"),
         *markdown_blocks(brief.summary),
     ]
+    if brief.approved is not None:
+        day = brief.approved.approved_at.isoformat()
+        blocks.append(Block("paragraph", (Run(label("approved_reviewed", date=day), italic=True),)))
     if brief.status == "partial" and brief.summary_by == "evidence":
         blocks.append(Block("paragraph", (Run(label("partial"), italic=True),)))
     if brief.notice:

@@ -1,12 +1,13 @@
 """Enquiry -> Brief: the Assistant's answer (its summary, checked as chat checks it), the
 practices of other cities and the ICC's recommendations, each quoted whole and numbered.
 
-The answer goes through the Assistant's own path (condense, retrieve, answer), so a model's
-citations are validated exactly as in chat, and an enquiry nothing answers is recorded as a
-gap. The note then sorts the quotable sentences by what the material says of them, never by
-the question: a sentence of an Index report, or one under a Recommendations/Suggestions
-heading, is ICC advice; any other is a city's practice. Practices are also searched among
-good-practice pages on their own, as an answer to an enquiry tends to
+The answer goes through the Assistant's own path (condense, approved answers, retrieve,
+answer), so a model's citations are validated exactly as in chat, an enquiry that asks for an
+approved answer gets the secretariat's reviewed reply as its summary, and an enquiry nothing
+answers is recorded as a gap. The note then sorts the quotable sentences by what the material
+says of them, never by the question: a sentence of an Index report, or one under a
+Recommendations/Suggestions heading, is ICC advice; any other is a city's practice. Practices
+are also searched among good-practice pages on their own, as an answer to an enquiry tends to
 rank the Index reports first.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from icc_assistant.answer import AnswerRequest
 from icc_assistant.answer.evidence import RELEVANCE_BAND, choose, group
@@ -64,7 +66,7 @@ def build_brief(
     best = max((p.score for p in found), default=0.0)
     advice = [p for p in found if is_advice(p) and p.score >= best - RELEVANCE_BAND]
     sources = _Sources(answer.citations)
-    by_model = answer.model is not None
+    by_model = answer.model is not None or answer.approved is not None
     summary = answer.text if by_model or not answer.evidence else lead_sentences(answer)
     # A sentence is quoted once in a note: the summary's key evidence is not repeated under a
     # city or a recommendation, nor a practice under the recommendations.
@@ -88,7 +90,8 @@ def build_brief(
         filters=retrieval.filters,
         status=answer.status,
         summary=summary,
-        summary_by="model" if by_model else "evidence",
+        summary_by=_summary_by(answer),
+        approved=answer.approved,
         model=answer.model,
         notice=answer.notice,
         practices=by_city(practices),
@@ -96,6 +99,12 @@ def build_brief(
         sources=sources.listed(),
         material=material_state(assistant),
     )
+
+
+def _summary_by(answer: Answer) -> Literal["model", "evidence", "approved"]:
+    if answer.approved is not None:
+        return "approved"
+    return "model" if answer.model is not None else "evidence"
 
 
 def is_advice(passage: Passage) -> bool:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icc_assistant.documents import AnswerStatus, DocType, Filters
+from icc_assistant.documents import AnswerStatus, ApprovedMark, DocType, Filters
 
 
 class _Frozen(BaseModel):
@@ -78,9 +78,13 @@ class Brief(_Frozen):
     filters: Filters = Field(default_factory=Filters)
     status: AnswerStatus = Field(description="The answer's status: answered, partial, no_evidence.")
     summary: str = Field(description="Markdown; [n] markers refer to `sources`.")
-    summary_by: Literal["model", "evidence"] = Field(
+    summary_by: Literal["model", "evidence", "approved"] = Field(
         description="model: written by the configured model, its citations checked as in chat;"
-        " evidence: the lead sentences of the answer without a model."
+        " evidence: the lead sentences of the answer without a model; approved: the ICC"
+        " secretariat's reviewed answer to the enquiry (see `approved`)."
+    )
+    approved: ApprovedMark | None = Field(
+        None, description="The approved answer the summary is, when the enquiry asks for one."
     )
     model: str | None = None
     notice: str | None = None

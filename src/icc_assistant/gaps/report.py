@@ -8,13 +8,15 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from icc_assistant.errors import InvalidRequestError
 from icc_assistant.gaps.store import GAP_KINDS, GapCounts, GapKind, GapStore, StoredGap
 
 MAX_EXAMPLES = 50
-CSV_COLUMNS = ("day", "kind", "language", "cities", "topics", "filters", "reason", "text")
+CSV_COLUMNS = (
+    "day", "kind", "language", "cities", "topics", "filters", "reason", "text", "answered_by"
+)  # fmt: skip
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -35,6 +37,9 @@ class Example(BaseModel):
     kind: GapKind
     language: str | None
     text: str
+    answered_by: str | None = Field(
+        None, description="The approved answer that now answers it, if one does."
+    )
 
 
 class GapReport(BaseModel):
@@ -51,6 +56,9 @@ class GapReport(BaseModel):
     by_topic: list[KeyCount]
     by_day: list[DayCount]
     examples: list[Example]
+    answered: int = Field(
+        0, description="Gaps (with kept text) that an approved answer now answers."
+    )
 
 
 def parse_day(value: str | None, name: str) -> date | None:
@@ -103,9 +111,16 @@ def build_report(
             DayCount(day=date.fromisoformat(d), count=n) for d, n in sorted(groups["day"].items())
         ],
         examples=[
-            Example(day=gap.day, kind=gap.kind, language=gap.language, text=gap.text or "")
+            Example(
+                day=gap.day,
+                kind=gap.kind,
+                language=gap.language,
+                text=gap.text or "",
+                answered_by=gap.answered_by,
+            )
             for gap in counts.examples
         ],
+        answered=counts.answered,
     )
 
 
@@ -130,6 +145,7 @@ def to_csv(gaps: Sequence[StoredGap]) -> str:
             filters,
             gap.reason or "",
             gap.text or "",
+            gap.answered_by or "",
         ]
         writer.writerow([_cell(cell) for cell in cells])
     return buffer.getvalue()

@@ -2,8 +2,11 @@
 
 A row holds the UTC day (never the time), the kind, the language, the cities and topics
 detected, the filters and the gate's reason. The question's text is stored only when the store
-is told to keep it, and then scrubbed first (`scrub`). Rows older than the retention period are
-deleted before every read and every write, and the newest `max_rows` are all that is kept.
+is told to keep it, and then scrubbed first (`scrub`); such a gap may also hold the text's
+vector (computed once, to compare it with the approved answers) and the approved answer that
+now answers it (`answered_by`). A gap without text keeps no vector: nothing of the question.
+Rows older than the retention period are deleted before every read and every write, and the
+newest `max_rows` are all that is kept.
 """
 
 from __future__ import annotations
@@ -70,9 +73,21 @@ class Gap(BaseModel):
 
 
 class StoredGap(Gap):
-    """A gap as read back, with the day it was recorded."""
+    """A gap as read back, with the day it was recorded and the approved answer that now
+    answers it, if one does."""
 
     day: date
+    answered_by: str | None = None
+
+
+@dataclass(frozen=True)
+class KeptText:
+    """A gap whose text was kept, as the approved answers are compared with it."""
+
+    id: int
+    text: str
+    filters: dict[str, str | int]
+    vector: bytes | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class GapCounts:
     total: int
     groups: dict[GroupName, dict[str, int]]
     examples: list[StoredGap]
+    answered: int = 0
 
 
 def utc_day(clock: Callable[[], float]) -> date:
@@ -182,7 +198,32 @@ class GapStore:
                 " ORDER BY day DESC, id DESC LIMIT ?",
                 (*span, examples),
             ).fetchall()
-        return GapCounts(int(total), groups, [_stored(row) for row in rows])
+            (answered,) = connection.execute(
+                "SELECT COUNT(*) FROM gaps WHERE day BETWEEN ? AND ? AND answered_by IS NOT NULL",
+                span,
+            ).fetchone()
+        return GapCounts(int(total), groups, [_stored(row) for row in rows], int(answered))
+
+    def kept_texts(self, limit: int = 2000) -> list[KeptText]:
+        """The newest `limit` gaps whose text was kept, with their vectors where computed."""
+        with self._transaction("read") as connection:
+            rows = connection.execute(
+                "SELECT id, text, filters, vector FROM gaps WHERE text IS NOT NULL"
+                " ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            KeptText(int(r["id"]), r["text"], json.loads(r["filters"]), r["vector"]) for r in rows
+        ]
+
+    def set_answered(self, marks: list[tuple[int, str | None, bytes | None]]) -> None:
+        """For each (gap id, approved answer id or None, its text's vector): record which
+        approved answer now answers it, and the vector for the next comparison."""
+        with self._transaction("saved") as connection:
+            connection.executemany(
+                "UPDATE gaps SET answered_by = ?, vector = COALESCE(?, vector) WHERE id = ?",
+                [(answered, vector, gap_id) for gap_id, answered, vector in marks],
+            )
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -215,6 +256,7 @@ class GapStore:
             # WAL with NORMAL sync cannot corrupt; a power cut may lose the last gaps only.
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
+            _migrate(connection)
         except (sqlite3.Error, OSError) as exc:
             if connection is not None:
                 connection.close()
@@ -222,6 +264,15 @@ class GapStore:
                 f"The record of unanswered questions cannot be opened: {exc}"
             ) from exc
         return connection
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Add the columns a store written by an earlier version lacks."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(gaps)")}
+    if "answered_by" not in columns:
+        connection.execute("ALTER TABLE gaps ADD COLUMN answered_by TEXT")
+    if "vector" not in columns:
+        connection.execute("ALTER TABLE gaps ADD COLUMN vector BLOB")
 
 
 def _span(since: date | None, until: date | None) -> tuple[str, str]:
@@ -244,4 +295,5 @@ def _stored(row: sqlite3.Row) -> StoredGap:
         filters=json.loads(values["filters"]),
         reason=values["reason"],
         text=values["text"],
+        answered_by=values.get("answered_by"),
     )

@@ -48,8 +48,11 @@ async def add_feedback(body: FeedbackIn, request: Request) -> FeedbackOut:
         return assistant.replace_gap(earlier, gap)
 
     store: FeedbackStore = request.app.state.feedback
+    approved_id = None
+    if assistant.approved is not None:  # the approved answer it served, to count its ratings
+        approved_id = await asyncio.to_thread(assistant.approved.store.served_from, answer_id)
     new_id = await asyncio.to_thread(
-        store.add, answer_id, body.rating, body.reason, body.question, replace_gap
+        store.add, answer_id, body.rating, body.reason, body.question, replace_gap, approved_id
     )
     return FeedbackOut(id=new_id)
 

@@ -74,6 +74,7 @@ def _done(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "notice": answer.notice,
         "language": answer.language,
+        "approved": answer.approved.model_dump(mode="json") if answer.approved else None,
     }
 
 

@@ -35,8 +35,8 @@ PAGE_HEADERS = {
 # The modules of web/lib/ the server hands out; any other name is a 404.
 LIB_MODULES = frozenset(
     {
-        "api", "chart", "console", "console-strings", "copy", "dom", "fragments", "i18n",
-        "render", "sse",
+        "answers", "api", "chart", "console", "console-strings", "copy", "dom", "fragments",
+        "i18n", "render", "sse",
     }
 )  # fmt: skip
 

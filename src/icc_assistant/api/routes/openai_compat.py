@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from icc_assistant.answer import AnswerDoneEvent, TokenEvent
+from icc_assistant.answer.messages import message
 from icc_assistant.api.errors import error_type
 from icc_assistant.api.limits import question_cost
 from icc_assistant.api.routes.chat import event_stream
@@ -54,6 +55,19 @@ def sources_text(citations: Sequence[Citation]) -> str:
         parts = [c.title, where, c.section, c.url or c.source]
         lines.append(f"[{c.number}] " + " - ".join(p for p in parts if p))
     return "\n".join(lines)
+
+
+def reviewed_text(answer: Answer) -> str:
+    """For an approved answer, the line saying when the secretariat reviewed it (a client of
+    this API sees only the content)."""
+    if answer.approved is None:
+        return ""
+    day = answer.approved.approved_at.isoformat()
+    return f"\n\n_{message(answer.language, 'approved_reviewed', date=day)}_"
+
+
+def _approved(answer: Answer) -> dict[str, Any] | None:
+    return answer.approved.model_dump(mode="json") if answer.approved else None
 
 
 def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
@@ -99,7 +113,7 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
                 "index": 0,
                 "message": {
                     "role": "assistant",
-                    "content": answer.text + sources_text(answer.citations),
+                    "content": answer.text + reviewed_text(answer) + sources_text(answer.citations),
                 },
                 "finish_reason": "stop",
             }
@@ -113,6 +127,7 @@ def completion(answer: Answer, profile: str) -> dict[str, Any]:
             "language": answer.language,
             "model": answer.model,
             "notice": answer.notice,
+            "approved": _approved(answer),
         },
     }
 
@@ -162,16 +177,17 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
                 elif isinstance(event, TokenEvent):
                     yield _chunk(chunk_id, profile, {"content": event.text})
                 elif isinstance(event, AnswerDoneEvent):
-                    yield _chunk(
-                        chunk_id, profile, {"content": sources_text(event.answer.citations)}
-                    )
+                    answer = event.answer
+                    closing = reviewed_text(answer) + sources_text(answer.citations)
+                    yield _chunk(chunk_id, profile, {"content": closing})
                     yield _chunk(
                         chunk_id,
                         profile,
                         {},
                         finish="stop",
-                        citations=_cite(event.answer.citations),
-                        evidence=_evidence(event.answer),
+                        citations=_cite(answer.citations),
+                        evidence=_evidence(answer),
+                        approved=_approved(answer),
                     )
         except ICCAssistantError as exc:
             error = {"error": {"type": error_type(exc), "message": str(exc)}}
@@ -193,6 +209,7 @@ def _chunk(
     finish: str | None = None,
     citations: list[dict[str, Any]] | None = None,
     evidence: list[dict[str, Any]] | None = None,
+    approved: dict[str, Any] | None = None,
 ) -> str:
     body: dict[str, Any] = {
         "id": chunk_id,
@@ -205,4 +222,6 @@ def _chunk(
         body["citations"] = citations
     if evidence is not None:
         body["evidence"] = evidence
+    if approved is not None:
+        body["approved"] = approved
     return f"data: {json.dumps(body)}\n\n"
