@@ -65,7 +65,7 @@ export const STRINGS = {
     answersSourcesHelp: "One a line: a document id of the index (as on the Documents page), a public address, or both separated by a space.", answersLanguage: "Language of the answer",
     answersBy: "Approved by", answersByHelp: "A team's name, not a person's.", answersAt: "Approved on", answersReview: "Review by", answersReviewHelp: "After this day it is still served, and flagged here.",
     answersActiveLabel: "In service: serve it to users", answersDefaultBy: "ICC secretariat", gapAnswered: "Answered by an approved answer", approveAsAnswer: "Approve as answer",
-    approveAsAnswerNamed: "Approve an answer to {question}", fromGap: "From a gap: write the reply, add its sources, then save.", fromBrief: "From a briefing note: its summary and the sources it cites. Check them, then save."
+    fromGap: "From a gap: write the reply, add its sources, then save.", fromBrief: "From a briefing note: its summary and the sources it cites. Check them, then save."
   },
   fr: {
     noAdminKey: "Ce service n'a pas encore de clé d'administration : la console est verrouillée.", setAdminKey: "Pour en définir une, la personne qui gère le service le démarre avec ICC_ADMIN_KEYS=<une longue clé aléatoire>, ou avec icc-assistant serve --admin-key-file FICHIER (une clé par ligne), puis se connecte ici avec cette clé.",
@@ -124,7 +124,7 @@ export const STRINGS = {
     answersSources: "Sources", answersSourcesHelp: "Une par ligne : l'identifiant d'un document de l'index (comme sur la page Documents), une adresse publique, ou les deux séparés par une espace.",
     answersLanguage: "Langue de la réponse", answersBy: "Validée par", answersByHelp: "Le nom d'une équipe, pas d'une personne.", answersAt: "Validée le", answersReview: "À revoir avant le",
     answersReviewHelp: "Passé ce jour, elle est toujours servie et signalée ici.", answersActiveLabel: "En service : la donner aux utilisateurs", answersDefaultBy: "Secrétariat ICC",
-    gapAnswered: "Répondue par une réponse validée", approveAsAnswer: "Valider comme réponse", approveAsAnswerNamed: "Valider une réponse à {question}", fromGap: "D'une lacune : rédigez la réponse, ajoutez ses sources, puis enregistrez.",
+    gapAnswered: "Répondue par une réponse validée", approveAsAnswer: "Valider comme réponse", fromGap: "D'une lacune : rédigez la réponse, ajoutez ses sources, puis enregistrez.",
     fromBrief: "D'une note d'information : sa synthèse et les sources qu'elle cite. Vérifiez-les, puis enregistrez."
   },
   de: {
@@ -184,7 +184,7 @@ export const STRINGS = {
     answersSourcesHelp: "Eine pro Zeile: die Kennung eines Dokuments im Index (wie auf der Seite Dokumente), eine öffentliche Adresse oder beides, durch ein Leerzeichen getrennt.",
     answersLanguage: "Sprache der Antwort", answersBy: "Freigegeben von", answersByHelp: "Der Name eines Teams, nicht einer Person.", answersAt: "Freigegeben am",
     answersReview: "Prüfen bis", answersReviewHelp: "Nach diesem Tag wird sie weiter gegeben und hier markiert.", answersActiveLabel: "In Verwendung: den Nutzern geben",
-    answersDefaultBy: "ICC-Sekretariat", gapAnswered: "Von einer freigegebenen Antwort beantwortet", approveAsAnswer: "Als Antwort freigeben", approveAsAnswerNamed: "Eine Antwort auf {question} freigeben",
+    answersDefaultBy: "ICC-Sekretariat", gapAnswered: "Von einer freigegebenen Antwort beantwortet", approveAsAnswer: "Als Antwort freigeben", 
     fromGap: "Aus einer Lücke: Antwort schreiben, Quellen angeben, dann speichern.", fromBrief: "Aus einem Briefing: seine Zusammenfassung und die zitierten Quellen. Prüfen, dann speichern."
   },
   es: {
@@ -244,7 +244,7 @@ export const STRINGS = {
     answersSourcesHelp: "Una por línea: el identificador de un documento del índice (como en la página Documentos), una dirección pública, o ambos separados por un espacio.",
     answersLanguage: "Idioma de la respuesta", answersBy: "Aprobada por", answersByHelp: "El nombre de un equipo, no de una persona.", answersAt: "Aprobada el", answersReview: "Revisar antes del",
     answersReviewHelp: "Pasado ese día se sigue sirviendo y se señala aquí.", answersActiveLabel: "En servicio: darla a los usuarios", answersDefaultBy: "Secretaría del ICC",
-    gapAnswered: "Respondida por una respuesta aprobada", approveAsAnswer: "Aprobar como respuesta", approveAsAnswerNamed: "Aprobar una respuesta a {question}",
+    gapAnswered: "Respondida por una respuesta aprobada", approveAsAnswer: "Aprobar como respuesta", 
     fromGap: "De una laguna: redacte la respuesta, añada sus fuentes y guarde.", fromBrief: "De una nota informativa: su resumen y las fuentes que cita. Compruébelos y guarde."
   },
   it: {
@@ -303,7 +303,7 @@ export const STRINGS = {
     answersSources: "Fonti", answersSourcesHelp: "Una per riga: l'identificativo di un documento dell'indice (come nella pagina Documenti), un indirizzo pubblico, o entrambi separati da uno spazio.",
     answersLanguage: "Lingua della risposta", answersBy: "Approvata da", answersByHelp: "Il nome di un gruppo, non di una persona.", answersAt: "Approvata il", answersReview: "Da rivedere entro il",
     answersReviewHelp: "Dopo quel giorno è ancora fornita e segnalata qui.", answersActiveLabel: "In servizio: fornirla agli utenti", answersDefaultBy: "Segretariato ICC",
-    gapAnswered: "Ha una risposta approvata", approveAsAnswer: "Approva come risposta", approveAsAnswerNamed: "Approva una risposta a {question}", fromGap: "Da una lacuna: scrivi la risposta, aggiungi le fonti e salva.",
+    gapAnswered: "Ha una risposta approvata", approveAsAnswer: "Approva come risposta", fromGap: "Da una lacuna: scrivi la risposta, aggiungi le fonti e salva.",
     fromBrief: "Da una nota informativa: la sua sintesi e le fonti che cita. Controllale e salva."
   },
   pt: {
@@ -362,7 +362,7 @@ export const STRINGS = {
     answersTextHelp: "Markdown. [1] cita a primeira fonte, [2] a segunda; sem marcas, todas as fontes são citadas no fim.", answersSources: "Fontes", answersSourcesHelp: "Uma por linha: o identificador de um documento do índice (como na página Documentos), um endereço público, ou ambos separados por um espaço.",
     answersLanguage: "Língua da resposta", answersBy: "Aprovada por", answersByHelp: "O nome de uma equipa, não de uma pessoa.", answersAt: "Aprovada em", answersReview: "Rever até",
     answersReviewHelp: "Depois desse dia continua a ser dada e é assinalada aqui.", answersActiveLabel: "Em serviço: dá-la aos utilizadores", answersDefaultBy: "Secretariado do ICC",
-    gapAnswered: "Respondida por uma resposta aprovada", approveAsAnswer: "Aprovar como resposta", approveAsAnswerNamed: "Aprovar uma resposta a {question}", fromGap: "De uma lacuna: escreva a resposta, junte as fontes e guarde.",
+    gapAnswered: "Respondida por uma resposta aprovada", approveAsAnswer: "Aprovar como resposta", fromGap: "De uma lacuna: escreva a resposta, junte as fontes e guarde.",
     fromBrief: "De uma nota informativa: o seu resumo e as fontes que cita. Verifique-os e guarde."
   },
   nl: {
@@ -422,7 +422,7 @@ export const STRINGS = {
     answersSources: "Bronnen", answersSourcesHelp: "Eén per regel: de id van een document in de index (zoals op de pagina Documenten), een openbaar adres, of beide gescheiden door een spatie.",
     answersLanguage: "Taal van het antwoord", answersBy: "Goedgekeurd door", answersByHelp: "De naam van een team, niet van een persoon.", answersAt: "Goedgekeurd op",
     answersReview: "Nakijken vóór", answersReviewHelp: "Na die dag wordt het nog gegeven en hier gemarkeerd.", answersActiveLabel: "In gebruik: aan gebruikers geven",
-    answersDefaultBy: "ICC-secretariaat", gapAnswered: "Beantwoord door een goedgekeurd antwoord", approveAsAnswer: "Goedkeuren als antwoord", approveAsAnswerNamed: "Een antwoord op {question} goedkeuren",
+    answersDefaultBy: "ICC-secretariaat", gapAnswered: "Beantwoord door een goedgekeurd antwoord", approveAsAnswer: "Goedkeuren als antwoord", 
     fromGap: "Uit een lacune: schrijf het antwoord, voeg de bronnen toe en sla op.", fromBrief: "Uit een briefingnota: de samenvatting en de bronnen die ze citeert. Controleer ze en sla op."
   },
   pl: {
@@ -482,7 +482,7 @@ export const STRINGS = {
     answersSourcesHelp: "Jedno w wierszu: identyfikator dokumentu z indeksu (jak na stronie Dokumenty), adres publiczny albo oba, oddzielone spacją.", answersLanguage: "Język odpowiedzi",
     answersBy: "Zatwierdzona przez", answersByHelp: "Nazwa zespołu, nie osoby.", answersAt: "Data zatwierdzenia", answersReview: "Przejrzeć do", answersReviewHelp: "Po tym dniu nadal jest udzielana i oznaczona tutaj.",
     answersActiveLabel: "W użyciu: udzielać jej użytkownikom", answersDefaultBy: "Sekretariat ICC", gapAnswered: "Ma zatwierdzoną odpowiedź", approveAsAnswer: "Zatwierdź jako odpowiedź",
-    approveAsAnswerNamed: "Zatwierdź odpowiedź na {question}", fromGap: "Z luki: napisz odpowiedź, dodaj źródła i zapisz.", fromBrief: "Z notatki informacyjnej: jej streszczenie i cytowane źródła. Sprawdź je i zapisz."
+    fromGap: "Z luki: napisz odpowiedź, dodaj źródła i zapisz.", fromBrief: "Z notatki informacyjnej: jej streszczenie i cytowane źródła. Sprawdź je i zapisz."
   },
   el: {
     noAdminKey: "Αυτή η υπηρεσία δεν έχει ακόμη κλειδί διαχείρισης, γι' αυτό η κονσόλα είναι κλειδωμένη.", setAdminKey: "Για να οριστεί, όποιος διαχειρίζεται την υπηρεσία την εκκινεί με ICC_ADMIN_KEYS=<ένα μακρύ τυχαίο κλειδί> ή με icc-assistant serve --admin-key-file ΑΡΧΕΙΟ (ένα κλειδί ανά γραμμή) και συνδέεται εδώ με αυτό το κλειδί.",
@@ -541,7 +541,7 @@ export const STRINGS = {
     answersSources: "Πηγές", answersSourcesHelp: "Μία ανά γραμμή: το αναγνωριστικό ενός εγγράφου του ευρετηρίου (όπως στη σελίδα Έγγραφα), μια δημόσια διεύθυνση ή και τα δύο, χωρισμένα με κενό.",
     answersLanguage: "Γλώσσα της απάντησης", answersBy: "Εγκρίθηκε από", answersByHelp: "Όνομα ομάδας, όχι προσώπου.", answersAt: "Ημερομηνία έγκρισης", answersReview: "Έλεγχος έως",
     answersReviewHelp: "Μετά από αυτή την ημέρα δίνεται ακόμη και επισημαίνεται εδώ.", answersActiveLabel: "Σε χρήση: να δίνεται στους χρήστες", answersDefaultBy: "Γραμματεία ICC",
-    gapAnswered: "Έχει εγκεκριμένη απάντηση", approveAsAnswer: "Έγκριση ως απάντηση", approveAsAnswerNamed: "Έγκριση απάντησης στο {question}", fromGap: "Από κενό: γράψτε την απάντηση, προσθέστε τις πηγές της και αποθηκεύστε.",
+    gapAnswered: "Έχει εγκεκριμένη απάντηση", approveAsAnswer: "Έγκριση ως απάντηση", fromGap: "Από κενό: γράψτε την απάντηση, προσθέστε τις πηγές της και αποθηκεύστε.",
     fromBrief: "Από ενημερωτικό σημείωμα: η σύνοψή του και οι πηγές που παραθέτει. Ελέγξτε τα και αποθηκεύστε."
   },
   tr: {
@@ -600,7 +600,7 @@ export const STRINGS = {
     answersSources: "Kaynaklar", answersSourcesHelp: "Her satıra bir tane: dizindeki bir belgenin kimliği (Belgeler sayfasındaki gibi), herkese açık bir adres ya da boşlukla ayrılmış ikisi birden.",
     answersLanguage: "Yanıtın dili", answersBy: "Onaylayan", answersByHelp: "Bir kişinin değil, bir ekibin adı.", answersAt: "Onay tarihi", answersReview: "İnceleme tarihi",
     answersReviewHelp: "Bu günden sonra hâlâ verilir ve burada işaretlenir.", answersActiveLabel: "Kullanımda: kullanıcılara ver", answersDefaultBy: "ICC sekretaryası",
-    gapAnswered: "Onaylı bir yanıtı var", approveAsAnswer: "Yanıt olarak onayla", approveAsAnswerNamed: "{question} için bir yanıt onayla", fromGap: "Bir boşluktan: yanıtı yazın, kaynaklarını ekleyin ve kaydedin.",
+    gapAnswered: "Onaylı bir yanıtı var", approveAsAnswer: "Yanıt olarak onayla", fromGap: "Bir boşluktan: yanıtı yazın, kaynaklarını ekleyin ve kaydedin.",
     fromBrief: "Bir bilgi notundan: özeti ve gösterdiği kaynaklar. Kontrol edip kaydedin."
   },
   ru: {
@@ -660,7 +660,7 @@ export const STRINGS = {
     answersSourcesHelp: "По одному в строке: идентификатор документа из индекса (как на странице «Документы»), публичный адрес или оба через пробел.", answersLanguage: "Язык ответа",
     answersBy: "Кем утверждён", answersByHelp: "Название группы, а не имя человека.", answersAt: "Дата утверждения", answersReview: "Проверить до", answersReviewHelp: "После этой даты ответ всё ещё выдаётся и отмечается здесь.",
     answersActiveLabel: "Используется: выдавать пользователям", answersDefaultBy: "Секретариат ICC", gapAnswered: "Есть утверждённый ответ", approveAsAnswer: "Утвердить как ответ",
-    approveAsAnswerNamed: "Утвердить ответ на {question}", fromGap: "Из пробела: напишите ответ, добавьте источники и сохраните.", fromBrief: "Из справки: её резюме и источники, на которые она ссылается. Проверьте и сохраните."
+    fromGap: "Из пробела: напишите ответ, добавьте источники и сохраните.", fromBrief: "Из справки: её резюме и источники, на которые она ссылается. Проверьте и сохраните."
   },
   uk: {
     noAdminKey: "Цей сервіс ще не має ключа адміністратора, тому консоль заблоковано.", setAdminKey: "Щоб задати його, той, хто обслуговує сервіс, запускає його з ICC_ADMIN_KEYS=<довгий випадковий ключ> або командою icc-assistant serve --admin-key-file ФАЙЛ (по ключу в рядку) і входить тут із цим ключем.",
@@ -719,7 +719,7 @@ export const STRINGS = {
     answersSourcesHelp: "По одному в рядку: ідентифікатор документа з індексу (як на сторінці «Документи»), публічна адреса або обидва через пробіл.", answersLanguage: "Мова відповіді",
     answersBy: "Ким затверджено", answersByHelp: "Назва команди, а не ім'я людини.", answersAt: "Дата затвердження", answersReview: "Перевірити до", answersReviewHelp: "Після цієї дати відповідь досі надається й позначається тут.",
     answersActiveLabel: "Використовується: надавати користувачам", answersDefaultBy: "Секретаріат ICC", gapAnswered: "Є затверджена відповідь", approveAsAnswer: "Затвердити як відповідь",
-    approveAsAnswerNamed: "Затвердити відповідь на {question}", fromGap: "З прогалини: напишіть відповідь, додайте джерела та збережіть.", fromBrief: "З довідки: її резюме і джерела, на які вона посилається. Перевірте та збережіть."
+    fromGap: "З прогалини: напишіть відповідь, додайте джерела та збережіть.", fromBrief: "З довідки: її резюме і джерела, на які вона посилається. Перевірте та збережіть."
   },
   ko: {
     noAdminKey: "이 서비스에는 아직 관리자 키가 없어 콘솔이 잠겨 있습니다.", setAdminKey: "키를 정하려면 서비스를 운영하는 사람이 ICC_ADMIN_KEYS=<길고 무작위한 키> 또는 icc-assistant serve --admin-key-file 파일(한 줄에 키 하나)로 서비스를 시작한 뒤, 그 키로 여기에서 로그인합니다.",
@@ -774,7 +774,7 @@ export const STRINGS = {
     answersNewTitle: "새 승인 답변", answersEditTitle: "승인 답변 편집", answersVariantsLabel: "다른 표현", answersVariantsHelp: "한 줄에 하나씩, 어떤 언어든 가능합니다. 사용자의 질문은 원래 질문 및 이 표현들과 비교됩니다.",
     answersText: "답변", answersTextHelp: "Markdown. [1]은 첫 번째 출처, [2]는 두 번째 출처를 인용합니다. 표시가 없으면 모든 출처가 끝에 인용됩니다.", answersSources: "출처", answersSourcesHelp: "한 줄에 하나씩: 색인에 있는 문서의 ID(문서 페이지와 같음), 공개 주소, 또는 공백으로 구분한 둘 다.",
     answersLanguage: "답변 언어", answersBy: "승인자", answersByHelp: "개인이 아닌 팀의 이름.", answersAt: "승인일", answersReview: "검토 기한", answersReviewHelp: "이 날 이후에도 계속 제공되며 여기에 표시됩니다.",
-    answersActiveLabel: "사용 중: 사용자에게 제공", answersDefaultBy: "ICC 사무국", gapAnswered: "승인된 답변이 있음", approveAsAnswer: "답변으로 승인", approveAsAnswerNamed: "{question}에 대한 답변 승인",
+    answersActiveLabel: "사용 중: 사용자에게 제공", answersDefaultBy: "ICC 사무국", gapAnswered: "승인된 답변이 있음", approveAsAnswer: "답변으로 승인", 
     fromGap: "공백에서: 답변을 작성하고 출처를 추가한 뒤 저장하세요.", fromBrief: "브리핑 노트에서: 요약과 인용된 출처입니다. 확인한 뒤 저장하세요."
   },
   ja: {
@@ -829,7 +829,7 @@ export const STRINGS = {
     answersSave: "保存", answersSaved: "保存しました: {question}", answersNewTitle: "新しい承認済みの回答", answersEditTitle: "承認済みの回答を編集", answersVariantsLabel: "ほかの言い回し", answersVariantsHelp: "1 行に 1 つ、どの言語でもかまいません。利用者の質問は、質問とこれらと比較されます。",
     answersText: "回答", answersTextHelp: "Markdown。[1] は 1 番目の出典、[2] は 2 番目の出典を示します。印がなければすべての出典が末尾に示されます。", answersSources: "出典", answersSourcesHelp: "1 行に 1 つ: 索引の文書 ID (文書ページと同じ)、公開アドレス、またはスペースで区切った両方。",
     answersLanguage: "回答の言語", answersBy: "承認者", answersByHelp: "個人名ではなくチーム名。", answersAt: "承認日", answersReview: "見直し期限", answersReviewHelp: "この日を過ぎても提供され、ここに表示されます。",
-    answersActiveLabel: "使用中: 利用者に提供する", answersDefaultBy: "ICC 事務局", gapAnswered: "承認済みの回答あり", approveAsAnswer: "回答として承認", approveAsAnswerNamed: "{question} への回答を承認",
+    answersActiveLabel: "使用中: 利用者に提供する", answersDefaultBy: "ICC 事務局", gapAnswered: "承認済みの回答あり", approveAsAnswer: "回答として承認", 
     fromGap: "ギャップから: 回答を書き、出典を加えて保存してください。", fromBrief: "ブリーフィングノートから: 要約と引用された出典です。確認して保存してください。"
   },
   zh: {
@@ -884,7 +884,7 @@ export const STRINGS = {
     answersSave: "保存", answersSaved: "已保存：{question}", answersNewTitle: "新的已审定答复", answersEditTitle: "编辑已审定答复", answersVariantsLabel: "其他说法", answersVariantsHelp: "每行一个，任何语言均可。用户的问题会与原问题及这些说法比较。",
     answersText: "答复", answersTextHelp: "Markdown。[1] 引用第一个来源，[2] 引用第二个；没有标记时，所有来源列在末尾。", answersSources: "来源", answersSourcesHelp: "每行一个：索引中文档的 ID（与“文档”页面相同）、公开网址，或以空格分隔的两者。",
     answersLanguage: "答复语言", answersBy: "审定者", answersByHelp: "团队名称，而非个人姓名。", answersAt: "审定日期", answersReview: "复核期限", answersReviewHelp: "过了这一天仍会提供，并在此处标出。", answersActiveLabel: "使用中：提供给用户",
-    answersDefaultBy: "ICC 秘书处", gapAnswered: "已有审定答复", approveAsAnswer: "审定为答复", approveAsAnswerNamed: "审定对 {question} 的答复", fromGap: "来自缺口：撰写答复，添加来源，然后保存。", fromBrief: "来自简报：其摘要及引用的来源。核对后保存。"
+    answersDefaultBy: "ICC 秘书处", gapAnswered: "已有审定答复", approveAsAnswer: "审定为答复", fromGap: "来自缺口：撰写答复，添加来源，然后保存。", fromBrief: "来自简报：其摘要及引用的来源。核对后保存。"
   },
   ar: {
     noAdminKey: "لا تملك هذه الخدمة مفتاح إدارة بعد، لذا فإن لوحة التحكم مقفلة.", setAdminKey: "لتعيين مفتاح، يشغّل من يدير الخدمة الخدمةَ باستخدام ICC_ADMIN_KEYS=<مفتاح عشوائي طويل> أو icc-assistant serve --admin-key-file ملف (مفتاح واحد في كل سطر)، ثم يسجّل الدخول هنا بذلك المفتاح.",
@@ -942,6 +942,6 @@ export const STRINGS = {
     answersSourcesHelp: "واحد في كل سطر: معرّف وثيقة في الفهرس (كما في صفحة الوثائق)، أو عنوان عام، أو كلاهما بينهما مسافة.", answersLanguage: "لغة الإجابة", answersBy: "اعتمدها",
     answersByHelp: "اسم فريق، لا اسم شخص.", answersAt: "تاريخ الاعتماد", answersReview: "تُراجَع قبل", answersReviewHelp: "بعد هذا اليوم تظل تُقدَّم وتُعلَّم هنا.",
     answersActiveLabel: "قيد الاستخدام: تُقدَّم للمستخدمين", answersDefaultBy: "أمانة برنامج المدن المتعددة الثقافات", gapAnswered: "لها إجابة معتمدة", approveAsAnswer: "اعتماد كإجابة",
-    approveAsAnswerNamed: "اعتماد إجابة عن {question}", fromGap: "من فجوة: اكتب الإجابة وأضف مصادرها ثم احفظ.", fromBrief: "من مذكرة إحاطة: ملخصها والمصادر التي تستشهد بها. راجعها ثم احفظ."
+    fromGap: "من فجوة: اكتب الإجابة وأضف مصادرها ثم احفظ.", fromBrief: "من مذكرة إحاطة: ملخصها والمصادر التي تستشهد بها. راجعها ثم احفظ."
   }
 };

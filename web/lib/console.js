@@ -762,7 +762,7 @@ function gapsPage() {
       el("span", { class: "meta", text: ex.day + " · " + (ex.kind === "thumbs_down" ? T.ratingDown : T.kindUnanswered) + (ex.language ? " · " + ex.language.toUpperCase() : "") + " — " }),
       el("span", { dir: "auto", lang: ex.language || null, text: ex.text }), " ",
       ex.answered_by ? el("span", { class: "badge finished", text: T.gapAnswered }) : el("button", {
-        type: "button", class: "small", text: T.approveAsAnswer, "aria-label": format(T.approveAsAnswerNamed, { question: ex.text }),
+        type: "button", class: "small", text: T.approveAsAnswer, "aria-label": `${T.approveAsAnswer}: ${ex.text}`,
         onclick: () => approve({ question: ex.text, language: ex.language }, T.fromGap)
       })
     ]);
