@@ -108,9 +108,7 @@ class Assistant:
         """Condense the conversation into a search query, then retrieve for it."""
         return self._retrieve(request, filters, self.settings.answer_passages)
 
-    def _retrieve(
-        self, request: AnswerRequest, filters: Filters | None, k: int
-    ) -> RetrievalResult:
+    def _retrieve(self, request: AnswerRequest, filters: Filters | None, k: int) -> RetrievalResult:
         query = self.answerer.condense(request)
         result = self.retriever.search(
             query.text,

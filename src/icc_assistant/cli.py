@@ -345,8 +345,7 @@ def inspect(
     for chunk in doc.chunks:
         flags = " recommendation" if chunk.is_recommendation else ""
         others = f" mentions: {', '.join(chunk.mentioned_cities)}" if chunk.mentioned_cities else ""
-        scores = f" score {chunk.score}/{chunk.sample_score}" if chunk.score is not None else ""
-        out.print(f"[bold]#{chunk.ordinal}[/] [{chunk.section}]{flags}{others}{scores}")
+        out.print(f"[bold]#{chunk.ordinal}[/] [{chunk.section}]{flags}{others}")
         out.print(chunk.text, markup=False, highlight=False)
 
 

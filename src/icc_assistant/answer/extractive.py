@@ -185,9 +185,7 @@ class ExtractiveAnswerer:
         weak = is_weak(retrieval)
         return Answer(
             answer_id=uuid.uuid4().hex,
-            text=compose(
-                language, groups, weak=weak, notice=notice, uncovered=retrieval.uncovered
-            ),
+            text=compose(language, groups, weak=weak, notice=notice, uncovered=retrieval.uncovered),
             language=language,
             status="partial" if weak else "answered",
             citations=citations_of(groups, passages),
