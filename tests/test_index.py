@@ -284,7 +284,8 @@ def test_processes_saving_snapshots_at_once_never_break_the_pointer(
     savers = [
         subprocess.Popen(
             [sys.executable, "-c", SAVER, str(root), version, "40"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         for _ in range(2)
     ]

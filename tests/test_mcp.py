@@ -15,7 +15,7 @@ from icc_assistant.settings import Settings
 
 FRENCH = "Comment les villes organisent-elles des campagnes anti-rumeurs ?"
 OFF_TOPIC = "What is the boiling point of tungsten?"
-TOOLS = {"search_icc", "ask_icc", "list_sources", "get_document", "icc_facets"}
+TOOLS = {"search_icc", "ask_icc", "list_sources", "get_document", "icc_facets", "icc_scores"}
 REPORT = "ansan-icc-index-analysis-2020.md"
 
 
@@ -109,6 +109,16 @@ def test_sources_document_and_facets(client: MCPClient, url: str) -> None:
     rest = client.result("get_document", doc_id=REPORT, offset=first["next_offset"])
     assert rest["offset"] == first["next_offset"] and rest["text"]
     assert client.result("icc_facets") == httpx.get(f"{url}/api/facets").json()
+
+
+def test_scores_match_the_http_api(client: MCPClient, url: str) -> None:
+    """icc_scores returns the rows GET /api/scores does, filters included."""
+    found = client.result("icc_scores", city="Ansan", indicator="aggregate")
+    assert (
+        found
+        == httpx.get(f"{url}/api/scores", params={"city": "Ansan", "indicator": "aggregate"}).json()
+    )
+    assert found["rows"] and client.result("icc_scores")["rows"]
 
 
 def test_documents_are_resources(client: MCPClient) -> None:
