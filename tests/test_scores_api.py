@@ -61,3 +61,49 @@ def test_every_row_is_quoted_from_an_index_report(url: str) -> None:
     reports = {d["doc_id"] for d in sources if d["doc_type"] == "index_report"}
     assert every and {r["doc_id"] for r in every} <= reports
     assert all(f"{r['value']:g}" in r["quote"].replace(" ", "") for r in every)
+
+
+def chat(url: str, question: str) -> dict[str, Any]:
+    response = httpx.post(f"{url}/api/chat", json={"question": question}, timeout=60)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of the Markdown table an answer opens with (header and rule excluded)."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            break
+        lines.append([cell.strip() for cell in line.strip("|").split("|")])
+    return lines[2:]
+
+
+def test_a_score_question_opens_with_a_table_in_its_language(url: str) -> None:
+    """Asked in Spanish, Ansan's education score comes first as a table with Spanish headers,
+    its rows in `scores`, then the quotes."""
+    answer = chat(
+        url, "¿Qué puntuación obtiene Ansan en educación en el Índice de Ciudades Interculturales?"
+    )
+    assert answer["text"].startswith("| Ciudad | Indicador | Valor | Muestra | Año | Fuente |")
+    cells = table_rows(answer["text"])
+    assert ["Ansan", "education", "95", "68", "2020"] in [row[:5] for row in cells]
+    assert len(answer["scores"]) == len(cells) and answer["citations"]
+
+
+def test_cities_compared_side_by_side_and_one_without_results_named(url: str) -> None:
+    """Comparing two cities' Index results lists both; a named city with no Index report is
+    said to have none."""
+    answer = chat(
+        url, "Compare the Intercultural Cities Index results of Ansan, Setúbal and Hamburg."
+    )
+    cities = {row[0] for row in table_rows(answer["text"])}
+    assert cities == {"Ansan", "Setúbal"}
+    assert "Hamburg: the material holds no Intercultural Cities Index results." in answer["text"]
+
+
+def test_a_practice_question_gets_no_table(url: str) -> None:
+    """A question about what a city does is answered with quotes alone."""
+    answer = chat(url, "How does Hamburg help newcomers practise German?")
+    assert not answer["text"].startswith("|") and answer["scores"] == []

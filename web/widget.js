@@ -84,6 +84,10 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .body ul,.body ol{padding-inline-start:1.3em}
 .body .h{font-weight:700}
 .body blockquote{border-inline-start:3px solid #b8bfc7;padding-inline-start:8px;color:#3d4752}
+.body table.figures{border-collapse:collapse;margin:0 0 .6em;font-size:.92em;display:block;overflow-x:auto}
+.body table.figures th,.body table.figures td{border:1px solid #c9d0d8;padding:3px 6px;text-align:start;vertical-align:top;word-break:normal;overflow-wrap:normal;white-space:nowrap}
+.body table.figures td:last-child{white-space:normal;min-width:8em}
+.body table.figures th{background:#eef1f4;font-weight:600}
 .body code{background:#e9ecef;border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
 .body a,.source a{color:#0a4da3}
 .body a .host,.source .host{color:#3d4752;font-size:.9em}

@@ -22,13 +22,22 @@ from icc_assistant.answer import (
     TokenEvent,
     create_answerer,
 )
-from icc_assistant.documents import Answer, Filters, RetrievalResult, RetrievalStatus, Turn
+from icc_assistant.answer.score_table import render_score_table
+from icc_assistant.documents import (
+    Answer,
+    Filters,
+    RetrievalResult,
+    RetrievalStatus,
+    ScoreRow,
+    Turn,
+)
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ICCAssistantError
 from icc_assistant.gaps import Gap, GapRecorder, GapStore, TopicLabels
 from icc_assistant.index import FileResult, IndexStore
 from icc_assistant.ingest import TextLimits, load_document
 from icc_assistant.retrieve import Retriever
+from icc_assistant.retrieve.scores import results_asked, rows_for_question
 from icc_assistant.settings import Settings
 from icc_assistant.signing import AnswerIds
 
@@ -131,10 +140,30 @@ class Assistant:
         """The answer to passages already retrieved, with a signed id (and its gap recorded
         if nothing answered it)."""
         answer = self.answerer.write_answer(request, retrieval)
+        table, rows = self._score_table(request, retrieval, answer.language)
         update = {"answer_id": self.answer_ids.issue(), **_told(retrieval)}
+        if table:
+            update.update(text=f"{table}\n\n{answer.text}", scores=rows)
         answer = answer.model_copy(update=update)
         self._record_gap(request, retrieval, answer)
         return answer
+
+    def _score_table(
+        self, request: AnswerRequest, retrieval: RetrievalResult, language: str
+    ) -> tuple[str, tuple[ScoreRow, ...]]:
+        """The table of Index results a question about them opens with ("" when it asks for
+        none, or the material has none for it), and its rows."""
+        if retrieval.status != "found":
+            return "", ()
+        rows = self.store.catalog.scores
+        if not rows:
+            return "", ()
+        vector = self.embedder.embed_query(request.question)
+        asked, indicator = results_asked(self.embedder, vector)
+        if not asked:
+            return "", ()
+        found, missing = rows_for_question(rows, retrieval, indicator)
+        return render_score_table(found, missing, language), tuple(found)
 
     def _record_gap(
         self, request: AnswerRequest, retrieval: RetrievalResult, answer: Answer
@@ -180,9 +209,15 @@ class Assistant:
             mode="model" if self.answerer.uses_model else "extractive",
             history_used=retrieval.history_used,
         )
+        language = request.language or retrieval.language
+        table, rows = await asyncio.to_thread(self._score_table, request, retrieval, language)
+        if table:
+            yield TokenEvent(text=f"{table}\n\n")
         async for event in self.answerer.stream_answer(request, retrieval):
             if isinstance(event, AnswerDoneEvent):
                 update = {"answer_id": answer_id, **_told(retrieval)}
+                if table:
+                    update.update(text=f"{table}\n\n{event.answer.text}", scores=rows)
                 answer = event.answer.model_copy(update=update)
                 await asyncio.to_thread(self._record_gap, request, retrieval, answer)
                 event = AnswerDoneEvent(answer=answer)

@@ -237,6 +237,11 @@ class Answer(_Frozen):
         description="The quoted sentences, by document (answers without a model), or the"
         " sentences of the cited passages offered to the model.",
     )
+    scores: tuple[ScoreRow, ...] = Field(
+        (),
+        description="The Index results the answer's table opens with (a question about cities'"
+        " scores or ranks), each with the sentence or table row it was read from.",
+    )
     model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
     usage: dict[str, int] | None = Field(
         None,

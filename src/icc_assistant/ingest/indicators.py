@@ -58,6 +58,13 @@ def result_descriptions() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(raw["results"]), tuple(raw["not_results"])
 
 
+def question_descriptions() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Questions that ask for Index results, and questions that ask about anything else:
+    what a user's question is weighed against (retrieve/scores.py)."""
+    questions = _raw()["questions"]
+    return tuple(questions["results"]), tuple(questions["other"])
+
+
 @lru_cache(maxsize=1)
 def indicators() -> tuple[Indicator, ...]:
     """Every indicator, in the order the file lists them."""

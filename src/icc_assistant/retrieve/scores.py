@@ -7,12 +7,16 @@ indicator by its id or any of its published names ("education", "éducation", "r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from icc_assistant import gazetteer
-from icc_assistant.documents import ScoreRow
+from icc_assistant.documents import RetrievalResult, ScoreRow
+from icc_assistant.embeddings import Embedder
 from icc_assistant.errors import InvalidFilterError
 from icc_assistant.ingest import indicators
+from icc_assistant.label_vectors import fixed_vectors
 
 
 def indicator_id(text: str) -> str:
@@ -54,3 +58,64 @@ def _same_city(wanted: str, city: str | None) -> bool:
     if not city:
         return False
     return wanted.casefold() == city.casefold() or gazetteer.same_city(wanted, city)
+
+
+# A question asks for Index results when its vector is nearer to the questions that do
+# (data/indicators.json "questions") than to those asking about practices, events or advice,
+# by this much (cosine, measured on score and practice questions in eight languages).
+RESULTS_QUESTION_LEAD = 0.01
+# It asks about one indicator when, less the mean of the results questions (which every such
+# question shares: "score", "Index"), its vector is nearest that indicator's description by
+# this much; else it is shown the aggregate and ranks.
+INDICATOR_LEAD = 0.01
+MAX_ROWS = 12
+_HEADLINE = frozenset({"aggregate", *indicators.RANKS})
+
+
+def results_asked(embedder: Embedder, question_vector: np.ndarray) -> tuple[bool, str | None]:
+    """Whether a question asks for cities' Index results, by its meaning in any language, and
+    the indicator it asks about, if one clearly."""
+    asking, other = indicators.question_descriptions()
+    results = fixed_vectors(embedder, asking, queries=True, name="results-questions")
+    others = fixed_vectors(embedder, other, queries=True, name="other-questions")
+    lead = float((results @ question_vector).max() - (others @ question_vector).max())
+    if lead < RESULTS_QUESTION_LEAD:
+        return False, None
+    choices = [i for i in indicators.indicators() if i.kind == "indicator"]
+    labels = fixed_vectors(embedder, [i.text for i in choices], queries=False, name="indicators")
+    scores = labels @ (question_vector - results.mean(axis=0))
+    first, second = np.argsort(-scores)[:2]
+    clear = float(scores[first] - scores[second]) >= INDICATOR_LEAD
+    return True, choices[int(first)].id if clear else None
+
+
+def rows_for_question(
+    rows: Sequence[ScoreRow], retrieval: RetrievalResult, indicator: str | None
+) -> tuple[list[ScoreRow], list[str]]:
+    """The rows answering a results question, and the cities it names that have none. Its
+    cities are those it names, else the city of its best passage from an Index report; of
+    each, the aggregate and ranks and the indicator asked about (all its results when it has
+    neither)."""
+    cities = list(retrieval.cities) or _report_cities(retrieval)
+    found: list[ScoreRow] = []
+    missing: list[str] = []
+    for city in cities:
+        own = _latest_year(find_scores(rows, city=city))
+        kept = [r for r in own if r.indicator in _HEADLINE or r.indicator == indicator]
+        found.extend(kept or own)
+        if not own:
+            missing.append(city)
+    return found[:MAX_ROWS], missing
+
+
+def _report_cities(retrieval: RetrievalResult) -> list[str]:
+    for passage in retrieval.passages:
+        if passage.document.doc_type == "index_report" and passage.document.city:
+            return [passage.document.city]
+    return []
+
+
+def _latest_year(rows: list[ScoreRow]) -> list[ScoreRow]:
+    years = [r.year for r in rows if r.year is not None]
+    latest = max(years) if years else None
+    return [r for r in rows if r.year == latest]
