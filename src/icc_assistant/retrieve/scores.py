@@ -94,14 +94,17 @@ def rows_for_question(
 ) -> tuple[list[ScoreRow], list[str]]:
     """The rows answering a results question, and the cities it names that have none. Its
     cities are those it names, else the city of its best passage from an Index report; of
-    each, the aggregate and ranks and the indicator asked about (all its results when it has
-    neither)."""
+    each, the aggregate and ranks and the indicator asked about (when none is clearly, those
+    whose rows were read from the retrieved passages; all its results when it has none of
+    these)."""
     cities = list(retrieval.cities) or _report_cities(retrieval)
+    passages = {p.chunk.chunk_id for p in retrieval.passages}
+    wanted = {indicator} if indicator else {r.indicator for r in rows if r.chunk_id in passages}
     found: list[ScoreRow] = []
     missing: list[str] = []
     for city in cities:
         own = _latest_year(find_scores(rows, city=city))
-        kept = [r for r in own if r.indicator in _HEADLINE or r.indicator == indicator]
+        kept = [r for r in own if r.indicator in _HEADLINE or r.indicator in wanted]
         found.extend(kept or own)
         if not own:
             missing.append(city)
