@@ -104,6 +104,18 @@ def test_search_json_on_an_indexed_corpus(indexed_settings: Settings) -> None:
     assert data["passages"][0]["document"]["city"] == "Ansan"
 
 
+def test_scores_as_csv_and_json(indexed_settings: Settings) -> None:
+    """scores --csv prints Ansan's education row under a header; --json the same rows whole."""
+    options = ("scores", "--city", "ansan", "--indicator", "education")
+    result = run(*options, "--csv", data_dir=indexed_settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    header, row, *rest = result.stdout.splitlines()
+    assert header.startswith("city,year,indicator,") and not rest
+    assert row.startswith("Ansan,2020,education,") and ",95.0,points," in row
+    data = json.loads(run(*options, "--json", data_dir=indexed_settings.data_dir).stdout)
+    assert [(r["value"], r["sample_value"]) for r in data] == [(95, 68)]
+
+
 def test_search_prints_what_it_recognised(indexed_settings: Settings) -> None:
     """The table output names the city found in a Korean question, the relevance the gate
     judged against its threshold, and ranked passages with score, city and document."""

@@ -16,7 +16,7 @@ from icc_assistant.settings import Settings
 
 FRENCH = "Comment les villes luttent-elles contre les rumeurs ?"
 OFF_TOPIC = "What is the boiling point of tungsten?"
-TOOLS = {"search_icc", "ask_icc", "list_sources", "get_document", "icc_facets"}
+TOOLS = {"search_icc", "ask_icc", "list_sources", "get_document", "icc_facets", "icc_scores"}
 REPORT = "ansan-icc-index-analysis-2020.md"
 
 
@@ -113,6 +113,16 @@ def test_sources_document_and_facets(client: MCPClient, url: str) -> None:
     assert (
         client.result("icc_facets") == httpx.get(f"{url}/api/facets", timeout=HTTP_TIMEOUT).json()
     )
+
+
+def test_scores_match_the_http_api(client: MCPClient, url: str) -> None:
+    """icc_scores returns the rows GET /api/scores does, filters included."""
+    found = client.result("icc_scores", city="Ansan", indicator="aggregate")
+    assert (
+        found
+        == httpx.get(f"{url}/api/scores", params={"city": "Ansan", "indicator": "aggregate"}).json()
+    )
+    assert found["rows"] and client.result("icc_scores")["rows"]
 
 
 def test_documents_are_resources(client: MCPClient) -> None:

@@ -284,6 +284,32 @@ def test_markdown_renders_as_elements(page: Page, extractive_app: str) -> None:
     assert body.locator("> p").count() == 2
 
 
+TABLE = (
+    "| City | Indicator | Value | Sample | Year | Source |\n|---|---|---|---|---|---|\n"
+    "| Ansan | education | 95 | 68 | 2020 | [Ansan report](https://e.org/a) |\n"
+    "| Setúbal | aggregate | 61 % | 64 % | 2021 | Setúbal excerpt |\n\nQuotes follow [1]."
+)
+SHOTS = Path("/tmp/shots-31")
+
+
+def test_a_markdown_table_renders_as_a_table_with_headers(page: Page, extractive_app: str) -> None:
+    """An answer's score table becomes a <table> whose column headers are th scope=col, its
+    rows td cells, and the text after it a paragraph."""
+    page.route("**/api/chat/stream", scripted_answer(TABLE, [citation(1, "https://e.org/x")]))
+    open_widget(page, extractive_app)
+    ask(page, ENGLISH)
+    table = answered(page).locator(".body table")
+    headers = table.locator("thead th[scope=col]").all_inner_texts()
+    assert headers == ["City", "Indicator", "Value", "Sample", "Year", "Source"]
+    rows = table.locator("tbody tr")
+    assert rows.count() == 2
+    assert rows.first.locator("td").all_inner_texts()[:4] == ["Ansan", "education", "95", "68"]
+    assert "|" not in table.inner_text() and "---" not in table.inner_text()
+    assert answered(page).locator(".body > p").last.inner_text().startswith("Quotes follow")
+    SHOTS.mkdir(exist_ok=True)
+    answered(page).screenshot(path=str(SHOTS / "widget-score-table.png"))
+
+
 def test_arabic_interface_is_right_to_left(browser: Browser, extractive_app: str) -> None:
     """data-lang="ar" gives Arabic strings and a right-to-left panel."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")

@@ -97,6 +97,10 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .body ul,.body ol{padding-inline-start:1.3em}
 .body .h{font-weight:700}
 .body blockquote{border-inline-start:3px solid var(--line-strong);padding-inline-start:8px;color:var(--muted)}
+.body table.figures{border-collapse:collapse;margin:0 0 .6em;font-size:.92em;display:block;overflow-x:auto}
+.body table.figures th,.body table.figures td{border:1px solid var(--line-strong);padding:3px 6px;text-align:start;vertical-align:top;word-break:normal;overflow-wrap:normal;white-space:nowrap}
+.body table.figures td:last-child{white-space:normal;min-width:8em}
+.body table.figures th{background:var(--code);font-weight:600}
 .body code{background:var(--code);border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
 .body a,.source a{color:var(--link)}
 .body a .host,.source .host{color:var(--muted);font-size:.9em}

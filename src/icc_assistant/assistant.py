@@ -30,6 +30,7 @@ from icc_assistant.answer import (
     create_answerer,
 )
 from icc_assistant.answer.extractive import answer_language
+from icc_assistant.answer.score_table import render_score_table
 from icc_assistant.answer.types import SearchQuery
 from icc_assistant.approved import ApprovedAnswer, ApprovedAnswers, Match
 from icc_assistant.approved.reply import approved_reply, cited_text, keeps_meaning
@@ -40,6 +41,7 @@ from icc_assistant.documents import (
     Filters,
     RetrievalResult,
     RetrievalStatus,
+    ScoreRow,
     Turn,
 )
 from icc_assistant.embeddings import Embedder, RememberedQueries, create_embedder
@@ -51,6 +53,7 @@ from icc_assistant.language import detect_language
 from icc_assistant.retrieve import Retriever
 from icc_assistant.retrieve.filters import allowed_documents
 from icc_assistant.retrieve.query import checked_question
+from icc_assistant.retrieve.scores import results_asked, rows_for_question
 from icc_assistant.settings import Settings
 from icc_assistant.signing import AnswerIds
 
@@ -205,12 +208,18 @@ class Assistant:
 
     def answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
         """The answer to passages already retrieved (or the approved answer found), with a
-        signed id (and its gap recorded if nothing answered it)."""
+        signed id (and its gap recorded if nothing answered it); a question about Index results
+        opens with their table."""
+        table: str = ""
+        rows: tuple[ScoreRow, ...] = ()
         if retrieval.approved is not None:
             answer = self._approved_answer(request, retrieval.approved)
         else:
             answer = self.answerer.write_answer(request, retrieval)
+            table, rows = self._score_table(request, retrieval, answer.language)
         update = {"answer_id": self.answer_ids.issue(), **_told(retrieval)}
+        if table:
+            update.update(text=f"{table}\n\n{answer.text}", scores=rows)
         answer = answer.model_copy(update=update)
         self._record_served(answer)
         self._record_gap(request, retrieval, answer)
@@ -245,6 +254,23 @@ class Assistant:
             self.approved.record_served(answer.answer_id, answer.approved.id)
         except ICCAssistantError as exc:
             log.warning("approved answer's serving not recorded", error=str(exc))
+
+    def _score_table(
+        self, request: AnswerRequest, retrieval: RetrievalResult, language: str
+    ) -> tuple[str, tuple[ScoreRow, ...]]:
+        """The table of Index results a question about them opens with ("" when it asks for
+        none, or the material has none for it), and its rows."""
+        if retrieval.status != "found":
+            return "", ()
+        rows = self.store.catalog.scores
+        if not rows:
+            return "", ()
+        vector = self.embedder.embed_query(request.question)
+        asked, indicator = results_asked(self.embedder, vector)
+        if not asked:
+            return "", ()
+        found, missing = rows_for_question(rows, retrieval, indicator)
+        return render_score_table(found, missing, language), tuple(found)
 
     def _record_gap(
         self, request: AnswerRequest, retrieval: RetrievalResult, answer: Answer
@@ -326,6 +352,13 @@ class Assistant:
             if approved
             else None,
         )
+        table: str = ""
+        rows: tuple[ScoreRow, ...] = ()
+        if approved is None:
+            language = request.language or retrieval.language
+            table, rows = await asyncio.to_thread(self._score_table, request, retrieval, language)
+            if table:
+                yield TokenEvent(text=f"{table}\n\n")
         events = (
             self._stream_approved(request, approved)
             if approved is not None
@@ -334,6 +367,8 @@ class Assistant:
         async for event in events:
             if isinstance(event, AnswerDoneEvent):
                 update = {"answer_id": answer_id, **_told(retrieval)}
+                if table:
+                    update.update(text=f"{table}\n\n{event.answer.text}", scores=rows)
                 answer = event.answer.model_copy(update=update)
                 await asyncio.to_thread(self._record_served, answer)
                 await asyncio.to_thread(self._record_gap, request, retrieval, answer)

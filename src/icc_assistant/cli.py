@@ -1,5 +1,5 @@
-"""The `icc-assistant` command line: ingest, sync, stats, inspect, search, ask, brief, gaps,
-answers (list, export, import), serve, mcp."""
+"""The `icc-assistant` command line: ingest, sync, stats, scores, inspect, search, ask, brief,
+gaps, answers (list, export, import), serve, mcp."""
 
 from __future__ import annotations
 
@@ -323,6 +323,58 @@ def stats(data_dir: DataDir = None, as_json: JsonOpt = False) -> None:
         )
 
 
+SCORE_COLUMNS = ("city", "year", "indicator", "label", "value", "unit", "out_of",
+                 "sample_value", "doc_id", "chunk_id", "quote")  # fmt: skip
+
+
+@app.command(cls=_Command)
+def scores(
+    city: Annotated[str | None, typer.Option("--city", help="A city, by any of its names.")] = None,
+    indicator: Annotated[
+        str | None,
+        typer.Option("--indicator", help="An indicator id or published name: education, rank."),
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="The report's year.")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of text.")] = False,
+) -> None:
+    """Show the ICC Index results read from the Index reports, each with its source.
+
+    Example: icc-assistant scores --city Ansan --indicator education
+    """
+    from icc_assistant.embeddings import create_embedder
+    from icc_assistant.index import IndexStore
+    from icc_assistant.retrieve.scores import find_scores
+
+    settings = _settings(data_dir)
+    store = IndexStore.open(settings, create_embedder(settings))
+    rows = find_scores(store.catalog.scores, city=city, indicator=indicator, year=year)
+    if as_json:
+        out.print_json(json.dumps([row.model_dump(mode="json") for row in rows]))
+    elif as_csv:
+        _print_score_csv([row.model_dump(mode="json") for row in rows])
+    else:
+        for row in rows:
+            sample = f" (sample {row.sample_value:g})" if row.sample_value is not None else ""
+            scale = f" of {row.out_of}" if row.out_of else ""
+            out.print(
+                f"{row.city or '-'} {row.year or '-'} {row.indicator}: {row.value:g} {row.unit}"
+                f"{scale}{sample}  [{row.doc_id}]",
+                markup=False, highlight=False,
+            )  # fmt: skip
+        if not rows:
+            err.print("No Index results match.")
+
+
+def _print_score_csv(rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 @app.command(cls=_Command)
 def inspect(
     file: Annotated[Path, typer.Argument(help="A document to check, not ingested.")],
@@ -347,8 +399,7 @@ def inspect(
     for chunk in doc.chunks:
         flags = " recommendation" if chunk.is_recommendation else ""
         others = f" mentions: {', '.join(chunk.mentioned_cities)}" if chunk.mentioned_cities else ""
-        scores = f" score {chunk.score}/{chunk.sample_score}" if chunk.score is not None else ""
-        out.print(f"[bold]#{chunk.ordinal}[/] [{chunk.section}]{flags}{others}{scores}")
+        out.print(f"[bold]#{chunk.ordinal}[/] [{chunk.section}]{flags}{others}")
         out.print(chunk.text, markup=False, highlight=False)
 
 

@@ -12,6 +12,9 @@ from icc_assistant.fragments import is_pdf, quote_link
 DocType = Literal["good_practice", "index_report", "news", "other"]
 DOC_TYPES: tuple[DocType, ...] = ("good_practice", "index_report", "news", "other")
 
+ScoreUnit = Literal["percent", "points", "rank"]
+FigureSource = Literal["table", "sentence"]
+
 AnswerStatus = Literal["answered", "partial", "no_evidence"]
 RetrievalStatus = Literal["found", "no_evidence"]
 
@@ -62,8 +65,6 @@ class Chunk(_Frozen):
     mentioned_cities: tuple[str, ...] = Field(
         (), description="Cities other than the document's own that the chunk names."
     )
-    score: int | None = Field(None, description="The city's Index score for this section.")
-    sample_score: int | None = Field(None, description="The city-sample score it is compared to.")
     views: int = Field(0, description="Parts of the chunk embedded on their own as well.")
     sentences: tuple[str, ...] = Field(
         (),
@@ -72,12 +73,88 @@ class Chunk(_Frozen):
     )
 
 
+class FigureRead(_Frozen):
+    """A figure ingest read in a document by its form (ingest/scores.py), before its meaning
+    is checked: a table row's, or a quotable sentence's."""
+
+    chunk: int = Field(description="Ordinal of the chunk it was read in.")
+    sentence: int | None = Field(
+        None, description="Its position in the chunk's sentences; None for a table row."
+    )
+    label: str = Field("", description="The row's label or the section's heading, as written.")
+    indicator: str | None = Field(
+        None, description="The ICC indicator its label names by a published name; None: by meaning."
+    )
+    value: float
+    unit: ScoreUnit
+    out_of: int | None = None
+    sample_value: float | None = None
+    ordinal: bool = Field(False, description="A rank written as an ordinal (23rd, 58e, 14°).")
+    anchored: bool = Field(
+        True,
+        description="A sentence's figure that says whose it is: it names the city, compares"
+        " with the sample or ranks among a number of cities (a table row always does).",
+    )
+    quote: str = Field(description="The table row or sentence it was read from.")
+
+
+class DocumentSignals(_Frozen):
+    """What a document's form says of its type, whatever its language (ingest/describe.py)."""
+
+    report: bool = Field(False, description="Laid out as a report: a PDF, or Markdown sections.")
+    event_date: bool = Field(
+        False, description="Its metadata line gives a day (an event's date: news)."
+    )
+    practice_line: bool = Field(
+        False,
+        description="Its metadata line gives a year, a span or a start, not a day (a practice).",
+    )
+    given: tuple[str, ...] = Field(
+        (), description="Fields a sidecar, front matter or fetch set: never inferred again."
+    )
+
+
+class ScoreRow(_Frozen):
+    """One figure of a city's ICC Index results, with the row or sentence stating it."""
+
+    city: str | None
+    country: str | None = None
+    year: int | None = Field(None, description="The report's year.")
+    indicator: str = Field(description="ICC indicator id (data/indicators.json).")
+    label: str = Field("", description="What the report calls it, in its language.")
+    language: str = Field(description="The report's language.")
+    value: float
+    unit: ScoreUnit = Field(
+        description="percent (stated with %), points (a score out of 100) or rank (a place)."
+    )
+    out_of: int | None = Field(
+        None, description="100 for a score out of 100; for a rank, how many cities were ranked."
+    )
+    sample_value: float | None = Field(None, description="The city sample's score beside it.")
+    doc_id: str
+    chunk_id: str
+    section: str = ""
+    title: str
+    url: str | None = None
+    quote: str = Field(description="The table row or sentence the figure was read from.")
+
+
 class ParsedDocument(_Frozen):
     """One loaded, cleaned and chunked document, ready to index."""
 
     meta: DocumentMeta
     text: str = Field(description="The whole cleaned text.")
     chunks: tuple[Chunk, ...]
+    figures: tuple[FigureRead, ...] = Field(
+        (), description="Figures read by their form; ingest/describe.py keeps the Index results."
+    )
+    signals: DocumentSignals = Field(default_factory=DocumentSignals)
+    scores: tuple[ScoreRow, ...] = Field(
+        (), description="The city's Index results, once described (ingest/describe.py)."
+    )
+    described: bool = Field(
+        False, description="Whether type, topics and scores were decided from the vectors."
+    )
 
 
 class Passage(_Frozen):
@@ -182,6 +259,11 @@ class Answer(_Frozen):
         (),
         description="The quoted sentences, by document (answers without a model), or the"
         " sentences of the cited passages offered to the model.",
+    )
+    scores: tuple[ScoreRow, ...] = Field(
+        (),
+        description="The Index results the answer's table opens with (a question about cities'"
+        " scores or ranks), each with the sentence or table row it was read from.",
     )
     model: str | None = Field(None, description="Model that wrote the text; None: extractive.")
     usage: dict[str, int] | None = Field(

@@ -1,6 +1,6 @@
 /* Safe markdown rendering, shared by the widget (answers) and the console (documents, briefs).
  *
- * Paragraphs, headings, lists, quotes, bold, italics, code, links and [n] citations become
+ * Paragraphs, headings, lists, quotes, tables, bold, italics, code, links and [n] citations become
  * elements and text nodes only: HTML in the text stays text, and links go only to http(s)
  * URLs, with the host they go to shown beside them. */
 
@@ -65,6 +65,34 @@ export function renderInline(text, parent, cite, inLink) {
   if (last < text.length) parent.append(text.slice(last));
 }
 
+const TABLE_ROW = /^\s*\|(.*)\|\s*$/;
+const TABLE_RULE = /^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$/;
+
+/** The cells of a Markdown table row ("| a | b |"). */
+const cellsOf = (row) => TABLE_ROW.exec(row)[1].split("|").map((cell) => cell.trim());
+
+/** A Markdown table's start as a real <table>: its first row the column headers (th
+ * scope=col), by which screen readers announce each cell; rows go into its tbody. */
+function startTable(header, cite) {
+  const row = el("tr");
+  for (const cell of cellsOf(header)) {
+    const th = el("th", { scope: "col", dir: "auto" });
+    renderInline(cell, th, cite);
+    row.append(th);
+  }
+  return el("table", { class: "figures" }, [el("thead", {}, [row]), el("tbody")]);
+}
+
+function addTableRow(body, line, cite) {
+  const row = el("tr");
+  for (const cell of cellsOf(line)) {
+    const td = el("td", { dir: "auto" });
+    renderInline(cell, td, cite);
+    row.append(td);
+  }
+  body.append(row);
+}
+
 /** Render markdown `text` into `target`, replacing what was there. */
 export function renderMarkdown(text, target, cite) {
   const out = document.createDocumentFragment();
@@ -75,6 +103,12 @@ export function renderMarkdown(text, target, cite) {
     let m;
     if (!line) {
       block = item = null;
+    } else if (TABLE_ROW.test(line) && block && block.tagName === "TABLE") {
+      if (!TABLE_RULE.test(line)) addTableRow(block.tBodies[0], line, cite);
+    } else if (TABLE_ROW.test(line) && !TABLE_RULE.test(line)) {
+      item = null;
+      block = startTable(line, cite);
+      out.append(block);
     } else if ((m = /^\s{0,3}#{1,6}\s+(.*)$/.exec(line))) {
       block = item = null;
       const heading = el("p", { class: "h", dir: "auto" });

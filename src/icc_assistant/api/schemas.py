@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icc_assistant.documents import DocType, Filters, Turn
+from icc_assistant.documents import DocType, Filters, ScoreRow, Turn
 
 # Hard ceilings that protect the parser; the configured (smaller) limits are checked after.
 _MAX_TEXT = 100_000
@@ -167,6 +167,12 @@ class Facets(BaseModel):
     years: list[FacetCount]
     doc_types: list[FacetCount]
     languages: list[FacetCount]
+
+
+class ScoreList(BaseModel):
+    """ICC Index results, each with the document, chunk and quote it was read from."""
+
+    rows: list[ScoreRow]
 
 
 class OpenAIMessage(BaseModel):

@@ -20,21 +20,15 @@ bench/calibrate_gate.py shows where both fall between answerable and off-topic q
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from icc_assistant.embeddings import Embedder
 from icc_assistant.index.vectors import VectorTable
+from icc_assistant.label_vectors import fixed_vectors, gate_probes
 from icc_assistant.language import detect_language
 
 GATE_SPREADS = 0.0
@@ -67,13 +61,6 @@ class Calibration:
         )
 
 
-@lru_cache(maxsize=1)
-def gate_probes() -> tuple[str, ...]:
-    """The off-topic questions of data/gate_probes.json."""
-    raw = resources.files("icc_assistant").joinpath("data/gate_probes.json").read_text("utf-8")
-    return tuple(json.loads(raw)["probes"])
-
-
 @dataclass(frozen=True)
 class OffTopicReference:
     """The off-topic probes as the embedder sees them: one query vector each, its language, and
@@ -104,43 +91,15 @@ _REFERENCE_LOCK = threading.Lock()
 
 
 def off_topic_reference(embedder: Embedder) -> OffTopicReference:
-    """The probes' reference for this embedder: from memory, else from the user's cache, else
-    embedded now (154 queries, a couple of seconds) and cached."""
+    """The probes' reference for this embedder: from memory, else computed from the probes'
+    vectors (label_vectors: embedded once per machine, 154 queries, a couple of seconds)."""
     with _REFERENCE_LOCK:
         found = _REFERENCES.get(embedder.name)
         if found is None:
-            found = _load_reference(embedder) or _embed_reference(embedder)
+            vectors = fixed_vectors(embedder, gate_probes(), queries=True, name="gate-probes")
+            found = _reference(vectors)
             _REFERENCES[embedder.name] = found
         return found
-
-
-def _reference_path(embedder: Embedder) -> Path:
-    stamp = hashlib.sha256(f"{embedder.name}:{embedder.dimension}".encode())
-    stamp.update("\0".join(gate_probes()).encode())
-    return Path.home() / ".cache" / "icc-assistant" / f"gate-probes-{stamp.hexdigest()[:16]}.npy"
-
-
-def _load_reference(embedder: Embedder) -> OffTopicReference | None:
-    try:
-        vectors = np.load(_reference_path(embedder))
-    except (OSError, ValueError):
-        return None
-    if vectors.shape != (len(gate_probes()), embedder.dimension):
-        return None
-    return _reference(vectors.astype(np.float32))
-
-
-def _embed_reference(embedder: Embedder) -> OffTopicReference:
-    vectors = embedder.embed_queries(list(gate_probes()))
-    path = _reference_path(embedder)
-    try:  # a cache that cannot be written is no error
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as handle:
-            np.save(handle, vectors)
-        os.replace(handle.name, path)
-    except OSError:
-        pass
-    return _reference(vectors)
 
 
 def _reference(vectors: np.ndarray) -> OffTopicReference:

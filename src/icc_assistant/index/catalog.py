@@ -30,7 +30,7 @@ import numpy as np
 import structlog
 from filelock import FileLock
 
-from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.documents import Chunk, DocumentMeta, ScoreRow
 from icc_assistant.embeddings import Embedder, embedding_head
 from icc_assistant.index.calibration import Calibration, calibrate
 from icc_assistant.index.keyword import KeywordIndex
@@ -42,7 +42,7 @@ log = structlog.get_logger(__name__)
 POINTER = "catalog.json"
 LOCK = "snapshots.lock"
 BUILDING = ".building-"
-SNAPSHOT_FORMAT = 4  # bump when what a snapshot holds changes: older ones are rebuilt
+SNAPSHOT_FORMAT = 5  # bump when what a snapshot holds changes: older ones are rebuilt
 # A recommendation naming at most this many other cities discusses their practices; one naming
 # more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
 MAX_DISCUSSED = 3
@@ -56,8 +56,9 @@ def digest_of(active: Mapping[str, str]) -> str:
 
 @dataclass
 class ChunkCatalog:
-    """Documents and chunks of the committed index, the keyword index over them, and per chunk
-    its stored vectors and token set (rows in the keyword index's chunk order)."""
+    """Documents, chunks and Index results of the committed index, the keyword index over the
+    chunks, and per chunk its stored vectors and token set (rows in the keyword index's chunk
+    order)."""
 
     documents: dict[str, DocumentMeta]
     chunks: dict[str, Chunk]
@@ -66,6 +67,7 @@ class ChunkCatalog:
     vectors: VectorTable
     token_sets: TokenSets
     calibration: Calibration = field(default_factory=Calibration)
+    scores: tuple[ScoreRow, ...] = ()
     doc_chunks: dict[str, list[str]] = field(default_factory=dict)
     cities: frozenset[str] = frozenset()
     covered_cities: frozenset[str] = frozenset()
@@ -136,10 +138,11 @@ class ChunkCatalog:
         view_vectors: Mapping[str, Sequence[np.ndarray]],
         sentence_vectors: Mapping[str, Sequence[np.ndarray]],
         embedder: Embedder,
+        scores: Iterable[ScoreRow] = (),
     ) -> ChunkCatalog:
         """A catalog over these documents and chunks, with their vectors (by chunk id, and each
-        chunk's views' and sentences'): keyword index, token sets and the corpus' calibration
-        included."""
+        chunk's views' and sentences') and the documents' Index results: keyword index, token
+        sets and the corpus' calibration included."""
         docs = {d.doc_id: d for d in documents}
         kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
         ids = sorted(kept)
@@ -159,6 +162,7 @@ class ChunkCatalog:
             table,
             TokenSets.build(texts),
             calibration,
+            tuple(row for row in scores if row.doc_id in docs),
         )
 
 
@@ -186,6 +190,7 @@ def _write_snapshot(catalog: ChunkCatalog, target: Path) -> None:
         "chunks": [c.model_dump(mode="json") for c in catalog.chunks.values()],
         "keyword_ids": catalog.keyword.chunk_ids,
         "calibration": catalog.calibration.to_json(),
+        "scores": [row.model_dump(mode="json") for row in catalog.scores],
         "format": SNAPSHOT_FORMAT,
     }
     (target / "catalog.json").write_text(json.dumps(payload), encoding="utf-8")
@@ -219,11 +224,13 @@ def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
         if payload.get("format") != SNAPSHOT_FORMAT:
             raise ValueError("snapshot written by an earlier release")
         calibration = Calibration.from_json(payload["calibration"])
+        scores = tuple(ScoreRow.model_validate(row) for row in payload["scores"])
         rows = len(keyword.chunk_ids)
         vectors = VectorTable.load(target, rows)
         return ChunkCatalog(
-            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows), calibration
-        )
+            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows),
+            calibration, scores,
+        )  # fmt: skip
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,6 +26,7 @@ from icc_assistant.index.chroma import Chroma, Committed
 from icc_assistant.index.records import (
     chunk_from_record,
     chunk_metadata,
+    score_from_record,
     sentence_id,
     text_hash,
     view_id,
@@ -38,12 +39,20 @@ LOAD_ATTEMPTS = 5
 
 
 def _incomplete(catalog: ChunkCatalog, active: Committed) -> list[str]:
-    """Documents whose committed chunk count the loaded chunks fall short of."""
+    """Documents whose committed chunk or Index-result counts the loaded ones fall short of."""
+    scores = Counter(row.doc_id for row in catalog.scores)
     return sorted(
         doc_id
-        for doc_id, (_, _, count) in active.items()
-        if count is not None and len(catalog.doc_chunks.get(doc_id, ())) < count
+        for doc_id, record in active.items()
+        if (record.chunks is not None and len(catalog.doc_chunks.get(doc_id, ())) < record.chunks)
+        or scores[doc_id] < record.scores
     )
+
+
+def _committed(meta: dict[str, object], active: Committed) -> bool:
+    """Whether a record belongs to the version of its document that is committed."""
+    record = active.get(str(meta.get("doc_id")))
+    return record is not None and meta.get("doc_hash") == record.content_hash
 
 
 class CatalogLoader:
@@ -114,7 +123,7 @@ class CatalogLoader:
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             generation = self.chroma.generation()
             active = self.chroma.active()
-            version = digest_of({doc: h for doc, (h, _, _) in active.items()})
+            version = digest_of({doc: record.content_hash for doc, record in active.items()})
             catalog = load_snapshot(root, version)
             if catalog is None:
                 if (root / "catalog.json").exists() and not after_commit and attempt == 1:
@@ -125,7 +134,7 @@ class CatalogLoader:
                     time.sleep(0.1 * attempt)  # a writer is between its commit and clean-up
                     continue
                 if short:
-                    log.warning("documents are missing chunks in Chroma", documents=short)
+                    log.warning("documents are missing records in Chroma", documents=short)
                 save_snapshot(catalog, root)
             moved = self.chroma.generation() != generation
             if not moved or attempt == LOAD_ATTEMPTS:
@@ -137,12 +146,17 @@ class CatalogLoader:
         chunks = [
             chunk_from_record(chunk_id, text, meta)
             for chunk_id, text, meta in self.chroma.records(self.chroma.chunks)
-            if meta.get("doc_id") in active and meta.get("doc_hash") == active[meta["doc_id"]][0]
+            if _committed(meta, active)
+        ]
+        scores = [
+            score_from_record(text)
+            for _, text, meta in self.chroma.records(self.chroma.scores)
+            if _committed(meta, active)
         ]
         vectors = self.chroma.vectors_of([c.chunk_id for c in chunks])
         lost = [c for c in chunks if c.chunk_id not in vectors]
         if lost:
-            vectors.update(self._repair(lost, {doc: meta for doc, (_, meta, _) in active.items()}))
+            vectors.update(self._repair(lost, {doc: r.meta for doc, r in active.items()}))
         views = self._part_vectors(
             {c.chunk_id: [view_id(c.chunk_id, n) for n in range(c.views)] for c in chunks},
             self.chroma.views,
@@ -155,8 +169,10 @@ class CatalogLoader:
             },
             self.chroma.sentences,
         )
-        documents = [meta for _, meta, _ in active.values()]
-        return ChunkCatalog.build(documents, chunks, vectors, views, sentences, self._embedder)
+        documents = [record.meta for record in active.values()]
+        return ChunkCatalog.build(
+            documents, chunks, vectors, views, sentences, self._embedder, scores=scores
+        )
 
     def _part_vectors(
         self, ids: dict[str, list[str]], collection: ChromaCollection

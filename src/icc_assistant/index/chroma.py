@@ -3,6 +3,8 @@ them; a Chroma server that stops answering becomes IndexUnavailableError.
 
 Collections (embedded PersistentClient, or a `chroma run` server), named `<prefix>_<kind>`:
 - `chunks`, `views` and `sentences`: the records of index/records.py, with their embeddings;
+- `scores`: a document version's Index results, one record per figure (index/records.py), each
+  with a one-number placeholder vector: they are read whole, never searched;
 - `documents`: one record per document holding its metadata and ACTIVE content hash (and chunk
   count), plus the `__index__` record with the fingerprint and the generation: a fresh random
   token at each publish, written in one upsert. (A counter read, incremented and written back
@@ -20,7 +22,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, Protocol, TypeVar
 
 import chromadb
 import httpx
@@ -40,8 +42,18 @@ log = structlog.get_logger(__name__)
 META_ID = "__index__"
 PAGE = 5000
 
-# doc_id -> (content hash, metadata, chunk count) of each committed document
-Committed = dict[str, tuple[str, DocumentMeta, int | None]]
+
+class CommittedDocument(NamedTuple):
+    """What a committed document's record holds."""
+
+    content_hash: str
+    meta: DocumentMeta
+    chunks: int | None  # how many chunks that version has (None: written by an older release)
+    scores: int = 0  # how many Index results it has
+
+
+# doc_id -> its record, for each committed document
+Committed = dict[str, CommittedDocument]
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -104,6 +116,11 @@ class Chroma:
         """The collections of embedded texts, each record naming its doc_id and doc_hash."""
         return (self.chunks, self.views, self.sentences)
 
+    def versioned(self) -> tuple[ChromaCollection, ...]:
+        """Every collection whose records belong to one version of one document (doc_id and
+        doc_hash), chunks first: the embedded texts and the Index results."""
+        return (*self.embedded(), self.scores)
+
     def where(self) -> str:
         """Where the index lives, for messages."""
         if self.settings.chroma_host:
@@ -114,6 +131,7 @@ class Chroma:
         self.chunks = self._collection("chunks")
         self.views = self._collection("views")
         self.sentences = self._collection("sentences")
+        self.scores = self._collection("scores")
         self.documents = self._collection("documents")
 
     def _collection(self, kind: str) -> ChromaCollection:
@@ -154,11 +172,17 @@ class Chroma:
 
     def committed_hash(self, doc_id: str) -> str | None:
         """The content hash the document's record holds now, if it is committed."""
+        record = self.commit_record(doc_id)
+        return None if record is None else str(record["content_hash"])
+
+    def commit_record(self, doc_id: str) -> dict[str, Any] | None:
+        """The metadata of the document's record (content hash, chunk and score counts), if it
+        is committed."""
         found = self.documents.get(ids=[doc_id], include=["metadatas"])
         metas = found.get("metadatas") or []
         if doc_id == META_ID or not metas or not metas[0]:
             return None
-        return str(metas[0]["content_hash"])
+        return dict(metas[0])
 
     def stored_ids(self, collection: ChromaCollection, ids: list[str]) -> set[str]:
         """Which of these record ids the collection holds."""
@@ -168,7 +192,8 @@ class Chroma:
         return held
 
     def active(self) -> Committed:
-        """doc_id -> (content hash, metadata, chunk count) of every committed document."""
+        """doc_id -> the record (content hash, metadata, chunk and score counts) of every
+        committed document."""
         found = self.documents.get(include=["documents", "metadatas"])
         active = {}
         for doc_id, text, meta in zip(
@@ -177,10 +202,11 @@ class Chroma:
             if doc_id == META_ID or not meta:
                 continue
             count = meta.get("chunks")
-            active[doc_id] = (
+            active[doc_id] = CommittedDocument(
                 str(meta["content_hash"]),
                 DocumentMeta.model_validate_json(text),
                 int(count) if isinstance(count, (int, float, str)) else None,
+                int(str(meta.get("scores") or 0)),
             )
         return active
 
@@ -245,7 +271,7 @@ class Chroma:
 
     def drop_everything(self) -> None:
         """Delete the index's collections and start an empty index."""
-        for kind in ("chunks", "views", "sentences", "documents"):
+        for kind in ("chunks", "views", "sentences", "scores", "documents"):
             try:
                 self._client.delete_collection(f"{self.settings.collection}_{kind}")
             except ChromaNotFoundError:  # absent collection: nothing to drop

@@ -1,10 +1,12 @@
 """The commit protocol: parsed documents into Chroma, crash-safe, each committed on its own, by
 any number of writers at once.
 
-For a changed document: write all chunks, views and sentences of the new version, then upsert
-the document record (a single-record write: the commit point), and only after the generation
-changes delete the old version's records. Readers only see records of committed hashes, so a
-`kill -9` at any moment leaves the previous version fully queryable.
+For a changed document: embed it, decide its type, topics and Index results from those vectors
+(ingest/describe.py), write all chunks, views, sentences and Index results of the new version,
+then upsert the document record (a single-record write: the commit point), and only after the
+generation changes delete the old version's records. Readers only see records of committed
+hashes, so a `kill -9` at any moment leaves the previous version fully queryable, its Index
+results included, and a removed document's results go with its other records.
 
 Writers in other processes (an upload on another worker, a CLI ingest, the web sync) write to
 the same index at the same time. Writing a document's records and committing it happens under
@@ -39,6 +41,8 @@ from icc_assistant.index.chroma import META_ID, Chroma, reaching_chroma
 from icc_assistant.index.orphans import Orphans
 from icc_assistant.index.records import (
     chunk_metadata,
+    score_id,
+    score_metadata,
     sentence_id,
     stamp_of,
     text_hash,
@@ -47,6 +51,7 @@ from icc_assistant.index.records import (
 )
 from icc_assistant.index.views import sentence_texts, view_texts
 from icc_assistant.index.writelock import WriteLock
+from icc_assistant.ingest.describe import Describer, DocumentVectors
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +91,15 @@ class _Records:
     def every_text(self) -> list[str]:
         return [*self.texts, *(t for _, _, t in self.views), *(t for _, _, t in self.sentences)]
 
+    def document_vectors(self, vectors: np.ndarray) -> DocumentVectors:
+        """The chunks' and sentences' rows of `vectors` (which follow every_text())."""
+        n, start = len(self.texts), len(self.texts) + len(self.views)
+        sentences = {
+            (chunk.ordinal, k): vectors[start + row]
+            for row, (chunk, k, _) in enumerate(self.sentences)
+        }
+        return DocumentVectors(vectors[:n], sentences)
+
 
 @dataclass
 class Put:
@@ -108,13 +122,12 @@ class Committer:
         self._catalogs = catalogs
         self._lock = lock
         self._orphans = Orphans(chroma, lock)
+        self._describer = Describer(embedder)
 
     @reaching_chroma
     def active_hashes(self) -> dict[str, str]:
         """doc_id -> content hash of every committed document."""
-        return {
-            doc_id: content_hash for doc_id, (content_hash, _, _) in self.chroma.active().items()
-        }
+        return {doc_id: record.content_hash for doc_id, record in self.chroma.active().items()}
 
     @reaching_chroma
     def put(self, doc: ParsedDocument) -> Put:
@@ -127,6 +140,8 @@ class Committer:
             return Put(result)
         records = _records_of(doc)
         vectors, embedded = self._vectors_for(doc.meta.doc_id, records.every_text(), records.hashes)
+        if not doc.described:
+            records.doc = doc = self._describer.describe(doc, records.document_vectors(vectors))
         version = doc.meta.content_hash
         with self._lock.held():
             committed = self.chroma.committed_hash(doc.meta.doc_id)
@@ -169,7 +184,14 @@ class Committer:
 
     def _holds_whole(self, doc: ParsedDocument) -> bool:
         """True when `doc`'s version is committed and every record of it is stored."""
-        if self.chroma.committed_hash(doc.meta.doc_id) != doc.meta.content_hash:
+        record = self.chroma.commit_record(doc.meta.doc_id)
+        if record is None or record["content_hash"] != doc.meta.content_hash:
+            return False
+        scores = [
+            score_id(doc.meta.doc_id, doc.meta.content_hash, n)
+            for n in range(int(str(record.get("scores") or 0)))
+        ]
+        if not self._all_stored(self.chroma.scores, scores):
             return False
         if not doc.chunks:
             return True
@@ -227,6 +249,14 @@ class Committer:
                     ],
                 )
                 start = end
+        if doc.scores:
+            self.chroma.scores.upsert(
+                ids=[score_id(doc.meta.doc_id, doc.meta.content_hash, n)
+                     for n in range(len(doc.scores))],
+                embeddings=np.ones((len(doc.scores), 1), dtype=np.float32),
+                documents=[row.model_dump_json() for row in doc.scores],
+                metadatas=[score_metadata(doc.meta, row, stamp=stamp) for row in doc.scores],
+            )  # fmt: skip
         self._commit(doc, replaced)
 
     def _commit(self, doc: ParsedDocument, replaced: str | None) -> None:
@@ -234,6 +264,7 @@ class Committer:
         meta: dict[str, str | int] = {
             "content_hash": doc.meta.content_hash,
             "chunks": len(doc.chunks),
+            "scores": len(doc.scores),
         }
         if replaced and replaced != doc.meta.content_hash:
             meta.update(replaced=replaced, replaced_at=int(time.time()))

@@ -1,6 +1,7 @@
 """Which stored records no committed document uses, and which of those a writer may remove.
 
-A chunk, view or sentence record is in use while its document is committed with its doc_hash.
+A chunk, view, sentence or Index-result record is in use while its document is committed with
+its doc_hash.
 Of the others a writer removes only:
 
 - the versions it superseded itself (documents it replaced or removed in its batch), after the
@@ -13,8 +14,9 @@ Of the others a writer removes only:
 
 The version a document's record names as the one it replaced is left to the writer that
 replaced it for PREVIOUS_KEPT_SECONDS, so that readers still on the previous catalog find it.
-Records go sentences first and chunks last: leftover chunks are how a publish knows, from the
-counts alone, that there is anything to sweep.
+Records go Index results and sentences first and chunks last (a writer writes them in the
+opposite order): leftover chunks are how a publish knows, from the counts alone, that there is
+anything to sweep.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class Orphans:
                 if self.chroma.committed_hash(doc_id) == content_hash:
                     continue  # committed again since: in use
                 where: Any = {"$and": [{"doc_id": doc_id}, {"doc_hash": content_hash}]}
-                for collection in reversed(self.chroma.embedded()):
+                for collection in reversed(self.chroma.versioned()):
                     collection.delete(where=where)
 
     def sweep(self) -> int:
@@ -92,12 +94,12 @@ class Orphans:
             return 0
         candidates = {
             collection.name: self._abandoned(collection, commits(self.chroma))
-            for collection in self.chroma.embedded()
+            for collection in self.chroma.versioned()
         }
         removed = 0
         with self._lock.held():  # look again: a writer of this name may have committed since
             now = commits(self.chroma)
-            for collection in reversed(self.chroma.embedded()):
+            for collection in reversed(self.chroma.versioned()):
                 ids = candidates[collection.name]
                 removed += self._remove_still_abandoned(collection, ids, now)
         if removed:

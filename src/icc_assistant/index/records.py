@@ -4,10 +4,12 @@
   (doc_id, doc_hash, section, its quotable sentences as JSON, ...) from which the chunk is
   read back;
 - a view: id `<chunk_id>/<n>`, with the same doc_id/doc_hash plus its chunk_id;
-- a sentence: id `<chunk_id>~<n>` (the chunk's n-th quotable sentence), likewise.
-All carry the hash of the text that was embedded, so unchanged text keeps its vector, and the
-stamp of their writer (its lock's name and when it wrote them), by which index/orphans.py tells
-a record that a writer is still committing from one that was abandoned.
+- a sentence: id `<chunk_id>~<n>` (the chunk's n-th quotable sentence), likewise;
+- an Index result: id `<doc_id>#<hash12>$<n>`, the ScoreRow as JSON for its text, and doc_id,
+  doc_hash, indicator and city as metadata.
+Embedded records carry the hash of the text that was embedded, so unchanged text keeps its
+vector. All carry the stamp of their writer (its lock's name and when it wrote them), by which
+index/orphans.py tells a record that a writer is still committing from one that was abandoned.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from icc_assistant.documents import Chunk, DocumentMeta
+from icc_assistant.documents import Chunk, DocumentMeta, ScoreRow
 
 Stamp = Mapping[str, str | int]
 
@@ -67,10 +69,6 @@ def chunk_metadata(
         "sentences": json.dumps(chunk.sentences, ensure_ascii=False),
         "text_hash": hashed,
     }
-    if chunk.score is not None:
-        meta["score"] = chunk.score
-    if chunk.sample_score is not None:
-        meta["sample_score"] = chunk.sample_score
     return meta
 
 
@@ -100,6 +98,27 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         mentioned_cities=tuple(c for c in cities.split("|") if c),
         views=int(meta.get("views") or 0),
         sentences=tuple(str(s) for s in json.loads(str(meta.get("sentences") or "[]"))),
-        score=meta.get("score"),
-        sample_score=meta.get("sample_score"),
     )
+
+
+def score_id(doc_id: str, content_hash: str, number: int) -> str:
+    """The record id of a document version's n-th Index result."""
+    return f"{doc_id}#{content_hash[:12]}${number}"
+
+
+def score_metadata(doc: DocumentMeta, row: ScoreRow, stamp: Stamp | None = None) -> dict[str, Any]:
+    """An Index result's record metadata (the row itself is the record's text)."""
+    meta: dict[str, Any] = {
+        **(stamp or {}),
+        "doc_id": doc.doc_id,
+        "doc_hash": doc.content_hash,
+        "indicator": row.indicator,
+    }
+    if row.city:
+        meta["city"] = row.city
+    return meta
+
+
+def score_from_record(text: str) -> ScoreRow:
+    """The Index result a record holds."""
+    return ScoreRow.model_validate_json(text)

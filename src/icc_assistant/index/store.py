@@ -3,7 +3,7 @@
 IndexStore is the front of the index package; each job has its module:
 
     chroma          the connection, the collections, paging reads, server outages -> 503
-    records         how chunks, views and sentences are stored as records
+    records         how chunks, views, sentences and Index results are stored as records
     writelock       one writer at a time per data directory, and the name records carry
     commit          the crash-safe commit protocol (Committer, DocumentBatch)
     orphans         which uncommitted records a writer may remove
@@ -45,6 +45,7 @@ class IndexStats(BaseModel):
     chunks: int
     views: int
     sentences: int = 0
+    scores: int = Field(0, description="Index results (one figure each) of the Index reports.")
     cities: dict[str, int]
     countries: dict[str, int]
     doc_types: dict[str, int]
@@ -147,6 +148,7 @@ class IndexStore:
             chunks=len(catalog.chunks),
             views=self.chroma.views.count(),
             sentences=self.chroma.sentences.count(),
+            scores=len(catalog.scores),
             cities=count([d.city for d in docs]),
             countries=count([d.country for d in docs]),
             doc_types=count([d.doc_type for d in docs]),
@@ -184,7 +186,8 @@ class IndexStore:
                 if on_file is not None:
                     on_file(result)
             if prune:
-                fetched = {d for d, (_, meta, _) in self.chroma.active().items() if meta.fetched_at}
+                active = self.chroma.active()
+                fetched = {d for d, record in active.items() if record.meta.fetched_at}
                 for doc_id in sorted(batch.committed_ids() - seen - fetched):
                     batch.remove(doc_id)
                     results.append(FileResult(source=doc_id, doc_id=doc_id, status="removed"))

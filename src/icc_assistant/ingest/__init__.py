@@ -16,7 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from icc_assistant.documents import DocumentMeta, ParsedDocument
+from icc_assistant.documents import (
+    DocType,
+    DocumentMeta,
+    DocumentSignals,
+    FigureRead,
+    ParsedDocument,
+)
 from icc_assistant.errors import DocumentError, EmptyDocumentError, UnsupportedDocumentError
 from icc_assistant.ingest.chunking import make_chunks
 from icc_assistant.ingest.cleaning import CleanPage, clean_page
@@ -28,15 +34,16 @@ from icc_assistant.ingest.loaders import (
     text_of,
 )
 from icc_assistant.ingest.metadata import (
+    date_precision,
     facts_of,
     infer_city,
     infer_country,
-    infer_report_type,
-    infer_topics,
     infer_year,
+    metadata_line,
     read_sidecar,
     split_front_matter,
 )
+from icc_assistant.ingest.scores import is_strong, read_figures
 from icc_assistant.ingest.structure import Block, promote_pdf_headings, structure_report
 from icc_assistant.ingest.titles import prose_title, usable_title
 from icc_assistant.ingest.worker import WORKERS
@@ -57,9 +64,13 @@ __all__ = [
 # Part of the index fingerprint: bump when chunk ids or their stored metadata change shape, and
 # an index built before must be rebuilt (`ingest --rebuild`).
 CHUNKER_VERSION = "2"
-# Part of every document's content hash: bump when cleaning or chunking output changes, and the
-# next ingest re-chunks every document by itself.
-PARSER_REVISION = "7"
+# Part of every document's content hash: bump when cleaning or chunking output changes, or how a
+# document's type, topics and Index figures are read (here or in ingest/describe.py, data files
+# included), and the next ingest re-chunks and re-describes every document by itself.
+PARSER_REVISION = "8"
+# Figures a document must state, by their form, to be read as an Index report before its
+# meaning is checked (ingest/describe.py decides again from the figures it keeps).
+INDEX_FIGURES = 2
 
 _NOTE_PREFIXES = ("readme", "provenance")
 MAX_TITLE_CHARS = 300
@@ -196,10 +207,11 @@ def parse_document(
     content_hash = hashlib.sha256(
         data + b"\0" + hashed_extra + f"\0{CHUNKER_VERSION}.{PARSER_REVISION}".encode()
     ).hexdigest()
-    if _is_report(suffix, text):
-        title, body, blocks, fields = _describe_report(suffix, text)
+    report = _is_report(suffix, text)
+    if report:
+        title, body, blocks, fields, line = _describe_report(suffix, text)
     else:
-        title, body, blocks, fields = _describe_page(clean_page(text))
+        title, body, blocks, fields, line = _describe_page(clean_page(text))
     if not body.strip():
         raise EmptyDocumentError(f"{source} has no readable text after cleaning.", source)
     meta = _metadata(
@@ -217,7 +229,38 @@ def parse_document(
         city=meta.city,
         language=meta.language,
     )
-    return ParsedDocument(meta=meta, text=_readable(title, blocks), chunks=chunks)
+    figures = read_figures(chunks, meta.city, meta.language)
+    precision = date_precision(line)
+    signals = DocumentSignals(
+        report=report,
+        event_date=precision == "day",
+        practice_line=precision == "year",
+        given=tuple(sorted(merged)),
+    )
+    if "doc_type" not in merged:
+        meta = meta.model_copy(update={"doc_type": type_by_form(signals, figures)})
+    return ParsedDocument(
+        meta=meta,
+        text=_readable(title, blocks),
+        chunks=chunks,
+        figures=figures,
+        signals=signals,
+    )
+
+
+def type_by_form(signals: DocumentSignals, figures: Sequence[FigureRead]) -> DocType:
+    """The type a document's form gives before any meaning is weighed: Index figures in a
+    report's layout, or with one whose form alone says it is a result, make an Index report; a
+    metadata line dated to a day, news; one giving a year or a span, a practice; anything
+    else is `other` until its meaning is (ingest/describe.py)."""
+    results = signals.report or any(is_strong(f) for f in figures)
+    if len(figures) >= INDEX_FIGURES and results:
+        return "index_report"
+    if signals.event_date and not signals.report:
+        return "news"
+    if signals.practice_line and not signals.report:
+        return "good_practice"
+    return "other"
 
 
 def _is_report(suffix: str, text: str) -> bool:
@@ -227,35 +270,32 @@ def _is_report(suffix: str, text: str) -> bool:
     return suffix.lower() in {".md", ".markdown"} and headings >= 3
 
 
-def _describe_report(suffix: str, text: str) -> tuple[str, str, list[Block], dict[str, Any]]:
+Described = tuple[str, str, list[Block], dict[str, Any], str | None]
+
+
+def _describe_report(suffix: str, text: str) -> Described:
+    """Title, body, blocks, fields and the metadata line (its dateline) of a report."""
     if suffix.lower() in PDF_SUFFIXES:
         text = promote_pdf_headings(text)
     report = structure_report(text)
     title = usable_title(report.title) or prose_title(report.front)
     body = "\n\n".join(b.text for b in report.blocks)
-    fields = {
-        "doc_type": infer_report_type(title, report.front),
-        "year": infer_year([title, *report.front]),
-    }
-    return title, body, list(report.blocks), fields
+    fields = {"year": infer_year([title, *report.front])}
+    return title, body, list(report.blocks), fields, None
 
 
-def _describe_page(page: CleanPage) -> tuple[str, str, list[Block], dict[str, Any]]:
+def _describe_page(page: CleanPage) -> Described:
+    """Title, body, blocks, fields and the metadata line ("Country | City | Year", or the
+    dateline) of a web page."""
     body = "\n\n".join(page.paragraphs)
-    if page.dateline:
-        doc_type = "news"
-    elif page.had_back_label or page.year_line:
-        doc_type = "good_practice"
-    else:
-        doc_type = "other"
     facts = facts_of(page.head)
     title = page.title or prose_title(page.paragraphs)
     fields = {
-        "doc_type": doc_type,
         "year": facts.get("year") or infer_year([page.year_line, page.dateline, page.title]),
         **{k: v for k, v in facts.items() if k in ("city", "country")},
     }
-    return title, body, [Block((), p) for p in page.paragraphs], fields
+    line = page.dateline or page.year_line or metadata_line(page.head)
+    return title, body, [Block((), p) for p in page.paragraphs], fields, line
 
 
 def _metadata(
@@ -276,8 +316,6 @@ def _metadata(
         "city": city,
         "country": overrides.get("country") or country or infer_country(city, body),
         "year": fields["year"],
-        "doc_type": fields["doc_type"],
-        "topics": infer_topics(body),
         "language": detect_language(body[:3000]),
         "source": name,
         "url": None,

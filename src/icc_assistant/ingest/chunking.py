@@ -1,8 +1,7 @@
-"""Blocks -> Chunks: paragraphs packed per section, scores and recommendations attached."""
+"""Blocks -> Chunks: paragraphs packed per section, recommendations and other cities marked."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -13,14 +12,6 @@ from icc_assistant.ingest.structure import RECOMMENDATION_HEADING, Block
 
 MAX_CHARS = 1000
 MIN_CHARS = 200
-_SCORE = re.compile(
-    r"(?:score in the field of [\w\s'-]{2,60}? is (?:an? )?(?:\w+ )?|achieved a rate of )"
-    r"(\d{1,3})\b",
-    re.IGNORECASE,
-)
-_SAMPLE = re.compile(
-    r"city sample(?:'s)?(?: result| achievement rate)? of (\d{1,3})\b", re.IGNORECASE
-)
 
 
 def _pieces(paragraph: str, max_chars: int, language: str) -> list[str]:
@@ -59,27 +50,6 @@ def pack(paragraphs: Sequence[str], max_chars: int = MAX_CHARS, language: str = 
     return packed
 
 
-def _score_key(path: tuple[str, ...]) -> tuple[str, ...]:
-    """The section a path's scores belong to (a Suggestions sub-heading shares its parent's)."""
-    while path and RECOMMENDATION_HEADING.match(path[-1]):
-        path = path[:-1]
-    return path
-
-
-def section_scores(blocks: Sequence[Block]) -> dict[tuple[str, ...], tuple[int | None, int | None]]:
-    """Index score and city-sample score stated in each section."""
-    scores: dict[tuple[str, ...], tuple[int | None, int | None]] = {}
-    for key, group in groupby(blocks, key=lambda b: _score_key(b.path)):
-        text = " ".join(b.text for b in group)
-        score, sample = _SCORE.search(text), _SAMPLE.search(text)
-        previous = scores.get(key, (None, None))
-        scores[key] = (
-            int(score.group(1)) if score else previous[0],
-            int(sample.group(1)) if sample else previous[1],
-        )
-    return scores
-
-
 def is_recommendation(path: tuple[str, ...]) -> bool:
     """True under a Suggestions/Recommendations heading."""
     return any(RECOMMENDATION_HEADING.match(name) for name in path)
@@ -93,12 +63,10 @@ def make_chunks(
     city: str | None,
     language: str = "en",
 ) -> tuple[Chunk, ...]:
-    """Chunks of a document, in order, with section path, scores, mentioned cities and
-    quotable sentences."""
-    scores = section_scores(blocks)
+    """Chunks of a document, in order, with section path, mentioned cities and quotable
+    sentences."""
     chunks: list[Chunk] = []
     for path, group in groupby(blocks, key=lambda b: b.path):
-        score, sample = scores.get(_score_key(path), (None, None))
         for text in pack([b.text for b in group], language=language):
             named = gazetteer.find_cities(text, known=(city,) if city else ())
             others = tuple(c for c in named if not (city and gazetteer.same_city(c, city)))
@@ -111,8 +79,6 @@ def make_chunks(
                     section=" > ".join(path),
                     is_recommendation=is_recommendation(path),
                     mentioned_cities=others,
-                    score=score,
-                    sample_score=sample,
                     sentences=prose_sentences(text, language),
                 )
             )

@@ -83,6 +83,11 @@ _CHART_LABEL = re.compile(
     r"^\**\s*(Intercultural City Index \(ICC\) - .*|City sample \(.*\))\s*\**$"
 )
 _EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+# A line of a text table of figures: a label, then one to four scores ("Bildung   72   58",
+# "Engagement 81 / 100", "Public space 63%"), as a PDF's text layer or a plain-text report
+# lays out a table. Such a line is content, never navigation or a list, and it stays a line.
+_FIGURE = r"\d{1,3}(?:[.,]\d{1,2})?\s?%?(?:\s?/\s?100)?"
+FIGURE_ROW = re.compile(rf"^\s*[^\W\d_][^\d|]{{0,60}}?\s+{_FIGURE}(?:\s+{_FIGURE}){{0,3}}\s*$")
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,18 @@ def is_list_line(line: str) -> bool:
     return len(parts) >= LIST_SEGMENTS and all(len(p) <= SHORT_SEGMENT for p in parts)
 
 
+def is_figure_row(line: str) -> bool:
+    """A line of a text table of figures (FIGURE_ROW)."""
+    return bool(FIGURE_ROW.match(line))
+
+
 def is_navigation(line: str) -> bool:
     """A navigation bar or breadcrumb: short parts and no sentence in them ("Weiterlesen ·
     Zurück zur Übersicht", "Home > Intercultural Cities > Good practice")."""
     parts = segments(line)
     return (
-        len(parts) >= 2
+        not is_figure_row(line)
+        and len(parts) >= 2
         and all(len(p) <= SHORT_SEGMENT for p in parts)
         and not re.search(r"[.!?]\s", line)
         and not _YEAR.search(line)
@@ -184,7 +195,8 @@ def drop_list_runs(lines: list[str]) -> list[str]:
         text = line.strip().lstrip("#*•·- ").strip()
         if not text:
             continue
-        if len(text) <= LIST_ITEM and not text.endswith((".", ":", "!", "?", "。")):
+        short = len(text) <= LIST_ITEM and not is_figure_row(text)
+        if short and not text.endswith((".", ":", "!", "?", "。")):
             run.append(i)
             continue
         if len(run) >= LIST_RUN:
@@ -223,11 +235,13 @@ def drop_sidebar(lines: list[str]) -> list[str]:
 
 def paragraphs_of(lines: list[str]) -> list[str]:
     """Blank-line separated paragraphs, wrapped lines joined; a line of parts ("Portugal |
-    Amadora | 2008") stands alone rather than running into the paragraph after it."""
+    Amadora | 2008") or of a text table of figures stands alone rather than running into the
+    paragraph after it."""
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in lines:
-        if line.strip() and re.search(r"\s[|·]\s", line):
+    table = _figure_table_lines(lines)
+    for number, line in enumerate(lines):
+        if line.strip() and (re.search(r"\s[|·]\s", line) or number in table):
             paragraphs.extend([" ".join(current), line.strip()] if current else [line.strip()])
             current = []
         elif line.strip():
@@ -238,6 +252,17 @@ def paragraphs_of(lines: list[str]) -> list[str]:
     if current:
         paragraphs.append(" ".join(current))
     return [" ".join(p.replace("\u00a0", " ").split()) for p in paragraphs]
+
+
+def _figure_table_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines of text tables of figures: two figure rows in a row at least (a
+    wrapped line of prose may end with a number; two in a row that look like rows do not)."""
+    rows = [is_figure_row(line) for line in lines]
+    return {
+        i
+        for i, row in enumerate(rows)
+        if row and ((i > 0 and rows[i - 1]) or (i + 1 < len(rows) and rows[i + 1]))
+    }
 
 
 def clean_page(text: str) -> CleanPage:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from icc_assistant import gazetteer
-from icc_assistant.documents import DOC_TYPES
+from icc_assistant.documents import DOC_TYPES, DocType
 from icc_assistant.errors import UnreadableDocumentError
 from icc_assistant.ingest.cleaning import facts_segments
 
@@ -119,14 +119,21 @@ def infer_city(title: str, body: str) -> str | None:
     return max(counts, key=counts.__getitem__) if counts else None
 
 
-def facts_of(head: Sequence[str]) -> dict[str, Any]:
-    """City, country and year from a page's "Country | City | Year" line: the first of the
-    lines under its title made of a few short parts that name a country or hold a year."""
+def metadata_line(head: Sequence[str]) -> str | None:
+    """A page's "Country | City | Year" line: the first of the lines under its title made of
+    a few short parts that name a country or hold a year."""
     for line in head:
         parts = facts_segments(line)
         if parts and (infer_year(parts) or any(gazetteer.canonical_country(p) for p in parts)):
-            return _facts_from_parts(parts)
-    return {}
+            return line
+    return None
+
+
+def facts_of(head: Sequence[str]) -> dict[str, Any]:
+    """City, country and year from a page's "Country | City | Year" line (metadata_line)."""
+    line = metadata_line(head)
+    parts = facts_segments(line) if line else None
+    return _facts_from_parts(parts) if parts else {}
 
 
 def _facts_from_parts(parts: Sequence[str]) -> dict[str, Any]:
@@ -172,31 +179,50 @@ def infer_year(candidates: Sequence[str | None]) -> int | None:
     return None
 
 
-def infer_report_type(title: str, front: Sequence[str]) -> str:
-    """`index_report` for an Intercultural City Index analysis, else `other`."""
-    head = " ".join([title, *front])
-    return "index_report" if _INDEX_REPORT.search(head) else "other"
-
-
 @lru_cache(maxsize=1)
-def _topic_cues() -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _topics() -> tuple[tuple[str, str], ...]:
     raw = json.loads(
         resources.files("icc_assistant").joinpath("data/topics.json").read_text("utf-8")
     )
-    return tuple((t["name"], tuple(t["cues"])) for t in raw["topics"])
-
-
-def infer_topics(body: str, limit: int = 6) -> tuple[str, ...]:
-    """ICC topics whose cues the document's own text uses at least twice, most used first."""
-    text = " ".join(body.casefold().split())
-    hits = {
-        name: sum(len(re.findall(rf"(?<!\w){re.escape(cue)}", text)) for cue in cues)
-        for name, cues in _topic_cues()
-    }
-    chosen = [name for name, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n >= 2]
-    return tuple(chosen[:limit])
+    return tuple((t["name"], t["description"]) for t in raw["topics"])
 
 
 def topic_names() -> list[str]:
     """The ICC topic vocabulary."""
-    return [name for name, _ in _topic_cues()]
+    return [name for name, _ in _topics()]
+
+
+def topic_texts() -> list[str]:
+    """Each topic as its name and what it covers (what ingest/describe.py embeds)."""
+    return [f"{name}: {description}" for name, description in _topics()]
+
+
+@lru_cache(maxsize=1)
+def doc_type_descriptions() -> tuple[tuple[DocType, str], ...]:
+    """(type, description) pairs of data/doc_types.json: several per type."""
+    raw = json.loads(
+        resources.files("icc_assistant").joinpath("data/doc_types.json").read_text("utf-8")
+    )
+    types = {t: t for t in DOC_TYPES}
+    return tuple((types[t["name"]], text) for t in raw["types"] for text in t["descriptions"])
+
+
+_DAY_BEFORE_YEAR = re.compile(
+    r"(?<!\d)(?:[1-9]|[12]\d|3[01])(?!\d)\S*(?:\s+\S+){0,2}?\s+(19|20)\d\d\b"
+)
+_NUMERIC_DATE = re.compile(r"\b(?:\d{1,2}[./]\d{1,2}[./](19|20)\d\d|(19|20)\d\d-\d{2}-\d{2})\b")
+
+
+def date_precision(line: str | None) -> str | None:
+    """ "day" when a metadata line dates something to a day ("30 July 2020", "14–15 березня
+    2019", "06.11.2020": an event), "year" when it gives a year, a span or a start ("2019-2023",
+    "desde 2008", "novembro-dezembro 2011": a practice), None when it gives no year."""
+    if not line or not _YEAR.search(line):
+        return None
+    if _NUMERIC_DATE.search(line):
+        return "day"
+    for match in _DAY_BEFORE_YEAR.finditer(line):
+        day = match.group(0)
+        if not re.match(r"\d+[-–]\s?(19|20)\d\d", day):  # "11-2014" is a span, not a day
+            return "day"
+    return "year"

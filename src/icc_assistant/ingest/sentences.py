@@ -38,6 +38,8 @@ _QUESTION_END = re.compile(r"[?？]['\"”’»)\]」』]*$")
 _WORD = re.compile(r"[^\W\d_]+")
 _ABBREVIATION = re.compile(r"(?:^|[\s(])[^\W\d_A-Z]{1,2}\.$")
 _NUMBERED_END = re.compile(r"\s\d{1,3}\.$")  # a table of contents' "Public space 8."
+_NUMBERED_END_VALUE = re.compile(r"\s(\d{1,3})\.$")
+TOC_ENTRY_WORDS = 6  # at most, in such an entry: "The score for participation is 45." is prose
 _INLINE_BULLET = re.compile(r"(?<=[.!?:;。！？])\s+[-•–]\s+(?=\S)")
 _TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -102,7 +104,7 @@ def quotable(sentence: str, min_words: int = MIN_WORDS) -> str | None:
         return None
     if _QUESTION_END.search(text) or not _SENTENCE_END.search(text):
         return None
-    if _NUMBERED_END.search(text):
+    if _NUMBERED_END.search(text) and len(_WORD.findall(text)) <= TOC_ENTRY_WORDS:
         return None
     first = text.lstrip("\"'“„«‘(¿¡")[:1]
     if not first or first.islower() or _caps_run(text):
@@ -124,6 +126,19 @@ def table_fact(row: str, header: bool) -> str | None:
     return f"{label}: {value.rstrip('.')}."
 
 
+def _without_list_numbers(pieces: list[str]) -> list[str]:
+    """The pieces of a line but those ending in the next item's number of a numbered list run
+    into one line ("1. Commitment 2. Intercultural lens 3. Mediation ..." splits after each
+    number): two pieces ending in consecutive numbers."""
+    ends = [int(m.group(1)) if (m := _NUMBERED_END_VALUE.search(p)) else None for p in pieces]
+    numbered = {n for n in ends if n is not None}
+    return [
+        piece
+        for piece, end in zip(pieces, ends, strict=True)
+        if end is None or not ({end - 1, end + 1} & numbered)
+    ]
+
+
 def prose_sentences(text: str, language: str = "en") -> tuple[str, ...]:
     """The quotable sentences of a chunk's text, in order, each once; a two-cell table row
     counts as one (table_fact)."""
@@ -136,7 +151,8 @@ def prose_sentences(text: str, language: str = "en") -> tuple[str, ...]:
             candidates = [(fact, TABLE_MIN_WORDS)]
         else:
             parts = _INLINE_BULLET.split(line)
-            candidates = [(p, MIN_WORDS) for part in parts for p in segment(part, language)]
+            pieces = _without_list_numbers([p for part in parts for p in segment(part, language)])
+            candidates = [(p, MIN_WORDS) for p in pieces]
         for piece, min_words in candidates:
             cleaned = quotable(piece, min_words)
             if cleaned:

@@ -52,7 +52,8 @@ INSTRUCTIONS = (
     "programme: member cities' good practices and ICC Index reports on intercultural "
     "inclusion (anti-rumour campaigns, migrant education, participation, public space...). "
     "ask_icc answers with numbered citations; search_icc returns the passages; list_sources, "
-    "get_document and icc_facets show what the material holds. Any language."
+    "get_document and icc_facets show what the material holds; icc_scores gives cities' "
+    "ICC Index results as rows with their sources. Any language."
 )
 
 # Counts one call at its cost against the caller's limits (the HTTP request, or None over
@@ -147,6 +148,7 @@ class ICCServer(FastMCP[Any]):
             self.tools.list_sources,
             self.tools.get_document,
             self.tools.icc_facets,
+            self.tools.icc_scores,
         ):
             self.add_tool(
                 tool,

@@ -1,5 +1,5 @@
-"""The MCP tools: typed wrappers over the paths /api/search, /api/chat, /api/sources and
-/api/facets take, with descriptions written for a model choosing among them.
+"""The MCP tools: typed wrappers over the paths /api/search, /api/chat, /api/sources,
+/api/facets and /api/scores take, with descriptions written for a model choosing among them.
 
 The docstrings below are what MCP clients show the model; parameter descriptions come from
 the `Field`s.
@@ -22,9 +22,10 @@ from icc_assistant.api.listings import (
 )
 from icc_assistant.api.mcp.schemas import SearchResult, YearRange
 from icc_assistant.api.routes.deps import answer_request
-from icc_assistant.api.schemas import ChatRequest, Facets, FiltersIn, TurnIn
+from icc_assistant.api.schemas import ChatRequest, Facets, FiltersIn, ScoreList, TurnIn
 from icc_assistant.assistant import Assistant
 from icc_assistant.documents import Answer, DocType, Filters
+from icc_assistant.retrieve.scores import find_scores
 
 Question = Annotated[
     str,
@@ -155,6 +156,29 @@ class ICCTools:
         """
         assistant = self._assistant()
         return await to_thread.run_sync(lambda: count_facets(assistant))
+
+    async def icc_scores(
+        self,
+        city: Annotated[
+            Place, Field(description="Only this city's results, e.g. Ansan (any spelling).")
+        ] = None,
+        indicator: Annotated[
+            Place,
+            Field(description="Only this indicator: aggregate, rank, education, public_space..."),
+        ] = None,
+        year: Annotated[
+            int | None, Field(ge=1900, le=2100, description="The report's year.")
+        ] = None,
+    ) -> ScoreList:
+        """Look up cities' ICC Index results: the aggregate index, ranks with the number of
+        cities ranked, and each indicator's score beside the city sample's.
+
+        Use it for "how does a city score on X" or to compare cities. Every row cites the
+        document, chunk and sentence or table row it was read from; quote those, never guess.
+        """
+        assistant = self._assistant()
+        rows = await to_thread.run_sync(lambda: assistant.store.catalog.scores)
+        return ScoreList(rows=find_scores(rows, city=city, indicator=indicator, year=year))
 
     async def document_markdown(self, doc_id: str) -> str:
         """One document as Markdown: title, where and when, then its cleaned text (bounded)."""

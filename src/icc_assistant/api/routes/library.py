@@ -1,4 +1,5 @@
-"""GET /api/search, /api/sources, /api/documents/{doc_id} and /api/facets: the material itself."""
+"""GET /api/search, /api/sources, /api/documents/{doc_id}, /api/facets and /api/scores: the
+material itself."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from icc_assistant.api.listings import (
     read_document,
 )
 from icc_assistant.api.routes.deps import assistant_of, charge, client_access, query_filters
-from icc_assistant.api.schemas import ERRORS, Facets, error_responses
+from icc_assistant.api.schemas import ERRORS, Facets, ScoreList, error_responses
 from icc_assistant.documents import Filters, RetrievalResult
+from icc_assistant.retrieve.scores import find_scores
 
 router = APIRouter(
     prefix="/api", tags=["library"], dependencies=[Depends(client_access)], responses=ERRORS
@@ -78,3 +80,22 @@ async def facets(request: Request) -> Facets:
     """Cities, countries, topics, years, types and languages, with document counts."""
     # The first call builds the catalog from Chroma: in a thread, not on the event loop.
     return await asyncio.to_thread(count_facets, assistant_of(request))
+
+
+@router.get("/scores", response_model=ScoreList)
+async def scores(
+    request: Request,
+    city: Annotated[
+        str | None, Query(max_length=200, description="A city, by any of its names.")
+    ] = None,
+    indicator: Annotated[
+        str | None,
+        Query(max_length=200, description="An indicator id or published name (education)."),
+    ] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2100, description="The report's year.")] = None,
+) -> ScoreList:
+    """ICC Index results read from the Index reports: aggregate index, ranks with the
+    sample's size, each indicator's score beside the sample's; each row cites its source."""
+    assistant = assistant_of(request)
+    rows = await asyncio.to_thread(lambda: assistant.store.catalog.scores)
+    return ScoreList(rows=find_scores(rows, city=city, indicator=indicator, year=year))
