@@ -46,10 +46,10 @@ test: setup test-deps
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
 
 test-deps: $(AXE)
-	@bash .ci/system_packages
+	@/bin/bash .ci/system_packages
 
 $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
-	@bash .ci/system_packages
+	@/bin/bash .ci/system_packages
 	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
 	touch $@
 

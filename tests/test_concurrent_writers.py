@@ -167,7 +167,7 @@ def assert_whole(settings: Settings, embedder: Embedder, doc_id: str, words: str
     """The document is committed with every chunk its record counts, and a search for its own
     words finds it first."""
     store = IndexStore.open(settings, embedder)
-    _, _, count = store.chroma.active()[doc_id]
+    count = store.chroma.active()[doc_id].chunks
     found = store.catalog.doc_chunks.get(doc_id, [])
     hits = store.query_dense(embedder.embed_query(words), 1)
     best = store.catalog.chunks[hits[0].chunk_id].doc_id if hits else None

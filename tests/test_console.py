@@ -763,7 +763,7 @@ def test_approve_as_answer_from_a_gap_prefills_the_form(page: Page, answers_url:
     signed_in(page, answers_url)
     panel = tab(page, "Gaps")
     gap = panel.locator(".examples li", has_text=UNCOVERED).first
-    gap.get_by_role("button", name=f"Approve an answer to {UNCOVERED}").click()
+    gap.get_by_role("button", name=f"Approve as answer: {UNCOVERED}").click()
     answers = page.get_by_role("tabpanel", name="Approved answers")
     form = answers.get_by_role("region", name="New approved answer")
     expect(form).to_contain_text("From a gap")

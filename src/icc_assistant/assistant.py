@@ -265,7 +265,9 @@ class Assistant:
         rows = self.store.catalog.scores
         if not rows:
             return "", ()
-        vector = self.embedder.embed_query(request.question)
+        vector = retrieval.question_vector  # the searched text: the question, or its condensed form
+        if vector is None:
+            vector = self.embedder.embed_query(request.question)
         asked, indicator = results_asked(self.embedder, vector)
         if not asked:
             return "", ()

@@ -356,16 +356,22 @@ class RetrievalResult(_Frozen):
         None,
         description="The approved answer the question asks for; then nothing was retrieved.",
     )
-    # The vector of what the question asks without the cities it names (the query's own when
-    # it names none), kept in the process so that what follows the search embeds nothing again.
-    _subject: Any = PrivateAttr(default=None)
+    # The vectors the search made of the question, and of what it asks without the cities it
+    # names (the question's own when it names none), kept in the process so that what follows
+    # the search embeds nothing again.
+    _vectors: Any = PrivateAttr(default=(None, None))
 
-    def with_subject(self, vector: Any) -> RetrievalResult:
-        """This result, carrying the vector of the question's subject (see `subject`)."""
-        self._subject = vector
+    def with_vectors(self, question: Any, subject: Any) -> RetrievalResult:
+        """This result, carrying the vectors of the question and of its subject."""
+        self._vectors = (question, subject)
         return self
+
+    @property
+    def question_vector(self) -> Any:
+        """The query vector of the searched text, when the search computed it."""
+        return self._vectors[0]
 
     @property
     def subject(self) -> Any:
         """The vector of the question without its cities, when the search computed it."""
-        return self._subject
+        return self._vectors[1]

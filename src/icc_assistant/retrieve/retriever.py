@@ -135,4 +135,7 @@ class Retriever:
             uncovered=query.uncovered,
             filters=filters,
             gate=gate,
-        ).with_subject(query.vectors[0] if query.topic_vector is None else query.topic_vector)
+        ).with_vectors(
+            query.vectors[0],
+            query.vectors[0] if query.topic_vector is None else query.topic_vector,
+        )
