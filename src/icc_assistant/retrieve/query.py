@@ -28,19 +28,16 @@ class Query:
     allowed: frozenset[str] | None  # documents the filters allow; None: all
     vectors: np.ndarray  # one row per text searched: the question, then its English version
     places: tuple[Mention, ...] = ()  # where the question names its cities
-    topic_vector: np.ndarray | None = None  # the vector of `topic`, when there is one
-
-    @property
-    def topic(self) -> str | None:
-        """What a question naming cities asks about them: the question without their names.
-
-        A city's name alone makes every passage about it similar to the question ("the weather
-        in Ansan"), so the evidence gate judges this text instead."""
-        return topic_of(self.text, self.places)
+    # The vector of the question without the cities it names (topic_of), when it names any.
+    topic_vector: np.ndarray | None = None
 
 
 def topic_of(text: str, places: Sequence[Mention]) -> str | None:
-    """`text` without the places it names; None when it names none, or is nothing else."""
+    """What a question naming cities asks about them: `text` without the places it names;
+    None when it names none, or is nothing else.
+
+    A city's name alone makes every passage about it similar to the question ("the weather in
+    Ansan"), so the evidence gate judges this text instead."""
     if not places:
         return None
     pieces, position = [], 0
