@@ -336,6 +336,43 @@ def test_expired_feedback_is_deleted_by_the_store(tmp_path: Path) -> None:
     assert store.export()[0]["created_at"] == "2027-01-31T19:53:03Z"
 
 
+def test_a_replaced_rating_leaves_no_copy_of_its_reason_in_the_files(tmp_path: Path) -> None:
+    """The stores keep their connections open: a deleted row must still leave the WAL too."""
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.add("a", "down", "first reason marker")
+    store.add("a", "up")
+    assert [row["reason"] for row in store.export()] == [None]
+    files = b"".join(p.read_bytes() for p in tmp_path.glob("feedback.sqlite3*"))
+    assert b"first reason marker" not in files
+
+
+def test_a_store_whose_file_was_removed_writes_a_new_one(tmp_path: Path) -> None:
+    """An operator who removes gaps.sqlite3 (or restores a backup over it) gets the next gaps
+    in the file at that path, not in the unlinked one the open connection still holds."""
+    path = tmp_path / "gaps.sqlite3"
+    store = GapStore(path)
+    store.add(Gap(kind="no_evidence", language="en"))
+    for stale in tmp_path.glob("gaps.sqlite3*"):
+        stale.unlink()
+    store.add(Gap(kind="no_evidence", language="de"))
+    assert [g.language for g in GapStore(path).gaps()] == ["de"]
+
+
+def test_a_rating_whose_gap_fails_leaves_the_feedback_file_writable(tmp_path: Path) -> None:
+    """A failure inside a rating's transaction rolls it back; it does not keep the file locked
+    for the next rating or another process."""
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", timeout=0.2)
+
+    def failing(earlier: int | None) -> int | None:
+        raise RuntimeError("the gaps file is unavailable")
+
+    with pytest.raises(RuntimeError):
+        store.add("a", "down", replace_gap=failing)
+    FeedbackStore(tmp_path / "feedback.sqlite3", timeout=0.2).add("b", "up")
+    store.add("c", "up")
+    assert [row["answer_id"] for row in store.export()] == ["c", "b"]
+
+
 def test_expired_gaps_are_gone_from_the_report(serve: Serve, tmp_path: Path) -> None:
     """Gaps written 91 days ago do not appear in the report, and leave the file when it is read."""
     url = serve(admin_keys=["admin-key"], own_index=True, gaps_keep_text=True)

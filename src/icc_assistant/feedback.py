@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from icc_assistant.errors import FeedbackUnavailableError
 from icc_assistant.gaps.scrub import scrub
+from icc_assistant.sqlite_files import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -59,7 +61,8 @@ def iso_utc(timestamp: float) -> str:
 
 
 class FeedbackStore:
-    """One SQLite file; a connection per call, so any thread or worker can use it."""
+    """One SQLite file; a connection per thread (sqlite_files.py), so any thread or worker can
+    use it."""
 
     def __init__(
         self,
@@ -77,12 +80,13 @@ class FeedbackStore:
         self.retention_days = retention_days
         self.keep_question = keep_question
         self._clock = clock
+        self._connections = ThreadConnections(path, self._open)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self, path: Path) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=self._timeout)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=self._timeout)
             connection.execute("PRAGMA journal_mode=WAL")
             # Deleted rows are overwritten, so expired text does not linger in free pages.
             connection.execute("PRAGMA secure_delete=ON")
@@ -98,7 +102,7 @@ class FeedbackStore:
 
     def _delete_expired(self, connection: sqlite3.Connection) -> None:
         oldest = self._clock() - self.retention_days * DAY_SECONDS
-        connection.execute("DELETE FROM feedback WHERE created_at < ?", (oldest,))
+        self._connections.delete(connection, "DELETE FROM feedback WHERE created_at < ?", (oldest,))
 
     def add(
         self,
@@ -114,7 +118,7 @@ class FeedbackStore:
         `replace_gap` swaps the earlier rating's gap for this one's. `approved_id`: the approved
         answer the rated answer served."""
         kept = scrub(question) if self.keep_question and question else None
-        connection = self._connect()
+        connection = self._connections.get()
         try:
             connection.execute("BEGIN IMMEDIATE")
             self._delete_expired(connection)
@@ -123,7 +127,9 @@ class FeedbackStore:
             ).fetchone()
             earlier_gap = earlier[0] if earlier else None
             gap_id = replace_gap(earlier_gap) if replace_gap else earlier_gap
-            connection.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+            self._connections.delete(
+                connection, "DELETE FROM feedback WHERE answer_id = ?", (answer_id,)
+            )
             cursor = connection.execute(
                 "INSERT INTO feedback"
                 " (answer_id, rating, reason, question, created_at, gap_id, approved_id)"
@@ -139,50 +145,53 @@ class FeedbackStore:
                 ),
             )
             new_id = int(cursor.lastrowid or 0)
-            connection.execute("DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,))
+            self._connections.delete(
+                connection, "DELETE FROM feedback WHERE id <= ?", (new_id - self._max_rows,)
+            )
             connection.execute("COMMIT")
+            self._connections.erase_deleted(connection)
             return new_id
         except sqlite3.Error as exc:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            self._connections.drop()  # closing rolls back what the failure left
             raise FeedbackUnavailableError(
                 f"Feedback could not be saved ({exc}); the answer itself is unaffected."
             ) from exc
-        finally:
-            connection.close()
+        except BaseException:  # replace_gap failed: roll back, keep no half transaction
+            self._connections.drop()
+            raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, expired ratings already gone."""
+        connection = self._connections.get()
+        try:
+            with connection:
+                self._delete_expired(connection)
+                yield connection
+            self._connections.erase_deleted(connection)
+        except sqlite3.Error as exc:
+            self._connections.drop()
+            raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
 
     def export(self, limit: int = 1000, before: int | None = None) -> list[dict[str, Any]]:
         """Up to `limit` ratings, newest first, older than id `before` when it is given;
         `created_at` as ISO 8601 UTC."""
-        connection = self._connect()
-        connection.row_factory = sqlite3.Row
-        try:
-            with connection:
-                self._delete_expired(connection)
-                rows = connection.execute(
-                    "SELECT * FROM feedback WHERE id < ? ORDER BY id DESC LIMIT ?",
-                    (before if before is not None else 2**63 - 1, limit),
-                ).fetchall()
-        except sqlite3.Error as exc:
-            raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
-        finally:
-            connection.close()
+        with self._reading() as connection:
+            reading = connection.cursor()
+            reading.row_factory = sqlite3.Row
+            rows = reading.execute(
+                "SELECT * FROM feedback WHERE id < ? ORDER BY id DESC LIMIT ?",
+                (before if before is not None else 2**63 - 1, limit),
+            ).fetchall()
         return [_exported(row) for row in rows]
 
     def approved_ratings(self) -> dict[str, dict[str, int]]:
         """Ratings of answers that served approved answers: {approved id: {"up": n, "down": n}}."""
-        connection = self._connect()
-        try:
-            with connection:
-                self._delete_expired(connection)
-                rows = connection.execute(
-                    "SELECT approved_id, rating, COUNT(*) FROM feedback"
-                    " WHERE approved_id IS NOT NULL GROUP BY approved_id, rating"
-                ).fetchall()
-        except sqlite3.Error as exc:
-            raise FeedbackUnavailableError(f"Feedback could not be read: {exc}") from exc
-        finally:
-            connection.close()
+        with self._reading() as connection:
+            rows = connection.execute(
+                "SELECT approved_id, rating, COUNT(*) FROM feedback"
+                " WHERE approved_id IS NOT NULL GROUP BY approved_id, rating"
+            ).fetchall()
         counts: dict[str, dict[str, int]] = {}
         for approved_id, rating, n in rows:
             counts.setdefault(str(approved_id), {"up": 0, "down": 0})[str(rating)] = int(n)

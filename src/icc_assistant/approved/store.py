@@ -28,6 +28,7 @@ import numpy as np
 
 from icc_assistant.approved.model import ApprovedAnswer, ApprovedDraft
 from icc_assistant.errors import ApprovedAnswersUnavailableError, NotFoundError
+from icc_assistant.sqlite_files import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -66,7 +67,8 @@ def new_id() -> str:
 
 
 class ApprovedStore:
-    """One SQLite file; a connection per call, so any thread or worker can use it."""
+    """One SQLite file; a connection per thread (sqlite_files.py), so any thread or worker can
+    use it."""
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class ApprovedStore:
         self._max_served = max_served
         self._clock = clock
         self._timeout = timeout
+        self._connections = ThreadConnections(path, self._open)
 
     def today(self) -> date:
         return datetime.fromtimestamp(self._clock(), UTC).date()
@@ -226,21 +229,20 @@ class ApprovedStore:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connect()
+        connection = self._connections.get()
         try:
             yield connection
         except sqlite3.Error as exc:
+            self._connections.drop()
             raise ApprovedAnswersUnavailableError(
                 f"The approved answers could not be read: {exc}"
             ) from exc
-        finally:
-            connection.close()
 
     @contextmanager
     def _writing(self, doing: str, *, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction (other writers wait for it), then a checkpoint so that the
         main file holds the change."""
-        connection = self._connect()
+        connection = self._connections.get()
         try:
             connection.execute("BEGIN IMMEDIATE")
             yield connection
@@ -248,19 +250,19 @@ class ApprovedStore:
             if checkpoint:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            self._connections.drop()  # closing rolls back what the failure left
             raise ApprovedAnswersUnavailableError(
                 f"The approved answer could not be {doing}: {exc}"
             ) from exc
-        finally:
-            connection.close()
+        except BaseException:
+            self._connections.drop()
+            raise
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self, path: Path) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=self._timeout, isolation_level=None)
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from icc_assistant.errors import GapsUnavailableError
 from icc_assistant.gaps.scrub import scrub
 from icc_assistant.settings import Settings
+from icc_assistant.sqlite_files import ThreadConnections
 
 GapKind = Literal["no_evidence", "thumbs_down"]
 GAP_KINDS: tuple[GapKind, ...] = ("no_evidence", "thumbs_down")
@@ -106,7 +107,8 @@ def utc_day(clock: Callable[[], float]) -> date:
 
 
 class GapStore:
-    """One SQLite file; a connection per call, so any thread or worker can use it."""
+    """One SQLite file; a connection per thread (sqlite_files.py), so any thread or worker can
+    use it."""
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class GapStore:
         self._max_rows = max_rows
         self._clock = clock
         self._timeout = timeout
+        self._connections = ThreadConnections(path, self._open)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GapStore:
@@ -157,7 +160,9 @@ class GapStore:
             row,
         )
         new_id = int(cursor.lastrowid or 0)
-        connection.execute("DELETE FROM gaps WHERE id <= ?", (new_id - self._max_rows,))
+        self._connections.delete(
+            connection, "DELETE FROM gaps WHERE id <= ?", (new_id - self._max_rows,)
+        )
         return new_id
 
     def replace(self, earlier: int | None, gap: Gap | None) -> int | None:
@@ -165,8 +170,8 @@ class GapStore:
         record `gap` (its replacement, if it records one); returns the new gap's id."""
         with self._transaction("saved") as connection:
             if earlier is not None:
-                connection.execute(
-                    "DELETE FROM gaps WHERE id = ? AND kind = 'thumbs_down'", (earlier,)
+                self._connections.delete(
+                    connection, "DELETE FROM gaps WHERE id = ? AND kind = 'thumbs_down'", (earlier,)
                 )
             return self._insert(connection, gap) if gap is not None else None
 
@@ -228,27 +233,29 @@ class GapStore:
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """A connection inside one transaction, expired rows already gone."""
-        connection = self._connect()
+        connection = self._connections.get()
         try:
             with connection:
                 self._delete_expired(connection)
                 yield connection
+            self._connections.erase_deleted(connection)
         except sqlite3.Error as exc:
+            self._connections.drop()
             raise GapsUnavailableError(
                 f"The record of unanswered questions could not be {doing}: {exc}"
             ) from exc
-        finally:
-            connection.close()
 
     def _delete_expired(self, connection: sqlite3.Connection) -> None:
         oldest = utc_day(self._clock) - timedelta(days=self.retention_days)
-        connection.execute("DELETE FROM gaps WHERE day < ?", (oldest.isoformat(),))
+        self._connections.delete(
+            connection, "DELETE FROM gaps WHERE day < ?", (oldest.isoformat(),)
+        )
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self, path: Path) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=self._timeout)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=self._timeout)
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             # Deleted rows are overwritten, so expired text does not linger in free pages.

@@ -1,0 +1,90 @@
+"""Connections to the service's small SQLite files (gaps, feedback, approved answers), kept open.
+
+Opening a connection costs the file's set-up (journal mode, schema, migrations), and closing
+the last one on a WAL file checkpoints it with an fsync: about 20 ms a call, as much as the
+rest of a refused question. So each thread keeps one connection per file, opened on first use;
+a thread of another process (a forked worker) opens its own, and so does any thread once the
+file has been replaced or removed (a restored backup, a test's clean-up), so that nobody writes
+to an unlinked file, or made read-only (a disk remounted so, a file's mode changed): the
+descriptor an open connection holds would still write, where the operator meant it not to. A connection that failed is dropped and the next call opens a new one.
+
+Closing used to checkpoint the WAL too, and so to erase from it the pages of deleted rows
+(expired questions, replaced ratings): rows deleted through `delete` are now erased by a
+checkpoint after their transaction commits (`erase_deleted`), and only then.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+Opener = Callable[[Path], sqlite3.Connection]
+
+
+@dataclass(frozen=True)
+class _Open:
+    connection: sqlite3.Connection
+    pid: int
+    file: tuple[int, int] | None  # (device, inode) of the file the connection opened
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+class ThreadConnections:
+    """One open connection to `path` per thread, made by `opener` (which sets the file up)."""
+
+    def __init__(self, path: Path, opener: Opener) -> None:
+        self.path = path
+        self._opener = opener
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection, opened now if it has none, or the file is not the one it
+        opened or is no longer writable."""
+        held: _Open | None = getattr(self._local, "held", None)
+        if held is not None:
+            if (
+                held.pid == os.getpid()
+                and _identity(self.path) == held.file
+                and os.access(self.path, os.W_OK)
+            ):
+                return held.connection
+            self.drop()
+        connection = self._opener(self.path)
+        self._local.held = _Open(connection, os.getpid(), _identity(self.path))
+        return connection
+
+    def delete(
+        self, connection: sqlite3.Connection, sql: str, parameters: tuple[object, ...]
+    ) -> int:
+        """Run a DELETE in this thread's transaction; the rows it removed are erased from the WAL
+        by the next `erase_deleted`. Returns how many."""
+        removed = connection.execute(sql, parameters).rowcount
+        if removed > 0:
+            self._local.deleted = True
+        return removed
+
+    def erase_deleted(self, connection: sqlite3.Connection) -> None:
+        """After a commit: when it deleted rows, checkpoint and empty the WAL, so that no copy
+        of them is left there (secure_delete already overwrites them in the main file)."""
+        if getattr(self._local, "deleted", False):
+            self._local.deleted = False
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def drop(self) -> None:
+        """Close this thread's connection (after an error, or when done with the file)."""
+        held: _Open | None = getattr(self._local, "held", None)
+        self._local.held = None
+        self._local.deleted = False  # rolled back
+        if held is not None and held.pid == os.getpid():
+            held.connection.close()
