@@ -12,7 +12,6 @@ out is signed (`signing.AnswerIds`), whatever the surface.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Literal
@@ -31,7 +30,7 @@ from icc_assistant.answer import (
 )
 from icc_assistant.answer.extractive import answer_language
 from icc_assistant.answer.score_table import render_score_table
-from icc_assistant.answer.types import SearchQuery
+from icc_assistant.answer.types import SearchQuery, events_of
 from icc_assistant.approved import ApprovedAnswer, ApprovedAnswers, Match
 from icc_assistant.approved.reply import approved_reply, cited_text, keeps_meaning
 from icc_assistant.documents import (
@@ -138,12 +137,12 @@ class Assistant:
         the passages retrieved for it."""
         query = self.answerer.condense(request)
         if query.context is None:
-            found = self._approved_for(query.text, query.english, filters)
+            found = self._approved_for(query.text, query.english, query.language, filters)
             if found is not None:
                 return self._approved_result(query.text, query.language, found, filters)
         result = self._search_for(query, filters, self.settings.answer_passages)
         if query.context is not None:  # retrieval decided what a follow-up searches
-            found = self._approved_for(result.query, None, filters)
+            found = self._approved_for(result.query, None, query.language, filters)
             if found is not None:
                 matched = self._approved_result(result.query, query.language, found, filters)
                 return matched.model_copy(update={"history_used": result.history_used})
@@ -167,16 +166,17 @@ class Assistant:
         return result.model_copy(update=update)
 
     def _approved_for(
-        self, text: str, english: str | None, filters: Filters | None
+        self, text: str, english: str | None, language: str, filters: Filters | None
     ) -> Match | None:
-        """The approved answer `text` (and its English version) asks for among those that fit
-        the filters, from the vectors retrieval uses (RememberedQueries: embedded once)."""
+        """The approved answer `text` (in `language`, and its English version) asks for among
+        those that fit the filters, from the vectors retrieval uses (RememberedQueries: embedded
+        once)."""
         if self.approved is None:
             return None
         text = checked_question(text, self.settings.max_question_chars)
         texts = [text] + ([english.strip()] if english and english.strip() != text else [])
         vectors = np.vstack([self.embedder.embed_query(t) for t in texts])
-        return self.approved.match(vectors, detect_language(text), self._fitting(filters))
+        return self.approved.match(vectors, language, self._fitting(filters))
 
     def _fitting(self, filters: Filters | None) -> Callable[[ApprovedAnswer], bool]:
         """Whether an approved answer fits the caller's filters: any, without filters; else one
@@ -382,9 +382,8 @@ class Assistant:
     ) -> AsyncIterator[AnswerEvent]:
         """The approved answer as tokens (a word at a time), then the answer."""
         answer = await asyncio.to_thread(self._approved_answer, request, mark)
-        for piece in re.findall(r"\S+\s*|\s+", answer.text):
-            yield TokenEvent(text=piece)
-        yield AnswerDoneEvent(answer=answer)
+        for event in events_of(answer):
+            yield event
 
     def index_ready(self) -> str:
         """The index's readiness, in words; raises IndexUnavailableError when it is not."""

@@ -10,7 +10,6 @@ language; the answer says so when any is in another one.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
@@ -18,13 +17,7 @@ from icc_assistant import gazetteer
 from icc_assistant.answer.citations import citation_for
 from icc_assistant.answer.evidence import choose, group
 from icc_assistant.answer.messages import message
-from icc_assistant.answer.types import (
-    AnswerDoneEvent,
-    AnswerEvent,
-    AnswerRequest,
-    SearchQuery,
-    TokenEvent,
-)
+from icc_assistant.answer.types import AnswerEvent, AnswerRequest, SearchQuery, events_of
 from icc_assistant.documents import (
     Answer,
     Citation,
@@ -201,9 +194,8 @@ class ExtractiveAnswerer:
         self, request: AnswerRequest, retrieval: RetrievalResult
     ) -> AsyncIterator[AnswerEvent]:
         answer = await asyncio.to_thread(self.write_answer, request, retrieval)
-        for piece in re.findall(r"\S+\s*|\s+", answer.text):
-            yield TokenEvent(text=piece)
-        yield AnswerDoneEvent(answer=answer)
+        for event in events_of(answer):
+            yield event
 
 
 def compose(

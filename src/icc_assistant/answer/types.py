@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -50,6 +51,13 @@ class AnswerDoneEvent(BaseModel):
 
 
 AnswerEvent = TokenEvent | AnswerDoneEvent
+
+
+def events_of(answer: Answer) -> Iterator[AnswerEvent]:
+    """A finished answer as a stream: its text a word at a time, then the answer."""
+    for piece in re.findall(r"\S+\s*|\s+", answer.text):
+        yield TokenEvent(text=piece)
+    yield AnswerDoneEvent(answer=answer)
 
 
 class Answerer(Protocol):

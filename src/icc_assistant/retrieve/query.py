@@ -87,7 +87,7 @@ def analyse(
     vectors = embedder.embed_queries(texts if topic is None else [*texts, topic])
     return Query(
         text=text,
-        language=detect_language(text),
+        language=language,
         english=texts[1] if len(texts) > 1 else None,
         cities=cities,
         uncovered=uncovered,
