@@ -6,7 +6,8 @@ rest of a refused question. So each thread keeps one connection per file, opened
 a thread of another process (a forked worker) opens its own, and so does any thread once the
 file has been replaced or removed (a restored backup, a test's clean-up), so that nobody writes
 to an unlinked file, or made read-only (a disk remounted so, a file's mode changed): the
-descriptor an open connection holds would still write, where the operator meant it not to. A connection that failed is dropped and the next call opens a new one.
+descriptor an open connection holds would still write, where the operator meant it not to.
+A connection that failed is dropped and the next call opens a new one.
 
 Closing used to checkpoint the WAL too, and so to erase from it the pages of deleted rows
 (expired questions, replaced ratings): rows deleted through `delete` are now erased by a
