@@ -160,7 +160,7 @@ def test_the_fastest_kernel_is_measured_once_per_cpu(tmp_path: Path) -> None:
         return run_with_home(REPORT_KERNEL, tmp_path)
 
     first = load()
-    (record,) = (tmp_path / ".cache" / "icc-assistant").glob("encoder-*-kernel.json")
+    (record,) = (tmp_path / ".cache" / "icc-assistant").glob("encoder-*-kernel-*.json")
     measured = json.loads(record.read_text())
     assert measured["cpu"] == first["cpu"] and measured["kernel"] == first["kernel"]
     assert set(measured["seconds"]) == {"int8", "fp32", "dequantized"}

@@ -41,6 +41,9 @@ def bundled_model_path() -> Path:
 
 
 GRAPH_FORMAT = 1  # bump when the graph changes in a way graph.py's and weights.py's text do not
+# Bump when what the kernels are timed with changes (encoder.py's session options): 2, pool
+# threads that do not spin.
+TIMING_FORMAT = 2
 
 
 def _stamp(model_path: Path) -> str:
@@ -61,8 +64,10 @@ def graph_cache_path(model_path: Path, kernel: Kernel = "int8") -> Path:
 
 
 def kernel_choice_path(model_path: Path) -> Path:
-    """Where the kernel measured fastest on this CPU is kept (encoder/kernels.py)."""
-    return Path.home() / ".cache" / "icc-assistant" / f"encoder-{_stamp(model_path)}-kernel.json"
+    """Where the kernel measured fastest on this CPU is kept (encoder/kernels.py), named by
+    what was timed."""
+    name = f"encoder-{_stamp(model_path)}-kernel-{TIMING_FORMAT}.json"
+    return Path.home() / ".cache" / "icc-assistant" / name
 
 
 def encoder_graph(model: ModelFile, model_path: Path, kernel: Kernel = "int8") -> bytes:
