@@ -164,7 +164,7 @@ TABLE_CELLS = """() => {
         direction: getComputedStyle(table).direction,
         cells: [...table.tBodies[0].rows].flatMap((row) => [...row.cells].map((td, i) => {
             const cell = td.getBoundingClientRect();
-            const value = td.firstElementChild.getBoundingClientRect();
+            const value = (td.firstElementChild || td).getBoundingClientRect();
             return {
                 head: heads[i], label: getComputedStyle(td, '::before').content,
                 inside: cell.left >= box.left - 1 && cell.right <= box.right + 1
