@@ -117,6 +117,11 @@ def rows_for_question(
     return found[:MAX_ROWS], missing
 
 
+def latest_results(rows: Sequence[ScoreRow], city: str) -> list[ScoreRow]:
+    """A city's results of its latest Index report (none when it has no Index results)."""
+    return _latest_year(find_scores(rows, city=city))
+
+
 def _report_cities(retrieval: RetrievalResult) -> list[str]:
     for passage in retrieval.passages:
         if passage.document.doc_type == "index_report" and passage.document.city:
