@@ -151,6 +151,91 @@ def test_the_arabic_widget_passes_axe(
     context.close()
 
 
+LTR_PAGE = RTL_PAGE.replace('lang="ar" dir="rtl"', 'lang="en"').replace('data-lang="ar"', "")
+# The cells of the answer's score table as laid out: their header's text, the label shown
+# beside them (::before), and where the label and the value stand in the cell.
+TABLE_CELLS = """() => {
+    const root = document.querySelector('[data-icc-assistant]').shadowRoot;
+    const table = root.querySelector('.msg.bot:last-of-type table.figures');
+    const heads = [...table.tHead.rows[0].cells].map((th) => th.textContent.trim());
+    const box = table.getBoundingClientRect();
+    return {
+        overflow: table.scrollWidth - table.clientWidth,
+        direction: getComputedStyle(table).direction,
+        cells: [...table.tBodies[0].rows].flatMap((row) => [...row.cells].map((td, i) => {
+            const cell = td.getBoundingClientRect();
+            const value = (td.firstElementChild || td).getBoundingClientRect();
+            return {
+                head: heads[i], label: getComputedStyle(td, '::before').content,
+                inside: cell.left >= box.left - 1 && cell.right <= box.right + 1
+                    && value.right <= box.right + 1 && value.left >= box.left - 1,
+                labelOnRight: value.right < cell.right - 40,
+                labelOnLeft: value.left > cell.left + 40,
+            };
+        })),
+    };
+}"""
+
+
+def accessible_table(page: Page) -> dict[str, list[str]]:
+    """Chromium's own accessibility tree (CDP), as a screen reader gets it: the roles of the
+    score table's parts and the names of its column headers and cells."""
+    session = page.context.new_cdp_session(page)
+    nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    found: dict[str, list[str]] = {}
+    for node in nodes:
+        role = node.get("role", {}).get("value", "")
+        if role in ("table", "row", "columnheader", "cell"):
+            found.setdefault(role, []).append(str(node.get("name", {}).get("value", "")))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("lang", "scheme", "width", "question"),
+    [
+        ("en", "light", 400, "How does Ansan score on the ICC Index?"),
+        ("en", "dark", 320, "How does Ansan score on the ICC Index?"),
+        ("ar", "dark", 320, "ما هي نتائج أنسان في مؤشر المدن المتعددة الثقافات؟"),
+        ("ar", "light", 400, "ما هي نتائج أنسان في مؤشر المدن المتعددة الثقافات؟"),
+    ],
+)
+def test_a_score_table_is_read_whole_on_a_narrow_screen(
+    browser: Browser, app_url: str, axe: AxeCheck, lang: str, scheme: str, width: int, question: str
+) -> None:
+    """At 320-400 px the six-column score table becomes one card per row: nothing scrolls
+    sideways, every cell shows its column's header beside it (on the right in Arabic), and
+    Chromium still gives screen readers a table of rows, column headers and cells whose
+    names are the values alone; axe finds no violation."""
+    context = new_context(browser, scheme, width=width, locale=lang)
+    page = context.new_page()
+    body = RTL_PAGE if lang == "ar" else LTR_PAGE
+    page.route(
+        f"{app_url}/city-{lang}",
+        lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=body),
+    )
+    page.goto(f"{app_url}/city-{lang}")
+    page.locator("[data-icc-assistant]").get_by_role("button").first.click()
+    box = page.locator("textarea")
+    box.fill(question)
+    box.press("Enter")
+    answered(page)
+    laid = page.evaluate(TABLE_CELLS)
+    assert laid["overflow"] <= 0 and laid["direction"] == ("rtl" if lang == "ar" else "ltr")
+    cells = laid["cells"]
+    assert len(cells) >= 12 and all(c["inside"] for c in cells), cells
+    assert all(c["head"] and c["head"] in c["label"] for c in cells), cells
+    side = "labelOnRight" if lang == "ar" else "labelOnLeft"
+    assert all(c[side] for c in cells), cells
+    tree = accessible_table(page)
+    assert tree.get("table") and len(tree.get("row", [])) >= 3, tree
+    assert len(tree["columnheader"]) == 6 and tree["columnheader"][0] == cells[0]["head"]
+    assert "Ansan" in tree["cell"] and not any(n.startswith(cells[0]["head"]) for n in tree["cell"])
+    assert_no_violations(axe, page, f"score table, {lang}, {scheme}, {width} px")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"widget-scores-{lang}-{scheme}-{width}.png"))
+    context.close()
+
+
 CONSOLE_TABS = ["Documents", "Sync", "Feedback", "Gaps", "Brief"]
 UNCOVERED = "Wie viele Geflüchtete hat Porto im Jahr 2023 aufgenommen?"
 

@@ -21,8 +21,17 @@ from icc_assistant.answer import (
 from icc_assistant.answer.citations import MARKER, MarkerFilter
 from icc_assistant.answer.evidence import MAX_ITEMS, MAX_PER_DOCUMENT, choose
 from icc_assistant.answer.messages import message, supported_languages
+from icc_assistant.answer.score_table import render_score_table
 from icc_assistant.assistant import Assistant
-from icc_assistant.documents import Answer, Chunk, DocumentMeta, Passage, RetrievalResult, Turn
+from icc_assistant.documents import (
+    Answer,
+    Chunk,
+    DocumentMeta,
+    Passage,
+    RetrievalResult,
+    ScoreRow,
+    Turn,
+)
 from icc_assistant.embeddings import Embedder, create_embedder
 from icc_assistant.errors import ModelUnavailableError, PromptError
 from icc_assistant.gaps import GapRecorder, GapStore, TopicLabels
@@ -665,3 +674,22 @@ def test_a_list_of_cities_credits_no_one(multilingual_assistant: Assistant) -> N
     )
     assert answer.evidence and all(g.city == "Kraków" for g in answer.evidence)
     assert all(not item.cities for g in answer.evidence for item in g.items)
+
+
+def _rank_row(**update: object) -> ScoreRow:
+    row = ScoreRow(
+        city="Pavlohrad", year=2021, indicator="rank", language="en", value=23, unit="rank",
+        out_of=93, doc_id="p.md", chunk_id="p.md#1", title="Pavlohrad report",
+        quote="Pavlohrad is ranked 23rd of the 93 cities in the Index.",
+    )  # fmt: skip
+    return row.model_copy(update=update)
+
+
+def test_a_rank_row_shows_the_number_of_cities_in_the_sample_column() -> None:
+    """A rank read with the size of its sample ("23rd of 93 cities") shows that size where the
+    sample column is, not a blank; a rank without one shows the dash."""
+    sized = render_score_table([_rank_row()], [], "en").splitlines()[2]
+    cells = [cell.strip() for cell in sized.strip("|").split("|")]
+    assert cells[2:5] == ["#23 / 93", "n = 93", "2021"]
+    bare = render_score_table([_rank_row(out_of=None)], [], "en").splitlines()[2]
+    assert [cell.strip() for cell in bare.strip("|").split("|")][2:4] == ["#23", "–"]

@@ -332,3 +332,50 @@ def test_markdown_notes_make_no_link_or_image_of_an_enquiry_or_a_title(hostile_u
     assert "Bilbao" in response.text and "evil.example" in response.text
     html = MarkdownIt("commonmark").render(response.text)
     assert "<img" not in html and EVIL not in "".join(re.findall(r'href="([^"]*)"', html))
+
+
+SCORES_ENQUIRY = "Quels sont les résultats d'Ansan à l'Indice des cités interculturelles ?"
+FRENCH_SCORES = "Résultats de l'Indice des cités interculturelles"
+
+
+def test_an_enquiry_naming_a_member_city_carries_its_index_results_in_every_format(
+    serve_brief: Any,
+) -> None:
+    """An enquiry naming Ansan gets a section of Ansan's Index results, in French: a table of
+    indicator, value, sample, year and the number of the report it cites, in Markdown, HTML
+    and Word alike, and as data in JSON; an enquiry naming no city has no such section."""
+    url = serve_brief(rate_limit_per_minute=1000)
+    data = post_brief(url, question=SCORES_ENQUIRY, format="json").json()
+    [ansan] = data["scores"]
+    assert ansan["city"] == "Ansan" and len(ansan["rows"]) == len(ansan["citations"]) > 5
+    report = {s["number"]: s["doc_id"] for s in data["sources"]}[ansan["citations"][0]]
+    assert report == "ansan-icc-index-analysis-2020.md"
+    number = f"[{ansan['citations'][0]}]"
+    header = ["Indicateur", "Valeur", "Échantillon", "Année", "Source"]
+    education = ["95", "68", "2020", number]
+
+    text = post_brief(url, question=SCORES_ENQUIRY, format="md").text
+    plain = re.sub(r"\\(.)", r"\1", text)
+    assert f"## {FRENCH_SCORES}" in plain
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in plain.splitlines()
+            if line.startswith("| ")]  # fmt: skip
+    assert header in rows and any(r[1:] == education for r in rows), rows
+    summary = plain.split("## ")[1]  # the table is the section's, not the summary's
+    assert not any(line.startswith("|") for line in summary.splitlines())
+
+    page = LexborHTMLParser(post_brief(url, question=SCORES_ENQUIRY, format="html").text)
+    [table] = page.css("table")
+    assert [th.text() for th in table.css("thead th[scope=col]")] == header
+    assert FRENCH_SCORES in table.css_first("caption").text()
+    cells = [[td.text() for td in tr.css("td")] for tr in table.css("tbody tr")]
+    assert any(r[1:] == education for r in cells), cells
+
+    document = Document(io.BytesIO(post_brief(url, question=SCORES_ENQUIRY, format="docx").content))
+    [word] = document.tables
+    grid = [[cell.text for cell in row.cells] for row in word.rows]
+    assert grid[0] == header and any(r[1:] == education for r in grid[1:]), grid
+    assert FRENCH_SCORES in [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+
+    none = post_brief(url, question=QUESTION, format="json").json()
+    assert none["scores"] == []
+    assert FRENCH_SCORES not in post_brief(url, question=QUESTION, format="md").text

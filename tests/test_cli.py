@@ -116,6 +116,18 @@ def test_scores_as_csv_and_json(indexed_settings: Settings) -> None:
     assert [(r["value"], r["sample_value"]) for r in data] == [(95, 68)]
 
 
+def test_scores_of_one_document(indexed_settings: Settings) -> None:
+    """scores --doc keeps the rows read from that document, as GET /api/scores?doc_id does."""
+    report = "ansan-icc-index-analysis-2020.md"
+    data = json.loads(
+        run("scores", "--doc", report, "--json", data_dir=indexed_settings.data_dir).stdout
+    )
+    assert data and {r["doc_id"] for r in data} == {report}
+    other = run("scores", "--doc", "ansan-democratic-citizenship.txt", "--json",
+                data_dir=indexed_settings.data_dir)  # fmt: skip
+    assert json.loads(other.stdout) == []
+
+
 def test_search_prints_what_it_recognised(indexed_settings: Settings) -> None:
     """The table output names the city found in a Korean question, the relevance the gate
     judged against its threshold, and ranked passages with score, city and document."""

@@ -399,6 +399,38 @@ def test_documents_filter_by_city_and_year_then_read_one(page: Page, app_url: st
     expect(panel.locator(".summary")).to_have_text(f"{total} documents")
 
 
+def test_an_index_reports_scores_show_on_its_page(page: Page, app_url: str) -> None:
+    """Reading an Index report shows the results read from it as a table with a caption and
+    column headers: indicator, value, sample, year and the sentence or row each was read
+    from, the rows GET /api/scores?doc_id gives; a practice page shows none."""
+    report = "ansan-icc-index-analysis-2020.md"
+    api = httpx.get(
+        f"{app_url}/api/scores", params={"doc_id": report}, headers=client_headers(), timeout=60
+    ).json()["rows"]
+    signed_in(page, app_url)
+    panel = page.get_by_role("tabpanel", name="Documents")
+    row = panel.locator(f'.doc[data-doc-id="{report}"]')
+    title = row.locator(".doc-title").inner_text()
+    row.get_by_role("button", name=f"Read {title}").click()
+    reader = panel.get_by_role("region", name=title)
+    scores = reader.get_by_role("table", name="Index results read from this report")
+    expect(scores).to_be_visible(timeout=WAIT)
+    headers = scores.locator("thead th[scope=col]").all_inner_texts()
+    assert headers == ["Indicator", "Value", "Sample", "Year", "Read from"]
+    assert scores.locator("tbody tr").count() == len(api) > 5
+    education = scores.locator("tbody tr", has_text="(education)")
+    cells = [c.strip() for c in education.locator("td").all_inner_texts()]
+    assert cells[1:4] == ["95", "68", "2020"], cells
+    assert "95" in cells[4] and "68" in cells[4]
+    shoot(page, "documents-report-scores")
+    reader.get_by_role("button", name="Close").click()
+    practice = panel.locator('.doc[data-doc-id="ansan-democratic-citizenship.txt"]')
+    practice.get_by_role("button").first.click()
+    other = panel.locator(".reader")
+    expect(other.locator(".doc-text")).to_contain_text("Ansan", timeout=WAIT)
+    expect(other.locator("table.scores")).to_have_count(0)
+
+
 # -- sync, feedback, gaps, brief ---------------------------------------------------------------
 
 

@@ -123,6 +123,9 @@ def test_scores_match_the_http_api(client: MCPClient, url: str) -> None:
         == httpx.get(f"{url}/api/scores", params={"city": "Ansan", "indicator": "aggregate"}).json()
     )
     assert found["rows"] and client.result("icc_scores")["rows"]
+    own = client.result("icc_scores", doc_id=REPORT)
+    assert own == httpx.get(f"{url}/api/scores", params={"doc_id": REPORT}).json()
+    assert own["rows"] and {r["doc_id"] for r in own["rows"]} == {REPORT}
 
 
 def test_documents_are_resources(client: MCPClient) -> None:

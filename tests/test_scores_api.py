@@ -47,6 +47,17 @@ def test_indicators_match_by_published_name(url: str) -> None:
     assert {r["city"] for r in rows(url, indicator="public_space")} == {"Ansan", "Setúbal"}
 
 
+def test_a_documents_rows_only(url: str) -> None:
+    """doc_id keeps the rows read from that report: Ansan's report gives Ansan's rows, all of
+    them; a document with none (a practice page) gives none."""
+    every = rows(url)
+    own = rows(url, doc_id=REPORT)
+    assert own and {r["doc_id"] for r in own} == {REPORT} and {r["city"] for r in own} == {"Ansan"}
+    assert own == [r for r in every if r["doc_id"] == REPORT]
+    assert len(own) < len(every)  # the Setúbal excerpt's rows stay out
+    assert rows(url, doc_id="ansan-democratic-citizenship.txt") == []
+
+
 def test_unknown_indicator_is_a_422(url: str) -> None:
     """An indicator the Index does not have is refused with the error shape, naming it."""
     response = httpx.get(f"{url}/api/scores", params={"indicator": "weather"}, timeout=30)

@@ -101,6 +101,13 @@ header .x{font-size:18px;line-height:1;padding:4px 9px}
 .body table.figures th,.body table.figures td{border:1px solid var(--line-strong);padding:3px 6px;text-align:start;vertical-align:top;word-break:normal;overflow-wrap:normal;white-space:nowrap}
 .body table.figures td:last-child{white-space:normal;min-width:8em}
 .body table.figures th{background:var(--code);font-weight:600}
+.bot .body{container-type:inline-size}
+@container (max-width:480px){.body table.figures,.body table.figures tbody,.body table.figures tr,.body table.figures td{display:block}
+.body table.figures thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.body table.figures tr{border:1px solid var(--line-strong);border-radius:8px;margin:0 0 6px;padding:4px 0;background:var(--surface)}
+.body table.figures td,.body table.figures td:last-child{display:grid;grid-template-columns:minmax(5.5em,36%) minmax(0,1fr);gap:8px;border:0;padding:2px 10px;white-space:normal;overflow-wrap:anywhere;min-width:0}
+.body table.figures td>span{justify-self:start;max-width:100%}
+.body table.figures td::before{content:attr(data-label);content:attr(data-label) / "";color:var(--muted);font-weight:600;overflow-wrap:anywhere}}
 .body code{background:var(--code);border-radius:4px;padding:0 3px;font-family:ui-monospace,monospace;font-size:.92em}
 .body a,.source a{color:var(--link)}
 .body a .host,.source .host{color:var(--muted);font-size:.9em}

@@ -335,6 +335,10 @@ def scores(
         typer.Option("--indicator", help="An indicator id or published name: education, rank."),
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help="The report's year.")] = None,
+    doc_id: Annotated[
+        str | None,
+        typer.Option("--doc", help="Only the rows read from this document (its doc_id)."),
+    ] = None,
     data_dir: DataDir = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of text.")] = False,
@@ -349,7 +353,9 @@ def scores(
 
     settings = _settings(data_dir)
     store = IndexStore.open(settings, create_embedder(settings))
-    rows = find_scores(store.catalog.scores, city=city, indicator=indicator, year=year)
+    rows = find_scores(
+        store.catalog.scores, city=city, indicator=indicator, year=year, doc_id=doc_id
+    )
     if as_json:
         out.print_json(json.dumps([row.model_dump(mode="json") for row in rows]))
     elif as_csv:

@@ -289,11 +289,12 @@ function documentsPage() {
   const readerTitle = el("h3", { id: "reader-title", tabindex: "-1", dir: "auto" });
   const readerMeta = el("p", { class: "meta", dir: "auto" });
   const readerText = el("div", { class: "doc-text", dir: "auto" });
+  const readerScores = el("div", { class: "doc-scores", hidden: true });
   const readerError = message("error");
   const more = el("button", { type: "button", hidden: true, text: T.loadMore });
   const reader = el("section", { class: "reader card", hidden: true, "aria-labelledby": "reader-title" }, [
     el("div", { class: "reader-head" }, [readerTitle, el("button", { type: "button", class: "quiet", text: T.close, onclick: closeReader })]),
-    readerMeta, readerText, readerError, more
+    readerMeta, readerScores, readerText, readerError, more
   ]);
   const fileInput = el("input", { type: "file", accept: ".txt,.md,.markdown,.html,.htm,.pdf", required: true });
   const uploadButton = el("button", { type: "submit", class: "primary", text: T.upload });
@@ -390,8 +391,11 @@ function documentsPage() {
       readerTitle.textContent = doc.title || doc.doc_id;
       readerMeta.textContent = describe(doc);
       readerText.replaceChildren(el("p", { class: "pending", text: T.loading }));
+      readerScores.replaceChildren();
+      readerScores.hidden = true;
       more.hidden = true;
       readerTitle.focus();
+      if (doc.doc_type === "index_report") showScores(doc);
     }
     try {
       const body = await api.json(docPath(doc.doc_id) + query({ offset, limit: READ_CHARS }));
@@ -416,6 +420,54 @@ function documentsPage() {
       }
     }
   }
+  /** An Index report's results as the index read them (GET /api/scores?doc_id=), each with
+   * the sentence or table row it was read from. */
+  async function showScores(doc) {
+    try {
+      const body = await api.json("/api/scores" + query({ doc_id: doc.doc_id }));
+      if (readingId !== doc.doc_id) return;
+      const rows = Array.isArray(body.rows) ? body.rows : [];
+      readerScores.replaceChildren(rows.length ? scoreTable(rows) : el("p", { class: "meta", text: T.scoresNone }));
+      readerScores.hidden = false;
+    } catch (e) {
+      if (readingId !== doc.doc_id) return;
+      if (!(e instanceof ApiError && (e.status === 401 || e.status === 403))) setMessage(readerError, problem(e));
+    }
+  }
+
+  function scoreTable(rows) {
+    const grid = table(T.scoresTitle, [
+      { label: T.scoreIndicator, auto: true, value: (r) => indicatorCell(r) },
+      { label: T.scoreValue, value: (r) => figure(r, r.value) },
+      { label: T.scoreSample, value: (r) => sampleOf(r) },
+      { label: T.scoreYear, value: (r) => r.year || "—" },
+      { label: T.scoreQuote, auto: true, value: (r) => el("q", { class: "quote", text: r.quote }) }
+    ], rows);
+    grid.classList.add("scores");
+    grid.caption.className = "scores-caption";
+    return grid;
+  }
+
+  function indicatorCell(row) {
+    const label = row.label || row.indicator;
+    return el("span", {}, [label, label !== row.indicator ? el("span", { class: "id", dir: "ltr", text: " (" + row.indicator + ")" }) : null]);
+  }
+
+  /** A figure in its unit: "64 %", "81 / 100", "#23 / 93". */
+  function figure(row, value) {
+    const n = numbers.format(Number(value));
+    if (row.unit === "percent") return n + " %";
+    if (row.unit === "rank") return "#" + n + (row.out_of ? " / " + count(row.out_of) : "");
+    return n + (row.out_of ? " / " + count(row.out_of) : "");
+  }
+
+  /** The sample's score beside the city's, or for a rank the number of cities ranked. */
+  function sampleOf(row) {
+    if (row.sample_value !== null && row.sample_value !== undefined) return figure(row, row.sample_value);
+    if (row.unit === "rank" && row.out_of) return format(T.scoreRankSample, { n: count(row.out_of) });
+    return "—";
+  }
+
   more.addEventListener("click", () => {
     const doc = documents.find((d) => d.doc_id === readingId);
     if (doc && readFrom !== null) read(doc, readFrom);

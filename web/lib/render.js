@@ -72,25 +72,32 @@ const TABLE_RULE = /^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$/;
 const cellsOf = (row) => TABLE_ROW.exec(row)[1].split("|").map((cell) => cell.trim());
 
 /** A Markdown table's start as a real <table>: its first row the column headers (th
- * scope=col), by which screen readers announce each cell; rows go into its tbody. */
+ * scope=col), by which screen readers announce each cell; rows go into its tbody. The
+ * headers are in the reader's language, so the table takes its direction from them (dir=auto
+ * on the table, none on the headers): an Arabic table's columns run right to left. */
 function startTable(header, cite) {
   const row = el("tr");
   for (const cell of cellsOf(header)) {
-    const th = el("th", { scope: "col", dir: "auto" });
+    const th = el("th", { scope: "col" });
     renderInline(cell, th, cite);
     row.append(th);
   }
-  return el("table", { class: "figures" }, [el("thead", {}, [row]), el("tbody")]);
+  return el("table", { class: "figures", dir: "auto" }, [el("thead", {}, [row]), el("tbody")]);
 }
 
-function addTableRow(body, line, cite) {
+/** A row of `table`. Each cell carries its column's header as data-label, which narrow
+ * layouts show beside it when rows become cards (the header itself stays the cell's header
+ * for screen readers); its content sits in a dir=auto span, so that the cell keeps the
+ * table's direction while a Latin name in an Arabic table reads left to right. */
+function addTableRow(table, line, cite) {
+  const heads = Array.from(table.tHead.rows[0].cells, (th) => th.textContent.trim());
   const row = el("tr");
-  for (const cell of cellsOf(line)) {
-    const td = el("td", { dir: "auto" });
-    renderInline(cell, td, cite);
-    row.append(td);
-  }
-  body.append(row);
+  cellsOf(line).forEach((cell, i) => {
+    const content = el("span", { dir: "auto" });
+    renderInline(cell, content, cite);
+    row.append(el("td", { "data-label": heads[i] || null }, [content]));
+  });
+  table.tBodies[0].append(row);
 }
 
 /** Render markdown `text` into `target`, replacing what was there. */
@@ -104,7 +111,7 @@ export function renderMarkdown(text, target, cite) {
     if (!line) {
       block = item = null;
     } else if (TABLE_ROW.test(line) && block && block.tagName === "TABLE") {
-      if (!TABLE_RULE.test(line)) addTableRow(block.tBodies[0], line, cite);
+      if (!TABLE_RULE.test(line)) addTableRow(block, line, cite);
     } else if (TABLE_ROW.test(line) && !TABLE_RULE.test(line)) {
       item = null;
       block = startTable(line, cite);

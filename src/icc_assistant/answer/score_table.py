@@ -27,16 +27,35 @@ def render_score_table(rows: Sequence[ScoreRow], missing: Sequence[str], languag
 
 
 def _row(row: ScoreRow, language: str) -> str:
-    sample = _value(row, row.sample_value) if row.sample_value is not None else "–"
     cells = [
         row.city or "–",
         _indicator(row, language),
         _value(row, row.value),
-        sample,
+        sample_cell(row),
         str(row.year) if row.year else "–",
         f"[{_plain(row.title)}]({row.url})" if row.url else _plain(row.title),
     ]
     return "| " + " | ".join(_plain(cell) if i < 5 else cell for i, cell in enumerate(cells)) + " |"
+
+
+def sample_cell(row: ScoreRow) -> str:
+    """What the sample column says of a row: the sample's score beside the city's ("68", "61 %"),
+    or for a rank the number of cities ranked ("n = 93"); "–" when the report states neither."""
+    if row.sample_value is not None:
+        return _value(row, row.sample_value)
+    if row.unit == "rank" and row.out_of:
+        return f"n = {row.out_of}"
+    return "–"
+
+
+def value_cell(row: ScoreRow) -> str:
+    """The city's figure in its unit: "64 %", "81 / 100", "#41 / 152"."""
+    return _value(row, row.value)
+
+
+def indicator_cell(row: ScoreRow, language: str) -> str:
+    """The indicator as a reader of `language` is shown it."""
+    return _indicator(row, language)
 
 
 def _indicator(row: ScoreRow, language: str) -> str:

@@ -1,5 +1,5 @@
-"""A Brief walked once into a short list of blocks (title, heading, paragraph, item, quote)
-made of runs (text, bold, italic, link): each format only says how it writes a block.
+"""A Brief walked once into a short list of blocks (title, heading, paragraph, item, quote,
+table) made of runs (text, bold, italic, link): each format only says how it writes a block.
 
 The framing comes from the message catalogue in the note's language; quoted sentences stay in
 their own language and are marked with it when it differs.
@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Literal
 
 from icc_assistant.answer.messages import message
-from icc_assistant.brief.model import Brief, BriefDocument, BriefQuote, BriefSource
+from icc_assistant.answer.score_table import indicator_cell, sample_cell, value_cell
+from icc_assistant.brief.model import Brief, BriefDocument, BriefQuote, BriefScores, BriefSource
 
-BlockKind = Literal["title", "heading", "subheading", "paragraph", "item", "quote"]
+BlockKind = Literal["title", "heading", "subheading", "paragraph", "item", "quote", "table"]
 
 # Inline Markdown a model writes in its summary: bold, a link, italics.
 _INLINE = re.compile(
@@ -41,6 +42,8 @@ class Block:
     kind: BlockKind
     runs: tuple[Run, ...]
     language: str | None = None  # a quote's own language, when it is not the note's
+    # a table's cells, row by row, the first row its column headers (runs: its caption)
+    cells: tuple[tuple[str, ...], ...] = ()
 
     @property
     def text(self) -> str:
@@ -123,6 +126,28 @@ def _source(source: BriefSource) -> Block:
     return Block("item", tuple(runs))
 
 
+def _scores(scores: BriefScores, language: str) -> list[Block]:
+    """A city's Index results: its name, then a table of indicator, value, sample, year and
+    the number of the report each was read from (headers as chat's score table has them)."""
+    place = ", ".join(x for x in (scores.city, scores.country) if x)
+    header = tuple(cell.strip() for cell in message(language, "score_table").split("|"))[1:]
+    rows = tuple(
+        (
+            indicator_cell(row, language),
+            value_cell(row),
+            sample_cell(row),
+            str(row.year) if row.year else "–",
+            f"[{citation}]",
+        )  # fmt: skip
+        for row, citation in zip(scores.rows, scores.citations, strict=True)
+    )
+    caption = f"{message(language, 'brief_scores')}: {place}"
+    return [
+        Block("subheading", (Run(place),)),
+        Block("table", (Run(caption),), cells=(header, *rows)),
+    ]
+
+
 def brief_blocks(brief: Brief) -> list[Block]:
     """The note, block by block, framed in its language."""
     lang = brief.language
@@ -150,6 +175,10 @@ def brief_blocks(brief: Brief) -> list[Block]:
         blocks.append(Block("paragraph", (Run(label("partial"), italic=True),)))
     if brief.notice:
         blocks.append(Block("paragraph", (Run(brief.notice, italic=True),)))
+    if brief.scores:
+        blocks.append(heading("brief_scores"))
+        for scores in brief.scores:
+            blocks.extend(_scores(scores, lang))
     blocks.append(heading("brief_practices"))
     for city in brief.practices:
         place = ", ".join(x for x in (city.city, city.country) if x) or "—"

@@ -26,6 +26,7 @@ from icc_assistant.brief.model import (
     Brief,
     BriefDocument,
     BriefQuote,
+    BriefScores,
     BriefSource,
     CityPractices,
 )
@@ -36,7 +37,9 @@ from icc_assistant.documents import (
     Filters,
     Passage,
     RetrievalResult,
+    ScoreRow,
 )
+from icc_assistant.retrieve.scores import latest_results
 
 LEAD_SENTENCES = 3  # quotes the summary gives when no model writes it
 # Practices: each city's best sentences, so that an enquiry asking which cities did something
@@ -68,6 +71,8 @@ def build_brief(
     sources = _Sources(answer.citations)
     by_model = answer.model is not None or answer.approved is not None
     summary = answer.text if by_model or not answer.evidence else lead_sentences(answer)
+    if answer.scores:  # the note gives the results in a section of their own
+        summary = without_score_table(summary)
     # A sentence is quoted once in a note: the summary's key evidence is not repeated under a
     # city or a recommendation, nor a practice under the recommendations.
     quoted = [item.text for g in answer.evidence[:LEAD_SENTENCES] for item in g.items[:1]]
@@ -83,6 +88,7 @@ def build_brief(
     quoted += [item.text for g, _ in practices for item in g.items]
     advice_quotes = choose(advice, already=quoted)
     recommendations = [sources.document(g) for g in group(advice, advice_quotes)]
+    scores = _city_scores(assistant, retrieval, sources)
     return Brief(
         enquiry=request.question,
         language=answer.language,
@@ -94,11 +100,48 @@ def build_brief(
         approved=answer.approved,
         model=answer.model,
         notice=answer.notice,
+        scores=scores,
         practices=by_city(practices),
         recommendations=tuple(recommendations),
         sources=sources.listed(),
         material=material_state(assistant),
     )
+
+
+def _city_scores(
+    assistant: Assistant, retrieval: RetrievalResult, sources: _Sources
+) -> tuple[BriefScores, ...]:
+    """The latest Index results of each city the enquiry names that has some, each row cited
+    by its report's number among the sources."""
+    if not retrieval.cities:
+        return ()
+    rows = assistant.store.catalog.scores
+    found = []
+    for city in retrieval.cities:
+        own = latest_results(rows, city)
+        if own:
+            found.append(
+                BriefScores(
+                    city=own[0].city or city,
+                    country=own[0].country,
+                    rows=tuple(own),
+                    citations=tuple(sources.number_of_report(r) for r in own),
+                )  # fmt: skip
+            )
+    return tuple(found)
+
+
+def without_score_table(text: str) -> str:
+    """An answer's text without the table of results it opens with (and the lines naming
+    cities without any, which follow it)."""
+    lines = text.splitlines()
+    start = 0
+    while start < len(lines) and lines[start].startswith("|"):
+        start += 1
+    if start == 0:
+        return text
+    paragraph_end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return "\n".join(lines[paragraph_end:]).strip()
 
 
 def _summary_by(answer: Answer) -> Literal["model", "evidence", "approved"]:
@@ -182,6 +225,18 @@ class _Sources:
             )  # fmt: skip
             self._by_doc[evidence.doc_id] = number
         return self._by_doc[evidence.doc_id]
+
+    def number_of_report(self, row: ScoreRow) -> int:
+        """The number of the Index report a score row was read from."""
+        if row.doc_id not in self._by_doc:
+            number = max(self._by_number, default=0) + 1
+            self._by_number[number] = BriefSource(
+                number=number, doc_id=row.doc_id, title=row.title, city=row.city,
+                country=row.country, year=row.year, doc_type="index_report", url=row.url,
+                language=row.language,
+            )  # fmt: skip
+            self._by_doc[row.doc_id] = number
+        return self._by_doc[row.doc_id]
 
     def document(self, evidence: EvidenceGroup) -> BriefDocument:
         number = self.number_of(evidence)

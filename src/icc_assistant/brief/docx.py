@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -62,12 +63,34 @@ def _fill(paragraph: Paragraph, runs: Sequence[Run]) -> None:
         added.italic = run.italic or None
 
 
+def _add_table(document: DocxDocument, block: Block, rtl: bool) -> None:
+    """A Word table: its caption as a paragraph above, a bold header row repeated on each
+    page, the columns laid out right to left in a right-to-left note."""
+    caption = document.add_paragraph(style="Caption")
+    _fill(caption, block.runs)
+    head, *rows = block.cells
+    table = document.add_table(rows=1 + len(rows), cols=len(head))
+    table.style = "Table Grid"
+    if rtl:
+        table._tbl.tblPr.append(OxmlElement("w:bidiVisual"))
+    for r, values in enumerate(block.cells):
+        for c, value in enumerate(values):
+            paragraph = table.cell(r, c).paragraphs[0]
+            run = paragraph.add_run(_xml_text(value))
+            run.bold = r == 0 or None
+    header = table.rows[0]._tr.get_or_add_trPr()
+    header.append(OxmlElement("w:tblHeader"))
+
+
 def render_docx(blocks: Sequence[Block], language: str, title: str) -> bytes:
     """The document's bytes; its core properties name its title and language."""
     document = Document()
     document.core_properties.title = _xml_text(title)
     document.core_properties.language = language
     for block in blocks:
+        if block.kind == "table":
+            _add_table(document, block, language in RTL)
+            continue
         if block.kind in _LEVEL:
             paragraph = document.add_heading(level=_LEVEL[block.kind])
         else:

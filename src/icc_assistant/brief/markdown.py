@@ -36,13 +36,27 @@ def _run(run: Run) -> str:
     return text
 
 
+def _table(block: Block) -> str:
+    """A pipe table: the header row, its rule, then the rows (cells escaped, no `|`)."""
+    rows = [
+        "| " + " | ".join(_escape(c).replace("|", "/") for c in row) + " |" for row in block.cells
+    ]
+    rule = "|" + "---|" * len(block.cells[0])
+    return "\n".join([rows[0], rule, *rows[1:]])
+
+
 def render_markdown(blocks: Sequence[Block]) -> str:
-    """One line per block; a blank line between blocks, except between list items."""
+    """One line per block (a table's rows are lines); a blank line between blocks, except
+    between list items."""
     lines: list[str] = []
     previous: str | None = None
     for block in blocks:
         if lines and not (block.kind == previous == "item"):
             lines.append("")
+        if block.kind == "table":
+            lines.append(_table(block))
+            previous = block.kind
+            continue
         text = "".join(_run(run) for run in block.runs)
         lines.append(_PREFIX.get(block.kind, "") + text)
         previous = block.kind

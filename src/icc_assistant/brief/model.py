@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from icc_assistant.documents import AnswerStatus, ApprovedMark, DocType, Filters
+from icc_assistant.documents import AnswerStatus, ApprovedMark, DocType, Filters, ScoreRow
 
 
 class _Frozen(BaseModel):
@@ -41,6 +41,16 @@ class CityPractices(_Frozen):
     city: str | None
     country: str | None = None
     documents: tuple[BriefDocument, ...]
+
+
+class BriefScores(_Frozen):
+    """A city named in the enquiry and its latest ICC Index results, each row citing the
+    report it was read from by its source's number."""
+
+    city: str
+    country: str | None = None
+    rows: tuple[ScoreRow, ...]
+    citations: tuple[int, ...] = Field(description="The number in `sources` of each row's report.")
 
 
 class BriefSource(_Frozen):
@@ -88,6 +98,9 @@ class Brief(_Frozen):
     )
     model: str | None = None
     notice: str | None = None
+    scores: tuple[BriefScores, ...] = Field(
+        (), description="The Index results of the member cities the enquiry names."
+    )
     practices: tuple[CityPractices, ...] = ()
     recommendations: tuple[BriefDocument, ...] = Field(
         (), description="Sentences of Index reports and of Recommendations/Suggestions sections."

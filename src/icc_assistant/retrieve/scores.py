@@ -1,5 +1,6 @@
-"""The ICC Index results the index holds (ingest/describe.py), looked up by city, indicator
-and year: what GET /api/scores, `icc-assistant scores` and the MCP tool `icc_scores` return.
+"""The ICC Index results the index holds (ingest/describe.py), looked up by city, indicator,
+year and document: what GET /api/scores, `icc-assistant scores` and the MCP tool `icc_scores`
+return.
 
 A city matches by any of its names (gazetteer aliases: "Lisboa" finds Lisbon's rows); an
 indicator by its id or any of its published names ("education", "éducation", "rank").
@@ -37,8 +38,10 @@ def find_scores(
     city: str | None = None,
     indicator: str | None = None,
     year: int | None = None,
+    doc_id: str | None = None,
 ) -> list[ScoreRow]:
-    """The rows the filters allow, by city, then year (latest first), then indicator order."""
+    """The rows the filters allow (`doc_id`: those read from that document), by city, then year
+    (latest first), then indicator order."""
     wanted = indicator_id(indicator) if indicator else None
     found = [
         row
@@ -46,6 +49,7 @@ def find_scores(
         if (city is None or _same_city(city, row.city))
         and (wanted is None or row.indicator == wanted)
         and (year is None or row.year == year)
+        and (doc_id is None or row.doc_id == doc_id)
     ]
     order = {item.id: n for n, item in enumerate(indicators.indicators())}
     return sorted(
@@ -111,6 +115,11 @@ def rows_for_question(
         if not own:
             missing.append(city)
     return found[:MAX_ROWS], missing
+
+
+def latest_results(rows: Sequence[ScoreRow], city: str) -> list[ScoreRow]:
+    """A city's results of its latest Index report (none when it has no Index results)."""
+    return _latest_year(find_scores(rows, city=city))
 
 
 def _report_cities(retrieval: RetrievalResult) -> list[str]:

@@ -169,6 +169,14 @@ class ICCTools:
         year: Annotated[
             int | None, Field(ge=1900, le=2100, description="The report's year.")
         ] = None,
+        doc_id: Annotated[
+            str | None,
+            Field(
+                min_length=1,
+                max_length=1000,
+                description="Only the rows read from this document (a doc_id from search).",
+            ),
+        ] = None,
     ) -> ScoreList:
         """Look up cities' ICC Index results: the aggregate index, ranks with the number of
         cities ranked, and each indicator's score beside the city sample's.
@@ -178,7 +186,8 @@ class ICCTools:
         """
         assistant = self._assistant()
         rows = await to_thread.run_sync(lambda: assistant.store.catalog.scores)
-        return ScoreList(rows=find_scores(rows, city=city, indicator=indicator, year=year))
+        found = find_scores(rows, city=city, indicator=indicator, year=year, doc_id=doc_id)
+        return ScoreList(rows=found)
 
     async def document_markdown(self, doc_id: str) -> str:
         """One document as Markdown: title, where and when, then its cleaned text (bounded)."""

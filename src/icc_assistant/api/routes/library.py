@@ -93,9 +93,18 @@ async def scores(
         Query(max_length=200, description="An indicator id or published name (education)."),
     ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="The report's year.")] = None,
+    doc_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=1000,
+            description="Only the rows read from this document (a doc_id from /api/sources).",
+        ),
+    ] = None,
 ) -> ScoreList:
     """ICC Index results read from the Index reports: aggregate index, ranks with the
     sample's size, each indicator's score beside the sample's; each row cites its source."""
     assistant = assistant_of(request)
     rows = await asyncio.to_thread(lambda: assistant.store.catalog.scores)
-    return ScoreList(rows=find_scores(rows, city=city, indicator=indicator, year=year))
+    found = find_scores(rows, city=city, indicator=indicator, year=year, doc_id=doc_id)
+    return ScoreList(rows=found)
