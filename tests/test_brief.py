@@ -23,10 +23,8 @@ from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
 from fakes.fake_openai import FakeOpenAIServer
-from fixtures.live_server import ServerThread
-from icc_assistant.embeddings import create_embedder
-from icc_assistant.index import IndexStore
-from icc_assistant.ingest import collect_paths, load_files
+from fixtures.live_server import NOT_THE_INDEX, ServerThread
+from icc_assistant.ingest import collect_paths
 from icc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,29 +45,17 @@ FRENCH_HEADINGS = (
 )
 
 
-@pytest.fixture(scope="session")
-def brief_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """An index of corpus/ plus the multilingual pages of tests/data (read-only for tests)."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("brief"), corpus_dir=CORPUS, llm_base_url=None
-    )
-    store = IndexStore.open(settings, create_embedder(settings))
-    files, errors = collect_paths([CORPUS, PAGES])
-    assert not errors
-    report = store.sync(load_files(files))
-    assert all(f.status != "failed" for f in report.files), report.files
-    yield settings
-
-
 @pytest.fixture
-def serve_brief(brief_settings: Settings, tmp_path: Path) -> Iterator[Any]:
-    """Start the app on the brief index (feedback and the like in a copy per server)."""
+def serve_brief(multilingual_settings: Settings, tmp_path: Path) -> Iterator[Any]:
+    """Start the app on the session's index of corpus/ plus the multilingual pages of
+    tests/data, each server on its own copy (without the feedback and gaps that other tests
+    recorded in the shared one)."""
     servers: list[ServerThread] = []
 
     def start(**overrides: object) -> str:
         data_dir = tmp_path / f"data{len(servers)}"
-        shutil.copytree(brief_settings.data_dir, data_dir)
-        settings = brief_settings.model_copy(update={"data_dir": data_dir, **overrides})
+        shutil.copytree(multilingual_settings.data_dir, data_dir, ignore=NOT_THE_INDEX)
+        settings = multilingual_settings.model_copy(update={"data_dir": data_dir, **overrides})
         servers.append(ServerThread(settings).start())
         return servers[-1].url
 
@@ -228,20 +214,19 @@ def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_brief_command_writes_docx_to_a_file_and_refuses_it_on_stdout(
-    brief_settings: Settings, tmp_path: Path
+    multilingual_settings: Settings, tmp_path: Path
 ) -> None:
     """--format docx --out writes a readable DOCX; without --out, or with an unknown format, it
     fails with a message and a non-zero exit."""
     out = tmp_path / "note.docx"
-    written = run(
-        "brief", QUESTION, "--format", "docx", "--out", str(out), data_dir=brief_settings.data_dir
-    )
+    data_dir = multilingual_settings.data_dir
+    written = run("brief", QUESTION, "--format", "docx", "--out", str(out), data_dir=data_dir)
     assert written.returncode == 0, written.stderr
     headings, quotes, _ = docx_content(out.read_bytes())
     assert "Pratiques par ville" in headings and quotes
-    to_stdout = run("brief", QUESTION, "--format", "docx", data_dir=brief_settings.data_dir)
+    to_stdout = run("brief", QUESTION, "--format", "docx", data_dir=data_dir)
     assert to_stdout.returncode != 0 and "--out" in to_stdout.stderr
-    unknown = run("brief", QUESTION, "--format", "pdf", data_dir=brief_settings.data_dir)
+    unknown = run("brief", QUESTION, "--format", "pdf", data_dir=data_dir)
     assert unknown.returncode != 0 and "pdf" in unknown.stderr
     md = run(
         "brief",
@@ -250,7 +235,7 @@ def test_the_brief_command_writes_docx_to_a_file_and_refuses_it_on_stdout(
         "de",
         "--type",
         "good_practice",
-        data_dir=brief_settings.data_dir,
+        data_dir=data_dir,
     )
     assert md.returncode == 0, md.stderr
     assert md.stdout.startswith("# Informationsvermerk") and "## Quellen" in md.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -30,9 +31,15 @@ def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess
     )
 
 
+@functools.cache
+def help_of(*command: str) -> subprocess.CompletedProcess[str]:
+    """`icc-assistant *command --help`, run once per module: several tests read each page."""
+    return run(*command, "--help")
+
+
 def test_help_lists_every_command() -> None:
     """--help names the six commands."""
-    result = run("--help")
+    result = help_of()
     assert result.returncode == 0
     for command in ("ingest", "stats", "inspect", "search", "ask", "serve"):
         assert command in result.stdout
@@ -44,7 +51,7 @@ COMMANDS = ("ingest", "sync", "stats", "inspect", "search", "ask", "gaps", "serv
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_no_type_for_flags(command: str) -> None:
     """A flag takes no value, so its help shows no `<bool>` type (nor does --help's)."""
-    result = run(command, "--help")
+    result = help_of(command)
     assert result.returncode == 0, result.stderr
     assert "--help" in result.stdout and "<bool>" not in result.stdout
 
@@ -58,7 +65,7 @@ def test_help_keeps_each_paragraph_of_the_docstring_whole(command: str) -> None:
     callbacks = [c.callback for c in app.registered_commands if c.callback is not None]
     (callback,) = [c for c in callbacks if c.__name__ == command]
     assert callback is not None and callback.__doc__
-    lines = [" ".join(line.split()) for line in run(command, "--help").stdout.splitlines()]
+    lines = [" ".join(line.split()) for line in help_of(command).stdout.splitlines()]
     for paragraph in inspect.cleandoc(callback.__doc__).split("\n\n"):
         assert " ".join(paragraph.split()) in lines
 
@@ -303,7 +310,7 @@ def test_type_help_names_every_document_type() -> None:
     """--type's help lists exactly the document types the index knows."""
     from icc_assistant.documents import DOC_TYPES
 
-    help_text = " ".join(run("search", "--help").stdout.split())
+    help_text = " ".join(help_of("search").stdout.split())
     for doc_type in DOC_TYPES:
         assert doc_type in help_text
 

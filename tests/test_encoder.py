@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,9 +135,25 @@ def run_with_home(script: str, home: Path) -> dict[str, Any]:
     return dict(json.loads(run.stdout))
 
 
+def with_this_cpus_kernel(home: Path) -> Path:
+    """`home`, its user cache holding this machine's kernel choice (measured now if no process
+    has yet), so that a process there builds one graph instead of timing the three kernels
+    (what test_the_fastest_kernel_is_measured_once_per_cpu checks)."""
+    from icc_assistant.encoder import bundled_model_path, kernel_choice, kernel_choice_path
+
+    kernel_choice()
+    record = kernel_choice_path(bundled_model_path())
+    if record.is_file():  # else the user's cache is not writable: the process times them
+        cache = home / ".cache" / "icc-assistant"
+        cache.mkdir(parents=True)
+        shutil.copy(record, cache / record.name)
+    return home
+
+
 def test_the_built_graph_is_cached_and_gives_the_same_vectors(tmp_path: Path) -> None:
     """The first process builds the encoder graph (importing onnx) and keeps it in the user's
     cache; the next one reads it without importing onnx and embeds the same."""
+    with_this_cpus_kernel(tmp_path)
     first, second = (run_with_home(ENCODE_AND_REPORT, tmp_path) for _ in range(2))
     assert list((tmp_path / ".cache" / "icc-assistant").glob("encoder-*.onnx"))
     assert (first["onnx"], second["onnx"]) == (True, False)
