@@ -7,7 +7,8 @@ the pointer (load_snapshot, as a worker does) and runs the catalog's part of ret
 set of questions: keyword scores, cosines of the candidates from the stored vectors, the
 candidates' chunks and their neighbours. It then reports its memory from
 /proc/<pid>/smaps_rollup: RSS counts every page the process maps (shared ones included), PSS
-divides shared pages among the processes mapping them.
+divides shared pages among the processes mapping them, and anonymous memory is what the process
+holds alone and cannot give back to the page cache (parsed objects, as opposed to mapped files).
 
     python bench/catalog_memory.py DATA_DIR [DATA_DIR ...] [--workers 2] [--queries 60]
 
@@ -132,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{'chunks':>8} {'workers':>8} {'load s':>7} {'loaded':>7} {'RSS MB':>7}"
         f" {'catalog RSS':>12} {'PSS MB':>7} {'catalog PSS':>12} {'shared MB':>10}"
+        f" {'catalog anon':>13}"
     )
     for data_dir in args.data_dirs:
         subprocess.run([sys.executable, "-c", PREPARE, str(data_dir)], check=True)
@@ -146,11 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f" {loaded['Rss'] - base['Rss']:>7.0f}"
                     f" {done['Rss']:>7.0f} {done['Rss'] - base['Rss']:>12.0f}"
                     f" {done['Pss']:>7.0f} {done['Pss'] - base['Pss']:>12.0f} {shared:>10.0f}"
+                    f" {done['Anonymous'] - base['Anonymous']:>13.0f}"
                 )
     print(
         "\nMB per worker process after loading the snapshot and answering the questions;"
         " 'catalog' is what the process grew by from its state after importing the package,"
-        " 'loaded' what it had grown by right after loading, before any question."
+        " 'loaded' what it had grown by right after loading, before any question; 'shared' counts"
+        " pages other processes map too, 'anon' the process' own (not file-backed) memory."
     )
     return 0
 
