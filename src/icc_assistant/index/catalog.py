@@ -84,6 +84,20 @@ class ChunkCatalog:
         """Document id -> its chunks' ids in ordinal order."""
         return self.table.doc_chunks
 
+    def known(self, chunk_ids: Sequence[str]) -> list[str]:
+        """Those of these chunks the catalog holds, in order (no chunk record is read)."""
+        rows = self.table.ids.rows(chunk_ids)
+        return [i for i, row in zip(chunk_ids, rows, strict=True) if row >= 0]
+
+    def view_counts(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """How many views each of these chunks has (Chunk.views), -1 for one the catalog does
+        not hold (no chunk record is read)."""
+        rows = self.table.ids.rows(chunk_ids)
+        held = rows >= 0
+        counts = np.full(len(rows), -1, dtype=np.int64)
+        counts[held] = self.table.views[rows[held]]
+        return counts
+
     def overlap(self, first: str, second: str) -> float:
         """Jaccard overlap of two chunks' keyword tokens (near-duplicate test)."""
         ids = self.table.ids
@@ -113,8 +127,7 @@ class ChunkCatalog:
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
         """The vector's cosines to each of these chunks that the catalog holds, as hits."""
-        rows = self.table.ids.rows(chunk_ids)
-        known = [i for i, row in zip(chunk_ids, rows, strict=True) if row >= 0]
+        known = self.known(chunk_ids)
         whole, view, which = self.cosines(vector[np.newaxis, :], known)
         return [
             DenseHit(chunk_id, float(w), float(v), int(n))

@@ -10,7 +10,9 @@ processes serving one data directory share the pages through the page cache:
 - each chunk's record (its JSON) in one byte array, with the offset of each: a Chunk is
   materialised when asked for, and the last few thousand asked for are kept;
 - each document's chunks' rows in ordinal order (rows grouped by document, with the offset of
-  each document's group).
+  each document's group);
+- each chunk's number of views, which dense search asks of every hit (a column, so that no
+  record is read for it).
 """
 
 from __future__ import annotations
@@ -150,8 +152,10 @@ class ChunkTable:
         documents: Sequence[str],
         doc_pointer: np.ndarray,
         doc_order: np.ndarray,
+        views: np.ndarray,
     ) -> None:
         self.ids = ids
+        self.views = views  # per row: Chunk.views
         self.documents = tuple(documents)  # those with chunks, in the order of doc_pointer
         self._offsets = offsets
         self._blob = blob
@@ -182,9 +186,9 @@ class ChunkTable:
         counts = np.bincount([position[c.doc_id] for c in ordered], minlength=len(documents))
         pointer = np.zeros(len(documents) + 1, dtype=np.int64)
         pointer[1:] = np.cumsum(counts)
-        return cls(
-            ChunkIds.build([c.chunk_id for c in ordered]), offsets, blob, documents, pointer, order
-        )
+        views = np.array([c.views for c in ordered], dtype=np.int32)
+        ids = ChunkIds.build([c.chunk_id for c in ordered])
+        return cls(ids, offsets, blob, documents, pointer, order, views)
 
     def save(self, directory: Path) -> None:
         self.ids.save(directory)
@@ -192,6 +196,7 @@ class ChunkTable:
         np.save(directory / "chunks.npy", self._blob)
         np.save(directory / "doc_pointer.npy", self._doc_pointer)
         np.save(directory / "doc_order.npy", self._doc_order)
+        np.save(directory / "chunk_views.npy", self.views)
 
     @classmethod
     def load(cls, directory: Path, documents: Sequence[str]) -> ChunkTable:
@@ -201,6 +206,7 @@ class ChunkTable:
         ids.check()
         offsets, blob = load_array(directory, "chunk_offsets"), load_array(directory, "chunks")
         pointer, order = load_array(directory, "doc_pointer"), load_array(directory, "doc_order")
+        views = load_array(directory, "chunk_views")
         rows = len(ids)
         if (
             len(offsets) != rows + 1
@@ -208,6 +214,7 @@ class ChunkTable:
             or len(pointer) != len(documents) + 1
             or int(pointer[-1]) != rows
             or len(order) != rows
+            or len(views) != rows
         ):
             raise ValueError("stored chunks do not fit together")
-        return cls(ids, offsets, blob, documents, pointer, order)
+        return cls(ids, offsets, blob, documents, pointer, order, views)
