@@ -221,6 +221,8 @@ def test_rebuild_starts_clean(
     [
         ("catalog.json", "delete"),
         ("catalog.json", "corrupt"),
+        ("chunks.npy", "corrupt"),
+        ("chunk_ids.npy", "short"),
         ("vectors.npy", "corrupt"),
         ("view_pointer.npy", "short"),
         ("token_hashes.npy", "delete"),

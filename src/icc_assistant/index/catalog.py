@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from filelock import FileLock
 from icc_assistant.documents import Chunk, DocumentMeta, ScoreRow
 from icc_assistant.embeddings import Embedder, embedding_head
 from icc_assistant.index.calibration import Calibration, calibrate
+from icc_assistant.index.chunk_table import ChunkRecords, ChunkTable, DocumentChunks
 from icc_assistant.index.keyword import KeywordIndex
 from icc_assistant.index.vectors import DenseHit, TokenSets, VectorTable
 from icc_assistant.tokens import keyword_tokens
@@ -42,7 +42,7 @@ log = structlog.get_logger(__name__)
 POINTER = "catalog.json"
 LOCK = "snapshots.lock"
 BUILDING = ".building-"
-SNAPSHOT_FORMAT = 5  # bump when what a snapshot holds changes: older ones are rebuilt
+SNAPSHOT_FORMAT = 6  # bump when what a snapshot holds changes: older ones are rebuilt
 # A recommendation naming at most this many other cities discusses their practices; one naming
 # more is a list ("pilot cities: Berlin, Izhevsk, Lublin, ...").
 MAX_DISCUSSED = 3
@@ -57,48 +57,51 @@ def digest_of(active: Mapping[str, str]) -> str:
 @dataclass
 class ChunkCatalog:
     """Documents, chunks and Index results of the committed index, the keyword index over the
-    chunks, and per chunk its stored vectors and token set (rows in the keyword index's chunk
-    order)."""
+    chunks, and per chunk its stored vectors and token set (rows in the chunk ids' order: the
+    table's, the keyword index's, the vectors' and the token sets' alike)."""
 
     documents: dict[str, DocumentMeta]
-    chunks: dict[str, Chunk]
+    table: ChunkTable
     keyword: KeywordIndex
     version: str
     vectors: VectorTable
     token_sets: TokenSets
+    covered_cities: frozenset[str]
     calibration: Calibration = field(default_factory=Calibration)
     scores: tuple[ScoreRow, ...] = ()
-    doc_chunks: dict[str, list[str]] = field(default_factory=dict)
-    cities: frozenset[str] = frozenset()
-    covered_cities: frozenset[str] = frozenset()
-    rows: dict[str, int] = field(default_factory=dict)
-    languages: tuple[str, ...] = ()
+    cities: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        grouped: dict[str, list[Chunk]] = defaultdict(list)
-        for chunk in self.chunks.values():
-            grouped[chunk.doc_id].append(chunk)
-        self.doc_chunks = {
-            doc: [c.chunk_id for c in sorted(cs, key=lambda c: c.ordinal)]
-            for doc, cs in grouped.items()
-        }
-        # The cities documents are about, and those besides whose practices recommendations
-        # describe: what the material covers. A city named in passing or in a list is not.
         self.cities = frozenset(d.city for d in self.documents.values() if d.city)
-        self.covered_cities = self.cities | frozenset(
-            city
-            for c in self.chunks.values()
-            if c.is_recommendation and len(c.mentioned_cities) <= MAX_DISCUSSED
-            for city in c.mentioned_cities
-        )
-        self.rows = {chunk_id: row for row, chunk_id in enumerate(self.keyword.chunk_ids)}
-        self.languages = tuple(
-            self.documents[self.chunks[i].doc_id].language for i in self.keyword.chunk_ids
-        )
+
+    @property
+    def chunks(self) -> ChunkRecords:
+        """Chunk id -> Chunk, read from the snapshot on access."""
+        return self.table.chunks
+
+    @property
+    def doc_chunks(self) -> DocumentChunks:
+        """Document id -> its chunks' ids in ordinal order."""
+        return self.table.doc_chunks
+
+    def known(self, chunk_ids: Sequence[str]) -> list[str]:
+        """Those of these chunks the catalog holds, in order (no chunk record is read)."""
+        rows = self.table.ids.rows(chunk_ids)
+        return [i for i, row in zip(chunk_ids, rows, strict=True) if row >= 0]
+
+    def view_counts(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """How many views each of these chunks has (Chunk.views), -1 for one the catalog does
+        not hold (no chunk record is read)."""
+        rows = self.table.ids.rows(chunk_ids)
+        held = rows >= 0
+        counts = np.full(len(rows), -1, dtype=np.int64)
+        counts[held] = self.table.views[rows[held]]
+        return counts
 
     def overlap(self, first: str, second: str) -> float:
         """Jaccard overlap of two chunks' keyword tokens (near-duplicate test)."""
-        return self.token_sets.jaccard(self.rows[first], self.rows[second])
+        ids = self.table.ids
+        return self.token_sets.jaccard(ids.row(first), ids.row(second))
 
     def cosines(
         self, vectors: np.ndarray, chunk_ids: Sequence[str], *, sentences: bool = False
@@ -106,14 +109,16 @@ class ChunkCatalog:
         """Each vector's cosine to each of these chunks (all in the catalog), whole and through
         its closest view (or sentence), and which view that is: VectorTable.cosines, from the
         stored vectors held here (no Chroma round trip)."""
-        rows = [self.rows[i] for i in chunk_ids]
+        rows = self.table.ids.rows(chunk_ids)
+        if np.any(rows < 0):
+            raise KeyError([i for i, row in zip(chunk_ids, rows, strict=True) if row < 0])
         return self.vectors.cosines(vectors, rows, sentences=sentences)
 
     def sentence_cosines(self, vectors: np.ndarray, chunk_id: str) -> tuple[float, ...]:
         """The cosine of each of the chunk's sentences to the closest of the vectors; the
         whole chunk's for each, when the chunk has one sentence (or lost a sentence's vector
         in a crash)."""
-        chunk, row = self.chunks[chunk_id], self.rows[chunk_id]
+        chunk, row = self.chunks[chunk_id], self.table.ids.row(chunk_id)
         found = self.vectors.sentence_cosines(vectors, row)
         if len(found) != len(chunk.sentences):
             whole = self.vectors.whole_rows([row]) @ np.asarray(vectors, dtype=np.float32).T
@@ -122,7 +127,7 @@ class ChunkCatalog:
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> list[DenseHit]:
         """The vector's cosines to each of these chunks that the catalog holds, as hits."""
-        known = [i for i in chunk_ids if i in self.rows]
+        known = self.known(chunk_ids)
         whole, view, which = self.cosines(vector[np.newaxis, :], known)
         return [
             DenseHit(chunk_id, float(w), float(v), int(n))
@@ -145,7 +150,8 @@ class ChunkCatalog:
         sets and the corpus' calibration included."""
         docs = {d.doc_id: d for d in documents}
         kept = {c.chunk_id: c for c in chunks if c.doc_id in docs}
-        ids = sorted(kept)
+        chunk_table = ChunkTable.build(kept)
+        ids = list(chunk_table.ids)
         texts = [keyword_tokens(kept[i].text) for i in ids]
         heads = [keyword_tokens(embedding_head(docs[kept[i].doc_id], kept[i])) for i in ids]
         tokens = [head + text for head, text in zip(heads, texts, strict=True)]
@@ -156,14 +162,26 @@ class ChunkCatalog:
         calibration = calibrate(table, languages, [kept[i].doc_id for i in ids], embedder)
         return cls(
             docs,
-            kept,
-            KeywordIndex.build(ids, tokens),
+            chunk_table,
+            KeywordIndex.build(chunk_table.ids, tokens),
             version,
             table,
             TokenSets.build(texts),
+            _covered_cities(docs.values(), kept.values()),
             calibration,
             tuple(row for row in scores if row.doc_id in docs),
         )
+
+
+def _covered_cities(documents: Iterable[DocumentMeta], chunks: Iterable[Chunk]) -> frozenset[str]:
+    """The cities documents are about, and those besides whose practices recommendations
+    describe: what the material covers. A city named in passing or in a list is not."""
+    return frozenset(d.city for d in documents if d.city) | frozenset(
+        city
+        for c in chunks
+        if c.is_recommendation and len(c.mentioned_cities) <= MAX_DISCUSSED
+        for city in c.mentioned_cities
+    )
 
 
 def save_snapshot(catalog: ChunkCatalog, root: Path) -> None:
@@ -187,13 +205,14 @@ def _write_snapshot(catalog: ChunkCatalog, target: Path) -> None:
     payload = {
         "version": catalog.version,
         "documents": [d.model_dump(mode="json") for d in catalog.documents.values()],
-        "chunks": [c.model_dump(mode="json") for c in catalog.chunks.values()],
-        "keyword_ids": catalog.keyword.chunk_ids,
+        "chunk_documents": catalog.table.documents,
+        "covered_cities": sorted(catalog.covered_cities),
         "calibration": catalog.calibration.to_json(),
         "scores": [row.model_dump(mode="json") for row in catalog.scores],
         "format": SNAPSHOT_FORMAT,
     }
     (target / "catalog.json").write_text(json.dumps(payload), encoding="utf-8")
+    catalog.table.save(target)
     catalog.keyword.save(target)
     catalog.vectors.save(target)
     catalog.token_sets.save(target)
@@ -216,20 +235,22 @@ def load_snapshot(root: Path, version: str) -> ChunkCatalog | None:
             return None
         target = root / pointer["dir"]
         payload = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
-        documents = {d["doc_id"]: DocumentMeta.model_validate(d) for d in payload["documents"]}
-        chunks = {c["chunk_id"]: Chunk.model_validate(c) for c in payload["chunks"]}
-        keyword = KeywordIndex.load(target, payload["keyword_ids"])
-        if payload["version"] != version or set(keyword.chunk_ids) != set(chunks):
-            raise ValueError("snapshot content does not match its stamp")
         if payload.get("format") != SNAPSHOT_FORMAT:
             raise ValueError("snapshot written by an earlier release")
+        if payload["version"] != version:
+            raise ValueError("snapshot content does not match its stamp")
+        documents = {d["doc_id"]: DocumentMeta.model_validate(d) for d in payload["documents"]}
+        table = ChunkTable.load(target, payload["chunk_documents"])
+        if not set(table.documents) <= set(documents):
+            raise ValueError("snapshot chunks name documents it does not hold")
+        keyword = KeywordIndex.load(target, table.ids)
         calibration = Calibration.from_json(payload["calibration"])
         scores = tuple(ScoreRow.model_validate(row) for row in payload["scores"])
-        rows = len(keyword.chunk_ids)
+        rows = len(table)
         vectors = VectorTable.load(target, rows)
         return ChunkCatalog(
-            documents, chunks, keyword, version, vectors, TokenSets.load(target, rows),
-            calibration, scores,
+            documents, table, keyword, version, vectors, TokenSets.load(target, rows),
+            frozenset(payload["covered_cities"]), calibration, scores,
         )  # fmt: skip
     except FileNotFoundError:
         return None

@@ -136,6 +136,9 @@ class CatalogLoader:
                 if short:
                     log.warning("documents are missing records in Chroma", documents=short)
                 save_snapshot(catalog, root)
+                # Serve the saved copy: its pages are mapped and shared with the other
+                # processes, where the built one's arrays are this process' own.
+                catalog = load_snapshot(root, version) or catalog
             moved = self.chroma.generation() != generation
             if not moved or attempt == LOAD_ATTEMPTS:
                 break

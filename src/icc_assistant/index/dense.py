@@ -118,11 +118,11 @@ def _dense_hits(
     whole_floor = min(whole.values(), default=0.0)
     view_floor = min(views.values(), default=0.0)
     hits = []
-    for chunk_id in dict.fromkeys([*whole, *views]):
-        chunk = catalog.chunks.get(chunk_id)
-        if chunk is None:
+    found = list(dict.fromkeys([*whole, *views]))
+    for chunk_id, count in zip(found, catalog.view_counts(found), strict=True):
+        if count < 0:
             continue
         similarity = whole.get(chunk_id, whole_floor)
-        view = views.get(chunk_id, view_floor) if chunk.views and views else similarity
+        view = views.get(chunk_id, view_floor) if count and views else similarity
         hits.append(DenseHit(chunk_id, similarity, view))
     return hits

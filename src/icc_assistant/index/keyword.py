@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
+
+from icc_assistant.index.chunk_table import ChunkIds
 
 
 class KeywordScores:
@@ -30,23 +31,22 @@ class KeywordScores:
 
     def of(self, chunk_ids: list[str]) -> list[float]:
         """The scores of these chunks (0 for chunks the index does not hold)."""
-        rows = self._index.rows
-        return [float(self._scores[rows[i]]) if i in rows else 0.0 for i in chunk_ids]
+        rows = self._index.chunk_ids.rows(chunk_ids)
+        return [float(self._scores[row]) if row >= 0 else 0.0 for row in rows]
 
 
 class KeywordIndex:
-    """BM25 over a fixed, ordered list of chunk ids."""
+    """BM25 over the chunks of a catalog, in the order of their ids (ChunkIds)."""
 
     def __init__(
         self,
-        chunk_ids: Sequence[str],
+        chunk_ids: ChunkIds,
         model: bm25s.BM25 | None,
         document_frequency: dict[str, int] | None = None,
     ) -> None:
-        self.chunk_ids = list(chunk_ids)
+        self.chunk_ids = chunk_ids
         self._model = model
         self.document_frequency = document_frequency or {}
-        self.rows = {chunk_id: row for row, chunk_id in enumerate(self.chunk_ids)}
 
     def is_rare(self, token: str, share: float = 0.01, floor: int = 2) -> bool:
         """True for a token in at most `floor` chunks or `share` of them (an identifier)."""
@@ -54,10 +54,10 @@ class KeywordIndex:
         return 0 < df <= max(floor, share * len(self.chunk_ids))
 
     @classmethod
-    def build(cls, chunk_ids: Sequence[str], tokens: Sequence[list[str]]) -> KeywordIndex:
+    def build(cls, chunk_ids: ChunkIds, tokens: list[list[str]]) -> KeywordIndex:
         """Index the token lists of the chunks, in order."""
-        if not chunk_ids:
-            return cls([], None)
+        if not len(chunk_ids):
+            return cls(chunk_ids, None)
         model = bm25s.BM25()
         model.index([t or [""] for t in tokens], show_progress=False)
         return cls(chunk_ids, model, dict(Counter(t for ts in tokens for t in set(ts))))
@@ -79,9 +79,13 @@ class KeywordIndex:
         (directory / "df.json").write_text(json.dumps(self.document_frequency), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path, chunk_ids: Sequence[str]) -> KeywordIndex:
-        """Read what `save` wrote."""
-        if not chunk_ids:
-            return cls([], None)
+    def load(cls, directory: Path, chunk_ids: ChunkIds) -> KeywordIndex:
+        """Read what `save` wrote, its score matrix memory-mapped (shared by the processes
+        serving one data directory); ValueError if it does not index `chunk_ids`."""
+        if not len(chunk_ids):
+            return cls(chunk_ids, None)
         df = json.loads((directory / "df.json").read_text(encoding="utf-8"))
-        return cls(chunk_ids, bm25s.BM25.load(str(directory / "bm25")), df)
+        model = bm25s.BM25.load(str(directory / "bm25"), mmap=True)
+        if model.scores.get("num_docs") != len(chunk_ids):
+            raise ValueError("stored keyword index does not match the chunks")
+        return cls(chunk_ids, model, df)

@@ -39,7 +39,7 @@ def _segments(
     return pointer, values.reshape(shape)
 
 
-def _load(directory: Path, name: str) -> np.ndarray:
+def load_array(directory: Path, name: str) -> np.ndarray:
     """The array memory-mapped, as a plain ndarray (slicing a np.memmap costs several times
     more)."""
     found = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
@@ -195,11 +195,11 @@ class VectorTable:
     def load(cls, directory: Path, rows: int) -> VectorTable:
         """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks."""
         table = cls(
-            _load(directory, "vectors"),
-            _load(directory, "view_pointer"),
-            _load(directory, "view_vectors"),
-            _load(directory, "sentence_pointer"),
-            _load(directory, "sentence_vectors"),
+            load_array(directory, "vectors"),
+            load_array(directory, "view_pointer"),
+            load_array(directory, "view_vectors"),
+            load_array(directory, "sentence_pointer"),
+            load_array(directory, "sentence_vectors"),
         )
         pointers = (table._view_pointer, table._sentence_pointer)
         if len(table._whole) != rows or any(len(p) != rows + 1 for p in pointers):
@@ -242,7 +242,7 @@ class TokenSets:
     @classmethod
     def load(cls, directory: Path, rows: int) -> TokenSets:
         """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks."""
-        sets = cls(_load(directory, "token_pointer"), _load(directory, "token_hashes"))
+        sets = cls(load_array(directory, "token_pointer"), load_array(directory, "token_hashes"))
         if len(sets._pointer) != rows + 1:
             raise ValueError("stored token sets do not match the chunks")
         return sets

@@ -49,11 +49,12 @@ def gather(
     ids.update(
         (i, None) for i in keyword_candidates(catalog, query, keyword, config.keyword_candidates)
     )
-    known = [i for i in ids if i in catalog.chunks]
+    known = catalog.known(list(ids))
     dense, views = dense_similarities(catalog, query.vectors, known, config.view_weight)
+    chunks = [catalog.chunks[i] for i in known]
     return [
-        Candidate(catalog.chunks[i], catalog.documents[catalog.chunks[i].doc_id], float(s), int(v))
-        for i, s, v in zip(known, dense, views, strict=True)
+        Candidate(chunk, catalog.documents[chunk.doc_id], float(s), int(v))
+        for chunk, s, v in zip(chunks, dense, views, strict=True)
     ]
 
 

@@ -39,11 +39,14 @@ def _context(chunk: Chunk, catalog: ChunkCatalog, short_chars: int) -> str:
     if len(chunk.text) >= short_chars:
         return chunk.text
     ids = catalog.doc_chunks.get(chunk.doc_id, [])
+    if chunk.chunk_id not in ids:
+        return chunk.text
+    at = ids.index(chunk.chunk_id)
+    # The ids are in ordinal order: only those either side can be neighbours (the others are
+    # not read, which a long document's hundreds of chunks would cost).
+    near = [catalog.chunks[i] for i in [*ids[max(0, at - 1) : at], *ids[at + 1 : at + 2]]]
     neighbours = [
-        catalog.chunks[i]
-        for i in ids
-        if abs(catalog.chunks[i].ordinal - chunk.ordinal) == 1
-        and catalog.chunks[i].section == chunk.section
+        n for n in near if abs(n.ordinal - chunk.ordinal) == 1 and n.section == chunk.section
     ]
     before = [n.text for n in neighbours if n.ordinal < chunk.ordinal]
     after = [n.text for n in neighbours if n.ordinal > chunk.ordinal]
