@@ -89,12 +89,16 @@ def _city_chunks(catalog: ChunkCatalog, query: Query, config: RetrievalConfig) -
     or the `config.candidates` nearest to the question when there are more."""
     if not query.cities:
         return []
+    # Names are compared once per city the index holds, not once per document.
+    named = {
+        held
+        for held in catalog.cities
+        if any(gazetteer.same_city(city, held) for city in query.cities)
+    }
     found = [
         chunk_id
         for doc in catalog.documents.values()
-        if doc.city
-        and (query.allowed is None or doc.doc_id in query.allowed)
-        and any(gazetteer.same_city(city, doc.city) for city in query.cities)
+        if doc.city in named and (query.allowed is None or doc.doc_id in query.allowed)
         for chunk_id in catalog.doc_chunks.get(doc.doc_id, [])
     ]
     if len(found) <= config.candidates:
