@@ -14,6 +14,7 @@ the same service, wrk on the questions the first run did not ask. wrk times a wh
 answer (it cannot see the first token): it prints chats/s and the latency to the end.
 
     python bench/load.py [--clients 50] [--seconds 60] [--profile 40] [--generator both]
+                         [--keep DIR]
 """
 
 from __future__ import annotations
@@ -292,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--generator", choices=("python", "wrk", "both"), default="python",
         help="Load generator: Python (httpx), wrk (compiled; apt-get install wrk), or both.",
     )  # fmt: skip
+    parser.add_argument(
+        "--keep", type=Path, default=None,
+        help="Keep both deployments' indexes under DIR and reuse them (ingest skips what it "
+        "holds), so that repeated runs time the service, not the ingest.",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     questions = distinct_questions()
     fake = FakeOpenAIServer().start()
@@ -302,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.clients} concurrent streaming chats for {args.seconds:.0f} s on loopback, "
         f"{len(questions)} distinct questions"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         embedded = {**base, "ICC_DATA_DIR": str(Path(tmp) / "embedded")}
         measure(
             "1 process, embedded Chroma", embedded, 1, args.clients, args.seconds, questions,
