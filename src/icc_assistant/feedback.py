@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from icc_assistant.errors import FeedbackUnavailableError
 from icc_assistant.gaps.scrub import scrub
-from icc_assistant.sqlite_files import ThreadConnections
+from icc_assistant.sqlite_files import ThreadConnections, open_file, run_statements
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -83,22 +83,18 @@ class FeedbackStore:
         self._connections = ThreadConnections(path, self._open)
 
     def _open(self, path: Path) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=self._timeout)
-            connection.execute("PRAGMA journal_mode=WAL")
-            # Deleted rows are overwritten, so expired text does not linger in free pages.
-            connection.execute("PRAGMA secure_delete=ON")
-            connection.executescript(_SCHEMA)
-            _migrate(connection)
+            return open_file(
+                path,
+                timeout=self._timeout,
+                set_up=_set_up,
+                # Deleted rows are overwritten, so expired text does not linger in free pages.
+                pragmas=("secure_delete=ON",),
+            )
         except (sqlite3.Error, OSError) as exc:
-            if connection is not None:
-                connection.close()
             raise FeedbackUnavailableError(
                 f"The feedback database cannot be opened: {exc}"
             ) from exc
-        return connection
 
     def _delete_expired(self, connection: sqlite3.Connection) -> None:
         oldest = self._clock() - self.retention_days * DAY_SECONDS
@@ -206,6 +202,11 @@ def _exported(row: sqlite3.Row) -> dict[str, Any]:
     return {**item, "created_at": iso_utc(row["created_at"])}
 
 
+def _set_up(connection: sqlite3.Connection) -> None:
+    run_statements(connection, _SCHEMA)
+    _migrate(connection)
+
+
 def _migrate(connection: sqlite3.Connection) -> None:
     """Bring a database written by an earlier version to the current schema."""
     (version,) = connection.execute("PRAGMA user_version").fetchone()
@@ -217,5 +218,5 @@ def _migrate(connection: sqlite3.Connection) -> None:
     if "approved_id" not in columns:
         connection.execute("ALTER TABLE feedback ADD COLUMN approved_id TEXT")
     if version < 1:
-        connection.executescript(_MIGRATION)
-    connection.executescript(_MIGRATION_2)
+        run_statements(connection, _MIGRATION)
+    run_statements(connection, _MIGRATION_2)

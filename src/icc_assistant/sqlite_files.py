@@ -9,6 +9,11 @@ to an unlinked file, or made read-only (a disk remounted so, a file's mode chang
 descriptor an open connection holds would still write, where the operator meant it not to.
 A connection that failed is dropped and the next call opens a new one.
 
+Opening sets the file up (WAL, then its schema and migrations) inside one IMMEDIATE
+transaction: several workers' threads opening a new file at once wait for each other, where
+statements run one by one could each hold a read lock while asking for the write lock, and
+fail at once ("database is locked") rather than wait.
+
 Closing used to checkpoint the WAL too, and so to erase from it the pages of deleted rows
 (expired questions, replaced ratings): rows deleted through `delete` are now erased by a
 checkpoint after their transaction commits (`erase_deleted`), and only then.
@@ -19,11 +24,65 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 Opener = Callable[[Path], sqlite3.Connection]
+SetUp = Callable[[sqlite3.Connection], None]
+
+
+def open_file(
+    path: Path,
+    *,
+    timeout: float,
+    set_up: SetUp,
+    pragmas: Sequence[str] = (),
+    autocommit: bool = False,
+) -> sqlite3.Connection:
+    """A connection to the SQLite file at `path` (created if need be) in WAL mode, with these
+    per-connection pragmas, after `set_up` (schema, migrations: statements, not scripts,
+    since a script commits first) ran in one IMMEDIATE transaction. With `autocommit` every
+    statement is its own transaction unless BEGIN says otherwise; without, Python's sqlite3
+    begins one before a change (and `with connection:` commits it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        _use_wal(connection, time.monotonic() + timeout)
+        for pragma in pragmas:
+            connection.execute(f"PRAGMA {pragma}")
+        connection.execute("BEGIN IMMEDIATE")
+        set_up(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.close()
+        raise
+    if not autocommit:
+        connection.isolation_level = "DEFERRED"
+    return connection
+
+
+def _use_wal(connection: sqlite3.Connection, deadline: float) -> None:
+    """Put the file in WAL mode (it stays so). On a file being created, SQLite refuses the
+    change at once while another connection converts it, without waiting for the busy
+    timeout: so ask again until `deadline`."""
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def run_statements(connection: sqlite3.Connection, script: str) -> None:
+    """Each `;`-separated statement of a schema script, in the open transaction (DDL and DML
+    without semicolons in their text)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            connection.execute(statement)
 
 
 @dataclass(frozen=True)

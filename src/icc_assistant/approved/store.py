@@ -28,7 +28,7 @@ import numpy as np
 
 from icc_assistant.approved.model import ApprovedAnswer, ApprovedDraft
 from icc_assistant.errors import ApprovedAnswersUnavailableError, NotFoundError
-from icc_assistant.sqlite_files import ThreadConnections
+from icc_assistant.sqlite_files import ThreadConnections, open_file, run_statements
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -259,19 +259,18 @@ class ApprovedStore:
             raise
 
     def _open(self, path: Path) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=self._timeout, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+            connection = open_file(
+                path,
+                timeout=self._timeout,
+                set_up=lambda opened: run_statements(opened, _SCHEMA),
+                autocommit=True,
+            )
         except (sqlite3.Error, OSError) as exc:
-            if connection is not None:
-                connection.close()
             raise ApprovedAnswersUnavailableError(
                 f"The approved answers cannot be opened: {exc}"
             ) from exc
+        connection.row_factory = sqlite3.Row
         return connection
 
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from icc_assistant.errors import GapsUnavailableError
 from icc_assistant.gaps.scrub import scrub
 from icc_assistant.settings import Settings
-from icc_assistant.sqlite_files import ThreadConnections
+from icc_assistant.sqlite_files import ThreadConnections, open_file, run_statements
 
 GapKind = Literal["no_evidence", "thumbs_down"]
 GAP_KINDS: tuple[GapKind, ...] = ("no_evidence", "thumbs_down")
@@ -252,25 +252,26 @@ class GapStore:
         )
 
     def _open(self, path: Path) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=self._timeout)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            # Deleted rows are overwritten, so expired text does not linger in free pages.
-            connection.execute("PRAGMA secure_delete=ON")
-            # WAL with NORMAL sync cannot corrupt; a power cut may lose the last gaps only.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA)
-            _migrate(connection)
+            connection = open_file(
+                path,
+                timeout=self._timeout,
+                set_up=_set_up,
+                # Deleted rows are overwritten, so expired text does not linger in free pages;
+                # WAL with NORMAL sync cannot corrupt: a power cut may lose the last gaps only.
+                pragmas=("secure_delete=ON", "synchronous=NORMAL"),
+            )
         except (sqlite3.Error, OSError) as exc:
-            if connection is not None:
-                connection.close()
             raise GapsUnavailableError(
                 f"The record of unanswered questions cannot be opened: {exc}"
             ) from exc
+        connection.row_factory = sqlite3.Row
         return connection
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    run_statements(connection, _SCHEMA)
+    _migrate(connection)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
