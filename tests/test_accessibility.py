@@ -71,6 +71,19 @@ def ask(page: Page, question: str = QUESTION) -> None:
     box.press("Enter")
 
 
+def ask_on_a_city_page(page: Page, app_url: str, body: str, question: str) -> None:
+    """Open the widget embedded in `body` (a city's page, served at the app's origin) and ask."""
+    page.route(
+        f"{app_url}/city-page",
+        lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=body),
+    )
+    page.goto(f"{app_url}/city-page")
+    page.locator("[data-icc-assistant]").get_by_role("button").first.click()
+    box = page.locator("textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
 def answered(page: Page) -> Any:
     answer = page.locator(".msg.bot").last
     expect(answer.locator(".tools")).to_be_visible()
@@ -134,15 +147,7 @@ def test_the_arabic_widget_passes_axe(
     """Right to left, in Arabic, answered with its sources open: no violation."""
     context = new_context(browser, scheme, locale="ar")
     page = context.new_page()
-    page.route(
-        f"{app_url}/city-ar",
-        lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=RTL_PAGE),
-    )
-    page.goto(f"{app_url}/city-ar")
-    page.locator("[data-icc-assistant]").get_by_role("button").first.click()
-    box = page.locator("textarea")
-    box.fill("كيف تدير المدن حملات مكافحة الشائعات؟")
-    box.press("Enter")
+    ask_on_a_city_page(page, app_url, RTL_PAGE, "كيف تدير المدن حملات مكافحة الشائعات؟")
     answer = answered(page)
     answer.locator("button.toggle").click()
     assert_no_violations(axe, page, "Arabic, answered")
@@ -208,16 +213,7 @@ def test_a_score_table_is_read_whole_on_a_narrow_screen(
     names are the values alone; axe finds no violation."""
     context = new_context(browser, scheme, width=width, locale=lang)
     page = context.new_page()
-    body = RTL_PAGE if lang == "ar" else LTR_PAGE
-    page.route(
-        f"{app_url}/city-{lang}",
-        lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=body),
-    )
-    page.goto(f"{app_url}/city-{lang}")
-    page.locator("[data-icc-assistant]").get_by_role("button").first.click()
-    box = page.locator("textarea")
-    box.fill(question)
-    box.press("Enter")
+    ask_on_a_city_page(page, app_url, RTL_PAGE if lang == "ar" else LTR_PAGE, question)
     answered(page)
     laid = page.evaluate(TABLE_CELLS)
     assert laid["overflow"] <= 0 and laid["direction"] == ("rtl" if lang == "ar" else "ltr")
