@@ -171,8 +171,8 @@ class Assistant:
         """The approved answer `text` (in `language`, and its English version) asks for among
         those that fit the filters, from the vectors retrieval uses (RememberedQueries: embedded
         once)."""
-        if self.approved is None:
-            return None
+        if self.approved is None or not self.approved.any_active():
+            return None  # spares an encoder run: retrieval embeds the question with its topic
         text = checked_question(text, self.settings.max_question_chars)
         texts = [text] + ([english.strip()] if english and english.strip() != text else [])
         vectors = np.vstack([self.embedder.embed_query(t) for t in texts])

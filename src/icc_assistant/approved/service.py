@@ -67,6 +67,11 @@ class ApprovedAnswers:
         updated = sum(item.id in known for item in items if item.id)
         return len(items) - updated, updated
 
+    def any_active(self) -> bool:
+        """Whether any approved answer could be served (a question need not be embedded for
+        them otherwise)."""
+        return bool(self._index.table().answers)
+
     def match(
         self,
         vectors: np.ndarray,
