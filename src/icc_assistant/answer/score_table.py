@@ -29,10 +29,10 @@ def render_score_table(rows: Sequence[ScoreRow], missing: Sequence[str], languag
 def _row(row: ScoreRow, language: str) -> str:
     cells = [
         row.city or "–",
-        _indicator(row, language),
-        _value(row, row.value),
+        indicator_cell(row, language),
+        value_cell(row),
         sample_cell(row),
-        str(row.year) if row.year else "–",
+        year_cell(row),
         f"[{_plain(row.title)}]({row.url})" if row.url else _plain(row.title),
     ]
     return "| " + " | ".join(_plain(cell) if i < 5 else cell for i, cell in enumerate(cells)) + " |"
@@ -53,13 +53,13 @@ def value_cell(row: ScoreRow) -> str:
     return _value(row, row.value)
 
 
+def year_cell(row: ScoreRow) -> str:
+    return str(row.year) if row.year else "–"
+
+
 def indicator_cell(row: ScoreRow, language: str) -> str:
-    """The indicator as a reader of `language` is shown it."""
-    return _indicator(row, language)
-
-
-def _indicator(row: ScoreRow, language: str) -> str:
-    """The report's own label when the user reads its language, else the English name."""
+    """The indicator as a reader of `language` is shown it: the report's own label when the
+    reader reads its language, else the English name."""
     if row.label and row.language == language:
         return row.label
     return english_name(row.indicator)

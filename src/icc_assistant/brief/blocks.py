@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from icc_assistant.answer.messages import message
-from icc_assistant.answer.score_table import indicator_cell, sample_cell, value_cell
+from icc_assistant.answer.score_table import indicator_cell, sample_cell, value_cell, year_cell
 from icc_assistant.brief.model import Brief, BriefDocument, BriefQuote, BriefScores, BriefSource
 
 BlockKind = Literal["title", "heading", "subheading", "paragraph", "item", "quote", "table"]
@@ -136,7 +136,7 @@ def _scores(scores: BriefScores, language: str) -> list[Block]:
             indicator_cell(row, language),
             value_cell(row),
             sample_cell(row),
-            str(row.year) if row.year else "–",
+            year_cell(row),
             f"[{citation}]",
         )  # fmt: skip
         for row, citation in zip(scores.rows, scores.citations, strict=True)
