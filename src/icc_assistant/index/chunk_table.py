@@ -102,10 +102,7 @@ class ChunkRecords(Mapping[str, Chunk]):
         return self._read(chunk_id)
 
     def __contains__(self, chunk_id: object) -> bool:
-        try:
-            return isinstance(chunk_id, str) and self._ids.row(chunk_id) >= 0
-        except KeyError:
-            return False
+        return isinstance(chunk_id, str) and bool(self._ids.rows([chunk_id])[0] >= 0)
 
     def __len__(self) -> int:
         return len(self._ids)
