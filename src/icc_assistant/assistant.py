@@ -206,17 +206,20 @@ class Assistant:
         """A complete answer with citations (and its gap recorded if nothing answered it)."""
         return self.answer(request, self.retrieve_for(request, filters))
 
-    def answer(self, request: AnswerRequest, retrieval: RetrievalResult) -> Answer:
+    def answer(
+        self, request: AnswerRequest, retrieval: RetrievalResult, *, score_table: bool = True
+    ) -> Answer:
         """The answer to passages already retrieved (or the approved answer found), with a
         signed id (and its gap recorded if nothing answered it); a question about Index results
-        opens with their table."""
+        opens with their table, unless the caller shows them its own way (`score_table`)."""
         table: str = ""
         rows: tuple[ScoreRow, ...] = ()
         if retrieval.approved is not None:
             answer = self._approved_answer(request, retrieval.approved)
         else:
             answer = self.answerer.write_answer(request, retrieval)
-            table, rows = self._score_table(request, retrieval, answer.language)
+            if score_table:
+                table, rows = self._score_table(request, retrieval, answer.language)
         update = {"answer_id": self.answer_ids.issue(), **_told(retrieval)}
         if table:
             update.update(text=f"{table}\n\n{answer.text}", scores=rows)

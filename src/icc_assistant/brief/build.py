@@ -57,7 +57,8 @@ def build_brief(
 ) -> Brief:
     """The briefing note for one enquiry."""
     retrieval = assistant.retrieve_for(request, filters)
-    answer = assistant.answer(request, retrieval)
+    # The note gives the results in a section of their own (_city_scores), not as chat's table.
+    answer = assistant.answer(request, retrieval, score_table=False)
     found = retrieval.passages if retrieval.status == "found" else ()
     pages = _unique([p for p in found if not is_advice(p)] + _practice_pages(assistant, retrieval))
     practice = about_named_cities(retrieval.model_copy(update={"passages": tuple(pages)}))
@@ -71,8 +72,6 @@ def build_brief(
     sources = _Sources(answer.citations)
     by_model = answer.model is not None or answer.approved is not None
     summary = answer.text if by_model or not answer.evidence else lead_sentences(answer)
-    if answer.scores:  # the note gives the results in a section of their own
-        summary = without_score_table(summary)
     # A sentence is quoted once in a note: the summary's key evidence is not repeated under a
     # city or a recommendation, nor a practice under the recommendations.
     quoted = [item.text for g in answer.evidence[:LEAD_SENTENCES] for item in g.items[:1]]
@@ -129,19 +128,6 @@ def _city_scores(
                 )  # fmt: skip
             )
     return tuple(found)
-
-
-def without_score_table(text: str) -> str:
-    """An answer's text without the table of results it opens with (and the lines naming
-    cities without any, which follow it)."""
-    lines = text.splitlines()
-    start = 0
-    while start < len(lines) and lines[start].startswith("|"):
-        start += 1
-    if start == 0:
-        return text
-    paragraph_end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
-    return "\n".join(lines[paragraph_end:]).strip()
 
 
 def _summary_by(answer: Answer) -> Literal["model", "evidence", "approved"]:
