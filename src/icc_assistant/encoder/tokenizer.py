@@ -9,12 +9,17 @@ only ever uses pieces that occur in it, so short input (a question) is segmented
 just those pieces, the unknown-piece id and the lowest-scored piece (the unknown-piece penalty
 is counted from the lowest score): the same lattice, the same ids, in milliseconds
 (tests/test_encoder.py compares the two). Long input (ingest) builds the whole model once.
+
+No piece holds the metaspace marker but as its first character, so the pieces a text holds are
+those each of its words holds (a word: a marker and what follows up to the next one); a word's
+pieces are looked up once and remembered, as questions share most of their words.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from tokenizers import Tokenizer
 from tokenizers.models import Unigram
@@ -26,6 +31,8 @@ _SPACES = re.compile(" {2,}")
 # Up to this many characters in one call, a model of the pieces found in the text is built
 # (about 3 ms per 100 characters); beyond, the whole vocabulary's, once.
 SUBSET_CHARS = 8_000
+WORDS_REMEMBERED = 16_384  # words whose pieces are kept (about 2 MB)
+_WORDS = re.compile(f"{METASPACE}[^{METASPACE}]*|[^{METASPACE}]+")
 
 
 class E5Tokenizer:
@@ -35,6 +42,7 @@ class E5Tokenizer:
         self._vocabulary = vocabulary
         self._ids = {piece: number for number, piece in enumerate(vocabulary.pieces)}
         self._longest = max(len(piece) for piece in vocabulary.pieces)
+        self._pieces_in = lru_cache(maxsize=WORDS_REMEMBERED)(self._word_pieces)
         self._lowest = int(vocabulary.scores.argmin())
         self._whole: Tokenizer | None = None
         self._table = str.maketrans({chr(c): s for c, s in vocabulary.normalisation.items()})
@@ -65,13 +73,20 @@ class E5Tokenizer:
         piece), and each of its ids' number in the whole vocabulary."""
         found = {self._vocabulary.unk, self._lowest}
         for text in texts:
-            for start in range(len(text)):
-                for end in range(start + 1, min(len(text), start + self._longest) + 1):
-                    number = self._ids.get(text[start:end])
-                    if number is not None:
-                        found.add(number)
+            for word in _WORDS.findall(text):
+                found.update(self._pieces_in(word))
         numbers = sorted(found)
         return numbers, self._unigram(numbers)
+
+    def _word_pieces(self, word: str) -> tuple[int, ...]:
+        """The ids of the vocabulary's pieces found in `word`."""
+        found = []
+        for start in range(len(word)):
+            for end in range(start + 1, min(len(word), start + self._longest) + 1):
+                number = self._ids.get(word[start:end])
+                if number is not None:
+                    found.append(number)
+        return tuple(found)
 
     def _whole_model(self) -> Tokenizer:
         if self._whole is None:
