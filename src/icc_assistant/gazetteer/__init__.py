@@ -129,6 +129,15 @@ def mentions(
     countries: Collection[str] = (),
 ) -> list[Mention]:
     """Every city named in `text`, in order (see the module docstring for which count)."""
+    return list(_mentions(text, frozenset(known), small, frozenset(countries)))
+
+
+# A chat reads the same texts at several stages (its question; the passages it cites, which
+# other chats retrieve too), and a text's mentions depend on nothing else.
+@lru_cache(maxsize=4096)
+def _mentions(
+    text: str, known: frozenset[str], small: bool, countries: frozenset[str]
+) -> tuple[Mention, ...]:
     table = _table(small)
     found = []
     for span in _matcher(small).spans(text):
@@ -151,7 +160,7 @@ def mentions(
         found.sort(key=lambda m: m.start)
     if any(script_of(ch) in ("arabic", "other") for ch in text):
         found = _with_abjad_names(text, found, known)
-    return found
+    return tuple(found)
 
 
 def _with_abjad_names(text: str, found: list[Mention], known: Collection[str]) -> list[Mention]:
@@ -281,8 +290,13 @@ def same_city(first: str, second: str) -> bool:
     """Whether two city names mean one place or one holds the other: the words of one are
     among the other's ("Berlin" and "Berlin-Neukölln", "San Sebastián" and
     "Donostia/San Sebastián")."""
-    a, b = set(fold(first).split()), set(fold(second).split())
+    a, b = _name_words(first), _name_words(second)
     return bool(a and b) and (a <= b or b <= a)
+
+
+@lru_cache(maxsize=65536)  # retrieval compares every candidate's cities with the question's
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(fold(name).split())
 
 
 def canonical_city(name: str) -> str | None:
