@@ -39,6 +39,11 @@ def _segments(
     return pointer, values.reshape(shape)
 
 
+# Stored vectors up to this size (as float32) are held as float32 (VectorTable.load): a few
+# thousand chunks.
+FLOAT32_IN_MEMORY = 64 * 2**20
+
+
 def load_array(directory: Path, name: str) -> np.ndarray:
     """The array memory-mapped, as a plain ndarray (slicing a np.memmap costs several times
     more)."""
@@ -193,13 +198,24 @@ class VectorTable:
 
     @classmethod
     def load(cls, directory: Path, rows: int) -> VectorTable:
-        """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks."""
+        """What `save` wrote, memory-mapped; ValueError if it does not hold `rows` chunks.
+
+        numpy turns float16 into float32 one number at a time (about 2 ns each: 0.4 ms for the
+        600 rows a question's candidates compare), so vectors that fit FLOAT32_IN_MEMORY as
+        float32 are turned once, here, and kept in this process; larger ones stay float16 and
+        shared."""
+        vectors = [
+            load_array(directory, n) for n in ("vectors", "view_vectors", "sentence_vectors")
+        ]
+        if sum(v.size for v in vectors) * 4 <= FLOAT32_IN_MEMORY:
+            vectors = [v.astype(np.float32) for v in vectors]
+        whole, views, sentences = vectors
         table = cls(
-            load_array(directory, "vectors"),
+            whole,
             load_array(directory, "view_pointer"),
-            load_array(directory, "view_vectors"),
+            views,
             load_array(directory, "sentence_pointer"),
-            load_array(directory, "sentence_vectors"),
+            sentences,
         )
         pointers = (table._view_pointer, table._sentence_pointer)
         if len(table._whole) != rows or any(len(p) != rows + 1 for p in pointers):
