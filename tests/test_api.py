@@ -423,6 +423,26 @@ def test_client_disconnect_cancels_the_model_call(serve: Serve, fake_llm: FakeOp
     assert fake_llm.state.completed_streams == 0
 
 
+def _streamed_tokens(url: str) -> list[str]:
+    with httpx.stream("POST", f"{url}/api/chat/stream", json={"question": FRENCH}, timeout=30) as r:
+        return [data["text"] for kind, data in sse_events(r) if kind == "token"]
+
+
+def test_a_fast_models_tokens_come_joined_and_a_slow_ones_one_by_one(
+    serve: Serve, fake_llm: FakeOpenAIServer
+) -> None:
+    """Tokens a model writes faster than the token window go out joined, the first at once;
+    a model writing slower than it gets each token out as it comes. The text is the same."""
+    url = serve(llm_base_url=fake_llm.url, llm_model="fake-model", llm_max_retries=0)
+    fast = _streamed_tokens(url)
+    fake_llm.state.chunk_delay = 0.1  # one token every 100 ms: longer than the window
+    slow = _streamed_tokens(url)
+    words = len("".join(slow).split())
+    assert "".join(fast) == "".join(slow) and words > 10
+    assert 2 <= len(fast) <= 4 and fast[0] == "Answer "
+    assert len(slow) >= 0.75 * words
+
+
 def test_stream_failure_mid_answer_is_an_error_event(
     serve: Serve, fake_llm: FakeOpenAIServer
 ) -> None:

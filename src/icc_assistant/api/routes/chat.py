@@ -14,6 +14,7 @@ from sse_starlette.sse import EventSourceResponse
 from icc_assistant.answer import AnswerDoneEvent, AnswerRequest, TokenEvent
 from icc_assistant.api.errors import error_type
 from icc_assistant.api.limits import question_cost
+from icc_assistant.api.pacing import joined_tokens
 from icc_assistant.api.routes.deps import answer_request, assistant_of, charge, client_access
 from icc_assistant.api.schemas import ERRORS, ChatRequest
 from icc_assistant.assistant import Assistant, MetaEvent
@@ -83,7 +84,7 @@ async def sse_events(
 ) -> AsyncIterator[dict[str, str]]:
     """The answer's events as SSE messages; a failure becomes an `error` event."""
     try:
-        async for event in assistant.stream_retrieved(question, retrieval):
+        async for event in joined_tokens(assistant.stream_retrieved(question, retrieval)):
             if isinstance(event, MetaEvent):
                 yield {"event": "meta", "data": event.model_dump_json(exclude={"kind"})}
             elif isinstance(event, TokenEvent):

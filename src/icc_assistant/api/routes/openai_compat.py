@@ -23,6 +23,7 @@ from icc_assistant.answer import AnswerDoneEvent, TokenEvent
 from icc_assistant.answer.messages import message
 from icc_assistant.api.errors import error_type
 from icc_assistant.api.limits import question_cost
+from icc_assistant.api.pacing import joined_tokens
 from icc_assistant.api.routes.chat import event_stream
 from icc_assistant.api.routes.deps import answer_request, assistant_of, charge, client_access
 from icc_assistant.api.schemas import (
@@ -171,7 +172,7 @@ async def chat_completions(body: OpenAIChatRequest, request: Request) -> Any:
     async def chunks() -> AsyncIterator[str]:
         chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
         try:
-            async for event in assistant.stream_retrieved(question, retrieval):
+            async for event in joined_tokens(assistant.stream_retrieved(question, retrieval)):
                 if isinstance(event, MetaEvent):  # first: the chunks carry the answer's id
                     chunk_id = f"chatcmpl-{event.answer_id}"
                 elif isinstance(event, TokenEvent):
