@@ -224,8 +224,7 @@ class Assistant:
         if table:
             update.update(text=f"{table}\n\n{answer.text}", scores=rows)
         answer = answer.model_copy(update=update)
-        self._record_served(answer)
-        self._record_gap(request, retrieval, answer)
+        self._record(request, retrieval, answer)
         return answer
 
     def _approved_answer(self, request: AnswerRequest, mark: ApprovedMark) -> Answer:
@@ -247,6 +246,11 @@ class Assistant:
         return approved_reply(
             approved, language, documents, translation=translation, model=self.answerer.name
         )
+
+    def _record(self, request: AnswerRequest, retrieval: RetrievalResult, answer: Answer) -> None:
+        """What an answer leaves behind: the approved answer it served, the gap it showed."""
+        self._record_served(answer)
+        self._record_gap(request, retrieval, answer)
 
     def _record_served(self, answer: Answer) -> None:
         """Remember which approved answer an answer served, so that its rating counts for it;
@@ -375,8 +379,7 @@ class Assistant:
                 if table:
                     update.update(text=f"{table}\n\n{event.answer.text}", scores=rows)
                 answer = event.answer.model_copy(update=update)
-                await asyncio.to_thread(self._record_served, answer)
-                await asyncio.to_thread(self._record_gap, request, retrieval, answer)
+                await asyncio.to_thread(self._record, request, retrieval, answer)
                 event = AnswerDoneEvent(answer=answer)
             yield event
 
