@@ -10,16 +10,16 @@ question is searched alone when the material answers it alone (it passes the evi
 else with the earlier one. The result says which (`history_used`).
 
 At most as many searches run at once as the process has cores (`SEARCHES_AT_ONCE`); further
-ones wait their turn. A search is CPU work (the encoder, and Python that holds the GIL), so more
-at once only take turns on the cores, each encoder run with its own pool threads: measured on
-two cores with 50 clients, a service ran 36-38 chats/s with two searches at once and 28-30 with
-six (asyncio's default thread pool), using a quarter more CPU per chat.
+ones wait their turn, in the order they came (retrieve/turns.py). A search is CPU work (the
+encoder, and Python that holds the GIL), so more at once only take turns on the cores, each
+encoder run with its own pool threads: measured on two cores with 50 clients, a service ran
+36-38 chats/s with two searches at once and 28-30 with six (asyncio's default thread pool),
+using a quarter more CPU per chat.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 
 from icc_assistant import gazetteer
 from icc_assistant.documents import DocumentMeta, Filters, RetrievalResult
@@ -37,6 +37,7 @@ from icc_assistant.retrieve.places import PlaceReader
 from icc_assistant.retrieve.query import analyse, checked_question
 from icc_assistant.retrieve.ranking import rank
 from icc_assistant.retrieve.selection import select
+from icc_assistant.retrieve.turns import Turns
 from icc_assistant.settings import Settings
 
 
@@ -65,7 +66,7 @@ class Retriever:
         self._settings = settings
         self._places = PlaceReader(embedder)
         self.config = config or RetrievalConfig()
-        self._turns = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
+        self._turns = Turns(SEARCHES_AT_ONCE)
 
     def search(
         self,
