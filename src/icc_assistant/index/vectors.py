@@ -3,7 +3,8 @@
 Both answer per-chunk questions on the query path that would otherwise cost a Chroma round trip
 (the cosine of a second query vector to given chunks) or a tokenisation (near-duplicate tests).
 They are saved as .npy files in the catalog snapshot and memory-mapped when loaded, so processes
-serving the same data directory share one copy through the page cache.
+serving the same data directory share one copy through the page cache (a small catalog's vectors
+are turned into float32 in each process instead: VectorTable.load).
 """
 
 from __future__ import annotations
