@@ -87,7 +87,8 @@ class FeedbackStore:
             return open_file(
                 path,
                 timeout=self._timeout,
-                set_up=_set_up,
+                schema=_SCHEMA,
+                migrate=_migrate,
                 # Deleted rows are overwritten, so expired text does not linger in free pages.
                 pragmas=("secure_delete=ON",),
             )
@@ -200,11 +201,6 @@ def _exported(row: sqlite3.Row) -> dict[str, Any]:
     item.pop("gap_id", None)
     item.pop("approved_id", None)
     return {**item, "created_at": iso_utc(row["created_at"])}
-
-
-def _set_up(connection: sqlite3.Connection) -> None:
-    run_statements(connection, _SCHEMA)
-    _migrate(connection)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:

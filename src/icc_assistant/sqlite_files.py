@@ -30,20 +30,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 Opener = Callable[[Path], sqlite3.Connection]
-SetUp = Callable[[sqlite3.Connection], None]
+Migration = Callable[[sqlite3.Connection], None]
 
 
 def open_file(
     path: Path,
     *,
     timeout: float,
-    set_up: SetUp,
+    schema: str,
+    migrate: Migration | None = None,
     pragmas: Sequence[str] = (),
     autocommit: bool = False,
 ) -> sqlite3.Connection:
     """A connection to the SQLite file at `path` (created if need be) in WAL mode, with these
-    per-connection pragmas, after `set_up` (schema, migrations: statements, not scripts,
-    since a script commits first) ran in one IMMEDIATE transaction. With `autocommit` every
+    per-connection pragmas, after `schema` (run statement by statement, since a script commits
+    first) and then `migrate` ran in one IMMEDIATE transaction. With `autocommit` every
     statement is its own transaction unless BEGIN says otherwise; without, Python's sqlite3
     begins one before a change (and `with connection:` commits it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +54,9 @@ def open_file(
         for pragma in pragmas:
             connection.execute(f"PRAGMA {pragma}")
         connection.execute("BEGIN IMMEDIATE")
-        set_up(connection)
+        run_statements(connection, schema)
+        if migrate is not None:
+            migrate(connection)
         connection.execute("COMMIT")
     except BaseException:
         connection.close()

@@ -28,7 +28,7 @@ import numpy as np
 
 from icc_assistant.approved.model import ApprovedAnswer, ApprovedDraft
 from icc_assistant.errors import ApprovedAnswersUnavailableError, NotFoundError
-from icc_assistant.sqlite_files import ThreadConnections, open_file, run_statements
+from icc_assistant.sqlite_files import ThreadConnections, open_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -263,7 +263,7 @@ class ApprovedStore:
             connection = open_file(
                 path,
                 timeout=self._timeout,
-                set_up=lambda opened: run_statements(opened, _SCHEMA),
+                schema=_SCHEMA,
                 autocommit=True,
             )
         except (sqlite3.Error, OSError) as exc:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from icc_assistant.errors import GapsUnavailableError
 from icc_assistant.gaps.scrub import scrub
 from icc_assistant.settings import Settings
-from icc_assistant.sqlite_files import ThreadConnections, open_file, run_statements
+from icc_assistant.sqlite_files import ThreadConnections, open_file
 
 GapKind = Literal["no_evidence", "thumbs_down"]
 GAP_KINDS: tuple[GapKind, ...] = ("no_evidence", "thumbs_down")
@@ -256,7 +256,8 @@ class GapStore:
             connection = open_file(
                 path,
                 timeout=self._timeout,
-                set_up=_set_up,
+                schema=_SCHEMA,
+                migrate=_migrate,
                 # Deleted rows are overwritten, so expired text does not linger in free pages;
                 # WAL with NORMAL sync cannot corrupt: a power cut may lose the last gaps only.
                 pragmas=("secure_delete=ON", "synchronous=NORMAL"),
@@ -267,11 +268,6 @@ class GapStore:
             ) from exc
         connection.row_factory = sqlite3.Row
         return connection
-
-
-def _set_up(connection: sqlite3.Connection) -> None:
-    run_statements(connection, _SCHEMA)
-    _migrate(connection)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
