@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from functools import lru_cache
 
 from icc_assistant import gazetteer
 from icc_assistant.answer.citations import citation_for
@@ -51,11 +50,6 @@ def answer_language(request: AnswerRequest) -> str:
     earlier = [t.content for t in request.history if t.role == "user"]
     if earlier and len(text.split()) <= SHORT_FOLLOW_UP_WORDS:
         text = f"{earlier[-1]}\n{text}"
-    return _language_without_cities(text)
-
-
-@lru_cache(maxsize=1024)  # asked at each stage of a chat: condensing, prompt, answer
-def _language_without_cities(text: str) -> str:
     return detect_language(gazetteer.without_cities(text))
 
 
